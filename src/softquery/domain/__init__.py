@@ -1,0 +1,25 @@
+"""Plain dataclasses and enums; imports nothing else from softquery."""
+
+from softquery.domain.entities import (
+    DataSource,
+    Model,
+    Run,
+    RunKind,
+    RunStatus,
+    RunTrigger,
+    Version,
+)
+from softquery.domain.options import DeployStrategy, TaskType, WriteMode
+
+__all__ = [
+    "DataSource",
+    "DeployStrategy",
+    "Model",
+    "Run",
+    "RunKind",
+    "RunStatus",
+    "RunTrigger",
+    "TaskType",
+    "Version",
+    "WriteMode",
+]

@@ -1,0 +1,107 @@
+"""Entities returned by the store and passed between services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from softquery.domain.options import DeployStrategy, WriteMode
+
+
+class RunKind(StrEnum):
+    TRAIN = "train"
+    PREDICT = "predict"
+    TRAIN_THEN_PREDICT = "train_then_predict"
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+class RunTrigger(StrEnum):
+    CLI = "cli"
+    API = "api"
+    WEB = "web"
+    SCHEDULE = "schedule"
+
+
+@dataclass
+class DataSource:
+    name: str
+    url: str
+    created_at: datetime | None = None
+
+
+@dataclass
+class Model:
+    name: str
+    source: str
+    code: str
+    train_sql: str
+    predict_sql: str
+    description: str = ""
+    template: str | None = None
+    label: str | None = None
+    id_columns: list[str] | None = None
+    output_table: str | None = None
+    write_mode: WriteMode = WriteMode.REPLACE
+    deploy: DeployStrategy = DeployStrategy.MOST_RECENT
+    active_version: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def target_table(self) -> str:
+        return self.output_table or f"{self.name}_prediction"
+
+
+@dataclass
+class Version:
+    model: str
+    version: int
+    created_at: datetime
+    manifest: dict[str, Any]
+    signature: str
+    artifact_sha256: str
+    artifact_size: int
+    active: bool = False
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return dict(self.manifest.get("metrics") or {})
+
+
+@dataclass
+class Run:
+    id: str
+    model: str
+    kind: RunKind
+    status: RunStatus
+    trigger: RunTrigger
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    phase: str | None = None
+    progress: float | None = None
+    stdout: str = ""
+    stderr: str = ""
+    error_code: str | None = None
+    error_message: str | None = None
+    error_details: dict[str, Any] = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

@@ -1,0 +1,126 @@
+"""Repository of model definitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from softquery.domain import DeployStrategy, Model, WriteMode
+from softquery.errors import AlreadyExistsError, NotFoundError
+from softquery.store.clock import as_utc, utcnow
+from softquery.store.tables import models
+
+EDITABLE = (
+    "description", "source", "code", "template", "train_sql", "predict_sql", "label",
+    "id_columns", "output_table", "write_mode", "deploy",
+)
+
+
+def _entity(row: RowMapping) -> Model:
+    return Model(
+        name=row["name"],
+        description=row["description"] or "",
+        source=row["source"],
+        code=row["code"],
+        template=row["template"],
+        train_sql=row["train_sql"],
+        predict_sql=row["predict_sql"],
+        label=row["label"],
+        id_columns=list(row["id_columns"]) if row["id_columns"] is not None else None,
+        output_table=row["output_table"],
+        write_mode=WriteMode(row["write_mode"]),
+        deploy=DeployStrategy(row["deploy"]),
+        active_version=row["active_version"],
+        created_at=as_utc(row["created_at"]),
+        updated_at=as_utc(row["updated_at"]),
+    )
+
+
+def _values(model: Model) -> dict[str, Any]:
+    return {
+        "description": model.description,
+        "source": model.source,
+        "code": model.code,
+        "template": model.template,
+        "train_sql": model.train_sql,
+        "predict_sql": model.predict_sql,
+        "label": model.label,
+        "id_columns": model.id_columns,
+        "output_table": model.output_table,
+        "write_mode": model.write_mode.value,
+        "deploy": model.deploy.value,
+    }
+
+
+class ModelRepository:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def add(self, model: Model) -> Model:
+        now = utcnow()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(models).values(
+                        name=model.name, next_version=1, created_at=now, updated_at=now, **_values(model)
+                    )
+                )
+        except IntegrityError as exc:
+            raise AlreadyExistsError(
+                f"A model named {model.name!r} already exists; choose another name "
+                "or change the existing one with `softquery model update`.",
+                details={"model": model.name},
+            ) from exc
+        return self.get(model.name)
+
+    def save(self, model: Model) -> Model:
+        """Write back every editable field of an existing model."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(models).where(models.c.name == model.name).values(updated_at=utcnow(), **_values(model))
+            )
+        if result.rowcount == 0:
+            raise self._missing(model.name)
+        return self.get(model.name)
+
+    def get(self, name: str) -> Model:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(models).where(models.c.name == name)).mappings().first()
+        if row is None:
+            raise self._missing(name)
+        return _entity(row)
+
+    def id_of(self, name: str) -> int:
+        with self.engine.connect() as conn:
+            model_id = conn.execute(select(models.c.id).where(models.c.name == name)).scalar()
+        if model_id is None:
+            raise self._missing(name)
+        return int(model_id)
+
+    def list(self) -> list[Model]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(models).order_by(models.c.name)).mappings().all()
+        return [_entity(r) for r in rows]
+
+    def delete(self, name: str) -> None:
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(models).where(models.c.name == name))
+        if result.rowcount == 0:
+            raise self._missing(name)
+
+    def set_active_version(self, name: str, version: int | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(models).where(models.c.name == name).values(active_version=version))
+
+    def uses_source(self, source: str) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(models.c.name).where(models.c.source == source)).scalars())
+
+    @staticmethod
+    def _missing(name: str) -> NotFoundError:
+        return NotFoundError(
+            f"There is no model named {name!r}. See `softquery model list`.", details={"model": name}
+        )

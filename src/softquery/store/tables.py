@@ -1,0 +1,99 @@
+"""SQLAlchemy Core tables of the metadata DB (the single source of truth)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+models = Table(
+    "models",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("source", String(63), nullable=False),
+    Column("code", Text, nullable=False),
+    Column("template", String(100)),
+    Column("train_sql", Text, nullable=False),
+    Column("predict_sql", Text, nullable=False),
+    Column("label", String(63)),
+    Column("id_columns", JSON),
+    Column("output_table", String(63)),
+    Column("write_mode", String(20), nullable=False),
+    Column("deploy", String(20), nullable=False),
+    Column("active_version", Integer),
+    Column("next_version", Integer, nullable=False, default=1),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+versions = Table(
+    "versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", String(32)),
+    Column("manifest", JSON, nullable=False),
+    Column("signature", String(64), nullable=False),
+    Column("artifact_sha256", String(64), nullable=False),
+    Column("artifact_size", Integer, nullable=False),
+    UniqueConstraint("model_id", "version", name="uq_versions_model_version"),
+    UniqueConstraint("run_id", name="uq_versions_run"),
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("version_id", Integer, ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("trigger", String(20), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("phase", String(100)),
+    Column("progress", Float),
+    Column("stdout", Text, nullable=False, default=""),
+    Column("stderr", Text, nullable=False, default=""),
+    Column("error_code", String(50)),
+    Column("error_message", Text),
+    Column("error_details", JSON),
+    Column("result", JSON),
+)
+
+Index("ix_runs_model_created", runs.c.model_id, runs.c.created_at)
+Index("ix_runs_status", runs.c.status)
