@@ -1,0 +1,1 @@
+"""Artifacts: serialise, sign, verify and export trained models."""

@@ -1,0 +1,1 @@
+"""The `softquery` command line."""

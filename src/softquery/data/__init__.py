@@ -1,0 +1,1 @@
+"""softquery.data."""

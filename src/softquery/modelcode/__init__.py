@@ -1,0 +1,1 @@
+"""Model code: static checks, loading user code into a module, templates, preprocessing."""

@@ -1,0 +1,1 @@
+"""Prediction: batch predict through a version, table writer."""

@@ -1,0 +1,1 @@
+"""The service layer: every use case lives here; entry points stay thin."""

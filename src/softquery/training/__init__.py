@@ -1,0 +1,1 @@
+"""Training: fit user code, holdout metrics, round-trip check, manifest."""
