@@ -1,1 +1,1 @@
-"""Artifacts: serialise, sign, verify and export trained models."""
+"""Trained model artifacts: serialize, sign, verify and export."""

@@ -1,1 +1,1 @@
-"""Model code: static checks, loading user code into a module, templates, preprocessing."""
+"""User model code: templates, checks and the preprocessing they rely on."""

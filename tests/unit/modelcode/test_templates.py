@@ -1,0 +1,112 @@
+"""Every template trains, predicts, gives probabilities and survives pickling."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from modelcode_data import (
+    classification_target,
+    load_model_class,
+    mixed_frame,
+    regression_target,
+    sms_frame,
+)
+
+from softquery.errors import NotFoundError
+from softquery.modelcode.templates import TemplateInfo, list_templates, template_code
+
+EXPECTED = {
+    "linear_regression": "regression",
+    "ridge_regression": "regression",
+    "logistic_regression": "classification",
+    "random_forest_classifier": "classification",
+    "random_forest_regressor": "regression",
+    "hist_gradient_boosting_classifier": "classification",
+    "hist_gradient_boosting_regressor": "regression",
+    "svm_classifier": "classification",
+    "svm_regressor": "regression",
+    "knn_classifier": "classification",
+    "knn_regressor": "regression",
+    "naive_bayes_text": "classification",
+    "kmeans": "clustering",
+}
+
+
+def test_list_templates_names_tasks_and_titles() -> None:
+    infos = list_templates()
+    assert {t.name: t.task for t in infos} == EXPECTED
+    for info in infos:
+        assert isinstance(info, TemplateInfo)
+        assert info.title and info.title[0].isupper() and "\n" not in info.title
+        assert len(info.description) > 20 and "\n" not in info.description
+    titles = {t.name: t.title for t in infos}
+    assert titles["linear_regression"] == "Linear regression"
+
+
+def test_template_code_is_the_file_text() -> None:
+    code = template_code("linear_regression")
+    assert "class Model" in code and "LinearRegression()" in code
+    assert "def train(self, X, y)" in code and "def predict(self, X)" in code
+
+
+def test_unknown_template_lists_available_names() -> None:
+    with pytest.raises(NotFoundError) as info:
+        template_code("deep_magic")
+    assert "deep_magic" in info.value.message and "linear_regression" in info.value.message
+    assert "kmeans" in info.value.details["available"]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_state_lives_on_the_instance(name: str) -> None:
+    model_class = load_model_class(name)
+    assert "pipeline" in vars(model_class())
+    assert model_class.task == EXPECTED[name]
+
+
+def _data(name: str) -> tuple[pd.DataFrame, pd.Series | None, pd.DataFrame]:
+    if name == "naive_bayes_text":
+        frame, y = sms_frame()
+        return frame, y, frame.iloc[:10]
+    frame = mixed_frame()
+    new = mixed_frame(n=15, seed=7)[list(reversed(frame.columns))]  # other rows, other order
+    task = EXPECTED[name]
+    y = {"regression": regression_target, "classification": classification_target}.get(task)
+    return frame, (y(frame) if y else None), new
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_template_trains_predicts_and_round_trips(name: str) -> None:
+    X, y, new = _data(name)
+    model = load_model_class(name)()
+    model.train(X, y)
+    predictions = np.asarray(model.predict(new))
+    assert predictions.shape == (len(new),)
+    if EXPECTED[name] == "classification":
+        proba = np.asarray(model.predict_proba(new))
+        assert proba.shape == (len(new), y.nunique() if y is not None else 0)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+        assert set(predictions) <= set(y if y is not None else [])
+    if EXPECTED[name] == "clustering":
+        assert set(predictions) <= set(range(4))
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(np.asarray(restored.predict(new)), predictions)
+
+
+def test_regression_templates_learn_something() -> None:
+    X = mixed_frame(n=200)
+    y = regression_target(X)
+    model = load_model_class("linear_regression")()
+    model.train(X, y)
+    residual = np.asarray(model.predict(X)) - y.to_numpy()
+    assert np.sqrt(np.mean(residual**2)) < 0.2 * y.std()
+
+
+def test_naive_bayes_separates_spam() -> None:
+    X, y = sms_frame(n=100)
+    model = load_model_class("naive_bayes_text")()
+    model.train(X, y)
+    new = pd.DataFrame({"message": ["claim your free cash prize now", "see you at lunch tomorrow"]})
+    assert list(model.predict(new)) == ["spam", "ham"]
