@@ -1,1 +1,1 @@
-"""Trained model artifacts: serialize, sign, verify and export."""
+"""Artifacts: serialise, sign, verify and export trained models."""

@@ -1,1 +1,1 @@
-"""User model code: templates, checks and the preprocessing they rely on."""
+"""Model code: static checks, loading user code into a module, templates, preprocessing."""
