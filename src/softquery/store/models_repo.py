@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
@@ -115,7 +116,7 @@ class ModelRepository:
         with self.engine.begin() as conn:
             conn.execute(update(models).where(models.c.name == name).values(active_version=version))
 
-    def uses_source(self, source: str) -> list[str]:
+    def uses_source(self, source: str) -> builtins.list[str]:
         with self.engine.connect() as conn:
             return list(conn.execute(select(models.c.name).where(models.c.source == source)).scalars())
 

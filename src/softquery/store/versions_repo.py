@@ -8,7 +8,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from softquery.domain import Version
-from softquery.errors import NotFoundError
+from softquery.errors import ConflictError, NotFoundError
 from softquery.store.clock import as_utc, utcnow
 from softquery.store.tables import artifacts, models, versions
 
@@ -46,8 +46,12 @@ class VersionRepository:
         with self.engine.begin() as conn:
             model_id, version_no = self._allocate(conn, model_name)
             if number is not None and number != version_no:
-                raise ValueError(f"version number {number} was planned but {version_no} is next")
-            version_id = conn.execute(
+                raise ConflictError(
+                    f"Another training of {model_name!r} created version {number} meanwhile; "
+                    "train again to create the next version.",
+                    details={"model": model_name, "planned": number, "next": version_no},
+                )
+            inserted = conn.execute(
                 insert(versions).values(
                     model_id=model_id,
                     version=version_no,
@@ -58,7 +62,9 @@ class VersionRepository:
                     artifact_sha256=artifact_sha256,
                     artifact_size=len(artifact),
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert inserted is not None
+            version_id = inserted[0]
             conn.execute(insert(artifacts).values(version_id=version_id, data=artifact))
             if activate:
                 conn.execute(update(models).where(models.c.id == model_id).values(active_version=version_no))

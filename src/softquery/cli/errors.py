@@ -1,0 +1,51 @@
+"""One mapping from softquery errors to messages and exit codes."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from softquery.errors import SoftqueryError
+
+EXIT_CODES = {
+    "not_initialised": 3,
+    "not_found": 4,
+    "already_exists": 5,
+    "conflict": 5,
+    "no_version": 6,
+    "artifact_tampered": 7,
+}
+USER_ERROR = 2
+RUN_FAILED = 1
+
+
+def exit_code_for(error: SoftqueryError) -> int:
+    return EXIT_CODES.get(error.code, USER_ERROR)
+
+
+def report_error(error: SoftqueryError) -> None:
+    console = Console(stderr=True, highlight=False)
+    console.print(f"[bold red]Error[/] ({error.code}): {error.message}", markup=True, soft_wrap=True)
+    problems = error.details.get("problems")
+    if isinstance(problems, list) and len(problems) > 1:
+        for problem in problems[1:]:
+            line = f"line {problem.get('line')}: " if problem.get("line") else ""
+            console.print(f"  {problem.get('severity', 'error')}: {line}{problem.get('message')}",
+                          markup=False)
+
+
+def run_with_error_handling(command: click.Group) -> int:
+    try:
+        command.main(standalone_mode=False)
+    except SoftqueryError as exc:
+        report_error(exc)
+        return exit_code_for(exc)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    return 0

@@ -1,0 +1,35 @@
+"""The `softquery` command: a thin adapter over the service layer."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from softquery import __version__
+from softquery.cli import home_cmd, models_cmd, runs_cmd, sources_cmd, versions_cmd
+from softquery.cli.errors import run_with_error_handling
+from softquery.config import Settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="softquery")
+@click.pass_context
+def cli(click_ctx: click.Context) -> None:
+    """Train, run and serve machine-learning models from SQL queries.
+
+    Start with `softquery init`, then `softquery demo` for sample data and models.
+    """
+    click_ctx.obj = Settings()
+
+
+for module in (home_cmd, sources_cmd, models_cmd, runs_cmd, versions_cmd):
+    module.register(cli)
+
+
+def main() -> None:
+    sys.exit(run_with_error_handling(cli))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""`softquery model …` and `softquery templates`: model definitions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from softquery.cli.context import (
+    console,
+    fmt_time,
+    json_option,
+    print_json,
+    print_table,
+    service_context,
+)
+from softquery.cli.present import model_dict
+from softquery.errors import InvalidInputError
+from softquery.modelcode.templates import list_templates
+from softquery.services import models as svc
+from softquery.services.models import ModelSpec, SavedModel
+
+_OPTIONS: list[Callable[[Any], Any]] = [
+    click.option("--source", help="Data source name."),
+    click.option("--template", help="Start from a template (see `softquery templates`)."),
+    click.option("--code-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 help="Python file with class Model (train/predict)."),
+    click.option("--train-sql", help="SELECT returning the training rows (label included)."),
+    click.option("--predict-sql", help="SELECT returning the rows to predict."),
+    click.option("--label", help="Label column (default: the train column the predict query lacks)."),
+    click.option("--id-columns", help="Comma-separated id columns (default: id and *_id)."),
+    click.option("--output-table", help="Table for predictions (default: <name>_prediction)."),
+    click.option("--write-mode", type=click.Choice(["replace", "append"])),
+    click.option("--deploy", type=click.Choice(["most_recent", "best_score"]),
+                 help="Activate every new version, or only better-scoring ones."),
+    click.option("--description", help="What this model is for."),
+]
+
+
+def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
+def _spec(kw: dict[str, Any]) -> ModelSpec:
+    code_file: Path | None = kw.pop("code_file")
+    id_columns = kw.pop("id_columns")
+    spec = ModelSpec(**kw)
+    if code_file is not None:
+        try:
+            spec.code = code_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError(f"{code_file} is not a UTF-8 text file.") from exc
+    if id_columns is not None:
+        spec.id_columns = [c.strip() for c in id_columns.split(",") if c.strip()]
+    return spec
+
+
+def _report(saved: SavedModel, verb: str) -> None:
+    out = console()
+    out.print(f"{verb} model [bold]{saved.model.name}[/].")
+    for warning in saved.warnings:
+        where = f"line {warning.line}: " if warning.line else ""
+        out.print(f"[yellow]warning[/] {where}{warning.message}")
+
+
+@click.group("model")
+def model_group() -> None:
+    """Create, change, inspect and delete models."""
+
+
+@model_group.command("create")
+@click.argument("name")
+@model_options
+def create_cmd(name: str, **kw: Any) -> None:
+    """Create model NAME from a source, code and two SQL queries."""
+    with service_context() as ctx:
+        _report(svc.create_model(ctx, name, _spec(kw)), "Created")
+
+
+@model_group.command("update")
+@click.argument("name")
+@model_options
+def update_cmd(name: str, **kw: Any) -> None:
+    """Change fields of model NAME (give --label '' to go back to automatic)."""
+    with service_context() as ctx:
+        _report(svc.update_model(ctx, name, _spec(kw)), "Updated")
+
+
+@model_group.command("show")
+@click.argument("name")
+@json_option
+def show_cmd(name: str, as_json: bool) -> None:
+    """Show model NAME: its definition and active version."""
+    with service_context() as ctx:
+        model = svc.get_model(ctx, name)
+    data = model_dict(model, include_code=True)
+    if as_json:
+        print_json(data)
+        return
+    out = console()
+    for key, value in data.items():
+        if key in ("code", "train_sql", "predict_sql"):
+            out.print(f"[bold]{key}[/]:")
+            out.print(str(value), markup=False)
+        else:
+            out.print(f"[bold]{key}[/]: {'' if value is None else value}")
+
+
+@model_group.command("list")
+@json_option
+def list_cmd(as_json: bool) -> None:
+    """List models."""
+    with service_context() as ctx:
+        models = svc.list_models(ctx)
+    if as_json:
+        print_json([model_dict(m) for m in models])
+        return
+    print_table(
+        ["name", "source", "template", "active version", "output table", "updated"],
+        [[m.name, m.source, m.template or "custom", m.active_version, m.target_table, fmt_time(m.updated_at)]
+         for m in models],
+        empty="No models yet. Create one with `softquery model create`, or load examples with `softquery demo`.",
+    )
+
+
+@model_group.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete_cmd(name: str, yes: bool) -> None:
+    """Delete model NAME with its versions and runs (its output table stays)."""
+    if not yes:
+        click.confirm(f"Delete model {name} and all its versions?", abort=True)
+    with service_context() as ctx:
+        svc.delete_model(ctx, name)
+    console().print(f"Deleted model {name}.")
+
+
+@model_group.command("duplicate")
+@click.argument("name")
+@click.argument("new_name")
+def duplicate_cmd(name: str, new_name: str) -> None:
+    """Copy the definition of NAME to NEW_NAME (no versions are copied)."""
+    with service_context() as ctx:
+        svc.duplicate_model(ctx, name, new_name)
+    console().print(f"Created model {new_name} as a copy of {name}.")
+
+
+@click.command("templates")
+@json_option
+def templates_cmd(as_json: bool) -> None:
+    """List the model code templates."""
+    templates = list_templates()
+    if as_json:
+        print_json([t.__dict__ for t in templates])
+        return
+    print_table(["name", "task", "title"], [[t.name, t.task, t.title] for t in templates], empty="")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(model_group)
+    cli.add_command(templates_cmd)

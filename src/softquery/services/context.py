@@ -1,0 +1,71 @@
+"""What every use case needs: settings, repositories and the signing key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from softquery.config import Settings
+from softquery.errors import NotInitialisedError
+from softquery.store.database import is_current, make_engine
+from softquery.store.models_repo import ModelRepository
+from softquery.store.runs_repo import RunRepository
+from softquery.store.sources_repo import SourceRepository
+from softquery.store.versions_repo import VersionRepository
+
+INIT_HINT = "Run `softquery init` to create it (or set SOFTQUERY_HOME to an initialised folder)."
+
+
+@dataclass
+class ServiceContext:
+    settings: Settings
+    engine: Engine
+    sources: SourceRepository
+    models: ModelRepository
+    versions: VersionRepository
+    runs: RunRepository
+
+    @classmethod
+    def from_engine(cls, settings: Settings, engine: Engine) -> ServiceContext:
+        return cls(
+            settings=settings,
+            engine=engine,
+            sources=SourceRepository(engine),
+            models=ModelRepository(engine),
+            versions=VersionRepository(engine),
+            runs=RunRepository(engine),
+        )
+
+    def secret_key(self) -> bytes:
+        if self.settings.secret_key:
+            return self.settings.secret_key.encode()
+        path = self.settings.secret_key_path
+        if not path.exists():
+            raise NotInitialisedError(f"The secret key file {path} is missing. {INIT_HINT}")
+        return path.read_bytes().strip()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_context(settings: Settings) -> ServiceContext:
+    """Open an initialised home; a clear error says how to initialise one."""
+    if not settings.database_url and not (settings.home / "softquery.db").exists():
+        raise NotInitialisedError(f"softquery is not initialised in {settings.home}. {INIT_HINT}")
+    engine = make_engine(settings.metadata_url)
+    try:
+        current = is_current(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise NotInitialisedError(
+            f"Cannot open the metadata database: {exc.__class__.__name__}: {exc}. {INIT_HINT}"
+        ) from exc
+    if not current:
+        engine.dispose()
+        raise NotInitialisedError(
+            f"The metadata database at {settings.home} is not initialised or is out of date. "
+            "Run `softquery init` to create or upgrade it."
+        )
+    return ServiceContext.from_engine(settings, engine)

@@ -1,0 +1,126 @@
+"""Use cases for model definitions: create, update, show, list, delete, duplicate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from softquery.domain import DeployStrategy, Model, WriteMode
+from softquery.errors import InvalidInputError
+from softquery.identifiers import check_identifier
+from softquery.modelcode.checks import CodeProblem, require_valid_code
+from softquery.modelcode.templates import template_code
+from softquery.services.context import ServiceContext
+
+
+@dataclass
+class ModelSpec:
+    """Fields a user may set; ``None`` means "not given" (keep / default)."""
+
+    source: str | None = None
+    template: str | None = None
+    code: str | None = None
+    train_sql: str | None = None
+    predict_sql: str | None = None
+    label: str | None = None
+    id_columns: list[str] | None = None
+    output_table: str | None = None
+    write_mode: str | None = None
+    deploy: str | None = None
+    description: str | None = None
+    clear: set[str] = field(default_factory=set)  # optional fields to reset to automatic
+
+
+@dataclass
+class SavedModel:
+    model: Model
+    warnings: list[CodeProblem]
+
+
+def _enum(enum: Any, value: str, what: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError as exc:
+        choices = ", ".join(e.value for e in enum)
+        raise InvalidInputError(f"{what} {value!r} is not valid; choose one of: {choices}.",
+                                details={"field": what, "value": value}) from exc
+
+
+def _apply(model: Model, spec: ModelSpec) -> Model:
+    if spec.template is not None and spec.code is not None:
+        raise InvalidInputError("Give either a template or model code, not both.")
+    if spec.template is not None:
+        model.code = template_code(spec.template)
+        model.template = spec.template
+    elif spec.code is not None:
+        model.code = spec.code
+        model.template = None
+    for name in ("source", "train_sql", "predict_sql", "description"):
+        value = getattr(spec, name)
+        if value is not None:
+            setattr(model, name, value)
+    if spec.label is not None:
+        model.label = check_identifier(spec.label, "label column") if spec.label else None
+    if spec.id_columns is not None:
+        model.id_columns = [check_identifier(c, "id column") for c in spec.id_columns] or None
+    if spec.output_table is not None:
+        model.output_table = check_identifier(spec.output_table, "output table") if spec.output_table else None
+    if spec.write_mode is not None:
+        model.write_mode = _enum(WriteMode, spec.write_mode, "write mode")
+    if spec.deploy is not None:
+        model.deploy = _enum(DeployStrategy, spec.deploy, "deploy strategy")
+    for name in spec.clear:
+        if name not in ("label", "id_columns", "output_table"):
+            raise InvalidInputError(f"{name} cannot be reset.")
+        setattr(model, name, None)
+    return model
+
+
+def _validate(ctx: ServiceContext, model: Model) -> list[CodeProblem]:
+    check_identifier(model.name, "model name")
+    ctx.sources.get(model.source)
+    for what, sql in (("train query", model.train_sql), ("predict query", model.predict_sql)):
+        if not sql or not sql.strip():
+            raise InvalidInputError(f"The {what} is empty; write the SELECT that returns its rows.",
+                                    details={"field": what})
+    check_identifier(model.target_table, "output table")
+    return require_valid_code(model.code)
+
+
+def create_model(ctx: ServiceContext, name: str, spec: ModelSpec) -> SavedModel:
+    check_identifier(name, "model name")
+    if spec.source is None:
+        raise InvalidInputError("A model needs a data source (--source NAME).", details={"field": "source"})
+    if spec.template is None and spec.code is None:
+        raise InvalidInputError("A model needs code: choose a --template or give --code-file.",
+                                details={"field": "code"})
+    draft = Model(name=name, source=spec.source, code="", train_sql="", predict_sql="")
+    model = _apply(draft, spec)
+    warnings = _validate(ctx, model)
+    return SavedModel(ctx.models.add(model), warnings)
+
+
+def update_model(ctx: ServiceContext, name: str, spec: ModelSpec) -> SavedModel:
+    model = _apply(ctx.models.get(name), spec)
+    warnings = _validate(ctx, model)
+    return SavedModel(ctx.models.save(model), warnings)
+
+
+def get_model(ctx: ServiceContext, name: str) -> Model:
+    return ctx.models.get(name)
+
+
+def list_models(ctx: ServiceContext) -> list[Model]:
+    return ctx.models.list()
+
+
+def delete_model(ctx: ServiceContext, name: str) -> None:
+    ctx.models.delete(name)
+
+
+def duplicate_model(ctx: ServiceContext, name: str, new_name: str) -> Model:
+    check_identifier(new_name, "model name")
+    original = ctx.models.get(name)
+    copy = replace(original, name=new_name, active_version=None, created_at=None, updated_at=None,
+                   output_table=None if original.output_table is None else f"{new_name}_prediction")
+    return ctx.models.add(copy)

@@ -1,0 +1,35 @@
+"""Report a run's phase and progress to the metadata DB (throttled) and a listener."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from softquery.store.runs_repo import RunRepository
+
+Listener = Callable[[str, float | None, str], None]  # phase, fraction, detail
+
+
+class RunProgress:
+    def __init__(self, runs: RunRepository, run_id: str, listener: Listener | None = None,
+                 min_interval: float = 0.5):
+        self.runs = runs
+        self.run_id = run_id
+        self.listener = listener
+        self.min_interval = min_interval
+        self._last_write = 0.0
+        self.phase_name = "starting"
+        self.fraction: float | None = 0.0
+
+    def __call__(self, phase: str, fraction: float | None, detail: str = "", *, force: bool = False) -> None:
+        changed = phase != self.phase_name
+        self.phase_name, self.fraction = phase, fraction
+        if self.listener is not None:
+            self.listener(phase, fraction, detail)
+        now = time.monotonic()
+        if force or changed or now - self._last_write >= self.min_interval:
+            self._last_write = now
+            values: dict[str, object] = {"phase": phase[:100]}
+            if fraction is not None:
+                values["progress"] = max(0.0, min(1.0, fraction))
+            self.runs.update(self.run_id, **values)
