@@ -1,0 +1,82 @@
+"""Shared fixtures: a real PostgreSQL per session, fresh databases per test,
+and small SQLite / DuckDB source files."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+try:  # tests/ is a package in some layouts, a rootdir-inserted folder in others
+    from tests.pgserver import PostgresServer, PostgresUnavailable
+except ImportError:  # pragma: no cover - depends on how pytest inserted sys.path
+    from pgserver import PostgresServer, PostgresUnavailable  # type: ignore[no-redef]
+
+SAMPLE_ROWS = [
+    (1, 10.5, 3, "red", 1),
+    (2, 20.0, 4, "blue", 0),
+    (3, 15.25, 2, "red", 1),
+    (4, 30.0, 5, "green", 0),
+]
+SAMPLE_DDL = "create table houses (id integer, price real, rooms integer, color text, quality integer)"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL started for this session (fails, never skips, without binaries)."""
+    server = PostgresServer()
+    try:
+        server.start()
+    except PostgresUnavailable as exc:
+        server.stop()
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_server: PostgresServer) -> str:
+    """URL of the maintenance DB of the session's PostgreSQL."""
+    return pg_server.url
+
+
+@pytest.fixture
+def pg_database(pg_server: PostgresServer) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = pg_server.create_database(name)
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite file with a small ``houses`` table."""
+    path = tmp_path / "source.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(SAMPLE_DDL)
+        conn.executemany("insert into houses values (?, ?, ?, ?, ?)", SAMPLE_ROWS)
+    conn.close()
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def duckdb_url(tmp_path: Path) -> str:
+    """A DuckDB file with a small ``houses`` table."""
+    import duckdb
+
+    path = tmp_path / "source.duckdb"
+    conn = duckdb.connect(str(path))
+    try:
+        conn.execute(SAMPLE_DDL.replace("real", "double").replace("integer", "bigint"))
+        conn.executemany("insert into houses values (?, ?, ?, ?, ?)", SAMPLE_ROWS)
+    finally:
+        conn.close()
+    return f"duckdb:///{path}"
