@@ -110,6 +110,8 @@ def fit_and_evaluate(
     if declared in (TaskType.REGRESSION, TaskType.CLASSIFICATION) and y is None:
         raise DataError("This model needs a label column, but the train query has none. Set --label.")
     guess = detect_task(y, declared, has_proba=hasattr(cls, "predict_proba"))
+    if guess is TaskType.CLASSIFICATION and y is not None:
+        _classes(y, label or "label")
     holdout = len(X) >= MIN_HOLDOUT_ROWS
     with capture_output(log_limit) as captured:
         t0 = time.perf_counter()
