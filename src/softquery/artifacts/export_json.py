@@ -43,7 +43,8 @@ def _find_model(model_obj: object) -> tuple[list[Any], Any]:
         if isinstance(estimator, LINEAR_ESTIMATORS):
             return steps, estimator
     if candidates:
-        found = type(candidates[0][1]).__name__
+        predictors = [est for _, est in candidates if hasattr(est, "predict")]
+        found = type((predictors or [candidates[0][1]])[0]).__name__
         raise InvalidInputError(
             "JSON export is only available for linear models (linear, ridge or logistic "
             f"regression); this model uses {found}.",

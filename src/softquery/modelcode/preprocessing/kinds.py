@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
+import re
 from typing import Final
 
 import numpy as np
@@ -21,6 +22,8 @@ TEXT_MIN_WORDS: Final = 3.0
 #: ...or when it has more distinct values than ``max_categories`` and values this long.
 TEXT_MIN_CHARS: Final = 20.0
 
+#: ISO dates / timestamps stored as text (SQLite has no date type).
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _ARRAY_TYPES = (list, tuple, np.ndarray)
 _DATE_TYPES = (dt.date, np.datetime64)  # pd.Timestamp and datetime are dt.date subclasses
 
@@ -37,6 +40,11 @@ def looks_like_json_array(value: object) -> bool:
     return text.startswith("[") and text.endswith("]")
 
 
+def looks_like_iso_date(value: object) -> bool:
+    """True for a string such as ``'2024-05-03'`` or ``'2024-05-03 10:30:00'``."""
+    return isinstance(value, str) and _ISO_DATE.match(value.strip()) is not None
+
+
 def detect_kind(series: pd.Series, *, max_categories: int, text_only: bool = False) -> str:
     """Return the feature kind of one training column."""
     dtype = series.dtype
@@ -51,7 +59,7 @@ def detect_kind(series: pd.Series, *, max_categories: int, text_only: bool = Fal
         return TEXT if values.map(lambda v: isinstance(v, str)).any() else IGNORED
     if values.map(lambda v: isinstance(v, _ARRAY_TYPES) or looks_like_json_array(v)).all():
         return ARRAY
-    if values.map(lambda v: isinstance(v, _DATE_TYPES)).all():
+    if values.map(lambda v: isinstance(v, _DATE_TYPES) or looks_like_iso_date(v)).all():
         return DATETIME
     if values.map(_is_number).all():
         return NUMERIC

@@ -1,4 +1,7 @@
-"""Shared data for model code tests: small generated tables of every column kind."""
+"""Shared data for model code tests: small generated tables of every column kind.
+
+Exposed as the ``gen`` fixture so it works whatever pytest import mode is used.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import types
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from softquery.modelcode.templates import template_code
 
@@ -56,3 +60,18 @@ def load_model_class(name: str, code: str | None = None) -> type:
     model_class = module.__dict__["Model"]
     assert isinstance(model_class, type)
     return model_class
+
+
+class Generators:
+    """The helpers above, handed to tests through the ``gen`` fixture."""
+
+    mixed_frame = staticmethod(mixed_frame)
+    regression_target = staticmethod(regression_target)
+    classification_target = staticmethod(classification_target)
+    sms_frame = staticmethod(sms_frame)
+    load_model_class = staticmethod(load_model_class)
+
+
+@pytest.fixture
+def gen() -> Generators:
+    return Generators()

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import pickle
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from modelcode_data import (
-    classification_target,
-    load_model_class,
-    mixed_frame,
-    regression_target,
-    sms_frame,
-)
 
 from softquery.errors import NotFoundError
+from softquery.modelcode.checks import check_code
 from softquery.modelcode.templates import TemplateInfo, list_templates, template_code
 
 EXPECTED = {
@@ -60,27 +55,28 @@ def test_unknown_template_lists_available_names() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_state_lives_on_the_instance(name: str) -> None:
-    model_class = load_model_class(name)
+def test_template_passes_the_save_checks_and_keeps_state_on_the_instance(name: str, gen: Any) -> None:
+    assert check_code(template_code(name)) == []
+    model_class = gen.load_model_class(name)
     assert "pipeline" in vars(model_class())
     assert model_class.task == EXPECTED[name]
 
 
-def _data(name: str) -> tuple[pd.DataFrame, pd.Series | None, pd.DataFrame]:
+def _data(name: str, gen: Any) -> tuple[pd.DataFrame, pd.Series | None, pd.DataFrame]:
     if name == "naive_bayes_text":
-        frame, y = sms_frame()
+        frame, y = gen.sms_frame()
         return frame, y, frame.iloc[:10]
-    frame = mixed_frame()
-    new = mixed_frame(n=15, seed=7)[list(reversed(frame.columns))]  # other rows, other order
+    frame = gen.mixed_frame()
+    new = gen.mixed_frame(n=15, seed=7)[list(reversed(frame.columns))]  # other rows, other order
     task = EXPECTED[name]
-    y = {"regression": regression_target, "classification": classification_target}.get(task)
+    y = {"regression": gen.regression_target, "classification": gen.classification_target}.get(task)
     return frame, (y(frame) if y else None), new
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_template_trains_predicts_and_round_trips(name: str) -> None:
-    X, y, new = _data(name)
-    model = load_model_class(name)()
+def test_template_trains_predicts_and_round_trips(name: str, gen: Any) -> None:
+    X, y, new = _data(name, gen)
+    model = gen.load_model_class(name)()
     model.train(X, y)
     predictions = np.asarray(model.predict(new))
     assert predictions.shape == (len(new),)
@@ -95,18 +91,30 @@ def test_template_trains_predicts_and_round_trips(name: str) -> None:
     np.testing.assert_array_equal(np.asarray(restored.predict(new)), predictions)
 
 
-def test_regression_templates_learn_something() -> None:
-    X = mixed_frame(n=200)
-    y = regression_target(X)
-    model = load_model_class("linear_regression")()
+def test_regression_templates_learn_something(gen: Any) -> None:
+    X = gen.mixed_frame(n=200)
+    y = gen.regression_target(X)
+    model = gen.load_model_class("linear_regression")()
     model.train(X, y)
     residual = np.asarray(model.predict(X)) - y.to_numpy()
     assert np.sqrt(np.mean(residual**2)) < 0.2 * y.std()
 
 
-def test_naive_bayes_separates_spam() -> None:
-    X, y = sms_frame(n=100)
-    model = load_model_class("naive_bayes_text")()
+def test_naive_bayes_separates_spam(gen: Any) -> None:
+    X, y = gen.sms_frame(n=100)
+    model = gen.load_model_class("naive_bayes_text")()
     model.train(X, y)
     new = pd.DataFrame({"message": ["claim your free cash prize now", "see you at lunch tomorrow"]})
     assert list(model.predict(new)) == ["spam", "ham"]
+
+
+@pytest.mark.parametrize("name", ["logistic_regression", "knn_classifier", "random_forest_classifier"])
+def test_templates_accept_wide_sparse_text(name: str, gen: Any) -> None:
+    rng = np.random.default_rng(5)
+    vocabulary = [f"w{i}" for i in range(900)]
+    X = pd.DataFrame({"body": [" ".join(rng.choice(vocabulary, 12)) for _ in range(150)]})
+    y = pd.Series(["a", "b", "c"] * 50)
+    model = gen.load_model_class(name)()
+    model.train(X, y)
+    assert model.pipeline[0].sparse_output_  # the wide TF-IDF went through as a sparse matrix
+    np.testing.assert_allclose(np.asarray(model.predict_proba(X)).sum(axis=1), 1.0)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import pickle
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from modelcode_data import mixed_frame
 from sklearn.base import clone
 
 from softquery.errors import DataError, SchemaMismatchError
@@ -21,8 +21,8 @@ def kinds_of(prep: AutoPreprocessor) -> dict[str, str]:
     return {c["name"]: c["kind"] for c in prep.describe()["columns"]}
 
 
-def test_kinds_are_detected_from_the_data() -> None:
-    prep = AutoPreprocessor().fit(mixed_frame())
+def test_kinds_are_detected_from_the_data(gen: Any) -> None:
+    prep = AutoPreprocessor().fit(gen.mixed_frame())
     assert kinds_of(prep) == {
         "size": "numeric",
         "rooms": "numeric",
@@ -84,6 +84,8 @@ def test_dates_split_into_parts_with_hour_only_when_times_occur() -> None:
     prep = AutoPreprocessor(scale=False).fit(dates)
     assert list(prep.get_feature_names_out()) == ["d_year", "d_month", "d_day", "d_day_of_week"]
     np.testing.assert_allclose(prep.transform(dates)[0], [2024, 1, 31, 2])  # a Wednesday
+    as_text = pd.DataFrame({"d": ["2024-01-31", None, "2023-06-05"]})  # SQLite stores dates as text
+    np.testing.assert_allclose(AutoPreprocessor(scale=False).fit_transform(as_text), prep.transform(dates))
     times = pd.DataFrame({"t": pd.to_datetime(["2024-01-01 08:30", "2024-01-02 17:00"])})
     assert "t_hour" in AutoPreprocessor().fit(times).get_feature_names_out()
 
@@ -96,8 +98,8 @@ def test_all_null_columns_do_not_break_fit_or_transform() -> None:
     json.dumps(prep.describe())  # no NaN sneaks into the description
 
 
-def test_numbers_arriving_as_text_objects_and_reordered_columns() -> None:
-    X = mixed_frame()
+def test_numbers_arriving_as_text_objects_and_reordered_columns(gen: Any) -> None:
+    X = gen.mixed_frame()
     prep = AutoPreprocessor().fit(X)
     expected = prep.transform(X)
     shuffled = X[list(reversed(X.columns))].assign(extra=1)
@@ -125,25 +127,25 @@ def test_text_only_keeps_only_string_columns() -> None:
         AutoPreprocessor(text_only=True).fit(pd.DataFrame({"n": [1, 2]}))
 
 
-def test_describe_is_json_and_matches_the_output() -> None:
-    prep = AutoPreprocessor().fit(mixed_frame())
+def test_describe_is_json_and_matches_the_output(gen: Any) -> None:
+    prep = AutoPreprocessor().fit(gen.mixed_frame())
     description = json.loads(json.dumps(prep.describe()))
     assert description["format"] == "softquery-preprocessing/1"
     assert description["feature_names"] == list(prep.get_feature_names_out())
     names = [n for c in description["columns"] for n in c["output_features"]]
     assert names == description["feature_names"]
     size = next(c for c in description["columns"] if c["name"] == "size")
-    assert size["mean"][0] == pytest.approx(mixed_frame()["size"].mean())
+    assert size["mean"][0] == pytest.approx(gen.mixed_frame()["size"].mean())
     city = next(c for c in description["columns"] if c["name"] == "city")
     assert city["categories"] == ["lyon", "nice", "paris", None]
     emb = next(c for c in description["columns"] if c["name"] == "emb")
     assert emb["output_features"] == ["emb_0", "emb_1", "emb_2"]
 
 
-def test_sklearn_conventions_clone_and_pickle() -> None:
+def test_sklearn_conventions_clone_and_pickle(gen: Any) -> None:
     prep = AutoPreprocessor(scale=False, max_categories=7)
     assert clone(prep).get_params() == prep.get_params()
-    X = mixed_frame()
+    X = gen.mixed_frame()
     prep.fit(X)
     restored = pickle.loads(pickle.dumps(prep))
     np.testing.assert_array_equal(restored.transform(X), prep.transform(X))
