@@ -1,0 +1,157 @@
+"""From a train query's Arrow table to X / y, and checks on the predict query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from softquery.data.features import FeatureSpec, feature_kind, frame, to_pandas
+from softquery.data.fingerprint import fingerprint
+from softquery.errors import DataError, SchemaMismatchError
+
+
+@dataclass
+class TrainingSet:
+    X: pd.DataFrame
+    y: pd.Series | None
+    label: str | None
+    id_columns: list[str]
+    features: list[FeatureSpec]
+    columns: list[dict[str, str]]
+    fingerprint: str
+    row_count: int
+    notes: list[str] = field(default_factory=list)
+
+
+def _listing(names: list[str]) -> str:
+    return ", ".join(names) if names else "(none)"
+
+
+def detect_label(train_columns: list[str], predict_columns: list[str], explicit: str | None) -> str:
+    """The label: ``explicit``, else the one train column the predict query lacks."""
+    if explicit:
+        if explicit not in train_columns:
+            raise DataError(
+                f"The label column {explicit!r} is not among the train query's columns: "
+                f"{_listing(train_columns)}. Select it in the train query or pick another --label.",
+                details={"label": explicit, "train_columns": train_columns},
+            )
+        return explicit
+    predict = set(predict_columns)
+    missing = [name for name in train_columns if name not in predict]
+    if len(missing) == 1:
+        return missing[0]
+    candidates = missing or list(train_columns)
+    reason = ("several train columns are missing from the predict query" if missing
+              else "the predict query has every column of the train query")
+    raise DataError(
+        f"Cannot tell which column to predict: {reason}. Set it with --label; "
+        f"candidates: {_listing(candidates)}.",
+        details={"candidates": candidates, "train_columns": train_columns, "predict_columns": predict_columns},
+    )
+
+
+def detect_id_columns(columns: list[str], explicit: list[str] | None) -> list[str]:
+    """``explicit`` (each must exist), else columns named ``id`` or ending in ``_id``."""
+    if explicit is not None:
+        missing = [name for name in explicit if name not in columns]
+        if missing:
+            raise DataError(
+                f"The id column(s) {_listing(missing)} are not in the query; its columns are "
+                f"{_listing(columns)}.",
+                details={"missing": missing, "columns": columns},
+            )
+        return list(explicit)
+    return [name for name in columns if name.lower() == "id" or name.lower().endswith("_id")]
+
+
+def build_training_set(table: pa.Table, *, label: str | None, id_columns: list[str]) -> TrainingSet:
+    """X (features), y (label) and descriptions of a train query's result."""
+    names = table.column_names
+    columns = [{"name": f.name, "arrow_type": str(f.type)} for f in table.schema]
+    if table.num_rows == 0:
+        raise DataError(
+            "The train query returned no rows. Check its WHERE clause and that the table has data.",
+            details={"query": "train query", "columns": columns},
+        )
+    for name in [*([label] if label else []), *id_columns]:
+        if name not in names:
+            raise DataError(f"Column {name!r} is not in the train query; its columns are {_listing(names)}.",
+                            details={"column": name, "columns": names})
+    digest = fingerprint(table)
+    notes: list[str] = []
+    if label is not None:
+        nulls = table.column(label).null_count
+        if nulls == table.num_rows:
+            raise DataError(
+                f"The label column {label!r} is NULL in every row of the train query. "
+                "Select the column that holds the known answers.",
+                details={"label": label, "rows": table.num_rows},
+            )
+        if nulls:
+            table = table.filter(pc.is_valid(table.column(label)))
+            notes.append(f"Dropped {nulls} row(s) where the label {label!r} is NULL; trained on {table.num_rows}.")
+    excluded = set(id_columns) | ({label} if label else set())
+    features = [FeatureSpec(f.name, str(f.type), feature_kind(f.type, table.column(f.name)))
+                for f in table.schema if f.name not in excluded]
+    if not features:
+        raise DataError(
+            "No feature columns are left once the label and id columns are set aside: the train query "
+            f"selects only {_listing(names)}. Add the columns the model should learn from.",
+            details={"label": label, "id_columns": id_columns, "columns": names},
+        )
+    y = None
+    if label is not None:
+        target = table.column(label)
+        y = to_pandas(target, FeatureSpec(label, str(target.type), feature_kind(target.type)))
+    return TrainingSet(
+        X=frame(table, features), y=y, label=label, id_columns=list(id_columns), features=features,
+        columns=columns, fingerprint=digest, row_count=table.num_rows, notes=notes,
+    )
+
+
+def frame_for_prediction(batch: pa.RecordBatch | pa.Table, features: list[FeatureSpec]) -> pd.DataFrame:
+    """X for a predict batch, converted exactly as in training."""
+    return frame(batch, features)
+
+
+def _compatible(trained: FeatureSpec, actual: pa.DataType) -> bool:
+    if pa.types.is_null(actual):
+        return True
+    kind = feature_kind(actual)
+    if trained.kind in ("numeric", "boolean"):
+        return kind in ("numeric", "boolean")
+    if trained.kind == "array":
+        return kind in ("array", "categorical")  # JSON text arrays are strings
+    if trained.kind in ("categorical", "text"):
+        return kind in ("categorical", "text")
+    return kind == trained.kind
+
+
+def check_predict_schema(schema: pa.Schema, features: list[FeatureSpec], id_columns: list[str],
+                         label: str | None, *, version: int | str | None = None) -> None:
+    """``SchemaMismatchError`` when the predict query lacks or mistypes a trained feature."""
+    present = {f.name: f.type for f in schema}
+    missing = [spec.name for spec in features if spec.name not in present]
+    wrong = [
+        {"column": spec.name, "trained": f"{spec.kind} ({spec.arrow_type})", "got": str(present[spec.name])}
+        for spec in features if spec.name in present and not _compatible(spec, present[spec.name])
+    ]
+    if not missing and not wrong:
+        return
+    trained_on = f"version {version} was trained on" if version is not None else "the model was trained on"
+    parts = []
+    if missing:
+        parts.append(f"The predict query is missing column(s) {', '.join(missing)} that {trained_on}.")
+    if wrong:
+        listed = "; ".join(f"{w['column']} is {w['got']} but was {w['trained']}" for w in wrong)
+        parts.append(f"Column type(s) differ from training: {listed}. Cast them in the predict query.")
+    feature_names = {spec.name for spec in features}
+    extra = [name for name in present if name not in feature_names]
+    raise SchemaMismatchError(
+        " ".join(parts),
+        details={"missing": missing, "wrong_type": wrong, "extra": extra, "id_columns": id_columns, "label": label},
+    )
