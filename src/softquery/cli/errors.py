@@ -34,9 +34,9 @@ def report_error(error: SoftqueryError) -> None:
                           markup=False)
 
 
-def run_with_error_handling(command: click.Group) -> int:
+def run_with_error_handling(command: click.Group, args: list[str] | None = None) -> int:
     try:
-        command.main(standalone_mode=False)
+        result = command.main(args=args, prog_name="softquery", standalone_mode=False)
     except SoftqueryError as exc:
         report_error(exc)
         return exit_code_for(exc)
@@ -48,4 +48,4 @@ def run_with_error_handling(command: click.Group) -> int:
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    return 0
+    return result if isinstance(result, int) else 0

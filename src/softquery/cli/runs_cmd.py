@@ -41,7 +41,7 @@ def _execute(model: str, kind: RunKind, as_json: bool) -> None:
     else:
         _summary(run)
     if run.status is not RunStatus.SUCCEEDED:
-        sys.exit(RUN_FAILED)
+        click.get_current_context().exit(RUN_FAILED)
 
 
 def _summary(run: Run) -> None:
