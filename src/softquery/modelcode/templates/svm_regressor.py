@@ -3,8 +3,10 @@
 Predicts a number with a kernel SVM; good on small to medium data (up to
 ~10,000 rows).
 """
-from sklearn.svm import SVR
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVR
 
 from softquery.modelcode.preprocessing import AutoPreprocessor
 
@@ -15,9 +17,10 @@ class Model:
     def __init__(self):
         # AutoPreprocessor turns your columns into numbers: NULLs, categories,
         # text, arrays and dates are handled automatically.
+        # The label is standardised too, so SVR's defaults suit any scale.
         self.pipeline = make_pipeline(
             AutoPreprocessor(),
-            SVR(C=1.0),
+            TransformedTargetRegressor(SVR(C=1.0), transformer=StandardScaler()),
         )
 
     def train(self, X, y):
