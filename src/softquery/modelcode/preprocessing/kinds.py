@@ -57,6 +57,8 @@ def detect_kind(series: pd.Series, *, max_categories: int, text_only: bool = Fal
         return IGNORED if text_only else NUMERIC  # all NULL: a constant feature
     if text_only:
         return TEXT if values.map(lambda v: isinstance(v, str)).any() else IGNORED
+    if not pd.api.types.is_object_dtype(dtype) and pd.api.types.is_string_dtype(dtype):
+        return _text_kind(values.astype(str), max_categories)  # only strings: vectorised checks
     if values.map(lambda v: isinstance(v, _ARRAY_TYPES) or looks_like_json_array(v)).all():
         return ARRAY
     if values.map(lambda v: isinstance(v, _DATE_TYPES) or looks_like_iso_date(v)).all():
@@ -64,6 +66,15 @@ def detect_kind(series: pd.Series, *, max_categories: int, text_only: bool = Fal
     if values.map(_is_number).all():
         return NUMERIC
     return _string_kind(values.astype(str), max_categories)
+
+
+def _text_kind(values: pd.Series, max_categories: int) -> str:
+    stripped = values.str.strip()
+    if (stripped.str.startswith("[") & stripped.str.endswith("]")).all():
+        return ARRAY
+    if stripped.str.match(_ISO_DATE).all():
+        return DATETIME
+    return _string_kind(values, max_categories)
 
 
 def _string_kind(values: pd.Series, max_categories: int) -> str:
