@@ -12,7 +12,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from softquery.domain import TaskType
-from softquery.errors import DataError, ModelCodeError
+from softquery.errors import DataError, ModelCodeError, SoftqueryError
 from softquery.modelcode.loader import load_code_module, model_class, user_code_error
 from softquery.training import metrics as m
 from softquery.training.capture import Captured, capture_output
@@ -39,7 +39,7 @@ class FitResult:
 def call_user(fn: Callable[..., Any], where: str, *args: Any) -> Any:
     try:
         return fn(*args)
-    except (KeyboardInterrupt, SystemExit):
+    except (KeyboardInterrupt, SystemExit, SoftqueryError):
         raise
     except BaseException as exc:
         raise user_code_error(exc, f"in {where}") from exc
