@@ -63,6 +63,8 @@ class SqliteSource(SourceConnection):
         uri = ":memory:" if path is None else f"file:{quote(str(path))}?mode=ro"
         # autocommit: no read transaction left open to block writers of the same file.
         self._conn = adbc_driver_sqlite.dbapi.connect(uri, autocommit=True)
+        with self._conn.cursor() as cursor:  # wait briefly for a writer's commit instead of failing
+            cursor.execute("pragma busy_timeout = 10000")
 
     def close(self) -> None:
         self._conn.close()
