@@ -3,17 +3,34 @@ and small SQLite / DuckDB source files."""
 
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
-try:  # tests/ is a package in some layouts, a rootdir-inserted folder in others
-    from tests.pgserver import PostgresServer, PostgresUnavailable
-except ImportError:  # pragma: no cover - depends on how pytest inserted sys.path
-    from pgserver import PostgresServer, PostgresUnavailable  # type: ignore[no-redef]
+
+def _load_pgserver() -> ModuleType:
+    """tests/pgserver.py, whatever pytest's import mode put on sys.path."""
+    try:
+        import tests.pgserver as module
+    except ImportError:
+        spec = importlib.util.spec_from_file_location("softquery_tests_pgserver", Path(__file__).with_name("pgserver.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+_pgserver = _load_pgserver()
+PostgresServer = _pgserver.PostgresServer
+PostgresUnavailable = _pgserver.PostgresUnavailable
 
 SAMPLE_ROWS = [
     (1, 10.5, 3, "red", 1),
@@ -25,7 +42,7 @@ SAMPLE_DDL = "create table houses (id integer, price real, rooms integer, color 
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[PostgresServer]:
+def pg_server() -> Iterator[Any]:
     """A real PostgreSQL started for this session (fails, never skips, without binaries)."""
     server = PostgresServer()
     try:
@@ -40,13 +57,13 @@ def pg_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(scope="session")
-def pg_url(pg_server: PostgresServer) -> str:
+def pg_url(pg_server: Any) -> str:
     """URL of the maintenance DB of the session's PostgreSQL."""
     return pg_server.url
 
 
 @pytest.fixture
-def pg_database(pg_server: PostgresServer) -> Iterator[str]:
+def pg_database(pg_server: Any) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     url = pg_server.create_database(name)
