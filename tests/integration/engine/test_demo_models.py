@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from softquery.data.demo_models import DEMO_MODELS
 from tests.integration.engine.cli_harness import SoftqueryCLI
+
+from softquery.data.demo_models import DEMO_MODELS
 
 
 def test_every_demo_model_trains_and_predicts(sq: SoftqueryCLI, home: Path) -> None:
