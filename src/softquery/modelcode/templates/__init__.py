@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from softquery.errors import NotFoundError
+from softquery.modelcode.checks import declared_task_name
 
 
 @dataclass(frozen=True)
@@ -30,26 +31,12 @@ def _files() -> dict[str, str]:
     }
 
 
-def _task(tree: ast.Module) -> str:
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == "Model":
-            for statement in node.body:
-                if (
-                    isinstance(statement, ast.Assign)
-                    and any(isinstance(t, ast.Name) and t.id == "task" for t in statement.targets)
-                    and isinstance(statement.value, ast.Constant)
-                    and isinstance(statement.value.value, str)
-                ):
-                    return statement.value.value
-    return "unknown"
-
-
 def _info(name: str, code: str) -> TemplateInfo:
     tree = ast.parse(code, filename=f"{name}.py")
     doc = ast.get_docstring(tree) or name
     title, _, rest = doc.partition("\n")
     description = " ".join(rest.strip().split("\n\n")[0].split())
-    return TemplateInfo(name=name, title=title.strip(), description=description, task=_task(tree))
+    return TemplateInfo(name=name, title=title.strip(), description=description, task=declared_task_name(code) or "unknown")
 
 
 def list_templates() -> list[TemplateInfo]:
