@@ -57,6 +57,11 @@ class Model:
     write_mode: WriteMode = WriteMode.REPLACE
     deploy: DeployStrategy = DeployStrategy.MOST_RECENT
     active_version: int | None = None
+    schedule: str | None = None
+    schedule_action: RunKind | None = None
+    schedule_timezone: str | None = None
+    time_limit_seconds: int | None = None
+    memory_limit_mb: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -99,6 +104,10 @@ class Run:
     error_message: str | None = None
     error_details: dict[str, Any] = field(default_factory=dict)
     result: dict[str, Any] = field(default_factory=dict)
+    heartbeat_at: datetime | None = None
+    stop_requested_at: datetime | None = None
+    worker: str | None = None
+    scheduled_for: datetime | None = None
 
     @property
     def duration_seconds(self) -> float | None:

@@ -9,14 +9,15 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from softquery.domain import DeployStrategy, Model, WriteMode
+from softquery.domain import DeployStrategy, Model, RunKind, WriteMode
 from softquery.errors import AlreadyExistsError, NotFoundError
 from softquery.store.clock import as_utc, utcnow
 from softquery.store.tables import models
 
 EDITABLE = (
     "description", "source", "code", "template", "train_sql", "predict_sql", "label",
-    "id_columns", "output_table", "write_mode", "deploy",
+    "id_columns", "output_table", "write_mode", "deploy", "schedule", "schedule_action",
+    "schedule_timezone", "time_limit_seconds", "memory_limit_mb",
 )
 
 
@@ -35,6 +36,11 @@ def _entity(row: RowMapping) -> Model:
         write_mode=WriteMode(row["write_mode"]),
         deploy=DeployStrategy(row["deploy"]),
         active_version=row["active_version"],
+        schedule=row["schedule"],
+        schedule_action=RunKind(row["schedule_action"]) if row["schedule_action"] else None,
+        schedule_timezone=row["schedule_timezone"],
+        time_limit_seconds=row["time_limit_seconds"],
+        memory_limit_mb=row["memory_limit_mb"],
         created_at=as_utc(row["created_at"]),
         updated_at=as_utc(row["updated_at"]),
     )
@@ -53,6 +59,11 @@ def _values(model: Model) -> dict[str, Any]:
         "output_table": model.output_table,
         "write_mode": model.write_mode.value,
         "deploy": model.deploy.value,
+        "schedule": model.schedule,
+        "schedule_action": model.schedule_action.value if model.schedule_action else None,
+        "schedule_timezone": model.schedule_timezone,
+        "time_limit_seconds": model.time_limit_seconds,
+        "memory_limit_mb": model.memory_limit_mb,
     }
 
 

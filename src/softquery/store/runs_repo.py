@@ -32,6 +32,10 @@ def _entity(row: RowMapping) -> Run:
         error_message=row["error_message"],
         error_details=dict(row["error_details"] or {}),
         result=dict(row["result"] or {}),
+        heartbeat_at=as_utc(row["heartbeat_at"]),
+        stop_requested_at=as_utc(row["stop_requested_at"]),
+        worker=row["worker"],
+        scheduled_for=as_utc(row["scheduled_for"]),
     )
 
 

@@ -47,6 +47,11 @@ models = Table(
     Column("deploy", String(20), nullable=False),
     Column("active_version", Integer),
     Column("next_version", Integer, nullable=False, default=1),
+    Column("schedule", String(100)),
+    Column("schedule_action", String(20)),
+    Column("schedule_timezone", String(64)),
+    Column("time_limit_seconds", Integer),
+    Column("memory_limit_mb", Integer),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -93,6 +98,30 @@ runs = Table(
     Column("error_message", Text),
     Column("error_details", JSON),
     Column("result", JSON),
+    Column("heartbeat_at", DateTime(timezone=True)),
+    Column("stop_requested_at", DateTime(timezone=True)),
+    Column("worker", String(200)),
+    Column("scheduled_for", DateTime(timezone=True)),
+)
+
+schedule_fires = Table(
+    "schedule_fires",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("slot_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", String(32)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("model_id", "slot_at", name="uq_schedule_fires_model_slot"),
+)
+
+executors = Table(
+    "executors",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
 )
 
 Index("ix_runs_model_created", runs.c.model_id, runs.c.created_at)
