@@ -60,6 +60,7 @@ class Model:
     schedule: str | None = None
     schedule_action: RunKind | None = None
     schedule_timezone: str | None = None
+    schedule_since: datetime | None = None
     time_limit_seconds: int | None = None
     memory_limit_mb: int | None = None
     created_at: datetime | None = None

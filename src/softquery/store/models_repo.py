@@ -17,7 +17,7 @@ from softquery.store.tables import models
 EDITABLE = (
     "description", "source", "code", "template", "train_sql", "predict_sql", "label",
     "id_columns", "output_table", "write_mode", "deploy", "schedule", "schedule_action",
-    "schedule_timezone", "time_limit_seconds", "memory_limit_mb",
+    "schedule_timezone", "schedule_since", "time_limit_seconds", "memory_limit_mb",
 )
 
 
@@ -39,6 +39,7 @@ def _entity(row: RowMapping) -> Model:
         schedule=row["schedule"],
         schedule_action=RunKind(row["schedule_action"]) if row["schedule_action"] else None,
         schedule_timezone=row["schedule_timezone"],
+        schedule_since=as_utc(row["schedule_since"]),
         time_limit_seconds=row["time_limit_seconds"],
         memory_limit_mb=row["memory_limit_mb"],
         created_at=as_utc(row["created_at"]),
@@ -62,6 +63,7 @@ def _values(model: Model) -> dict[str, Any]:
         "schedule": model.schedule,
         "schedule_action": model.schedule_action.value if model.schedule_action else None,
         "schedule_timezone": model.schedule_timezone,
+        "schedule_since": model.schedule_since,
         "time_limit_seconds": model.time_limit_seconds,
         "memory_limit_mb": model.memory_limit_mb,
     }

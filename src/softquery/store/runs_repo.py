@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
@@ -47,7 +48,9 @@ class RunRepository:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def create(self, model_name: str, kind: RunKind, trigger: RunTrigger) -> Run:
+    def create(
+        self, model_name: str, kind: RunKind, trigger: RunTrigger, *, scheduled_for: datetime | None = None
+    ) -> Run:
         run_id = uuid.uuid4().hex[:12]
         with self.engine.begin() as conn:
             model_id = conn.execute(select(models.c.id).where(models.c.name == model_name)).scalar()
@@ -57,6 +60,7 @@ class RunRepository:
                 insert(runs).values(
                     id=run_id, model_id=model_id, kind=kind.value, status=RunStatus.QUEUED.value,
                     trigger=trigger.value, created_at=utcnow(), stdout="", stderr="",
+                    scheduled_for=scheduled_for,
                 )
             )
         return self.get(run_id)

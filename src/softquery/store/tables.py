@@ -50,6 +50,7 @@ models = Table(
     Column("schedule", String(100)),
     Column("schedule_action", String(20)),
     Column("schedule_timezone", String(64)),
+    Column("schedule_since", DateTime(timezone=True)),
     Column("time_limit_seconds", Integer),
     Column("memory_limit_mb", Integer),
     Column("created_at", DateTime(timezone=True), nullable=False),

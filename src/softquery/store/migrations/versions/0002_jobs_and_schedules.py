@@ -23,6 +23,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("schedule", sa.String(100)))
         batch.add_column(sa.Column("schedule_action", sa.String(20)))
         batch.add_column(sa.Column("schedule_timezone", sa.String(64)))
+        batch.add_column(sa.Column("schedule_since", TZ))
         batch.add_column(sa.Column("time_limit_seconds", sa.Integer))
         batch.add_column(sa.Column("memory_limit_mb", sa.Integer))
     with op.batch_alter_table("runs") as batch:
@@ -55,5 +56,5 @@ def downgrade() -> None:
         for name in ("scheduled_for", "worker", "stop_requested_at", "heartbeat_at"):
             batch.drop_column(name)
     with op.batch_alter_table("models") as batch:
-        for name in ("memory_limit_mb", "time_limit_seconds", "schedule_timezone", "schedule_action", "schedule"):
+        for name in ("memory_limit_mb", "time_limit_seconds", "schedule_since", "schedule_timezone", "schedule_action", "schedule"):
             batch.drop_column(name)
