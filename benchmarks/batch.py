@@ -1,0 +1,481 @@
+"""Batch benchmark: softquery's train and predict against a plain-Python reference.
+
+Builds a SQLite table ``bench(id, f0..f9, label)`` of ``--rows`` rows and measures,
+in one run:
+
+* reference train:   fastest Arrow read of the train query + one plain
+                     ``sklearn.linear_model.LinearRegression().fit(X, y)``;
+* reference predict: fastest Arrow read of the predict query + a SQLite
+                     ``CREATE TABLE … AS SELECT`` of an output of softquery's shape;
+* softquery ``train --json`` and ``predict --json`` (subprocesses with their own
+  ``SOFTQUERY_HOME``), timed by the run's recorded ``started_at``/``finished_at``,
+  and the whole command's wall time, as ratios to the reference (target ≤ 2.0);
+* peak RSS of ``softquery predict`` over ``--predict-rows`` rows (target ≤ 1 GiB);
+* pandas ``read_sql`` + ``to_sql`` of the predict path, for scale (``--no-pandas``).
+
+Smoke check: ``python benchmarks/batch.py --rows 20000 --predict-rows 50000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+N_FEATURES = 10
+FEATURES = [f"f{i}" for i in range(N_FEATURES)]
+TARGET_RATIO = 2.0
+TARGET_RSS_MIB = 1024.0
+GEN_CHUNK_ROWS = 500_000
+READ_REPEATS = 3
+SQLITE_BATCH_ROWS_OPTION = "adbc.sqlite.query.batch_rows"
+READ_BATCH_ROWS: list[int | None] = [None, 1_024, 10_000, 100_000, 1_000_000]  # None: driver default
+DB_NAME = "softquery-bench.db"
+HOME_NAME = "softquery-home"
+MODEL = "bench"
+BIG_MODEL = "bench_big"
+BIG_TRAIN_ROWS = 200_000
+COEF = np.linspace(-2.0, 3.0, N_FEATURES)
+INTERCEPT = 0.5
+
+TRAIN_SQL = f"select id, {', '.join(FEATURES)}, label from bench"  # noqa: S608
+PREDICT_SQL = f"select id, {', '.join(FEATURES)} from bench"  # noqa: S608
+BIG_TRAIN_SQL = f"select id, {', '.join(FEATURES)}, label from bench where id <= {{n}}"  # noqa: S608
+BIG_PREDICT_SQL = f"select id, {', '.join(FEATURES)} from bench_big"  # noqa: S608
+
+
+# --------------------------------------------------------------------------- data
+
+
+def create_table(path: Path, table: str, rows: int, seed: int) -> float:
+    """Create ``table`` with ``rows`` deterministic rows; returns seconds taken."""
+    import adbc_driver_sqlite.dbapi
+    import pyarrow as pa
+
+    started = time.perf_counter()
+    columns = ", ".join(f"{c} real" for c in FEATURES)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute(f"drop table if exists {table}")
+        conn.execute(f"create table {table} (id integer primary key, {columns}, label real)")
+        conn.commit()
+    rng = np.random.default_rng(seed)
+    with contextlib.closing(adbc_driver_sqlite.dbapi.connect(str(path))) as conn:
+        with contextlib.closing(conn.cursor()) as cursor:
+            for start in range(0, rows, GEN_CHUNK_ROWS):
+                n = min(GEN_CHUNK_ROWS, rows - start)
+                X = rng.standard_normal((n, N_FEATURES))
+                y = X @ COEF + INTERCEPT + 0.1 * rng.standard_normal(n)
+                data = {"id": pa.array(np.arange(start + 1, start + n + 1, dtype=np.int64))}
+                data.update({c: pa.array(X[:, i]) for i, c in enumerate(FEATURES)})
+                data["label"] = pa.array(y)
+                cursor.adbc_ingest(table, pa.table(data), mode="append")
+        conn.commit()
+    return time.perf_counter() - started
+
+
+# --------------------------------------------------------------------------- reference
+
+
+@dataclass
+class Timed:
+    seconds: float
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def arrow_read(path: Path, sql: str, batch_rows: int | None) -> Any:
+    """One ADBC read of ``sql`` into an Arrow table (read-only, autocommit, like softquery)."""
+    import adbc_driver_sqlite.dbapi
+
+    uri = f"file:{path}?mode=ro"
+    with contextlib.closing(adbc_driver_sqlite.dbapi.connect(uri, autocommit=True)) as conn:
+        with contextlib.closing(conn.cursor()) as cursor:
+            if batch_rows is not None:
+                cursor.adbc_statement.set_options(**{SQLITE_BATCH_ROWS_OPTION: str(batch_rows)})
+            cursor.execute(sql)
+            return cursor.fetch_arrow_table()
+
+
+def fastest_read(path: Path, sql: str) -> tuple[Timed, Any]:
+    """Try every reader option ``READ_REPEATS`` times; the fastest single read wins."""
+    best: Timed | None = None
+    table = None
+    per_option: dict[str, float] = {}
+    for _ in range(READ_REPEATS):
+        for batch_rows in READ_BATCH_ROWS:
+            name = f"adbc batch_rows={batch_rows or 'default'}"
+            t0 = time.perf_counter()
+            result = arrow_read(path, sql, batch_rows)
+            seconds = time.perf_counter() - t0
+            per_option[name] = min(per_option.get(name, seconds), seconds)
+            if best is None or seconds < best.seconds:
+                best, table = Timed(seconds, name), result
+            del result
+    assert best is not None
+    best.extra["per_option"] = per_option
+    return best, table
+
+
+def reference_fit(table: Any) -> tuple[Timed, Any]:
+    from sklearn.linear_model import LinearRegression
+
+    t0 = time.perf_counter()
+    X = np.column_stack([table.column(c).to_numpy() for c in FEATURES])
+    y = table.column("label").to_numpy()
+    model = LinearRegression().fit(X, y)
+    return Timed(time.perf_counter() - t0, "numpy arrays + LinearRegression().fit"), model
+
+
+def reference_write(path: Path, model: Any) -> Timed:
+    """CREATE TABLE … AS SELECT with softquery's output shape, the prediction computed in SQL."""
+    terms = " + ".join(f"({float(w)!r} * {c})" for w, c in zip(model.coef_, FEATURES, strict=True))
+    expr = f"{float(model.intercept_)!r} + {terms}"
+    sql = (
+        f"create table ref_out as select id, {expr} as prediction, 1 as model_version, "  # noqa: S608
+        "'run' as run_id, '2026-01-01T00:00:00' as predicted_at from bench"
+    )
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("drop table if exists ref_out")
+        conn.commit()
+        t0 = time.perf_counter()
+        conn.execute(sql)
+        conn.commit()
+        seconds = time.perf_counter() - t0
+        conn.execute("drop table ref_out")
+        conn.commit()
+    return Timed(seconds, "sqlite3 CREATE TABLE ref_out AS SELECT")
+
+
+def pandas_predict_path(path: Path, model: Any) -> Timed:
+    import pandas as pd
+
+    t0 = time.perf_counter()
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        df = pd.read_sql(PREDICT_SQL, conn)
+        t_read = time.perf_counter() - t0
+        out = pd.DataFrame({
+            "id": df["id"],
+            "prediction": model.predict(df[FEATURES].to_numpy()),
+            "model_version": 1,
+            "run_id": "run",
+            "predicted_at": "2026-01-01T00:00:00",
+        })
+        out.to_sql("pandas_out", conn, if_exists="replace", index=False)
+        conn.commit()
+        seconds = time.perf_counter() - t0
+        conn.execute("drop table pandas_out")
+        conn.commit()
+    return Timed(seconds, f"read_sql {t_read:.2f}s + predict + to_sql {seconds - t_read:.2f}s")
+
+
+# --------------------------------------------------------------------------- softquery
+
+
+@dataclass
+class Command:
+    args: list[str]
+    wall: float
+    max_rss_mib: float
+    stdout: str
+    stderr: str
+    returncode: int
+
+
+class Softquery:
+    """Runs ``python -m softquery.cli.main`` with its own SOFTQUERY_HOME."""
+
+    def __init__(self, home: Path, logs: Path) -> None:
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("SOFTQUERY_")}
+        self.env["SOFTQUERY_HOME"] = str(home)
+        self.logs = logs
+        self.count = 0
+
+    def run(self, *args: str, prefix: list[str] | None = None, check: bool = True) -> Command:
+        """Run one command; its own peak RSS comes from ``os.wait4`` (ru_maxrss of that child)."""
+        self.count += 1
+        out_path = self.logs / f"{self.count:02d}-{args[0]}.out"
+        err_path = self.logs / f"{self.count:02d}-{args[0]}.err"
+        argv = [sys.executable, *(prefix or []), "-m", "softquery.cli.main", *args]
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(argv, stdout=out, stderr=err, env=self.env)
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        cmd = Command(argv, wall, usage.ru_maxrss / 1024.0, out_path.read_text(),
+                      err_path.read_text(), proc.returncode)
+        if check and cmd.returncode != 0:
+            raise RuntimeError(
+                f"`softquery {' '.join(args)}` exited with {cmd.returncode}\n"
+                f"--- stdout ---\n{cmd.stdout[-4000:]}\n--- stderr ---\n{cmd.stderr[-4000:]}"
+            )
+        return cmd
+
+    def run_json(self, *args: str) -> tuple[Command, Any]:
+        cmd = self.run(*args, check=False)
+        try:
+            data = json.loads(cmd.stdout)
+        except json.JSONDecodeError:
+            data = None
+        if cmd.returncode != 0 or data is None:
+            raise RuntimeError(
+                f"`softquery {' '.join(args)}` exited with {cmd.returncode}\n"
+                f"--- stdout ---\n{cmd.stdout[-4000:]}\n--- stderr ---\n{cmd.stderr[-4000:]}"
+            )
+        return cmd, data
+
+
+def run_seconds(run: dict[str, Any]) -> float:
+    started = datetime.fromisoformat(run["started_at"])
+    finished = datetime.fromisoformat(run["finished_at"])
+    return (finished - started).total_seconds()
+
+
+def check_run(run: dict[str, Any], what: str) -> None:
+    if run.get("status") != "succeeded":
+        error = run.get("error") or {}
+        raise RuntimeError(f"softquery {what} run {run.get('id')} {run.get('status')}: "
+                           f"{error.get('code')}: {error.get('message')}\n"
+                           f"{(error.get('details') or {}).get('traceback', '')}")
+
+
+# --------------------------------------------------------------------------- report
+
+
+def verdict(value: float, target: float) -> str:
+    return "PASS" if value <= target else "FAIL"
+
+
+def print_rows(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+    print(line)
+    print("-" * len(line))
+    for row in rows:
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                        for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+
+
+@contextlib.contextmanager
+def workdir_for(given: str | None, keep: bool) -> Iterator[Path]:
+    if given is None:
+        path = Path(tempfile.mkdtemp(prefix="softquery-bench-"))
+        try:
+            yield path
+        finally:
+            if keep:
+                print(f"\nworkdir kept: {path}")
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+        return
+    path = Path(given).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    # Only what this script creates is cleared, so a rerun starts fresh.
+    for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal"):
+        (path / name).unlink(missing_ok=True)
+    for name in (HOME_NAME, "logs"):
+        shutil.rmtree(path / name, ignore_errors=True)
+    yield path
+
+
+def step(message: str) -> Callable[[], None]:
+    print(f"… {message}", end="", flush=True)
+    t0 = time.perf_counter()
+    return lambda: print(f" ({time.perf_counter() - t0:.1f}s)", flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=2_000_000, help="rows of the train/predict table")
+    parser.add_argument("--predict-rows", type=int, default=5_000_000,
+                        help="rows predicted for the peak-memory measurement (0: skip)")
+    parser.add_argument("--workdir", help="folder for the DB and SOFTQUERY_HOME (default: a temp "
+                        "dir, removed at the end)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp workdir")
+    parser.add_argument("--template", default="linear_regression", help="softquery model template")
+    parser.add_argument("--no-pandas", action="store_true", help="skip pandas read_sql + to_sql")
+    parser.add_argument("--profile", action="store_true",
+                        help="afterwards, rerun train and predict under cProfile and print the top costs")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.rows < 100:
+        parser.error("--rows must be at least 100")
+    if args.predict_rows < 0:
+        parser.error("--predict-rows must be 0 or more")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    with workdir_for(args.workdir, args.keep) as work:
+        return bench(args, work)
+
+
+def bench(args: argparse.Namespace, work: Path) -> int:
+    db = work / DB_NAME
+    logs = work / "logs"
+    logs.mkdir()
+    sq = Softquery(work / HOME_NAME, logs)
+    url = f"sqlite:///{db}"
+    print(f"softquery batch benchmark: {args.rows:,} rows x {N_FEATURES} float features, "
+          f"template {args.template}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    print(f"workdir {work}")
+
+    done = step(f"writing bench ({args.rows:,} rows)")
+    create_table(db, "bench", args.rows, args.seed)
+    done()
+
+    # -- reference ---------------------------------------------------------------
+    done = step("reference: reading the train query")
+    train_read, table = fastest_read(db, TRAIN_SQL)
+    done()
+    fit, ref_model = reference_fit(table)
+    del table
+    done = step("reference: reading the predict query + CREATE TABLE AS SELECT")
+    predict_read, table = fastest_read(db, PREDICT_SQL)
+    del table
+    write = reference_write(db, ref_model)
+    done()
+    ref_train = train_read.seconds + fit.seconds
+    ref_predict = predict_read.seconds + write.seconds
+
+    # -- softquery ---------------------------------------------------------------
+    done = step("softquery: init, source add, model create")
+    sq.run("init")
+    sq.run("source", "add", "benchdb", url)
+    sq.run("model", "create", MODEL, "--source", "benchdb", "--template", args.template,
+           "--train-sql", TRAIN_SQL, "--predict-sql", PREDICT_SQL)
+    done()
+    done = step("softquery: train")
+    train_cmd, train_run = sq.run_json("train", MODEL, "--json")
+    done()
+    check_run(train_run, "train")
+    done = step("softquery: predict")
+    predict_cmd, predict_run = sq.run_json("predict", MODEL, "--json")
+    done()
+    check_run(predict_run, "predict")
+    _, shown = sq.run_json("run", "show", predict_run["id"], "--json")
+    sq_train, sq_predict = run_seconds(train_run), run_seconds(predict_run)
+    _, versions = sq.run_json("versions", MODEL, "--json")
+    number = train_run["result"]["train"]["version"]
+    manifest = next((v["manifest"] for v in versions if v["version"] == number), None) or {}
+    timings: dict[str, float] = manifest.get("timings") or {}
+    check = check_output(db, f"{MODEL}_prediction", args.rows, ref_model)
+
+    # -- pandas, for scale -------------------------------------------------------
+    pandas: Timed | None = None
+    if not args.no_pandas:
+        done = step("pandas: read_sql + predict + to_sql")
+        pandas = pandas_predict_path(db, ref_model)
+        done()
+
+    # -- peak memory ---------------------------------------------------------------
+    big: Command | None = None
+    big_run: dict[str, Any] | None = None
+    if args.predict_rows:
+        done = step(f"writing bench_big ({args.predict_rows:,} rows)")
+        create_table(db, "bench_big", args.predict_rows, args.seed + 1)
+        done()
+        n_train = min(args.rows, BIG_TRAIN_ROWS)
+        sq.run("model", "create", BIG_MODEL, "--source", "benchdb", "--template", args.template,
+               "--train-sql", BIG_TRAIN_SQL.format(n=n_train), "--predict-sql", BIG_PREDICT_SQL)
+        _, big_train = sq.run_json("train", BIG_MODEL, "--json")
+        check_run(big_train, "train")
+        done = step(f"softquery: predict {args.predict_rows:,} rows (peak RSS)")
+        big, big_run = sq.run_json("predict", BIG_MODEL, "--json")
+        done()
+        check_run(big_run, "predict")
+
+    # -- report --------------------------------------------------------------------
+    print()
+    print(f"reference train read:   {train_read.seconds:.3f}s ({train_read.detail}); "
+          + ", ".join(f"{k.split('=')[1]} {v:.3f}s" for k, v in train_read.extra["per_option"].items()))
+    print(f"reference fit:          {fit.seconds:.3f}s ({fit.detail})")
+    print(f"reference predict read: {predict_read.seconds:.3f}s ({predict_read.detail}); "
+          + ", ".join(f"{k.split('=')[1]} {v:.3f}s" for k, v in predict_read.extra["per_option"].items()))
+    print(f"reference write:        {write.seconds:.3f}s ({write.detail})")
+    print()
+    rows = [
+        ["train", f"{ref_train:.2f}", f"{sq_train:.2f}", f"{sq_train / ref_train:.2f}",
+         f"{train_cmd.wall:.2f}", f"{train_cmd.wall / ref_train:.2f}", f"<= {TARGET_RATIO:.1f}",
+         verdict(sq_train / ref_train, TARGET_RATIO)],
+        ["predict", f"{ref_predict:.2f}", f"{sq_predict:.2f}", f"{sq_predict / ref_predict:.2f}",
+         f"{predict_cmd.wall:.2f}", f"{predict_cmd.wall / ref_predict:.2f}", f"<= {TARGET_RATIO:.1f}",
+         verdict(sq_predict / ref_predict, TARGET_RATIO)],
+    ]
+    if pandas is not None:
+        rows.append(["pandas predict", f"{ref_predict:.2f}", f"{pandas.seconds:.2f}",
+                     f"{pandas.seconds / ref_predict:.2f}", "", "", "(scale)", ""])
+    print_rows(["", "reference s", "run s", "ratio", "wall s", "wall ratio", "target", "result"], rows)
+    if pandas is not None:
+        print(f"pandas: {pandas.detail}")
+    print("run s = the run's finished_at - started_at; wall s = the whole `softquery` command "
+          "(interpreter start, imports, metadata DB).")
+    print()
+    if timings:
+        print("softquery train phases (manifest timings): "
+              + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))
+        print(f"  sum {sum(timings.values()):.2f}s of run {sq_train:.2f}s")
+    print(f"softquery commands' own peak RSS: train {train_cmd.max_rss_mib:.0f} MiB, "
+          f"predict {predict_cmd.max_rss_mib:.0f} MiB ({args.rows:,} rows)")
+    print(f"output check: {check}")
+    if shown.get("phase"):
+        print(f"predict run phase: {shown['phase']}")
+    failed = sq_train / ref_train > TARGET_RATIO or sq_predict / ref_predict > TARGET_RATIO
+    if big is not None and big_run is not None:
+        ok = big.max_rss_mib <= TARGET_RSS_MIB
+        failed = failed or not ok
+        print(f"peak RSS predicting {args.predict_rows:,} rows: {big.max_rss_mib:.0f} MiB "
+              f"(target <= {TARGET_RSS_MIB:.0f} MiB) {verdict(big.max_rss_mib, TARGET_RSS_MIB)}; "
+              f"run {run_seconds(big_run):.2f}s, wall {big.wall:.2f}s; "
+              "measured as ru_maxrss of the softquery process from os.wait4")
+    if args.profile:
+        profile(sq, work)
+    return 1 if failed else 0
+
+
+def check_output(db: Path, table: str, rows: int, model: Any) -> str:
+    """Row count of softquery's output and its largest difference from the reference model."""
+    terms = " + ".join(f"({float(w)!r} * b.{c})" for w, c in zip(model.coef_, FEATURES, strict=True))
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        count = conn.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+        diff = conn.execute(
+            f"select max(abs(p.prediction - ({float(model.intercept_)!r} + {terms}))) "  # noqa: S608
+            f"from {table} p join bench b on b.id = p.id"
+        ).fetchone()[0]
+        columns = [r[1] for r in conn.execute(f"pragma table_info({table})")]
+    state = "OK" if count == rows and diff is not None and diff < 1e-6 else "MISMATCH"
+    return (f"{state}: {table} has {count:,} rows (expected {rows:,}), columns {columns}, "
+            f"max |softquery - reference| = {diff if diff is None else f'{diff:.2e}'}")
+
+
+def profile(sq: Softquery, work: Path) -> None:
+    import pstats
+
+    for kind in ("train", "predict"):
+        out = work / f"{kind}.prof"
+        cmd = sq.run(kind, MODEL, "--json", prefix=["-m", "cProfile", "-o", str(out)])
+        print(f"\n=== cProfile of `softquery {kind} {MODEL}` (wall {cmd.wall:.2f}s under the "
+              f"profiler; file {out}) ===")
+        stats = pstats.Stats(str(out))
+        stats.sort_stats("tottime").print_stats(15)
+        stats.sort_stats("cumulative").print_stats(25)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
