@@ -6,6 +6,7 @@ a module-level singleton.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
@@ -26,6 +27,16 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, description="Key that signs model artifacts; read from <home>/secret.key when unset.")
     chunk_rows: int = Field(default=100_000, ge=1_000, description="Rows per chunk when reading and writing prediction data.")
     max_log_chars: int = Field(default=200_000, ge=1_000, description="Tail of stdout/stderr kept per run.")
+    queue: str | None = Field(default=None, description="redis://HOST:PORT/DB to run jobs on RQ workers; local job slots when unset.")
+    job_slots: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, description="Job slots of `softquery serve` with the local executor.")
+    time_limit_seconds: int = Field(default=3600, ge=1, description="Default wall-time limit of one run (a model can set its own).")
+    memory_limit_mb: int = Field(default=4096, ge=64, description="Default memory limit of one run (a model can set its own).")
+    max_processes: int = Field(default=64, ge=1, description="Most processes a run's code may have at once.")
+    max_file_mb: int = Field(default=10240, ge=1, description="Largest file a run's code may write.")
+    heartbeat_seconds: float = Field(default=2.0, gt=0, description="How often a running job reports it is alive.")
+    abandon_after_seconds: float = Field(default=30.0, gt=0, description="A running job silent this long is marked failed (abandoned).")
+    host: str = Field(default="127.0.0.1", description="Address `softquery serve` listens on.")
+    port: int = Field(default=8765, ge=0, le=65535, description="Port `softquery serve` listens on.")
 
     @property
     def metadata_url(self) -> str:

@@ -92,3 +92,17 @@ class SourceError(SoftqueryError):
 class ConflictError(SoftqueryError):
     code = "conflict"
     http_status = 409
+
+
+class RunStoppedError(SoftqueryError):
+    """The run was stopped (or finished elsewhere) before its result could be stored."""
+
+    code = "cancelled"
+    http_status = 409
+
+
+class LimitExceededError(SoftqueryError):
+    """A job hit its time, memory, process or file-size limit."""
+
+    code = "limit_exceeded"
+    http_status = 422

@@ -7,8 +7,9 @@ import sys
 import click
 
 from softquery import __version__
-from softquery.cli import home_cmd, models_cmd, runs_cmd, sources_cmd, versions_cmd
+from softquery.cli import home_cmd, models_cmd, runs_cmd, server_cmd, sources_cmd, versions_cmd
 from softquery.cli.errors import run_with_error_handling
+from softquery.cli.scheduler_cmd import register as register_scheduler
 from softquery.config import Settings
 
 
@@ -23,8 +24,9 @@ def cli(click_ctx: click.Context) -> None:
     click_ctx.obj = Settings()
 
 
-for module in (home_cmd, sources_cmd, models_cmd, runs_cmd, versions_cmd):
+for module in (home_cmd, sources_cmd, models_cmd, runs_cmd, versions_cmd, server_cmd):
     module.register(cli)
+register_scheduler(cli)
 
 
 def main() -> None:

@@ -20,22 +20,50 @@ from softquery.cli.present import run_dict
 from softquery.domain import Run, RunKind, RunStatus, RunTrigger
 from softquery.services import runs as svc
 
-wait_option = click.option("--wait", is_flag=True, help="Wait for the run to finish (the default for now).")
+wait_option = click.option("--wait", is_flag=True,
+                           help="Follow progress and log lines until the run ends; exit 0 only if it succeeded.")
 
 
-def _execute(model: str, kind: RunKind, as_json: bool) -> None:
+def _progress_display(as_json: bool) -> Progress:
     show = not as_json and sys.stderr.isatty()
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                        TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
-                        console=console(), transient=True, disable=not show)
-    with progress, service_context() as ctx:
-        task = progress.add_task(f"{kind.value} {model}", total=1.0, detail="")
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                    TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
+                    console=console(), transient=True, disable=not show)
 
-        def listener(phase: str, fraction: float | None, detail: str) -> None:
-            progress.update(task, description=f"{kind.value} {model}: {phase}", detail=detail,
-                            completed=fraction)
 
-        run = svc.start_run(ctx, model, kind, RunTrigger.CLI, listener)
+def _execute(model: str, kind: RunKind, wait: bool, as_json: bool) -> None:
+    progress = _progress_display(as_json)
+    with service_context() as ctx:
+        executor = svc.pick_executor(ctx)
+        run = svc.submit_run(ctx, model, kind, RunTrigger.CLI, executor)
+        if executor is not None and not wait:
+            if as_json:
+                print_json(run_dict(run))
+            else:
+                console().print(f"Queued run {run.id} ({kind.value} {model}) on the {executor.name} executor. "
+                                f"Follow it with `softquery run logs {run.id} --follow`.")
+            return
+        with progress:
+            task = progress.add_task(f"{kind.value} {model}", total=1.0, detail="")
+
+            def listener(phase: str, fraction: float | None, detail: str) -> None:
+                if phase == "log":
+                    if not as_json:
+                        progress.console.print(detail.rstrip("\n"), markup=False, highlight=False)
+                    return
+                progress.update(task, description=f"{kind.value} {model}: {phase}", detail=detail,
+                                completed=fraction)
+
+            def on_update(update: svc.Update) -> None:
+                for text in (update.new_stdout, update.new_stderr):
+                    if text:
+                        listener("log", None, text)
+                listener(update.run.phase or update.run.status.value, update.run.progress, "")
+
+            if executor is None:
+                run = svc.execute_here(ctx, run.id, listener)
+            else:
+                run = svc.follow_run(ctx, run.id, on_update)
     if as_json:
         print_json(run_dict(run))
     else:
@@ -72,9 +100,10 @@ def _summary(run: Run) -> None:
 @click.argument("model")
 @wait_option
 @json_option
-def train_cmd(model: str, wait: bool, as_json: bool) -> None:
+@click.option("--and-predict", is_flag=True, help="Predict with the new version right after training.")
+def train_cmd(model: str, wait: bool, and_predict: bool, as_json: bool) -> None:
     """Train MODEL on its train query and store a new version."""
-    _execute(model, RunKind.TRAIN, as_json)
+    _execute(model, RunKind.TRAIN_THEN_PREDICT if and_predict else RunKind.TRAIN, wait, as_json)
 
 
 @click.command("predict")
@@ -83,7 +112,7 @@ def train_cmd(model: str, wait: bool, as_json: bool) -> None:
 @json_option
 def predict_cmd(model: str, wait: bool, as_json: bool) -> None:
     """Predict MODEL's predict query with the active version into its output table."""
-    _execute(model, RunKind.PREDICT, as_json)
+    _execute(model, RunKind.PREDICT, wait, as_json)
 
 
 @click.command("runs")
@@ -139,6 +168,40 @@ def show_cmd(run_id: str, as_json: bool) -> None:
         if text:
             out.print(f"--- {name} ---")
             out.print(text, markup=False)
+
+
+@run_group.command("logs")
+@click.argument("run_id")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until the run ends.")
+def logs_cmd(run_id: str, follow: bool) -> None:
+    """Print the stdout and stderr of run RUN_ID."""
+    with service_context() as ctx:
+        if not follow:
+            run = svc.get_run(ctx, run_id)
+            click.echo(run.stdout, nl=False)
+            click.echo(run.stderr, nl=False, err=True)
+            return
+
+        def on_update(update: svc.Update) -> None:
+            click.echo(update.new_stdout, nl=False)
+            click.echo(update.new_stderr, nl=False, err=True)
+
+        run = svc.follow_run(ctx, run_id, on_update)
+    if run.status is not RunStatus.SUCCEEDED:
+        click.echo(f"run {run.id} {run.status.value}: {run.error_message or ''}", err=True)
+        click.get_current_context().exit(RUN_FAILED)
+
+
+@run_group.command("stop")
+@click.argument("run_id")
+def stop_cmd(run_id: str) -> None:
+    """Stop run RUN_ID: a queued run is cancelled; a running one is ended within 2 seconds."""
+    with service_context() as ctx:
+        status = svc.stop_run(ctx, run_id, svc.pick_executor(ctx))
+    if status is RunStatus.RUNNING:
+        console().print(f"Stop requested for run {run_id}; its job ends within 2 seconds.")
+    else:
+        console().print(f"Run {run_id} is {status.value}.")
 
 
 def register(cli: click.Group) -> None:

@@ -41,6 +41,7 @@ class TableWriter:
         self.table = table
         self.mode = mode
         self.stage = staging_name(run_id)
+        self.run_id = run_id
         self.rows = 0
         self._columns: list[str] | None = None
         self._done = False
@@ -102,6 +103,9 @@ class TableWriter:
             cols = ", ".join(q(c) for c in self._columns or [])
             statements = [f"insert into {target} ({cols}) select {cols} from {stage}",  # noqa: S608
                           f"drop table {stage}"]
+            if "run_id" in (self._columns or []) and re.fullmatch(r"[A-Za-z0-9_]+", self.run_id):
+                # A run delivered twice appends its rows once: its earlier rows are replaced.
+                statements.insert(0, f"delete from {target} where {q('run_id')} = '{self.run_id}'")  # noqa: S608
         try:
             with self._errors("commit"):
                 self.sink.transaction(statements)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from softquery.config import Settings
 from softquery.errors import NotInitialisedError
 from softquery.store.database import is_current, make_engine
+from softquery.store.executors_repo import ExecutorRepository
 from softquery.store.models_repo import ModelRepository
 from softquery.store.runs_repo import RunRepository
 from softquery.store.sources_repo import SourceRepository
@@ -26,6 +27,7 @@ class ServiceContext:
     models: ModelRepository
     versions: VersionRepository
     runs: RunRepository
+    executors: ExecutorRepository
 
     @classmethod
     def from_engine(cls, settings: Settings, engine: Engine) -> ServiceContext:
@@ -36,6 +38,7 @@ class ServiceContext:
             models=ModelRepository(engine),
             versions=VersionRepository(engine),
             runs=RunRepository(engine),
+            executors=ExecutorRepository(engine),
         )
 
     def secret_key(self) -> bytes:

@@ -11,6 +11,8 @@ from softquery.identifiers import check_identifier
 from softquery.modelcode.checks import CodeProblem, require_valid_code
 from softquery.modelcode.templates import template_code
 from softquery.services.context import ServiceContext
+from softquery.services.schedules import apply_schedule
+from softquery.store.clock import utcnow
 
 
 @dataclass
@@ -28,7 +30,17 @@ class ModelSpec:
     write_mode: str | None = None
     deploy: str | None = None
     description: str | None = None
-    clear: set[str] = field(default_factory=set)  # optional fields to reset to automatic
+    schedule: str | None = None  # cron expression or hourly|daily|weekly
+    schedule_action: str | None = None  # train|predict|train_then_predict (default train)
+    schedule_timezone: str | None = None  # IANA name (default UTC)
+    time_limit_seconds: int | None = None
+    memory_limit_mb: int | None = None
+    # optional fields to reset to automatic/default; "schedule" removes the schedule
+    clear: set[str] = field(default_factory=set)
+
+
+CLEARABLE = ("label", "id_columns", "output_table", "schedule", "time_limit_seconds", "memory_limit_mb")
+LIMITS = {"time_limit_seconds": "time limit (seconds)", "memory_limit_mb": "memory limit (MB)"}
 
 
 @dataclass
@@ -69,10 +81,20 @@ def _apply(model: Model, spec: ModelSpec) -> Model:
         model.write_mode = _enum(WriteMode, spec.write_mode, "write mode")
     if spec.deploy is not None:
         model.deploy = _enum(DeployStrategy, spec.deploy, "deploy strategy")
+    for name, what in LIMITS.items():
+        value = getattr(spec, name)
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise InvalidInputError(f"The {what} must be a whole number above 0; got {value!r}.",
+                                        details={"field": name, "value": value})
+            setattr(model, name, value)
     for name in spec.clear:
-        if name not in ("label", "id_columns", "output_table"):
+        if name not in CLEARABLE:
             raise InvalidInputError(f"{name} cannot be reset.")
-        setattr(model, name, None)
+        if name != "schedule":
+            setattr(model, name, None)
+    apply_schedule(model, schedule=spec.schedule, action=spec.schedule_action,
+                   timezone=spec.schedule_timezone, clear="schedule" in spec.clear)
     return model
 
 
@@ -122,5 +144,6 @@ def duplicate_model(ctx: ServiceContext, name: str, new_name: str) -> Model:
     check_identifier(new_name, "model name")
     original = ctx.models.get(name)
     copy = replace(original, name=new_name, active_version=None, created_at=None, updated_at=None,
-                   output_table=None if original.output_table is None else f"{new_name}_prediction")
+                   output_table=None if original.output_table is None else f"{new_name}_prediction",
+                   schedule_since=utcnow() if original.schedule else None)  # no past slot fires
     return ctx.models.add(copy)

@@ -1,52 +1,88 @@
-"""Use cases for runs: start (inline for now), execute, list, show."""
+"""Use cases for runs: submit, execute here, stop, follow, list, show."""
 
 from __future__ import annotations
 
-import traceback
-from typing import Any
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from softquery.domain import Run, RunKind, RunStatus, RunTrigger
 from softquery.errors import SoftqueryError
+from softquery.jobs.executor import DatabaseQueue, Executor, queue_executor, worker_id
 from softquery.services.context import ServiceContext
-from softquery.services.prediction import execute_predict
-from softquery.services.progress import Listener, RunProgress
-from softquery.services.training import execute_train
+from softquery.services.progress import Listener
+
+LIVE_EXECUTOR_SECONDS = 10.0
 
 
-def start_run(
-    ctx: ServiceContext, model: str, kind: RunKind, trigger: RunTrigger = RunTrigger.CLI,
-    listener: Listener | None = None,
-) -> Run:
-    """Create a run and execute it in this process; returns the finished run."""
+def pick_executor(ctx: ServiceContext) -> Executor | None:
+    """RQ when a queue is configured; the server's slots when a server is alive;
+    otherwise None: the caller executes the run itself."""
+    rq = queue_executor(ctx.settings)
+    if rq is not None:
+        return rq
+    live = ctx.executors.live(max(LIVE_EXECUTOR_SECONDS, 3 * ctx.settings.heartbeat_seconds))
+    if any(kind == "server" for _, kind in live):
+        return DatabaseQueue()
+    return None
+
+
+def submit_run(ctx: ServiceContext, model: str, kind: RunKind, trigger: RunTrigger,
+               executor: Executor | None) -> Run:
+    """Create a queued run and hand its id to ``executor`` (None: nobody yet)."""
     run = ctx.runs.create(model, kind, trigger)
-    execute_run(ctx, run.id, listener)
-    return ctx.runs.get(run.id)
+    if executor is not None:
+        executor.submit(run.id)
+    return run
 
 
-def execute_run(ctx: ServiceContext, run_id: str, listener: Listener | None = None) -> None:
-    """Execute a queued run to its end; every outcome is recorded on the run."""
+def execute_here(ctx: ServiceContext, run_id: str, listener: Listener | None = None) -> Run:
+    """Supervise a queued run in this process (user code still runs in a sandboxed child)."""
+    from softquery.jobs.supervisor import supervise
+
+    deadline = time.monotonic() + 24 * 3600
+    while supervise(ctx, run_id, worker=worker_id("cli"), listener=listener) == "busy":
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)  # another run of this model is running: wait our turn
+    return ctx.runs.get(run_id)
+
+
+def stop_run(ctx: ServiceContext, run_id: str, executor: Executor | None = None) -> RunStatus:
     run = ctx.runs.get(run_id)
-    if run.status is not RunStatus.QUEUED:
-        return
-    ctx.runs.mark_running(run_id)
-    progress = RunProgress(ctx.runs, run_id, listener)
-    result: dict[str, Any] = {}
-    try:
-        if run.kind in (RunKind.TRAIN, RunKind.TRAIN_THEN_PREDICT):
-            result["train"] = execute_train(ctx, run, progress)
-        if run.kind in (RunKind.PREDICT, RunKind.TRAIN_THEN_PREDICT):
-            result["predict"] = execute_predict(ctx, run_id, run.model, progress)
-    except SoftqueryError as exc:
-        ctx.runs.finish(run_id, RunStatus.FAILED, result=result, error=exc.to_dict())
-        return
-    except Exception as exc:  # an unexpected bug: keep the traceback for the log
-        ctx.runs.finish(run_id, RunStatus.FAILED, result=result, error={
-            "code": "internal_error",
-            "message": f"softquery hit an unexpected error ({type(exc).__name__}: {exc}).",
-            "details": {"traceback": traceback.format_exc()},
-        })
-        return
-    ctx.runs.finish(run_id, RunStatus.SUCCEEDED, result=result)
+    if run.status.finished:
+        return run.status
+    status = ctx.runs.request_stop(run_id)
+    if status is RunStatus.CANCELLED and executor is not None:
+        executor.cancel(run_id)
+    return status
+
+
+@dataclass
+class Update:
+    run: Run
+    new_stdout: str
+    new_stderr: str
+
+
+def follow_run(ctx: ServiceContext, run_id: str, on_update: Callable[[Update], None],
+               poll_seconds: float = 0.25, timeout: float | None = None) -> Run:
+    """Poll the run until it finishes, reporting progress and new log text."""
+    seen_out = seen_err = 0
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        run = ctx.runs.get(run_id)
+        out, err = run.stdout, run.stderr
+        # The stored log is a bounded tail: when it was cut, start again from its end.
+        new_out = out[seen_out:] if len(out) >= seen_out else out
+        new_err = err[seen_err:] if len(err) >= seen_err else err
+        seen_out, seen_err = len(out), len(err)
+        on_update(Update(run, new_out, new_err))
+        if run.status.finished:
+            return run
+        if deadline is not None and time.monotonic() > deadline:
+            raise SoftqueryError(f"Run {run_id} did not finish within {timeout} seconds.", code="timeout")
+        time.sleep(poll_seconds)
 
 
 def list_runs(ctx: ServiceContext, model: str | None = None, status: RunStatus | None = None,

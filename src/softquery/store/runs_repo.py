@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import datetime
 from typing import Any
@@ -95,6 +96,98 @@ class RunRepository:
     def mark_running(self, run_id: str) -> None:
         self.update(run_id, status=RunStatus.RUNNING, started_at=utcnow(), phase="starting", progress=0.0)
 
+    # -- job lifecycle ---------------------------------------------------------------
+    def claim(self, run_id: str, worker: str) -> str:
+        """Atomically move a queued run to running: "claimed", "busy" (its model has
+        a running run: it stays queued behind it) or "gone" (not queued any more)."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            model_id = conn.execute(select(runs.c.model_id).where(runs.c.id == run_id)).scalar()
+            if model_id is None:
+                return "gone"
+            # Serialise claims per model (PostgreSQL row lock; SQLite holds the DB write lock).
+            conn.execute(select(models.c.id).where(models.c.id == model_id).with_for_update())
+            busy = conn.execute(
+                select(runs.c.id).where(runs.c.model_id == model_id, runs.c.status == RunStatus.RUNNING.value)
+            ).first()
+            status = conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
+            if status != RunStatus.QUEUED.value:
+                return "gone"
+            if busy is not None:
+                return "busy"
+            conn.execute(
+                update(runs).where(runs.c.id == run_id, runs.c.status == RunStatus.QUEUED.value).values(
+                    status=RunStatus.RUNNING.value, started_at=now, heartbeat_at=now, worker=worker[:200],
+                    phase="starting", progress=0.0,
+                )
+            )
+        return "claimed"
+
+    def queued_ids(self, limit: int = 100) -> builtins.list[str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(runs.c.id).where(runs.c.status == RunStatus.QUEUED.value)
+                .order_by(runs.c.created_at).limit(limit)
+            ).scalars()
+            return list(rows)
+
+    def heartbeat(self, run_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(heartbeat_at=utcnow()))
+
+    def request_stop(self, run_id: str) -> RunStatus:
+        """Cancel a queued run at once; ask the supervisor of a running one to stop it."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(runs).where(runs.c.id == run_id, runs.c.status == RunStatus.QUEUED.value).values(
+                    status=RunStatus.CANCELLED.value, finished_at=now, stop_requested_at=now,
+                    error_code="cancelled", error_message="Stopped before it started.",
+                )
+            )
+            conn.execute(
+                update(runs).where(runs.c.id == run_id, runs.c.status == RunStatus.RUNNING.value)
+                .values(stop_requested_at=now)
+            )
+            status = conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
+        if status is None:
+            raise NotFoundError(f"There is no run with id {run_id!r}.", details={"run": run_id})
+        return RunStatus(status)
+
+    def stop_requested(self, run_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(runs.c.stop_requested_at).where(runs.c.id == run_id)).scalar() is not None
+
+    def append_logs(self, run_id: str, stdout: str, stderr: str, limit: int) -> None:
+        if not stdout and not stderr:
+            return
+        with self.engine.begin() as conn:
+            row = conn.execute(select(runs.c.stdout, runs.c.stderr).where(runs.c.id == run_id)).first()
+            if row is None:
+                return
+            conn.execute(update(runs).where(runs.c.id == run_id).values(
+                stdout=_tail((row[0] or "") + stdout, limit), stderr=_tail((row[1] or "") + stderr, limit),
+            ))
+
+    def finish_if_running(self, run_id: str, status: RunStatus, *, result: dict[str, Any] | None = None,
+                          error: dict[str, Any] | None = None) -> bool:
+        """Finish a running run; False when something else finished it first."""
+        values = _finish_values(status, result, error)
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(runs).where(runs.c.id == run_id, runs.c.status == RunStatus.RUNNING.value).values(**values)
+            )
+        return bool(done.rowcount)
+
+    def silent_running(self, older_than: datetime) -> builtins.list[str]:
+        """Running runs whose supervisor has not reported since ``older_than``."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(runs.c.id, runs.c.heartbeat_at, runs.c.started_at)
+                .where(runs.c.status == RunStatus.RUNNING.value)
+            ).all()
+        return [r[0] for r in rows if (as_utc(r[1]) or as_utc(r[2]) or older_than) < older_than]
+
     def finish(
         self,
         run_id: str,
@@ -103,14 +196,24 @@ class RunRepository:
         result: dict[str, Any] | None = None,
         error: dict[str, Any] | None = None,
     ) -> None:
-        values: dict[str, Any] = {"status": status, "finished_at": utcnow()}
-        if status is RunStatus.SUCCEEDED:
-            values["progress"] = 1.0
-            values["phase"] = "done"
-        if result is not None:
-            values["result"] = result
-        if error is not None:
-            values["error_code"] = error.get("code")
-            values["error_message"] = error.get("message")
-            values["error_details"] = error.get("details") or {}
-        self.update(run_id, **values)
+        self.update(run_id, **_finish_values(status, result, error))
+
+
+def _tail(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return "[… earlier output cut …]\n" + text[-limit:]
+
+
+def _finish_values(status: RunStatus, result: dict[str, Any] | None, error: dict[str, Any] | None) -> dict[str, Any]:
+    values: dict[str, Any] = {"status": status.value, "finished_at": utcnow()}
+    if status is RunStatus.SUCCEEDED:
+        values["progress"] = 1.0
+        values["phase"] = "done"
+    if result is not None:
+        values["result"] = result
+    if error is not None:
+        values["error_code"] = error.get("code")
+        values["error_message"] = error.get("message")
+        values["error_details"] = error.get("details") or {}
+    return values

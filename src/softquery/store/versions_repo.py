@@ -8,9 +8,9 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from softquery.domain import Version
-from softquery.errors import ConflictError, NotFoundError
+from softquery.errors import ConflictError, NotFoundError, RunStoppedError
 from softquery.store.clock import as_utc, utcnow
-from softquery.store.tables import artifacts, models, versions
+from softquery.store.tables import artifacts, models, runs, versions
 
 
 def _entity(row: RowMapping, model_name: str, active: int | None) -> Version:
@@ -41,9 +41,22 @@ class VersionRepository:
         run_id: str | None,
         activate: bool,
         number: int | None = None,
+        require_running: bool = False,
     ) -> Version:
-        """Store a version; its number is allocated inside the same transaction."""
+        """Store a version; its number is allocated inside the same transaction.
+
+        With ``require_running`` the version is stored only while its run is still
+        running and no stop was requested (checked and locked in this transaction).
+        """
         with self.engine.begin() as conn:
+            if require_running:
+                still = conn.execute(
+                    update(runs).where(runs.c.id == run_id, runs.c.status == "running",
+                                       runs.c.stop_requested_at.is_(None)).values(phase="storing the version")
+                )
+                if not still.rowcount:
+                    raise RunStoppedError("The run was stopped before its version was stored; "
+                                          "no version was created.", details={"run": run_id})
             model_id, version_no = self._allocate(conn, model_name)
             if number is not None and number != version_no:
                 raise ConflictError(

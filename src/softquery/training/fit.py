@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from softquery.training import metrics as m
 from softquery.training.capture import Captured, capture_output
 from softquery.training.task import declared_task, detect_task
 
-Progress = Callable[[str, float], None]
+Progress = Callable[..., None]  # (phase, fraction | None, detail="")
 MIN_HOLDOUT_ROWS = 20
 TEST_FRACTION = 0.2
 SPLIT_SEED = 0
@@ -39,7 +40,7 @@ class FitResult:
 def call_user(fn: Callable[..., Any], where: str, *args: Any) -> Any:
     try:
         return fn(*args)
-    except (KeyboardInterrupt, SystemExit, SoftqueryError):
+    except (KeyboardInterrupt, SystemExit, SoftqueryError, MemoryError):
         raise
     except BaseException as exc:
         raise user_code_error(exc, f"in {where}") from exc
@@ -100,7 +101,7 @@ def _classes(y: pd.Series, label: str) -> list[Any]:
 
 def fit_and_evaluate(
     code: str, X: pd.DataFrame, y: pd.Series | None, *, label: str | None, progress: Progress,
-    log_limit: int = 200_000,
+    log_limit: int = 200_000, capture: bool = True,
 ) -> FitResult:
     timings: dict[str, float] = {}
     notes: list[str] = []
@@ -113,7 +114,7 @@ def fit_and_evaluate(
     if guess is TaskType.CLASSIFICATION and y is not None:
         _classes(y, label or "label")
     holdout = len(X) >= MIN_HOLDOUT_ROWS
-    with capture_output(log_limit) as captured:
+    with capture_output(log_limit) if capture else contextlib.nullcontext(Captured()) as captured:
         t0 = time.perf_counter()
         if holdout:
             progress("training on the holdout split", 0.3)

@@ -1,0 +1,29 @@
+"""Find runs whose supervisor died and end them as failed (abandoned)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from softquery.domain import RunStatus
+from softquery.services.context import ServiceContext
+from softquery.store.clock import utcnow
+
+ABANDONED = {
+    "code": "abandoned",
+    "message": (
+        "The process running this job stopped unexpectedly (it was killed or crashed), so the run "
+        "was abandoned. No partial results were kept: the previous version and output table are "
+        "unchanged. Start the run again."
+    ),
+    "details": {},
+}
+
+
+def reap_abandoned(ctx: ServiceContext, now: datetime | None = None) -> list[str]:
+    """Mark running runs silent for longer than ``abandon_after_seconds`` as failed."""
+    cutoff = (now or utcnow()) - timedelta(seconds=ctx.settings.abandon_after_seconds)
+    reaped = []
+    for run_id in ctx.runs.silent_running(cutoff):
+        if ctx.runs.finish_if_running(run_id, RunStatus.FAILED, error=ABANDONED):
+            reaped.append(run_id)
+    return reaped

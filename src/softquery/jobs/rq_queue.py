@@ -1,0 +1,126 @@
+"""The RQ executor: runs travel through Redis (only their ids); `softquery worker`
+executes them. The metadata DB stays the truth: a run lost from Redis is
+re-enqueued by the workers' maintenance sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from redis import Redis
+from rq import Queue, Worker
+
+from softquery.config import Settings
+from softquery.jobs.executor import worker_id
+from softquery.jobs.reaper import reap_abandoned
+from softquery.services.context import ServiceContext, open_context
+from softquery.store.clock import utcnow
+
+log = logging.getLogger(__name__)
+QUEUE_NAME = "softquery"
+JOB_FUNCTION = "softquery.jobs.rq_queue.execute_run_job"
+LOST_AFTER_SECONDS = 10.0
+
+
+def _job_id(run_id: str) -> str:
+    return f"run-{run_id}-{uuid.uuid4().hex[:6]}"
+
+
+class RQExecutor:
+    name = "rq"
+
+    def __init__(self, url: str):
+        self.redis = Redis.from_url(url)
+        self.queue = Queue(QUEUE_NAME, connection=self.redis)
+
+    def submit(self, run_id: str) -> None:
+        self.queue.enqueue(JOB_FUNCTION, run_id, job_id=_job_id(run_id), job_timeout=-1,
+                           result_ttl=60, failure_ttl=24 * 3600)
+
+    def cancel(self, run_id: str) -> None:
+        for job_id in self.queued_job_ids(run_id):
+            self.queue.remove(job_id)
+
+    def queued_job_ids(self, run_id: str | None = None) -> list[str]:
+        prefix = f"run-{run_id}-" if run_id else "run-"
+        return [j for j in self.queue.get_job_ids() if j.startswith(prefix)]
+
+    def requeue_lost(self, ctx: ServiceContext) -> list[str]:
+        """Queued runs that Redis no longer holds (e.g. Redis restarted empty)."""
+        in_queue = {j.split("-")[1] for j in self.queued_job_ids()}
+        cutoff = utcnow() - timedelta(seconds=LOST_AFTER_SECONDS)
+        lost = []
+        for run_id in ctx.runs.queued_ids(limit=1000):
+            run = ctx.runs.get(run_id)
+            if run_id not in in_queue and run.created_at < cutoff:
+                self.submit(run_id)
+                lost.append(run_id)
+        return lost
+
+
+def execute_run_job(run_id: str) -> str:
+    """The RQ job: supervise one run inside the work-horse (forked, warm)."""
+    import time
+
+    from softquery.jobs.supervisor import supervise
+
+    settings = Settings()
+    ctx = open_context(settings)
+    try:
+        outcome = supervise(ctx, run_id, worker=worker_id("rq"))
+        if outcome == "busy" and settings.queue:
+            # Another run of this model is running: queue behind it.
+            time.sleep(0.2)
+            RQExecutor(settings.queue).submit(run_id)
+        return outcome
+    finally:
+        ctx.close()
+
+
+class SoftqueryWorker(Worker):
+    """An RQ worker that also keeps the run table honest between jobs."""
+
+    def __init__(self, *args: Any, settings: Settings, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.settings = settings
+        self.executor_id = worker_id("worker")
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()
+        ctx = open_context(self.settings)
+        try:
+            ctx.executors.heartbeat(self.executor_id)
+            reap_abandoned(ctx)
+            if self.settings.queue:
+                RQExecutor(self.settings.queue).requeue_lost(ctx)
+        except Exception:
+            log.exception("worker maintenance failed")
+        finally:
+            ctx.close()
+
+
+def run_worker(settings: Settings, *, burst: bool = False) -> bool:
+    """`softquery worker`: warm up the heavy imports, then work the queue."""
+    import pandas  # noqa: F401  - warm parent: work-horses fork with these loaded
+    import pyarrow  # noqa: F401
+    import sklearn.ensemble  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+
+    import softquery.jobs.supervisor  # noqa: F401
+    import softquery.prediction.batch  # noqa: F401
+    import softquery.training.pipeline  # noqa: F401
+
+    if not settings.queue:
+        raise SystemExit("softquery worker needs SOFTQUERY_QUEUE=redis://HOST:PORT/DB")
+    redis = Redis.from_url(settings.queue)
+    worker = SoftqueryWorker([Queue(QUEUE_NAME, connection=redis)], connection=redis,
+                             settings=settings, worker_ttl=20, maintenance_interval=5)
+    ctx = open_context(settings)
+    try:
+        ctx.executors.register(worker.executor_id, "worker")
+    finally:
+        ctx.close()
+    return bool(worker.work(burst=burst, logging_level="WARNING"))
