@@ -1,0 +1,1 @@
+"""Background jobs: running analysts' model code in limited child processes."""

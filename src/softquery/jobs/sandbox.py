@@ -1,0 +1,314 @@
+"""Run untrusted model code in a limited child process.
+
+``Sandbox.start`` forks a job child that is in its own session, dies with its
+parent, sees a scrubbed environment, writes stdout/stderr into pipes the
+parent reads, and sits in its own pids and memory cgroups (rlimits where
+cgroups are not available; see ``enforcement``). The parent polls it with
+``receive``/``wait``, stops it with ``kill`` and releases it with ``close``.
+
+Start method: a plain ``fork`` of this process when it is single-threaded (a
+warm parent makes a job start in milliseconds); a ``forkserver`` whose server
+has the heavy modules preloaded when this process has other threads, where
+forking would copy locks held by those threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import multiprocessing.process
+import os
+import select
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from softquery.jobs.cgroups import JobCgroups
+from softquery.jobs.confinement import child_main
+from softquery.jobs.limits import EndFacts, ExitInfo, Limits, classify, memory_error_message
+from softquery.jobs.messages import OutputDecoder, safe_loads
+
+__all__ = ["ExitInfo", "Limits", "Sandbox", "memory_error_message", "prepare_forkserver"]
+
+log = logging.getLogger(__name__)
+FORKSERVER_PRELOAD = [
+    "numpy", "pandas", "pyarrow", "sklearn", "sklearn.base", "sklearn.pipeline",
+    "sklearn.linear_model", "sklearn.ensemble", "threadpoolctl",
+    "softquery.jobs.sandbox", "softquery.jobs.child",
+]
+KILL_GRACE_SECONDS = 1.0
+MAX_BUFFERED_OUTPUT = 1024 * 1024  # characters kept while nobody calls receive()
+_libc = ctypes.CDLL(None)
+
+
+def _forkserver() -> Any:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
+    return ctx
+
+
+def prepare_forkserver() -> None:
+    """Start the forkserver now (it imports the heavy modules once, ~seconds)."""
+    _forkserver()
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+
+
+class _Forked:
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            with contextlib.suppress(ChildProcessError):
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def release(self) -> None:
+        pass
+
+
+class _Served:
+    def __init__(self, process: Any):
+        self.process = process
+        self.pid: int = process.pid
+
+    def poll(self) -> int | None:
+        code: int | None = self.process.exitcode
+        return code
+
+    def release(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.process.close()
+
+
+class Sandbox:
+    """One job child process and the parent's handle on it."""
+
+    def __init__(self, child: _Forked | _Served, limits: Limits, conn: Connection,
+                 out: Connection, err: Connection, control: Connection, method: str):
+        self._child, self.limits, self.start_method = child, limits, method
+        self.pid = child.pid
+        self.started = time.monotonic()
+        self._conn, self._control = conn, control
+        self._streams: dict[int, tuple[Connection, OutputDecoder]] = {
+            out.fileno(): (out, OutputDecoder("stdout")),
+            err.fileno(): (err, OutputDecoder("stderr")),
+        }
+        self._conn_open = True
+        self._inbox: deque[Any] = deque()
+        self._buffered_output = self._dropped_output = 0
+        self._killed_for: str | None = None
+        self._info: ExitInfo | None = None
+        self._closed = False
+        self.cgroups = JobCgroups(None, None)
+        self.enforcement: dict[str, str] = {}
+
+    @classmethod
+    def start(cls, target: Callable[[Connection, Any], None], payload: Any, *, limits: Limits,
+              name: str) -> Sandbox:
+        conn, child_conn = multiprocessing.Pipe(duplex=True)
+        out_r, out_w = multiprocessing.Pipe(duplex=False)
+        err_r, err_w = multiprocessing.Pipe(duplex=False)
+        control, child_control = multiprocessing.Pipe(duplex=True)
+        parent_pid = os.getpid()
+        child_args = (target, payload, child_conn, out_w, err_w, child_control, limits)
+        child: _Forked | _Served
+        if threading.active_count() == 1:
+            method = "fork"
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            _libc.fflush(None)
+            pid = os.fork()
+            if pid == 0:  # the child; child_main never returns
+                for end in (conn, out_r, err_r, control):
+                    end.close()
+                try:
+                    child_main(*child_args, parent_pid=parent_pid, direct_child=True)
+                finally:
+                    os._exit(72)
+            child = _Forked(pid)
+        else:
+            method = "forkserver"
+            process = _forkserver().Process(
+                target=child_main, args=child_args, name=name,
+                kwargs={"parent_pid": parent_pid, "direct_child": False})
+            process.start()
+            # Not joined by multiprocessing at exit: the child dies with us (PDEATHSIG).
+            multiprocessing.process._children.discard(process)  # type: ignore[attr-defined]
+            child = _Served(process)
+        for end in (child_conn, out_w, err_w, child_control):
+            end.close()
+        sandbox = cls(child, limits, conn, out_r, err_r, control, method)
+        sandbox._confine(name)
+        return sandbox
+
+    def _confine(self, name: str) -> None:
+        limits = self.limits
+        self.cgroups = JobCgroups.create(name, self.pid, limits.max_processes, limits.memory_mb)
+        root = os.geteuid() == 0
+        self.enforcement = {
+            "memory": "none" if limits.memory_mb is None else (
+                "cgroup v1 memory" if self.cgroups.memory else "RLIMIT_AS above the child's start size"),
+            "processes": "none" if limits.max_processes is None else (
+                "cgroup v1 pids" if self.cgroups.pids else
+                "none: running as root, where RLIMIT_NPROC is not enforced" if root else "RLIMIT_NPROC"),
+        }
+        if self.cgroups.problems:
+            log.warning("job %s (pid %d): %s; enforcing %s", name, self.pid,
+                        "; ".join(self.cgroups.problems), self.enforcement)
+        with contextlib.suppress(OSError):
+            self._control.send({"memory_cgroup": self.cgroups.memory is not None,
+                                "pids_cgroup": self.cgroups.pids is not None})
+
+    # -- messages and output ---------------------------------------------------
+    def send(self, message: Any) -> None:
+        self._conn.send(message)
+
+    def _add_output(self, item: tuple[str, str]) -> None:
+        self._inbox.append(item)
+        self._buffered_output += len(item[1])
+        while self._buffered_output > MAX_BUFFERED_OUTPUT:
+            for index, old in enumerate(self._inbox):
+                if isinstance(old, tuple) and len(old) == 2 and old[0] in ("stdout", "stderr"):
+                    del self._inbox[index]
+                    self._buffered_output -= len(old[1])
+                    self._dropped_output += len(old[1])
+                    break
+
+    def _pump(self, timeout: float) -> bool:
+        """Read whatever the child has written within ``timeout``; True if anything came."""
+        fds = list(self._streams)
+        if self._conn_open:
+            fds.append(self._conn.fileno())
+        if not fds:
+            time.sleep(max(0.0, min(timeout, 0.05)))
+            return False
+        ready, _, _ = select.select(fds, [], [], max(0.0, timeout))
+        for fd in ready:
+            if fd in self._streams:
+                stream, decoder = self._streams[fd]
+                data = os.read(fd, 65536)
+                item = decoder.feed(data)
+                if item is not None:
+                    self._add_output(item)
+                if not data:
+                    stream.close()
+                    del self._streams[fd]
+            else:
+                for _ in range(100):
+                    try:
+                        if not self._conn.poll(0):
+                            break
+                        self._inbox.append(safe_loads(self._conn.recv_bytes()))
+                    except (EOFError, OSError):
+                        self._conn_open = False
+                        break
+        return bool(ready)
+
+    def receive(self, timeout: float) -> list[Any]:
+        deadline = time.monotonic() + timeout
+        while not self._inbox and (remaining := deadline - time.monotonic()) > 0:
+            self._pump(remaining)
+        for _ in range(64):  # take what is already there, bounded
+            if not self._pump(0):
+                break
+        items = list(self._inbox)
+        self._inbox.clear()
+        self._buffered_output = 0
+        if self._dropped_output:
+            items.insert(0, ("stderr", f"[{self._dropped_output} characters of output were dropped]\n"))
+            self._dropped_output = 0
+        return items
+
+    # -- lifecycle -----------------------------------------------------------------
+    def alive(self) -> bool:
+        return self._child.poll() is None
+
+    def deadline_passed(self) -> bool:
+        wall = self.limits.wall_seconds
+        return wall is not None and time.monotonic() - self.started > wall
+
+    def _signal_all(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, sig)
+        self.cgroups.signal_all(sig)
+
+    def _group_gone(self) -> bool:
+        if self._child.poll() is None or self.cgroups.processes():
+            return False
+        try:
+            os.killpg(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def _wait_gone(self, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while not self._group_gone():
+            if time.monotonic() > deadline:
+                return False
+            self._pump(0.01)
+        return True
+
+    def kill(self, reason: str) -> None:
+        """SIGTERM the job's process group and cgroup, SIGKILL what is left after a grace."""
+        if self._info is not None:
+            return
+        if self._killed_for is None:
+            self._killed_for = reason
+        self._signal_all(signal.SIGTERM)
+        if not self._wait_gone(KILL_GRACE_SECONDS):
+            self._signal_all(signal.SIGKILL)
+            self._wait_gone(KILL_GRACE_SECONDS)
+
+    def wait(self, timeout: float | None = None) -> ExitInfo | None:
+        if self._info is not None:
+            return self._info
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (returncode := self._child.poll()) is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+            self._pump(0.02 if deadline is None else max(0.0, min(0.02, deadline - time.monotonic())))
+        if not self._group_gone():  # leftovers of a finished job do not outlive it
+            self._signal_all(signal.SIGKILL)
+            self._wait_gone(KILL_GRACE_SECONDS)
+        report = None
+        with contextlib.suppress(EOFError, OSError):
+            if self._control.poll(0):
+                report = self._control.recv_bytes().decode(errors="replace")
+        facts = EndFacts(returncode=returncode, killed_for=self._killed_for, child_report=report,
+                         oom_killed=self.cgroups.oom_killed(),
+                         memory_at_limit=self.cgroups.memory_at_limit(),
+                         forks_refused=self.cgroups.forks_refused())
+        self._info = classify(facts, self.limits)
+        return self._info
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        if self._child.poll() is None:
+            self.kill("stopped")
+        self.wait(KILL_GRACE_SECONDS)
+        self.cgroups.remove()
+        for stream, _ in self._streams.values():
+            stream.close()
+        self._streams.clear()
+        self._conn.close()
+        self._control.close()
+        self._child.release()
+        self._closed = True
