@@ -97,3 +97,43 @@ def duckdb_url(tmp_path: Path) -> str:
     finally:
         conn.close()
     return f"duckdb:///{path}"
+
+
+def _load_redisserver() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("softquery_tests_redisserver",
+                                                  Path(__file__).with_name("redisserver.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Any]:
+    """A real Redis started for this session (fails, never skips, without redis-server)."""
+    module = _load_redisserver()
+    server = module.RedisServer()
+    try:
+        server.start()
+    except module.RedisUnavailable as exc:
+        server.stop()
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: Any) -> Iterator[str]:
+    """The session's Redis, flushed before and after the test (as rq's own tests do)."""
+    from redis import Redis
+
+    client = Redis.from_url(redis_server.url)
+    client.flushdb()
+    try:
+        yield redis_server.url
+    finally:
+        client.flushdb()
+        client.close()

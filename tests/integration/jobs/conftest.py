@@ -1,0 +1,41 @@
+"""The shared job-system fixture: every test here runs on the local executor and on RQ."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.integration.engine.cli_harness import SoftqueryCLI
+from tests.integration.jobs.harness import JobSystem, make_source
+
+
+@pytest.fixture(params=["local", pytest.param("rq", marks=pytest.mark.postgres)])
+def system(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+           capsys: pytest.CaptureFixture[str]) -> Iterator[tuple[JobSystem, SoftqueryCLI, Path]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOFTQUERY_")}
+    env.update({
+        "SOFTQUERY_HOME": str(tmp_path / "home"),
+        "SOFTQUERY_HEARTBEAT_SECONDS": "0.5",
+        "SOFTQUERY_ABANDON_AFTER_SECONDS": "3",
+        "SOFTQUERY_JOB_SLOTS": "2",
+    })
+    if request.param == "rq":
+        env["SOFTQUERY_DATABASE_URL"] = request.getfixturevalue("pg_database")
+        env["SOFTQUERY_QUEUE"] = request.getfixturevalue("redis_url")
+    for key in [k for k in os.environ if k.startswith("SOFTQUERY_")]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        if key.startswith("SOFTQUERY_"):
+            monkeypatch.setenv(key, value)
+    cli = SoftqueryCLI(capsys, tmp_path / "home")
+    cli("init")
+    db = tmp_path / "source.db"
+    cli("source", "add", "src", make_source(db))
+    jobs = JobSystem(request.param, env, tmp_path)
+    jobs.start()
+    try:
+        yield jobs, cli, db
+    finally:
+        jobs.kill_all()
