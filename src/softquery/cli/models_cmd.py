@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -36,6 +38,17 @@ _OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--deploy", type=click.Choice(["most_recent", "best_score"]),
                  help="Activate every new version, or only better-scoring ones."),
     click.option("--description", help="What this model is for."),
+    click.option("--schedule", metavar="CRON|hourly|daily|weekly",
+                 help="Run the model on a schedule: a 5-field cron expression "
+                      "('30 6 * * 1-5') or hourly, daily, weekly (Monday 00:00)."),
+    click.option("--schedule-action", type=click.Choice(["train", "predict", "train_then_predict"]),
+                 help="What the schedule runs (default: train)."),
+    click.option("--schedule-timezone", metavar="ZONE",
+                 help="IANA time zone the schedule is read in, e.g. Europe/Berlin (default: UTC)."),
+    click.option("--time-limit", "time_limit_seconds", type=int, metavar="SECONDS",
+                 help="Wall-time limit of each run of this model (default: the server's)."),
+    click.option("--memory-limit", "memory_limit_mb", type=int, metavar="MB",
+                 help="Memory limit of each run of this model (default: the server's)."),
 ]
 
 
@@ -48,7 +61,10 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _spec(kw: dict[str, Any]) -> ModelSpec:
     code_file: Path | None = kw.pop("code_file")
     id_columns = kw.pop("id_columns")
+    no_schedule: bool = kw.pop("no_schedule", False)
     spec = ModelSpec(**kw)
+    if no_schedule:
+        spec.clear.add("schedule")
     if code_file is not None:
         try:
             spec.code = code_file.read_text(encoding="utf-8")
@@ -84,6 +100,7 @@ def create_cmd(name: str, **kw: Any) -> None:
 @model_group.command("update")
 @click.argument("name")
 @model_options
+@click.option("--no-schedule", is_flag=True, help="Remove the schedule.")
 def update_cmd(name: str, **kw: Any) -> None:
     """Change fields of model NAME (give --label '' to go back to automatic)."""
     with service_context() as ctx:
@@ -106,8 +123,20 @@ def show_cmd(name: str, as_json: bool) -> None:
         if key in ("code", "train_sql", "predict_sql"):
             out.print(f"[bold]{key}[/]:")
             out.print(str(value), markup=False)
+        elif key == "next_run_at" and value is not None:
+            out.print(f"[bold]{key}[/]: {_fire_time(value, model.schedule_timezone)}")
+        elif key == "schedule" and value is None:
+            out.print(f"[bold]{key}[/]: none (set one with --schedule)")
         else:
             out.print(f"[bold]{key}[/]: {'' if value is None else value}")
+
+
+def _fire_time(value: datetime, timezone: str | None) -> str:
+    utc = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if not timezone or timezone == "UTC":
+        return utc
+    local = value.astimezone(ZoneInfo(timezone))
+    return f"{utc} ({local.strftime('%Y-%m-%d %H:%M')} {timezone})"
 
 
 @model_group.command("list")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from softquery.domain import Model, Run, Version
+from softquery.services.schedules import next_fire_time
 
 
 def model_dict(model: Model, *, include_code: bool = False) -> dict[str, Any]:
@@ -19,6 +20,12 @@ def model_dict(model: Model, *, include_code: bool = False) -> dict[str, Any]:
         "write_mode": model.write_mode.value,
         "deploy": model.deploy.value,
         "active_version": model.active_version,
+        "schedule": model.schedule,
+        "schedule_action": model.schedule_action.value if model.schedule_action else None,
+        "schedule_timezone": model.schedule_timezone,
+        "next_run_at": next_fire_time(model),
+        "time_limit_seconds": model.time_limit_seconds,
+        "memory_limit_mb": model.memory_limit_mb,
         "created_at": model.created_at,
         "updated_at": model.updated_at,
         "train_sql": model.train_sql,

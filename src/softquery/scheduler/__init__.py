@@ -1,0 +1,1 @@
+"""Cron schedules of models: ``tick(now)`` only enqueues due runs; a loop calls it."""

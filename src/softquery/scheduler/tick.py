@@ -1,0 +1,66 @@
+"""One scheduler tick: queue the runs that are due at ``now``. Never trains.
+
+For each model with a schedule, the slot is the latest one at or before
+``now``. It fires when it is not older than ``schedule_since`` (setting a
+schedule never fires a slot from the past) and no scheduler fired it yet.
+After downtime only the latest missed slot is due, so it runs once, not once
+per missed slot. The claim is a unique row per (model, slot) in the metadata
+DB, so any number of schedulers ticking at once queue each slot exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from softquery.domain import Model, RunKind
+from softquery.errors import SoftqueryError
+from softquery.scheduler.cron import parse_schedule
+from softquery.services.context import ServiceContext
+from softquery.store.schedules_repo import ScheduleRepository
+
+log = logging.getLogger(__name__)
+
+Submit = Callable[[str], None]
+
+
+def due_slot(model: Model, now: datetime) -> datetime | None:
+    """The slot of ``model`` that should have fired by ``now``, if any."""
+    if not model.schedule:
+        return None
+    schedule = parse_schedule(model.schedule, model.schedule_timezone or "UTC")
+    slot = schedule.latest_at_or_before(now)
+    if slot is None:
+        return None
+    if model.schedule_since is not None and slot < model.schedule_since:
+        return None
+    return slot
+
+
+def tick(ctx: ServiceContext, now: datetime, submit: Submit) -> list[str]:
+    """Queue every due, not yet fired slot; hand each new run id to ``submit``
+    after its transaction committed. Returns the new run ids."""
+    if now.tzinfo is None:
+        raise ValueError("tick needs a timezone-aware `now`")
+    repo = ScheduleRepository(ctx.engine)
+    fired: list[str] = []
+    for model in repo.scheduled_models():
+        try:
+            slot = due_slot(model, now)
+        except SoftqueryError as exc:
+            log.warning("model %s has an unusable schedule %r: %s", model.name, model.schedule, exc)
+            continue
+        if slot is None or repo.was_fired(model.name, slot):
+            continue
+        run_id = repo.fire(model.name, slot, model.schedule_action or RunKind.TRAIN)
+        if run_id is None:
+            continue
+        log.info("schedule of model %s fired slot %s: run %s (%s)", model.name, slot.isoformat(),
+                 run_id, (model.schedule_action or RunKind.TRAIN).value)
+        fired.append(run_id)
+        try:
+            submit(run_id)
+        except Exception:  # the run stays queued in the DB; an executor can still pick it up
+            log.exception("could not submit scheduled run %s of model %s", run_id, model.name)
+    return fired
