@@ -15,15 +15,11 @@ forking would copy locks held by those threads.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import multiprocessing
-import multiprocessing.process
 import os
 import select
 import signal
-import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -32,71 +28,21 @@ from typing import Any
 
 from softquery.jobs.cgroups import JobCgroups
 from softquery.jobs.confinement import child_main
+from softquery.jobs.launch import Forked, Served, launch, prepare_forkserver
 from softquery.jobs.limits import EndFacts, ExitInfo, Limits, classify, memory_error_message
 from softquery.jobs.messages import OutputDecoder, safe_loads
 
 __all__ = ["ExitInfo", "Limits", "Sandbox", "memory_error_message", "prepare_forkserver"]
 
 log = logging.getLogger(__name__)
-FORKSERVER_PRELOAD = [
-    "numpy", "pandas", "pyarrow", "sklearn", "sklearn.base", "sklearn.pipeline",
-    "sklearn.linear_model", "sklearn.ensemble", "threadpoolctl",
-    "softquery.jobs.sandbox", "softquery.jobs.child",
-]
 KILL_GRACE_SECONDS = 1.0
 MAX_BUFFERED_OUTPUT = 1024 * 1024  # characters kept while nobody calls receive()
-_libc = ctypes.CDLL(None)
-
-
-def _forkserver() -> Any:
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
-    return ctx
-
-
-def prepare_forkserver() -> None:
-    """Start the forkserver now (it imports the heavy modules once, ~seconds)."""
-    _forkserver()
-    from multiprocessing import forkserver
-
-    forkserver.ensure_running()
-
-
-class _Forked:
-    def __init__(self, pid: int):
-        self.pid = pid
-        self.returncode: int | None = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            with contextlib.suppress(ChildProcessError):
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
-                if pid:
-                    self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-    def release(self) -> None:
-        pass
-
-
-class _Served:
-    def __init__(self, process: Any):
-        self.process = process
-        self.pid: int = process.pid
-
-    def poll(self) -> int | None:
-        code: int | None = self.process.exitcode
-        return code
-
-    def release(self) -> None:
-        with contextlib.suppress(ValueError):
-            self.process.close()
 
 
 class Sandbox:
     """One job child process and the parent's handle on it."""
 
-    def __init__(self, child: _Forked | _Served, limits: Limits, conn: Connection,
+    def __init__(self, child: Forked | Served, limits: Limits, conn: Connection,
                  out: Connection, err: Connection, control: Connection, method: str):
         self._child, self.limits, self.start_method = child, limits, method
         self.pid = child.pid
@@ -122,33 +68,8 @@ class Sandbox:
         out_r, out_w = multiprocessing.Pipe(duplex=False)
         err_r, err_w = multiprocessing.Pipe(duplex=False)
         control, child_control = multiprocessing.Pipe(duplex=True)
-        parent_pid = os.getpid()
-        child_args = (target, payload, child_conn, out_w, err_w, child_control, limits)
-        child: _Forked | _Served
-        if threading.active_count() == 1:
-            method = "fork"
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(Exception):
-                    stream.flush()
-            _libc.fflush(None)
-            pid = os.fork()
-            if pid == 0:  # the child; child_main never returns
-                for end in (conn, out_r, err_r, control):
-                    end.close()
-                try:
-                    child_main(*child_args, parent_pid=parent_pid, direct_child=True)
-                finally:
-                    os._exit(72)
-            child = _Forked(pid)
-        else:
-            method = "forkserver"
-            process = _forkserver().Process(
-                target=child_main, args=child_args, name=name,
-                kwargs={"parent_pid": parent_pid, "direct_child": False})
-            process.start()
-            # Not joined by multiprocessing at exit: the child dies with us (PDEATHSIG).
-            multiprocessing.process._children.discard(process)  # type: ignore[attr-defined]
-            child = _Served(process)
+        args = (target, payload, child_conn, out_w, err_w, child_control, limits)
+        child, method = launch(child_main, args, [conn, out_r, err_r, control], name)
         for end in (child_conn, out_w, err_w, child_control):
             end.close()
         sandbox = cls(child, limits, conn, out_r, err_r, control, method)

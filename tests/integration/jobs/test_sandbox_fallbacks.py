@@ -1,0 +1,71 @@
+"""The sandbox without cgroups (rlimit fallback), and messages it refuses to unpickle."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.integration.jobs.test_sandbox import SMALL, allocate, method, run, send_and_return, start
+
+from softquery.jobs import sandbox as sandbox_module
+from softquery.jobs.cgroups import JobCgroups
+from softquery.jobs.sandbox import Limits, memory_error_message
+
+__all__ = ["method"]  # the fixture, shared with test_sandbox
+
+
+class _Evil:
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.system, (f"touch {self.marker}",))
+
+
+def send_evil_pickle(conn: Connection, payload: Any) -> None:
+    conn.send_bytes(pickle.dumps(("result", _Evil(payload))))
+    conn.send(("after", 1))
+
+
+@pytest.fixture
+def no_cgroups(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unavailable(name: str, pid: int, max_processes: int | None, memory_mb: int | None) -> JobCgroups:
+        group = JobCgroups(None, None)
+        group.problems = ["cgroups switched off by the test"]
+        return group
+
+    monkeypatch.setattr(sandbox_module.JobCgroups, "create", staticmethod(unavailable))
+
+
+@pytest.mark.parametrize("how", ["bytearray", "list"])
+def test_memory_limit_with_rlimit_as(no_cgroups: None, method: str, how: str) -> None:
+    sandbox = start(allocate, how, method, SMALL)
+    assert sandbox.enforcement["memory"] == "RLIMIT_AS above the child's start size"
+    info, messages = run(sandbox)
+    assert info.status == "memory_limit" and info.exit_code == 1
+    assert info.message == memory_error_message(SMALL)
+    stderr = "".join(m[1] for m in messages if m[0] == "stderr")
+    assert "MemoryError" in stderr and memory_error_message(SMALL) in stderr
+
+
+def test_runs_without_cgroups_and_says_what_is_not_enforced(no_cgroups: None, method: str) -> None:
+    sandbox = start(send_and_return, 7, method, Limits(memory_mb=300, max_processes=20))
+    expected = "none: running as root, where RLIMIT_NPROC is not enforced" if os.geteuid() == 0 \
+        else "RLIMIT_NPROC"
+    assert sandbox.enforcement["processes"] == expected
+    info, messages = run(sandbox)
+    assert info.status == "ok" and ("got", 7) in messages
+
+
+def test_untrusted_pickle_is_refused(method: str, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    info, messages = run(start(send_evil_pickle, str(marker), method))
+    assert info.status == "ok"
+    assert not marker.exists()
+    refused = [m for m in messages if m[0] == "invalid_message"]
+    assert len(refused) == 1 and "system" in refused[0][1]
+    assert ("after", 1) in messages
