@@ -5,7 +5,10 @@ re-enqueued by the workers' maintenance sweep.
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import os
+import signal
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -23,6 +26,7 @@ log = logging.getLogger(__name__)
 QUEUE_NAME = "softquery"
 JOB_FUNCTION = "softquery.jobs.rq_queue.execute_run_job"
 LOST_AFTER_SECONDS = 10.0
+PR_SET_PDEATHSIG = 1
 
 
 def _job_id(run_id: str) -> str:
@@ -61,12 +65,22 @@ class RQExecutor:
         return lost
 
 
+def _die_with_worker() -> None:
+    """The work-horse (and so its job child) must not outlive a killed worker:
+    its run is then abandoned and reaped, never finished by an orphan."""
+    libc = ctypes.CDLL(None)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:
+        os._exit(1)
+
+
 def execute_run_job(run_id: str) -> str:
     """The RQ job: supervise one run inside the work-horse (forked, warm)."""
     import time
 
     from softquery.jobs.supervisor import supervise
 
+    _die_with_worker()
     settings = Settings()
     ctx = open_context(settings)
     try:

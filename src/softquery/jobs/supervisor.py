@@ -25,6 +25,7 @@ from softquery.services.training import record_training, train_spec
 log = logging.getLogger(__name__)
 LOG_FLUSH_SECONDS = 0.5
 STOP_CHECK_SECONDS = 0.25
+LIMIT_STATUSES = ("time_limit", "memory_limit", "process_limit")
 
 
 class _ChildFailed(SoftqueryError):
@@ -114,7 +115,7 @@ def run_child(ctx: ServiceContext, run: Run, payload: JobPayload, limits: Limits
     if info.status == "stopped":
         raise RunStoppedError("The run was stopped. No version was created and the output table "
                               "was left as it was.")
-    if info.status != "ok" and (outcome is None or outcome[0] != "error"):
+    if info.status in LIMIT_STATUSES or (info.status != "ok" and (outcome is None or outcome[0] != "error")):
         raise LimitExceededError(info.message, code=info.status,
                                  details={"exit_code": info.exit_code, "signal": info.signal})
     if outcome is None:
