@@ -1,6 +1,6 @@
 """Per-job cgroup v1 directories (pids and memory), created by the parent.
 
-Each job gets ``<controller mount><our own cgroup>/softquery/<name>-<pid>``:
+Each job gets ``<controller mount><our own cgroup>/softquery/<name>-<our pid>-<its pid>``:
 nested under the cgroup this service already runs in, so a job never escapes
 the limits and accounting the service itself is under. A controller that is
 not mounted or not writable is simply absent (``None``); the caller falls
@@ -67,10 +67,14 @@ def _pid_alive(pid: int) -> bool:
 
 
 def remove_stale(base: Path) -> None:
-    """Remove empty job cgroups whose job process is gone (a parent died before close())."""
+    """Remove job cgroups whose parent died before close() (named ``<job>-<parent>-<child>``).
+
+    Only the owner's death makes a cgroup stale: a live owner may not have
+    read the OOM and fork counters of its finished job yet.
+    """
     with contextlib.suppress(OSError):
         for entry in base.iterdir():
-            match = re.search(r"-(\d+)$", entry.name)
+            match = re.search(r"-(\d+)-\d+$", entry.name)
             if entry.is_dir() and match and not _pid_alive(int(match.group(1))):
                 _rmtree_cgroup(entry)
 
@@ -103,7 +107,7 @@ class JobCgroups:
                 problems.append(f"no cgroup v1 {controller} controller mounted")
                 continue
             base = mounts[controller] / own.get(controller, "/").lstrip("/") / SUBTREE
-            path = base / f"{safe}-{pid}"
+            path = base / f"{safe}-{os.getpid()}-{pid}"
             try:
                 for attempt in range(3):  # another job's close() may rmdir base meanwhile
                     try:
