@@ -80,14 +80,16 @@ def classify(facts: EndFacts, limits: Limits) -> ExitInfo:
         return ExitInfo("time_limit", code, sig, time_limit_message(limits))
     if facts.killed_for is not None:
         return ExitInfo("stopped", code, sig, "The run was stopped on request.")
-    if facts.returncode == 0:
-        return ExitInfo("ok", 0, None, "The run finished.")
+    # Limit evidence wins over the exit code: job code that catches the
+    # MemoryError / BlockingIOError still exits 0, yet the run hit a limit.
     if facts.oom_killed or facts.child_report == "memory" or (
         sig == signal_module.SIGKILL and facts.memory_at_limit
     ):
         return ExitInfo("memory_limit", code, sig, memory_error_message(limits))
     if facts.forks_refused or facts.child_report == "processes":
         return ExitInfo("process_limit", code, sig, process_limit_message(limits))
+    if facts.returncode == 0:
+        return ExitInfo("ok", 0, None, "The run finished.")
     if sig is not None:
         return ExitInfo(
             "signal", None, sig,
