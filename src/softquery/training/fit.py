@@ -17,6 +17,7 @@ from softquery.errors import DataError, ModelCodeError, SoftqueryError
 from softquery.modelcode.loader import load_code_module, model_class, user_code_error
 from softquery.training import metrics as m
 from softquery.training.capture import Captured, capture_output
+from softquery.training.importance import feature_importance
 from softquery.training.task import declared_task, detect_task
 
 Progress = Callable[..., None]  # (phase, fraction | None, detail="")
@@ -134,6 +135,10 @@ def fit_and_evaluate(
         task = detect_task(y, declared, has_proba=proba is not None, predictions=preds)
         classes = _classes(y, label or "label") if task is TaskType.CLASSIFICATION and y is not None else None
         metrics, evaluation = _evaluate(task, X_te, y_te, preds, proba, classes)
+        try:
+            evaluation["feature_importance"] = feature_importance(evaluator, X_te, y_te, task)
+        except Exception as exc:  # importance is a bonus: never fail a training over it
+            notes.append(f"Feature importance could not be computed ({type(exc).__name__}: {exc}).")
         del evaluator
         progress("training on all rows", 0.6)
         t1 = time.perf_counter()

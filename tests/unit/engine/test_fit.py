@@ -131,3 +131,13 @@ def test_integer_label_with_regressor_is_regression() -> None:
     y = y.round().astype("int64")
     result = fit_and_evaluate(SEED_CODE, X, y, label="quality", progress=_noop)
     assert result.task is TaskType.REGRESSION
+
+
+def test_feature_importance_ranks_the_informative_column_first() -> None:
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame({"noise": rng.normal(size=300), "signal": rng.normal(size=300)})
+    y = pd.Series(5 * X["signal"] + rng.normal(0, 0.1, 300))
+    result = fit_and_evaluate(template_code("linear_regression"), X, y, label="y", progress=_noop)
+    ranked = result.evaluation["feature_importance"]
+    assert [r["feature"] for r in ranked] == ["signal", "noise"]
+    assert ranked[0]["importance"] > 0.5 > abs(ranked[1]["importance"])
