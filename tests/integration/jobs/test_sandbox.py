@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 import numpy  # noqa: F401 - a warm parent: OpenBLAS is loaded before the fork
@@ -272,44 +271,6 @@ def test_environment_scrubbed_and_blas_pinned(method: str, monkeypatch: pytest.M
     assert environ["PATH"] == os.environ["PATH"]
     assert environ["OMP_NUM_THREADS"] == environ["OPENBLAS_NUM_THREADS"] == "1"
     assert threads and set(threads) == {1}
-
-
-INTERMEDIATE = """
-import sys, threading, time
-from softquery.jobs.sandbox import Limits, Sandbox
-from tests.integration.jobs.test_sandbox import sleep_forever
-if sys.argv[1] == "forkserver":
-    threading.Thread(target=time.sleep, args=(1000,), daemon=True).start()
-sandbox = Sandbox.start(sleep_forever, None, limits=Limits(memory_mb=300), name="orphan")
-print(sandbox.pid, *sandbox.cgroups.dirs(), flush=True)
-time.sleep(1000)
-"""
-
-
-@pytest.mark.parametrize("kind", ["fork", "forkserver"])
-def test_child_dies_with_its_parent(kind: str) -> None:
-    root = Path(__file__).resolve().parents[3]
-    env = {**os.environ, "PYTHONPATH": f"{root / 'src'}:{root}"}
-    middle = subprocess.Popen([sys.executable, "-c", INTERMEDIATE, kind], stdout=subprocess.PIPE,
-                              text=True, cwd=root, env=env)
-    try:
-        assert middle.stdout is not None
-        pid, *dirs = middle.stdout.readline().split()
-        assert not gone(int(pid))
-        middle.kill()
-        middle.wait(5)
-        assert wait_gone([int(pid)], 2.0) == []
-    finally:
-        middle.kill()
-        middle.wait(5)
-    for path in map(Path, dirs):  # nobody called close(): clean up like the stale sweep would
-        deadline = time.monotonic() + 2
-        while path.exists():
-            try:
-                path.rmdir()
-            except OSError:
-                assert time.monotonic() < deadline
-                time.sleep(0.01)
 
 
 def test_close_removes_cgroups_and_is_idempotent(method: str) -> None:
