@@ -197,6 +197,23 @@ class Command:
     timed_out: bool = False
 
 
+# A small process between this one and softquery: a child created by fork (or vfork) + exec
+# starts with its parent's peak RSS as its own ru_maxrss (Linux carries the old mm's high-water
+# mark across exec), so softquery is started by this launcher, whose peak is a few MiB, and the
+# launcher reports softquery's wait4 ru_maxrss (softquery's process and its reaped job child).
+LAUNCHER = """
+import os, subprocess, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+t0 = time.perf_counter()
+proc = subprocess.Popen(argv)
+_, status, usage = os.wait4(proc.pid, 0)
+wall = time.perf_counter() - t0
+with open(report, "w") as f:
+    f.write(f"{usage.ru_maxrss} {wall}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 class CommandTimeout(RuntimeError):
     """A softquery command ran past its time limit and was killed."""
 
@@ -212,31 +229,36 @@ class Softquery:
 
     def run(self, *args: str, prefix: list[str] | None = None, check: bool = True,
             timeout: float | None = None) -> Command:
-        """Run one command; its peak RSS is ru_maxrss from ``os.wait4``: the max over the
-        command's process and its reaped descendants (softquery's forked job child)."""
+        """Run one command through ``LAUNCHER``; see there for how its peak RSS is taken."""
         self.count += 1
         out_path = self.logs / f"{self.count:02d}-{args[0]}.out"
         err_path = self.logs / f"{self.count:02d}-{args[0]}.err"
+        report = self.logs / f"{self.count:02d}-{args[0]}.rusage"
         argv = [sys.executable, *(prefix or []), "-m", "softquery.cli.main", *args]
+        launcher = [sys.executable, "-S", "-c", LAUNCHER, str(report), *argv]
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             t0 = time.perf_counter()
-            proc = subprocess.Popen(argv, stdout=out, stderr=err, env=self.env,
+            proc = subprocess.Popen(launcher, stdout=out, stderr=err, env=self.env,
                                     start_new_session=True)
             timed_out = False
             while True:
-                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
                 if pid:
                     break
                 if timeout is not None and time.perf_counter() - t0 > timeout:
                     timed_out = True
                     with contextlib.suppress(ProcessLookupError):
                         os.killpg(proc.pid, signal.SIGKILL)
-                    _, status, usage = os.wait4(proc.pid, 0)
+                    _, status, _ = os.wait4(proc.pid, 0)
                     break
                 time.sleep(0.02)
             wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
-        cmd = Command(argv, wall, usage.ru_maxrss / 1024.0, out_path.read_text(),
+        max_rss_kib = float("nan")
+        if report.exists():
+            rss_text, wall_text = report.read_text().split()
+            max_rss_kib, wall = float(rss_text), float(wall_text)
+        cmd = Command(argv, wall, max_rss_kib / 1024.0, out_path.read_text(),
                       err_path.read_text(), proc.returncode, timed_out)
         if timed_out:
             raise CommandTimeout(f"`softquery {' '.join(args)}` was still running after "
@@ -489,8 +511,8 @@ def bench(args: argparse.Namespace, work: Path) -> int:
         print(f"peak RSS predicting {args.predict_rows:,} rows: {big.max_rss_mib:.0f} MiB "
               f"(target <= {TARGET_RSS_MIB:.0f} MiB) {verdict(big.max_rss_mib, TARGET_RSS_MIB)}; "
               f"run {run_seconds(big_run):.2f}s, wall {big.wall:.2f}s; "
-              "measured as ru_maxrss from os.wait4 of the command (max over it and its "
-              "reaped descendants, i.e. the job child)")
+              "measured as ru_maxrss from os.wait4 of the softquery process, started by a "
+              "small launcher (covers its reaped job child)")
     if args.profile:
         profile(sq, work)
     return 1 if failed else 0
