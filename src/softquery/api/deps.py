@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from softquery.jobs.executor import Executor
 from softquery.services.context import ServiceContext
@@ -16,3 +18,7 @@ def get_ctx(request: Request) -> ServiceContext:
 def get_executor(request: Request) -> Executor | None:
     executor: Executor | None = request.app.state.executor
     return executor
+
+
+Ctx = Annotated[ServiceContext, Depends(get_ctx)]
+Exec = Annotated[Executor | None, Depends(get_executor)]

@@ -37,8 +37,10 @@ def driver_error_types() -> tuple[type[BaseException], ...]:
 def clean_message(exc: BaseException, url: str = "") -> str:
     """The database's own message, without driver prefixes or the echoed SQL."""
     text = str(getattr(exc, "orig", None) or exc).strip()
-    lines = [line for line in text.splitlines() if not _ECHO.match(line.strip())]
-    text = "\n".join(lines).strip()
+    lines = text.splitlines()
+    # the driver's echo of the SQL ends the message; a multi-line query echoes several lines
+    echo = next((i for i, line in enumerate(lines) if _ECHO.match(line.strip())), len(lines))
+    text = "\n".join(lines[:echo]).strip()
     text = re.sub(r"\s*(?:\. )?SQLSTATE: [0-9A-Z]{5}\s*$", "", text)
     text = _PREFIXES.sub("", text).strip()
     text = re.sub(r"\n\s*\n", "\n", text)

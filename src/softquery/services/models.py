@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
-from softquery.domain import DeployStrategy, Model, WriteMode
+from softquery.domain import DeployStrategy, Model, Run, TaskType, WriteMode
 from softquery.errors import InvalidInputError
 from softquery.identifiers import check_identifier
-from softquery.modelcode.checks import CodeProblem, require_valid_code
+from softquery.modelcode.checks import CodeProblem, check_code, require_valid_code
 from softquery.modelcode.templates import template_code
 from softquery.services.context import ServiceContext
-from softquery.services.schedules import apply_schedule
+from softquery.services.schedules import apply_schedule, next_fire_time
 from softquery.store.clock import utcnow
 
 
@@ -147,3 +148,34 @@ def duplicate_model(ctx: ServiceContext, name: str, new_name: str) -> Model:
                    output_table=None if original.output_table is None else f"{new_name}_prediction",
                    schedule_since=utcnow() if original.schedule else None)  # no past slot fires
     return ctx.models.add(copy)
+
+
+@dataclass
+class ModelOverview:
+    """A model with what a list of models shows next to it."""
+
+    model: Model
+    warnings: list[CodeProblem]
+    key_metric: str | None = None  # name of the active version's key metric (r2, f1, silhouette)
+    key_metric_value: float | None = None
+    last_run: Run | None = None
+    next_run_at: datetime | None = None
+
+
+def model_overview(ctx: ServiceContext, model: Model) -> ModelOverview:
+    """Active version's key metric, last run and next scheduled run of ``model``."""
+    overview = ModelOverview(model=model, next_run_at=next_fire_time(model),
+                             warnings=[p for p in check_code(model.code) if p.severity == "warning"])
+    if model.active_version is not None:
+        manifest = ctx.versions.get(model.name, model.active_version).manifest
+        try:
+            task = TaskType(str(manifest.get("task")))
+        except ValueError:
+            task = None
+        if task is not None:
+            overview.key_metric = task.key_metric
+            value = (manifest.get("metrics") or {}).get(task.key_metric)
+            overview.key_metric_value = float(value) if isinstance(value, int | float) else None
+    runs = ctx.runs.list(model.name, None, 1)
+    overview.last_run = runs[0] if runs else None
+    return overview

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from softquery.domain import Run, RunKind, RunStatus, RunTrigger
-from softquery.errors import SoftqueryError
+from softquery.errors import NoVersionError, SoftqueryError
 from softquery.jobs.executor import DatabaseQueue, Executor, queue_executor, worker_id
 from softquery.services.context import ServiceContext
 from softquery.services.progress import Listener
@@ -34,6 +34,19 @@ def submit_run(ctx: ServiceContext, model: str, kind: RunKind, trigger: RunTrigg
     if executor is not None:
         executor.submit(run.id)
     return run
+
+
+def start_run(ctx: ServiceContext, model: str, kind: RunKind, trigger: RunTrigger,
+              executor: Executor | None) -> Run:
+    """``submit_run`` after the checks a person wants answered now, not by a failed run:
+    the model exists, and a batch prediction has an active version to predict with."""
+    if kind is RunKind.PREDICT and ctx.models.get(model).active_version is None:
+        raise NoVersionError(
+            f"Model {model!r} has no trained version yet, so there is nothing to predict with. "
+            "Train it first (or start a train_then_predict run).",
+            details={"model": model},
+        )
+    return submit_run(ctx, model, kind, trigger, executor)
 
 
 def execute_here(ctx: ServiceContext, run_id: str, listener: Listener | None = None) -> Run:
@@ -86,10 +99,10 @@ def follow_run(ctx: ServiceContext, run_id: str, on_update: Callable[[Update], N
 
 
 def list_runs(ctx: ServiceContext, model: str | None = None, status: RunStatus | None = None,
-              limit: int = 50) -> list[Run]:
+              limit: int = 50, *, kind: RunKind | None = None) -> list[Run]:
     if model:
         ctx.models.get(model)
-    return ctx.runs.list(model, status, limit)
+    return ctx.runs.list(model, status, limit, kind=kind)
 
 
 def get_run(ctx: ServiceContext, run_id: str) -> Run:

@@ -75,12 +75,15 @@ class RunRepository:
             )
         return _entity(row)
 
-    def list(self, model_name: str | None = None, status: RunStatus | None = None, limit: int = 50) -> list[Run]:
+    def list(self, model_name: str | None = None, status: RunStatus | None = None, limit: int = 50,
+             *, kind: RunKind | None = None) -> list[Run]:
         query = _select()
         if model_name:
             query = query.where(models.c.name == model_name)
         if status:
             query = query.where(runs.c.status == status.value)
+        if kind:
+            query = query.where(runs.c.kind == kind.value)
         query = query.order_by(runs.c.created_at.desc()).limit(limit)
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()

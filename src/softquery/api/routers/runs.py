@@ -1,42 +1,57 @@
-"""Runs: start train/predict, list, show, logs, stop."""
+"""Runs: start train / batch predict (202), list, show, logs, stop.
+
+``POST /models/{name}/predict`` is NOT here: that path answers online
+predictions (issue 5). Batch predictions are runs: ``POST /models/{name}/runs``
+with kind ``predict``, or ``POST /models/{name}/batch-predict``.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from softquery.api.deps import get_ctx, get_executor
-from softquery.api.schemas import RunLogs, RunPublic
+from softquery.api.deps import Ctx, Exec
+from softquery.api.schemas import RunCreate, RunLogs, RunPublic
 from softquery.domain import RunKind, RunStatus, RunTrigger
-from softquery.jobs.executor import Executor
 from softquery.services import runs as svc
-from softquery.services.context import ServiceContext
 
 router = APIRouter(tags=["runs"])
-Ctx = Annotated[ServiceContext, Depends(get_ctx)]
-Exec = Annotated[Executor | None, Depends(get_executor)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
-def _start(ctx: ServiceContext, executor: Executor | None, model: str, kind: RunKind) -> RunPublic:
-    ctx.models.get(model)
-    return RunPublic.of(svc.submit_run(ctx, model, kind, RunTrigger.API, executor))
+def _start(ctx: Ctx, executor: Exec, model: str, kind: RunKind) -> RunPublic:
+    return RunPublic.of(svc.start_run(ctx, model, kind, RunTrigger.API, executor))
 
 
-@router.post("/models/{model}/train", status_code=202, response_model=RunPublic)
-def train(model: str, ctx: Ctx, executor: Exec, and_predict: bool = False) -> RunPublic:
-    return _start(ctx, executor, model, RunKind.TRAIN_THEN_PREDICT if and_predict else RunKind.TRAIN)
+@router.post("/models/{name}/runs", status_code=202, response_model=RunPublic)
+def start_run(name: str, body: RunCreate, ctx: Ctx, executor: Exec) -> RunPublic:
+    """Queue a run of the model: train, predict (batch, into its output table) or both."""
+    return _start(ctx, executor, name, body.kind)
 
 
-@router.post("/models/{model}/predict", status_code=202, response_model=RunPublic)
-def predict(model: str, ctx: Ctx, executor: Exec) -> RunPublic:
-    return _start(ctx, executor, model, RunKind.PREDICT)
+@router.post("/models/{name}/train", status_code=202, response_model=RunPublic)
+def train(name: str, ctx: Ctx, executor: Exec, and_predict: bool = False) -> RunPublic:
+    """Queue a training run (``and_predict=true``: then a batch prediction)."""
+    return _start(ctx, executor, name, RunKind.TRAIN_THEN_PREDICT if and_predict else RunKind.TRAIN)
+
+
+@router.post("/models/{name}/batch-predict", status_code=202, response_model=RunPublic)
+def batch_predict(name: str, ctx: Ctx, executor: Exec) -> RunPublic:
+    """Queue a batch prediction with the active version (409 without one)."""
+    return _start(ctx, executor, name, RunKind.PREDICT)
+
+
+@router.get("/models/{name}/runs", response_model=list[RunPublic])
+def model_runs(name: str, ctx: Ctx, status: RunStatus | None = None, kind: RunKind | None = None,
+               limit: Limit = 50) -> list[RunPublic]:
+    return [RunPublic.of(r) for r in svc.list_runs(ctx, name, status, limit, kind=kind)]
 
 
 @router.get("/runs", response_model=list[RunPublic])
 def list_runs(ctx: Ctx, model: str | None = None, status: RunStatus | None = None,
-              limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[RunPublic]:
-    return [RunPublic.of(r) for r in svc.list_runs(ctx, model, status, limit)]
+              kind: RunKind | None = None, limit: Limit = 50) -> list[RunPublic]:
+    return [RunPublic.of(r) for r in svc.list_runs(ctx, model, status, limit, kind=kind)]
 
 
 @router.get("/runs/{run_id}", response_model=RunPublic)
@@ -52,5 +67,6 @@ def run_logs(run_id: str, ctx: Ctx) -> RunLogs:
 
 @router.post("/runs/{run_id}/stop", response_model=RunPublic)
 def stop_run(run_id: str, ctx: Ctx, executor: Exec) -> RunPublic:
+    """Cancel a queued run or end a running one (a finished run is returned unchanged)."""
     svc.stop_run(ctx, run_id, executor)
     return RunPublic.of(svc.get_run(ctx, run_id))

@@ -1,0 +1,57 @@
+"""Trained versions: list, show (manifest), activate (also rollback), JSON export download."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from softquery.api.deps import Ctx
+from softquery.api.schemas.versions import VersionDetailPublic, VersionPublic
+from softquery.services import export as export_svc
+from softquery.services import versions as svc
+from softquery.services.context import ServiceContext
+
+router = APIRouter(tags=["versions"])
+
+EXPORT_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The linear model's coefficients and preprocessing, as a JSON download.",
+          "content": {"application/json": {"schema": {"type": "object"}}}},
+}
+
+
+@router.get("/models/{name}/versions", response_model=list[VersionPublic])
+def list_versions(name: str, ctx: Ctx) -> list[VersionPublic]:
+    return [VersionPublic.of(v) for v in svc.list_versions(ctx, name)]
+
+
+@router.get("/models/{name}/versions/{number}", response_model=VersionDetailPublic)
+def show_version(name: str, number: int, ctx: Ctx) -> VersionDetailPublic:
+    return VersionDetailPublic.of(svc.get_version(ctx, name, number))
+
+
+@router.post("/models/{name}/versions/{number}/activate", response_model=VersionPublic)
+def activate_version(name: str, number: int, ctx: Ctx) -> VersionPublic:
+    """Make this version the one batch and online predictions use (rollback included)."""
+    return VersionPublic.of(svc.activate_version(ctx, name, number))
+
+
+def _download(ctx: ServiceContext, name: str, number: int | None) -> Response:
+    data = export_svc.export_json(ctx, name, number)
+    filename = f"{name}_v{data['version']}.json"
+    return Response(content=json.dumps(data, indent=2) + "\n", media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/models/{name}/export.json", response_class=Response, responses=EXPORT_DOC)
+def export_active(name: str, ctx: Ctx) -> Response:
+    """JSON export of the active version (409 before any version; 422 for a non-linear model)."""
+    return _download(ctx, name, None)
+
+
+@router.get("/models/{name}/versions/{number}/export.json", response_class=Response,
+            responses=EXPORT_DOC)
+def export_version(name: str, number: int, ctx: Ctx) -> Response:
+    """JSON export of one version (422 for a non-linear model)."""
+    return _download(ctx, name, number)

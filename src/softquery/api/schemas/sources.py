@@ -1,0 +1,29 @@
+"""Data sources: passwords are never part of any response."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from softquery.services.sources import SourceView
+
+
+class SourceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Letters, digits and underscores, e.g. shop.")
+    url: str = Field(description="SQLAlchemy URL, e.g. postgresql://user:password@host:5432/db.")
+    test: bool = Field(True, description="Connect and run `select 1` before saving.")
+
+
+class SourcePublic(BaseModel):
+    name: str
+    url: str = Field(description="The URL with its password replaced by ***.")
+    dialect: str
+
+    @classmethod
+    def of(cls, view: SourceView) -> SourcePublic:
+        return cls(name=view.name, url=view.url, dialect=view.dialect)
+
+
+class SourceTestPublic(SourcePublic):
+    ok: bool = True

@@ -1,0 +1,32 @@
+"""Use cases for model code: static checks and templates. Nothing here executes user code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from softquery.modelcode.checks import CodeProblem, check_code
+from softquery.modelcode.templates import TemplateInfo, list_templates, template_code
+
+__all__ = ["CodeProblem", "TemplateDetail", "check_model_code", "get_template", "templates"]
+
+
+@dataclass(frozen=True)
+class TemplateDetail:
+    info: TemplateInfo
+    code: str
+
+
+def check_model_code(code: str) -> list[CodeProblem]:
+    """Syntax, ``class Model`` and method-signature problems, each at its line (compile + ast only)."""
+    return check_code(code)
+
+
+def templates() -> list[TemplateInfo]:
+    return list_templates()
+
+
+def get_template(name: str) -> TemplateDetail:
+    """One template with its code; ``NotFoundError`` lists the available names."""
+    code = template_code(name)
+    info = next(t for t in list_templates() if t.name == name)
+    return TemplateDetail(info=info, code=code)
