@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run test lint typecheck pytest system-deps bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml src/softquery/web/frontend/package-lock.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==26.3
 	$(BIN)/pip install --quiet -e '.[dev]'
+	bash scripts/build-assets.sh
 	@touch $(STAMP)
 
 install: $(STAMP)

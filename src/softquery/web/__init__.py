@@ -1,0 +1,26 @@
+"""Server-rendered pages (Jinja2 + htmx) over the service layer, and their static files.
+
+``mount_web(app)`` adds the pages and ``/static`` to an app built by
+``softquery.api.app.create_app``; page routes never run SQL, file I/O or
+training themselves: they call ``softquery.services``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+STATIC_DIR = Path(__file__).with_name("static")
+
+
+def mount_web(app: FastAPI) -> None:
+    """Mount ``/static`` and every page router on ``app`` (unknown pages get an HTML 404)."""
+    from softquery.web.errors import install_page_not_found
+    from softquery.web.routes import editor, home, model_page, runs, sources
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    for module in (home, editor, model_page, runs, sources):
+        app.include_router(module.router)
+    install_page_not_found(app)

@@ -1,0 +1,84 @@
+"""Friendly HTML errors for page routes (the REST API keeps its JSON envelope).
+
+Page routers use ``PageRoute``: a SoftqueryError becomes a page with its
+message; anything unexpected an apology (and a log entry). An htmx request
+gets the same message as a fragment, retargeted to the page's message area.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from softquery.errors import SoftqueryError
+from softquery.web.templating import is_htmx, render
+
+log = logging.getLogger(__name__)
+
+TITLES = {400: "That did not work", 404: "Not found", 405: "Not allowed here", 409: "Conflict",
+          422: "Please check your input", 500: "Something went wrong", 503: "Not ready"}
+
+
+def error_page(request: Request, status: int, message: str, *, code: str = "error",
+               details: dict[str, Any] | None = None) -> Response:
+    context = {"status": status, "title": TITLES.get(status, "That did not work"), "message": message,
+               "code": code, "details": details or {}}
+    if is_htmx(request):
+        return render(request, "partials/flash_error.html", context, status_code=status,
+                      headers={"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
+    return render(request, "error.html", context, status_code=status)
+
+
+def page_error_response(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, SoftqueryError):
+        return error_page(request, exc.http_status, exc.message, code=exc.code)
+    if isinstance(exc, RequestValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: {e.get('msg')}"
+            for e in exc.errors())
+        return error_page(request, 422, f"Some of the values sent are not valid: {problems}.",
+                          code="invalid_input")
+    if isinstance(exc, HTTPException):
+        return error_page(request, exc.status_code, str(exc.detail), code="http_error")
+    log.exception("unexpected error on page %s", request.url.path)
+    return error_page(request, 500, "Sorry — softquery hit an unexpected error while building this "
+                      "page. It has been logged; try again, or go back to the models.",
+                      code="internal_error")
+
+
+class PageRoute(APIRoute):
+    """An APIRoute whose errors render as HTML pages instead of the API's JSON envelope."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except Exception as exc:  # noqa: BLE001 - every error becomes a page, never a bare 500
+                return page_error_response(request, exc)
+
+        return handler
+
+
+def install_page_not_found(app: FastAPI) -> None:
+    """Unknown paths outside /api/ and /static/ get the HTML 404 page; the API keeps its JSON one."""
+
+    async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(("/api/", "/static/")) or path in (
+                "/docs", "/openapi.json", "/redoc"):
+            raise HTTPException(status_code=404)
+        request = Request(scope, receive)
+        response = error_page(request, 404, f"There is no page at {path}.", code="not_found")
+        await response(scope, receive, send)
+
+    app.router.default = not_found

@@ -1,0 +1,129 @@
+"""The model editor: create, change, delete (with confirmation) and duplicate a model."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Any
+from zoneinfo import available_timezones
+
+from fastapi import Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from softquery.domain import DeployStrategy, RunKind, WriteMode
+from softquery.errors import SoftqueryError
+from softquery.modelcode.checks import check_code
+from softquery.modelcode.templates import list_templates, template_code
+from softquery.services import models as models_svc
+from softquery.services import preview as preview_svc
+from softquery.services import sources as sources_svc
+from softquery.web.deps import ctx_of, page_router
+from softquery.web.forms import SCHEDULE_PRESETS, EditorForm, FormErrors, errors_of, to_spec
+from softquery.web.templating import render
+
+router = page_router()
+PREVIEW_ROWS = 10
+
+
+@lru_cache(maxsize=1)
+def _timezones() -> list[str]:
+    return sorted(z for z in available_timezones() if "/" in z or z == "UTC")
+
+
+@lru_cache(maxsize=1)
+def _templates() -> list[dict[str, str]]:
+    return [{"name": t.name, "title": t.title, "description": t.description, "task": t.task,
+             "code": template_code(t.name)} for t in list_templates()]
+
+
+def _editor(request: Request, form: EditorForm, *, creating: bool, errors: FormErrors | None = None,
+            status_code: int = 200, extra: dict[str, Any] | None = None) -> Response:
+    ctx = ctx_of(request)
+    errors = errors or FormErrors()
+    problems = errors.code_problems or [p.to_dict() for p in check_code(form.code)]
+    return render(request, "editor.html", {
+        "nav": "create" if creating else "models", "creating": creating, "form": form,
+        "errors": errors, "code_problems": problems, "sources": sources_svc.list_sources(ctx),
+        "templates": _templates(), "write_modes": [w.value for w in WriteMode],
+        "deploys": [d.value for d in DeployStrategy], "actions": [k.value for k in RunKind],
+        "presets": SCHEDULE_PRESETS, "timezones": _timezones(), **(extra or {}),
+    }, status_code=status_code)
+
+
+@router.get("/new")
+def new_model(request: Request, template: str = "linear_regression") -> Response:
+    ctx = ctx_of(request)
+    sources = sources_svc.list_sources(ctx)
+    known = {t["name"]: t["code"] for t in _templates()}
+    form = EditorForm(source=sources[0].name if len(sources) == 1 else "",
+                      template=template if template in known else "",
+                      code=known.get(template, ""))
+    return _editor(request, form, creating=True)
+
+
+@router.post("/new")
+def create_model(request: Request, form: Annotated[EditorForm, Form()]) -> Response:
+    ctx = ctx_of(request)
+    try:
+        models_svc.create_model(ctx, form.name.strip(), to_spec(form, updating=False))
+    except SoftqueryError as exc:
+        return _editor(request, form, creating=True, errors=errors_of(exc), status_code=exc.http_status)
+    return RedirectResponse(f"/models/{form.name.strip()}?saved=1", status_code=303)
+
+
+@router.get("/models/{name}/edit")
+def edit_model(request: Request, name: str) -> Response:
+    model = models_svc.get_model(ctx_of(request), name)
+    return _editor(request, EditorForm.of(model), creating=False,
+                   extra={"saved": request.query_params.get("saved")})
+
+
+@router.post("/models/{name}/edit")
+def update_model(request: Request, name: str, form: Annotated[EditorForm, Form()]) -> Response:
+    ctx = ctx_of(request)
+    models_svc.get_model(ctx, name)
+    form.name = name
+    try:
+        models_svc.update_model(ctx, name, to_spec(form, updating=True))
+    except SoftqueryError as exc:
+        return _editor(request, form, creating=False, errors=errors_of(exc), status_code=exc.http_status)
+    return RedirectResponse(f"/models/{name}/edit?saved=1", status_code=303)
+
+
+@router.get("/models/{name}/delete")
+def confirm_delete(request: Request, name: str) -> Response:
+    model = models_svc.get_model(ctx_of(request), name)
+    return render(request, "confirm_delete.html", {"nav": "models", "model": model})
+
+
+@router.post("/models/{name}/delete")
+def delete_model(request: Request, name: str, confirm: Annotated[str, Form()] = "") -> Response:
+    ctx = ctx_of(request)
+    model = models_svc.get_model(ctx, name)
+    if confirm != name:
+        return render(request, "confirm_delete.html", {"nav": "models", "model": model})
+    models_svc.delete_model(ctx, name)
+    return RedirectResponse("/?notice=deleted", status_code=303)
+
+
+@router.post("/models/{name}/duplicate")
+def duplicate_model(request: Request, name: str, new_name: Annotated[str, Form()] = "") -> Response:
+    ctx = ctx_of(request)
+    model = models_svc.get_model(ctx, name)
+    try:
+        models_svc.duplicate_model(ctx, name, new_name.strip())
+    except SoftqueryError as exc:
+        return _editor(request, EditorForm.of(model), creating=False, status_code=exc.http_status,
+                       extra={"duplicate_error": exc.message, "duplicate_name": new_name})
+    return RedirectResponse(f"/models/{new_name.strip()}/edit?saved=copied", status_code=303)
+
+
+@router.post("/editor/preview")
+def preview(request: Request, form: Annotated[EditorForm, Form()]) -> Response:
+    """First rows and column types of both queries, and the label/ids/features training would use."""
+    if not form.source:
+        return render(request, "partials/preview.html",
+                      {"problem": "Choose a data source first; the queries run on it."})
+    result = preview_svc.preview_model(ctx_of(request), form.source, form.train_sql, form.predict_sql,
+                                       label=form.label.strip() or None,
+                                       id_columns=form.id_column_list() or None, limit=PREVIEW_ROWS)
+    return render(request, "partials/preview.html", {"preview": result, "form": form})

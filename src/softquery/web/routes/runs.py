@@ -1,0 +1,68 @@
+"""Runs: all runs with filters, one run with its error, traceback and a live log tail."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from softquery.domain import RunStatus
+from softquery.errors import InvalidInputError
+from softquery.services import models as models_svc
+from softquery.services import runs as runs_svc
+from softquery.web.deps import ctx_of, executor_of, page_router
+from softquery.web.templating import is_htmx, render
+
+router = page_router()
+RUNS_SHOWN = 200
+
+
+def _status(value: str) -> RunStatus | None:
+    if not value:
+        return None
+    try:
+        return RunStatus(value)
+    except ValueError:
+        choices = ", ".join(s.value for s in RunStatus)
+        raise InvalidInputError(f"Status {value!r} is not a run status; choose one of: {choices}.") from None
+
+
+@router.get("/runs")
+def runs_page(request: Request, model: str = "", status: str = "") -> Response:
+    ctx = ctx_of(request)
+    runs = runs_svc.list_runs(ctx, model or None, _status(status), RUNS_SHOWN)
+    filtered = bool(model or status)
+    context = {
+        "nav": "runs", "runs": runs, "show_model": True, "model": model, "status": status,
+        "models": [m.name for m in models_svc.list_models(ctx)], "statuses": [s.value for s in RunStatus],
+        "live": any(not r.status.finished for r in runs),
+        "empty_text": "No runs match these filters." if filtered else
+        "No runs yet. Press Train on a model on the Models page to start one.",
+    }
+    if is_htmx(request) and request.headers.get("HX-Target") == "runs-list":
+        return render(request, "partials/runs_list.html", context)
+    return render(request, "runs.html", context)
+
+
+def _run_context(request: Request, run_id: str) -> dict[str, object]:
+    run = runs_svc.get_run(ctx_of(request), run_id)
+    return {"nav": "runs", "run": run, "live": not run.status.finished,
+            "has_executor": executor_of(request) is not None}
+
+
+@router.get("/runs/{run_id}")
+def run_page(request: Request, run_id: str) -> Response:
+    return render(request, "run.html", _run_context(request, run_id))
+
+
+@router.get("/runs/{run_id}/live")
+def run_live(request: Request, run_id: str) -> Response:
+    """The status, error and log part of a run page; polled every 2 s until the run finishes."""
+    return render(request, "partials/run_live.html", _run_context(request, run_id))
+
+
+@router.post("/runs/{run_id}/stop")
+def stop_run(request: Request, run_id: str) -> Response:
+    runs_svc.stop_run(ctx_of(request), run_id, executor_of(request))
+    if is_htmx(request):
+        return render(request, "partials/run_live.html", _run_context(request, run_id))
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)

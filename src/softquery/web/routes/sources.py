@@ -1,0 +1,65 @@
+"""Data sources: add (tested on add), test and remove; passwords are never rendered."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from softquery.data.sources import URL_EXAMPLES
+from softquery.errors import SoftqueryError
+from softquery.services import sources as sources_svc
+from softquery.web.deps import ctx_of, page_router
+from softquery.web.forms import FIELD_ALIASES
+from softquery.web.templating import render
+
+router = page_router()
+
+
+def _page(request: Request, *, status_code: int = 200, **extra: object) -> Response:
+    ctx = ctx_of(request)
+    return render(request, "sources.html", {
+        "nav": "sources", "sources": sources_svc.list_sources(ctx), "examples": URL_EXAMPLES,
+        "notice": request.query_params.get("notice"), "notice_name": request.query_params.get("name"),
+        "errors": {}, "name": "", **extra,
+    }, status_code=status_code)
+
+
+@router.get("/sources")
+def sources_page(request: Request) -> Response:
+    return _page(request)
+
+
+@router.post("/sources")
+def add_source(request: Request, name: Annotated[str, Form()] = "", url: Annotated[str, Form()] = "",
+               skip_test: Annotated[str, Form()] = "") -> Response:
+    try:
+        sources_svc.add_source(ctx_of(request), name.strip(), url.strip(), test=not skip_test)
+    except SoftqueryError as exc:
+        field = FIELD_ALIASES.get(str(exc.details.get("field", "")), "")
+        target = "name" if field == "source" or exc.code == "already_exists" else "url"
+        # The URL is not sent back: it may hold a password. The name is.
+        return _page(request, status_code=exc.http_status, errors={target: exc.message}, name=name,
+                     url_dropped=bool(url.strip()))
+    return RedirectResponse(f"/sources?notice=added&name={name.strip()}", status_code=303)
+
+
+@router.post("/sources/{name}/test")
+def test_source(request: Request, name: str) -> Response:
+    try:
+        source = sources_svc.test_source(ctx_of(request), name)
+    except SoftqueryError as exc:
+        return render(request, "partials/source_test.html", {"name": name, "ok": False,
+                                                              "message": exc.message})
+    return render(request, "partials/source_test.html", {"name": name, "ok": True,
+                                                          "message": f"Connected to {source.dialect}."})
+
+
+@router.post("/sources/{name}/remove")
+def remove_source(request: Request, name: str) -> Response:
+    try:
+        sources_svc.remove_source(ctx_of(request), name)
+    except SoftqueryError as exc:
+        return _page(request, status_code=exc.http_status, remove_error={"name": name, "message": exc.message})
+    return RedirectResponse(f"/sources?notice=removed&name={name}", status_code=303)

@@ -1,0 +1,138 @@
+/* The model editor: CodeMirror for Python and SQL, live code checks, templates. */
+(function () {
+  "use strict";
+  if (typeof CodeMirror === "undefined") { return; }
+
+  var CHECK_URL = "/api/v1/code/check";
+  var templates = [];
+  try { templates = JSON.parse(document.getElementById("templates-data").textContent || "[]"); } catch (e) { templates = []; }
+  var byName = {};
+  templates.forEach(function (t) { byName[t.name] = t; });
+
+  var editors = {};
+  var codeStatus = document.getElementById("code-status");
+  var problemList = document.getElementById("code-problems");
+
+  function focusAfter(cm) {
+    // Esc leaves the editor: Tab inside it indents, so keyboard users need a way out.
+    var wrapper = cm.getWrapperElement();
+    var focusables = Array.prototype.slice.call(document.querySelectorAll(
+      "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select, textarea:not([disabled])"))
+      .filter(function (el) { return el.offsetParent !== null && !wrapper.contains(el) && el.tabIndex >= 0; });
+    var next = focusables.find(function (el) {
+      return wrapper.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING;
+    });
+    if (next) { next.focus(); }
+  }
+
+  function renderProblems(problems, note) {
+    if (!problemList || !codeStatus) { return; }
+    problemList.innerHTML = "";
+    problems.forEach(function (p) {
+      var li = document.createElement("li");
+      li.className = "problem " + (p.severity || "error");
+      li.setAttribute("data-testid", "code-problem");
+      li.setAttribute("data-line", p.line || "");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "link where";
+      button.textContent = p.line ? "line " + p.line : "code";
+      button.addEventListener("click", function () {
+        var cm = editors.code;
+        if (cm && p.line) { cm.focus(); cm.setCursor({ line: p.line - 1, ch: Math.max((p.column || 1) - 1, 0) }); }
+      });
+      li.appendChild(button);
+      li.appendChild(document.createTextNode(" " + p.message));
+      problemList.appendChild(li);
+    });
+    var errors = problems.filter(function (p) { return (p.severity || "error") === "error"; }).length;
+    var warnings = problems.length - errors;
+    codeStatus.className = "code-status " + (errors ? "has-errors" : warnings ? "has-warnings" : "ok");
+    codeStatus.textContent = note || (problems.length === 0 ? "No problems found." :
+      errors + " error" + (errors === 1 ? "" : "s") + (warnings ? ", " + warnings + " warning" + (warnings === 1 ? "" : "s") : ""));
+  }
+
+  var pending = null;
+  function checkCode(text, updateLinting, options, cm) {
+    if (pending) { pending.abort(); }
+    pending = new AbortController();
+    fetch(CHECK_URL, {
+      method: "POST", headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify({ code: text }), signal: pending.signal
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.json();
+    }).then(function (data) {
+      var problems = data.problems || [];
+      renderProblems(problems);
+      updateLinting(cm, problems.map(function (p) {
+        var line = Math.max((p.line || 1) - 1, 0);
+        var lineText = cm.getLine(line) || "";
+        var ch = p.column ? Math.min(p.column - 1, lineText.length) : 0;
+        return {
+          from: CodeMirror.Pos(line, p.column ? ch : 0),
+          to: CodeMirror.Pos(line, p.column ? Math.min(ch + 1, lineText.length) || lineText.length : lineText.length),
+          message: p.message, severity: p.severity === "warning" ? "warning" : "error"
+        };
+      }));
+    }).catch(function (error) {
+      if (error && error.name === "AbortError") { return; }
+      if (codeStatus) { codeStatus.textContent = "The live code check is unavailable; the code is checked when you save."; }
+      updateLinting(cm, []);
+    });
+  }
+
+  document.querySelectorAll("textarea.code").forEach(function (textarea) {
+    var python = textarea.getAttribute("data-mode") === "python";
+    var cm = CodeMirror.fromTextArea(textarea, {
+      mode: python ? "python" : "text/x-sql",
+      lineNumbers: true, indentUnit: 4, tabSize: 4, indentWithTabs: false,
+      matchBrackets: true, autoCloseBrackets: true, styleActiveLine: true, viewportMargin: Infinity,
+      placeholder: textarea.getAttribute("placeholder") || "",
+      gutters: python ? ["CodeMirror-lint-markers"] : [],
+      lint: python ? { getAnnotations: checkCode, async: true, delay: 400 } : false,
+      screenReaderLabel: (document.querySelector('label[for="' + textarea.id + '"]') || {}).textContent || textarea.id,
+      extraKeys: {
+        Tab: function (c) { c.somethingSelected() ? c.indentSelection("add") : c.replaceSelection("    ", "end"); },
+        "Shift-Tab": function (c) { c.indentSelection("subtract"); },
+        Esc: focusAfter
+      }
+    });
+    cm.getWrapperElement().setAttribute("data-testid", "cm-" + textarea.id);
+    cm.on("change", function () { cm.save(); });
+    if (textarea.getAttribute("aria-invalid") === "true") { cm.getWrapperElement().classList.add("invalid"); }
+    editors[textarea.id] = cm;
+  });
+  window.softqueryEditors = editors;
+
+  var select = document.getElementById("template-choice");
+  var description = document.getElementById("template-description");
+  var hidden = document.getElementById("template");
+  function describe() {
+    var t = select && byName[select.value];
+    if (description) { description.textContent = t ? t.description : ""; }
+  }
+  if (select) { select.addEventListener("change", describe); describe(); }
+  var load = document.getElementById("load-template");
+  if (load && select) {
+    load.addEventListener("click", function () {
+      var t = byName[select.value];
+      var cm = editors.code;
+      if (!t || !cm) { return; }
+      var current = cm.getValue().trim();
+      if (current && current !== t.code.trim() &&
+          !window.confirm("Replace your code with the \"" + t.title + "\" template? Your current code will be lost.")) {
+        return;
+      }
+      cm.setValue(t.code);
+      cm.save();
+      if (hidden) { hidden.value = t.name; }
+      cm.focus();
+    });
+  }
+
+  var preset = document.getElementById("schedule_preset");
+  var cronField = document.getElementById("cron-field");
+  function toggleCron() { if (cronField && preset) { cronField.hidden = preset.value !== "custom"; } }
+  if (preset) { preset.addEventListener("change", toggleCron); toggleCron(); }
+})();

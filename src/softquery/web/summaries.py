@@ -1,0 +1,112 @@
+"""What the pages show about models, versions and runs, gathered from the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from softquery.domain import Model, Run, TaskType, Version
+from softquery.errors import NotFoundError, SoftqueryError
+from softquery.services import runs as runs_svc
+from softquery.services import versions as versions_svc
+from softquery.services.context import ServiceContext
+from softquery.services.schedules import next_fire_time
+
+LONG_OUTPUT_LINES = 12
+
+
+def key_metric_of(version: Version | None) -> tuple[str, Any] | None:
+    """(metric name, value) of a version's task, e.g. ("r2", 0.93)."""
+    if version is None:
+        return None
+    try:
+        name = TaskType(str(version.manifest.get("task"))).key_metric
+    except ValueError:
+        return None
+    value = version.metrics.get(name)
+    return None if value is None else (name, value)
+
+
+def is_active(run: Run | None) -> bool:
+    return run is not None and not run.status.finished
+
+
+@dataclass
+class ModelCard:
+    model: Model
+    last_run: Run | None
+    active: Version | None
+    key_metric: tuple[str, Any] | None
+    next_run_at: datetime | None
+
+    @property
+    def live(self) -> bool:
+        return is_active(self.last_run)
+
+    @property
+    def status(self) -> str:
+        if self.last_run is None:
+            return "untrained" if self.model.active_version is None else "ready"
+        return self.last_run.status.value
+
+
+def active_version(ctx: ServiceContext, model: Model) -> Version | None:
+    if model.active_version is None:
+        return None
+    try:
+        return versions_svc.get_version(ctx, model.name)
+    except NotFoundError:
+        return None
+
+
+def last_run(ctx: ServiceContext, model: str) -> Run | None:
+    found = runs_svc.list_runs(ctx, model, None, 1)
+    return found[0] if found else None
+
+
+def model_card(ctx: ServiceContext, model: Model) -> ModelCard:
+    active = active_version(ctx, model)
+    return ModelCard(model=model, last_run=last_run(ctx, model.name), active=active,
+                     key_metric=key_metric_of(active), next_run_at=next_fire_time(model))
+
+
+def run_summary(run: Run) -> str:
+    """One line saying what a run did (or why it did not)."""
+    if run.status.value == "queued":
+        return "Waiting for a job slot."
+    if run.status.value == "running":
+        pct = f" ({run.progress:.0%})" if run.progress is not None else ""
+        return f"Running: {run.phase or 'starting'}{pct}"
+    if run.status.value == "cancelled":
+        return run.error_message or "Stopped."
+    if run.status.value == "failed":
+        return f"Failed ({run.error_code or 'error'})."
+    parts = []
+    train, predict = run.result.get("train"), run.result.get("predict")
+    if train:
+        metric = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                           for k, v in list((train.get("metrics") or {}).items())[:3])
+        state = "activated" if train.get("activated") else "not activated (the active one scores better)"
+        parts.append(f"Trained version {train.get('version')} on {train.get('rows', 0):,} rows, "
+                     f"{state}; {metric}")
+    if predict:
+        parts.append(f"Wrote {predict.get('rows', 0):,} rows to {predict.get('table')}")
+    return ". ".join(parts) or "Finished."
+
+
+def is_long(text: str) -> bool:
+    return text.count("\n") > LONG_OUTPUT_LINES or len(text) > 2000
+
+
+def preview_of(text: str) -> str:
+    """The last lines of a long log (the interesting end), shown before "show more"."""
+    lines = text.rstrip("\n").split("\n")
+    return "\n".join(lines[-LONG_OUTPUT_LINES:])[-2000:]
+
+
+def safe_versions(ctx: ServiceContext, model: str) -> list[Version]:
+    try:
+        return versions_svc.list_versions(ctx, model)
+    except SoftqueryError:
+        return []

@@ -1,0 +1,111 @@
+"""Web page tests: the real app (API + pages) over fresh homes, in-process, no browser."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from softquery.config import Settings
+from softquery.domain import RunKind, RunTrigger
+from softquery.services.context import ServiceContext, open_context
+from softquery.services.demo import create_demo
+from softquery.services.home import init_home
+from softquery.services.runs import execute_here, submit_run
+from softquery.web import mount_web
+
+
+class FakeExecutor:
+    """Records run ids instead of executing them."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.submitted: list[str] = []
+        self.cancelled: list[str] = []
+
+    def submit(self, run_id: str) -> None:
+        self.submitted.append(run_id)
+
+    def cancel(self, run_id: str) -> None:
+        self.cancelled.append(run_id)
+
+
+def build_app(ctx: ServiceContext, executor: Any) -> FastAPI:
+    """The API engineer's app factory; it mounts the pages (or we do, until it does)."""
+    from softquery.api.app import create_app
+
+    app = create_app(ctx, executor)
+    if not any(getattr(route, "path", None) == "/sources" for route in app.routes):
+        mount_web(app)
+    return app
+
+
+def open_home(path: Path, *, demo: bool) -> ServiceContext:
+    settings = Settings(home=path)
+    init_home(settings)
+    ctx = open_context(settings)
+    if demo:
+        create_demo(ctx)
+    return ctx
+
+
+def train_now(ctx: ServiceContext, model: str) -> None:
+    run = submit_run(ctx, model, RunKind.TRAIN, RunTrigger.CLI, None)
+    done = execute_here(ctx, run.id)
+    assert done.status.value == "succeeded", done.error_message
+
+
+@pytest.fixture
+def executor() -> FakeExecutor:
+    return FakeExecutor()
+
+
+@pytest.fixture
+def empty_ctx(tmp_path: Path) -> Iterator[ServiceContext]:
+    ctx = open_home(tmp_path / "home", demo=False)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def demo_ctx(tmp_path: Path) -> Iterator[ServiceContext]:
+    ctx = open_home(tmp_path / "home", demo=True)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def trained_ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext]:
+    """The demo with house_quality trained twice and iris_species once (shared by a module: read only)."""
+    ctx = open_home(tmp_path_factory.mktemp("trained") / "home", demo=True)
+    for model in ("house_quality", "house_quality", "iris_species"):
+        train_now(ctx, model)
+    yield ctx
+    ctx.close()
+
+
+def client_for(ctx: ServiceContext, executor: Any) -> TestClient:
+    return TestClient(build_app(ctx, executor), raise_server_exceptions=False, follow_redirects=False)
+
+
+@pytest.fixture
+def empty_client(empty_ctx: ServiceContext, executor: FakeExecutor) -> Iterator[TestClient]:
+    with client_for(empty_ctx, executor) as client:
+        yield client
+
+
+@pytest.fixture
+def demo_client(demo_ctx: ServiceContext, executor: FakeExecutor) -> Iterator[TestClient]:
+    with client_for(demo_ctx, executor) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def trained_client(trained_ctx: ServiceContext) -> Iterator[TestClient]:
+    with client_for(trained_ctx, FakeExecutor()) as client:
+        yield client
