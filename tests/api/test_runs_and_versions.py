@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from softquery.api.schemas import RunLogs, RunPublic
 from softquery.api.schemas.models import ModelPublic
 from softquery.api.schemas.versions import VersionDetailPublic, VersionPublic
 from softquery.services.context import ServiceContext
+from softquery.store.tables import artifacts
 
 from .conftest import FakeExecutor, assert_envelope, train_now
 
@@ -119,3 +122,21 @@ def test_version_errors(client: TestClient, ctx: ServiceContext) -> None:
     train_now(ctx, "iris_species")  # a random forest: JSON export is for linear models only
     error = assert_envelope(client.get("/api/v1/models/iris_species/export.json"), 422, "invalid_input")
     assert "linear" in error["message"]
+
+
+def test_export_unpickles_only_in_a_job_child(client: TestClient, ctx: ServiceContext,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API process never loads a model: the in-process export path is never taken,
+    and a tampered artifact is refused by its signature before any child starts."""
+    from softquery.services import export
+
+    def in_process(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the API process must not unpickle model artifacts")
+
+    monkeypatch.setattr(export, "export_json", in_process)
+    monkeypatch.setattr(export, "load_version", in_process)
+    train_now(ctx, "house_quality")
+    assert client.get("/api/v1/models/house_quality/export.json").status_code == 200
+    with ctx.engine.begin() as conn:
+        conn.execute(update(artifacts).values(data=b"tampered"))
+    assert_envelope(client.get("/api/v1/models/house_quality/export.json"), 409, "artifact_tampered")

@@ -11,6 +11,7 @@ from softquery.api.errors import install_error_handlers
 from softquery.api.routers import api_router, health
 from softquery.jobs.executor import Executor
 from softquery.services.context import ServiceContext
+from softquery.web import mount_web
 
 SWAGGER_JS = "/static/vendor/swagger-ui/swagger-ui-bundle.js"
 SWAGGER_CSS = "/static/vendor/swagger-ui/swagger-ui.css"
@@ -33,5 +34,5 @@ def create_app(ctx: ServiceContext, executor: Executor | None) -> FastAPI:
                                    title="softquery API", swagger_js_url=SWAGGER_JS,
                                    swagger_css_url=SWAGGER_CSS, swagger_favicon_url=FAVICON)
 
-    # TODO(web): call softquery.web.mount_web(app) once src/softquery/web/__init__.py provides it.
+    mount_web(app)  # /static (Swagger UI, favicon, page assets) and the HTML pages
     return app

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from multiprocessing.connection import Connection
 from typing import Any
 
+from softquery.artifacts import serialize
 from softquery.artifacts.export_json import export_linear_model
+from softquery.artifacts.signing import verify
+from softquery.domain import Version
+from softquery.errors import LimitExceededError, SoftqueryError
 from softquery.services.context import ServiceContext
 from softquery.services.versions import get_version, load_version
 
+EXPORT_SECONDS = 120.0
 
-def export_json(ctx: ServiceContext, model: str, version: int | None = None) -> dict[str, Any]:
-    found = get_version(ctx, model, version)
-    exported = export_linear_model(load_version(ctx, found))
+
+def _document(model: str, found: Version, exported: dict[str, Any]) -> dict[str, Any]:
     return {
         "model": model,
         "version": found.version,
@@ -22,3 +27,78 @@ def export_json(ctx: ServiceContext, model: str, version: int | None = None) -> 
         "data_fingerprint": found.manifest["data"].get("fingerprint"),
         **exported,
     }
+
+
+def export_json(ctx: ServiceContext, model: str, version: int | None = None) -> dict[str, Any]:
+    """Unpickles in this process: for the CLI (the analyst's own process), not for servers."""
+    found = get_version(ctx, model, version)
+    return _document(model, found, export_linear_model(load_version(ctx, found)))
+
+
+def _export_child(conn: Connection, payload: tuple[bytes, str]) -> None:
+    """Job-child side: unpickle the (already verified) artifact and describe the linear model."""
+    artifact, code = payload
+    try:
+        conn.send(("result", export_linear_model(serialize.loads(artifact, code))))
+    except SoftqueryError as exc:
+        conn.send(("error", exc.to_dict()))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent in words
+        conn.send(("error", {"code": "export_failed", "details": {},
+                             "message": f"The export failed ({type(exc).__name__}: {exc})."}))
+
+
+def export_json_isolated(ctx: ServiceContext, model: str, version: int | None = None) -> dict[str, Any]:
+    """``export_json`` for the API/web process: the signature is checked here and the
+    unpickling (which runs model code) happens in a sandboxed job child with limits."""
+    from softquery.jobs.limits import Limits
+    from softquery.jobs.sandbox import Sandbox
+
+    found = get_version(ctx, model, version)
+    artifact = ctx.versions.artifact(model, found.version)
+    verify(ctx.secret_key(), found.manifest, artifact, found.signature,
+           label=f"Version {found.version} of model {model!r}")
+    s = ctx.settings
+    limits = Limits(wall_seconds=EXPORT_SECONDS, memory_mb=s.memory_limit_mb,
+                    max_processes=s.max_processes, max_file_mb=s.max_file_mb)
+    sandbox = Sandbox.start(_export_child, (artifact, str(found.manifest["code"])), limits=limits,
+                            name=f"export-{model}-{found.version}")
+    outcome: tuple[str, Any] | None = None
+    info = None
+    try:
+        while True:
+            for message in sandbox.receive(0.05):
+                if message[0] in ("result", "error"):
+                    outcome = (message[0], message[1])
+            if outcome is not None:
+                break
+            if sandbox.deadline_passed():
+                sandbox.kill("time_limit")
+            info = sandbox.wait(0)
+            if info is not None:
+                for message in sandbox.receive(0.05):
+                    if message[0] in ("result", "error"):
+                        outcome = (message[0], message[1])
+                break
+    finally:
+        sandbox.close()
+    if outcome is None:
+        reason = info.message if info is not None else "the export process ended without a result"
+        raise LimitExceededError(f"The export did not finish: {reason}",
+                                 code=info.status if info is not None else None)
+    if outcome[0] == "error":
+        raise _rebuilt(outcome[1])
+    return _document(model, found, outcome[1])
+
+
+def _rebuilt(error: dict[str, Any]) -> SoftqueryError:
+    """The child's error as the matching class, so it keeps its HTTP status."""
+    code = str(error.get("code"))
+    pending: list[type[SoftqueryError]] = [SoftqueryError]
+    cls: type[SoftqueryError] = SoftqueryError
+    while pending:
+        candidate = pending.pop()
+        if candidate.code == code:
+            cls = candidate
+            break
+        pending.extend(candidate.__subclasses__())
+    return cls(str(error.get("message")), code=code, details=dict(error.get("details") or {}))

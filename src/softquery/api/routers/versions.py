@@ -38,7 +38,7 @@ def activate_version(name: str, number: int, ctx: Ctx) -> VersionPublic:
 
 
 def _download(ctx: ServiceContext, name: str, number: int | None) -> Response:
-    data = export_svc.export_json(ctx, name, number)
+    data = export_svc.export_json_isolated(ctx, name, number)  # model code runs in a job child
     filename = f"{name}_v{data['version']}.json"
     return Response(content=json.dumps(data, indent=2) + "\n", media_type="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
