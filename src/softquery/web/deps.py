@@ -1,26 +1,25 @@
 """What every page handler needs: the service context, the executor, a router factory.
 
-Every page router comes from ``page_router()``, so one dependency added to
-``PAGE_DEPENDENCIES`` (e.g. a login check) protects every page at once.
+Every page router comes from ``page_router()``, which carries the same access
+dependency as the REST API (``softquery.api.security.require_access``): filling
+that one function protects every page and every API route at once.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.params import Depends
+from fastapi import APIRouter, Depends, Request
 
+from softquery.api.security import require_access
 from softquery.jobs.executor import Executor
 from softquery.services.context import ServiceContext
 from softquery.web.errors import PageRoute
 
-PAGE_DEPENDENCIES: list[Depends] = []
-
 
 def page_router(**kwargs: Any) -> APIRouter:
     return APIRouter(route_class=PageRoute, include_in_schema=False,
-                     dependencies=list(PAGE_DEPENDENCIES), **kwargs)
+                     dependencies=[Depends(require_access)], **kwargs)
 
 
 def ctx_of(request: Request) -> ServiceContext:

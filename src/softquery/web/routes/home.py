@@ -44,8 +44,7 @@ def model_card_fragment(request: Request, name: str) -> Response:
 
 def _start(request: Request, name: str, kind: RunKind) -> Response:
     ctx = ctx_of(request)
-    models_svc.get_model(ctx, name)
-    runs_svc.submit_run(ctx, name, kind, RunTrigger.WEB, executor_of(request))
+    runs_svc.start_run(ctx, name, kind, RunTrigger.WEB, executor_of(request))
     if is_htmx(request):
         return _card(request, name)
     return RedirectResponse(f"/#model-{name}", status_code=303)

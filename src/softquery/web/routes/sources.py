@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from softquery.data.sources import URL_EXAMPLES
+from softquery.data.sources import URL_EXAMPLES, password_of
 from softquery.errors import SoftqueryError
 from softquery.services import sources as sources_svc
 from softquery.web.deps import ctx_of, page_router
@@ -22,7 +22,7 @@ def _page(request: Request, *, status_code: int = 200, **extra: object) -> Respo
     return render(request, "sources.html", {
         "nav": "sources", "sources": sources_svc.list_sources(ctx), "examples": URL_EXAMPLES,
         "notice": request.query_params.get("notice"), "notice_name": request.query_params.get("name"),
-        "errors": {}, "name": "", **extra,
+        "errors": {}, "name": "", "url": "", **extra,
     }, status_code=status_code)
 
 
@@ -39,9 +39,10 @@ def add_source(request: Request, name: Annotated[str, Form()] = "", url: Annotat
     except SoftqueryError as exc:
         field = FIELD_ALIASES.get(str(exc.details.get("field", "")), "")
         target = "name" if field == "source" or exc.code == "already_exists" else "url"
-        # The URL is not sent back: it may hold a password. The name is.
+        # A URL with a password is not sent back to the browser; one without is kept.
+        keep = password_of(url.strip()) is None
         return _page(request, status_code=exc.http_status, errors={target: exc.message}, name=name,
-                     url_dropped=bool(url.strip()))
+                     url=url if keep else "", url_dropped=bool(url.strip()) and not keep)
     return RedirectResponse(f"/sources?notice=added&name={name.strip()}", status_code=303)
 
 

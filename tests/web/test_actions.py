@@ -1,0 +1,96 @@
+"""Train / Predict / Stop buttons, live fragments, failed runs, activating a version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from tests.web.conftest import FakeExecutor, client_for, open_home, train_now
+from tests.web.html import element, has_testid
+
+from softquery.domain import RunKind, RunStatus, RunTrigger
+from softquery.services.context import ServiceContext
+
+HX = {"HX-Request": "true"}
+
+
+def test_train_button_queues_a_web_run(demo_client: TestClient, demo_ctx: ServiceContext,
+                                       executor: FakeExecutor) -> None:
+    response = demo_client.post("/models/house_quality/train")
+    assert response.status_code == 303
+    run = demo_ctx.runs.list("house_quality", None, 1)[0]
+    assert (run.kind, run.status, run.trigger) == (RunKind.TRAIN, RunStatus.QUEUED, RunTrigger.WEB)
+    assert executor.submitted == [run.id]
+
+
+def test_htmx_train_returns_a_live_card(demo_client: TestClient) -> None:
+    card = demo_client.post("/models/house_quality/train", headers=HX)
+    assert card.status_code == 200
+    assert 'hx-trigger="every 2s"' in card.text and 'data-status="queued"' in card.text
+    assert has_testid(card.text, "stop-button")
+    polled = demo_client.get("/models/house_quality/card", headers=HX)
+    assert 'hx-trigger="every 2s"' in polled.text
+
+
+def test_predict_needs_a_version(demo_client: TestClient) -> None:
+    response = demo_client.post("/models/house_quality/predict", headers=HX)
+    assert response.status_code == 409
+    assert "no trained version" in element(response.text, "error-message")
+
+
+def test_stop_cancels_the_queued_run(demo_client: TestClient, demo_ctx: ServiceContext,
+                                     executor: FakeExecutor) -> None:
+    demo_client.post("/models/house_quality/train")
+    card = demo_client.post("/models/house_quality/stop", headers=HX)
+    run = demo_ctx.runs.list("house_quality", None, 1)[0]
+    assert run.status is RunStatus.CANCELLED and executor.cancelled == [run.id]
+    assert 'data-status="cancelled"' in card.text and 'hx-trigger="every 2s"' not in card.text
+    again = demo_client.post("/models/iris_species/train")
+    assert again.status_code == 303
+    run_id = demo_ctx.runs.list("iris_species", None, 1)[0].id
+    live = demo_client.post(f"/runs/{run_id}/stop", headers=HX)
+    assert 'data-status="cancelled"' in live.text and not has_testid(live.text, "stop-run-button")
+
+
+def test_without_an_executor_runs_stay_queued_and_the_page_says_so(tmp_path: Path) -> None:
+    ctx = open_home(tmp_path / "home", demo=True)
+    with client_for(ctx, None) as client:
+        client.post("/models/house_quality/train")
+        html = client.get("/").text
+        assert has_testid(html, "no-executor") and has_testid(html, "queued-note")
+        run = ctx.runs.list("house_quality", None, 1)[0]
+        assert run.status is RunStatus.QUEUED
+        assert has_testid(client.get(f"/runs/{run.id}").text, "queued-note")
+    ctx.close()
+
+
+def test_failed_run_shows_the_message_before_the_traceback(demo_client: TestClient,
+                                                           demo_ctx: ServiceContext) -> None:
+    run = demo_ctx.runs.create("house_quality", RunKind.TRAIN, RunTrigger.WEB)
+    demo_ctx.runs.update(run.id, stdout="line\n" * 40, stderr="warning: something\n")
+    demo_ctx.runs.finish(run.id, RunStatus.FAILED, error={
+        "code": "model_code_error", "message": "The model code raised ValueError at line 7: bad input",
+        "details": {"traceback": "Traceback (most recent call last):\n  File \"<model code>\", line 7\nValueError: bad input"}})
+    page = demo_client.get(f"/runs/{run.id}").text
+    message = page.index('data-testid="run-error-message"')
+    assert "bad input" in element(page, "run-error-message")
+    assert message < page.index('data-testid="run-traceback"')
+    home = demo_client.get("/").text
+    card = home[home.index('id="model-house_quality"'):]
+    assert has_testid(card, "run-error-message") and has_testid(card, "stdout-more")  # 40 lines: collapsed
+    assert 'data-status="failed"' in card
+
+
+def test_activate_an_older_version(tmp_path: Path) -> None:
+    ctx = open_home(tmp_path / "home", demo=True)
+    train_now(ctx, "house_quality")
+    train_now(ctx, "house_quality")
+    with client_for(ctx, FakeExecutor()) as client:
+        response = client.post("/models/house_quality/versions/1/activate")
+        assert response.status_code == 303
+        assert ctx.models.get("house_quality").active_version == 1
+        page = client.get(response.headers["location"]).text
+        assert has_testid(page, "activate-version-2") and not has_testid(page, "activate-version-1")
+        missing = client.post("/models/house_quality/versions/9/activate")
+        assert missing.status_code == 404 and has_testid(missing.text, "error-page")
+    ctx.close()
