@@ -34,7 +34,7 @@ def test_htmx_train_returns_a_live_card(demo_client: TestClient) -> None:
 
 def test_predict_needs_a_version(demo_client: TestClient) -> None:
     response = demo_client.post("/models/house_quality/predict", headers=HX)
-    assert response.status_code == 409
+    assert response.headers["X-Softquery-Status"] == "409" and response.headers["HX-Retarget"] == "#flash"
     assert "no trained version" in element(response.text, "error-message")
 
 

@@ -2,7 +2,8 @@
 
 Page routers use ``PageRoute``: a SoftqueryError becomes a page with its
 message; anything unexpected an apology (and a log entry). An htmx request
-gets the same message as a fragment, retargeted to the page's message area.
+gets the same message as a fragment, retargeted to the page's message area
+(status 200 with the real status in ``X-Softquery-Status``: no console errors).
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ def error_page(request: Request, status: int, message: str, *, code: str = "erro
     context = {"status": status, "title": TITLES.get(status, "That did not work"), "message": message,
                "code": code, "details": details or {}}
     if is_htmx(request):
-        return render(request, "partials/flash_error.html", context, status_code=status,
-                      headers={"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
+        # 200, so the browser logs no failed request; the real status travels in a header.
+        return render(request, "partials/flash_error.html", context, status_code=200,
+                      headers={"HX-Retarget": "#flash", "HX-Reswap": "innerHTML",
+                               "X-Softquery-Status": str(status), "X-Softquery-Error": code})
     return render(request, "error.html", context, status_code=status)
 
 

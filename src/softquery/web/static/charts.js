@@ -51,7 +51,7 @@
     new Chart(el, {
       type: "bar",
       data: { labels: imp.features, datasets: [{ label: "importance", data: imp.values, backgroundColor: accentSoft,
-        borderColor: accent, borderWidth: 1 }] },
+        borderColor: accent, borderWidth: 1, maxBarThickness: 26 }] },
       options: { indexAxis: "y", plugins: { legend: { display: false },
         tooltip: { callbacks: { afterLabel: function (ctx) {
           var s = imp.std[ctx.dataIndex]; return typeof s === "number" ? "± " + s.toFixed(3) : ""; } } } },
