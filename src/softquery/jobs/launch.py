@@ -18,7 +18,9 @@ from typing import Any
 FORKSERVER_PRELOAD = [
     "numpy", "pandas", "pyarrow", "sklearn", "sklearn.base", "sklearn.pipeline",
     "sklearn.linear_model", "sklearn.ensemble", "threadpoolctl",
-    "softquery.jobs.sandbox", "softquery.jobs.child",
+    "softquery.jobs.sandbox", "softquery.jobs.child", "sqlalchemy", "adbc_driver_sqlite.dbapi",
+    "adbc_driver_postgresql.dbapi", "duckdb", "softquery.training.pipeline", "softquery.prediction.batch",
+    "softquery.modelcode.preprocessing",
 ]
 _libc = ctypes.CDLL(None)
 

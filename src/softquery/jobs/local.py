@@ -17,7 +17,7 @@ from softquery.jobs.supervisor import supervise
 from softquery.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
-POLL_SECONDS = 0.1
+POLL_SECONDS = 0.02
 
 
 class LocalExecutor:

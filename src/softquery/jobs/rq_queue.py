@@ -5,16 +5,14 @@ re-enqueued by the workers' maintenance sweep.
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import os
-import signal
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
 
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker
 
 from softquery.config import Settings
 from softquery.jobs.executor import worker_id
@@ -26,7 +24,7 @@ log = logging.getLogger(__name__)
 QUEUE_NAME = "softquery"
 JOB_FUNCTION = "softquery.jobs.rq_queue.execute_run_job"
 LOST_AFTER_SECONDS = 10.0
-PR_SET_PDEATHSIG = 1
+BUSY_RETRY_SECONDS = 0.05
 
 
 def _job_id(run_id: str) -> str:
@@ -65,36 +63,30 @@ class RQExecutor:
         return lost
 
 
-def _die_with_worker() -> None:
-    """The work-horse (and so its job child) must not outlive a killed worker:
-    its run is then abandoned and reaped, never finished by an orphan."""
-    libc = ctypes.CDLL(None)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() == 1:
-        os._exit(1)
+_worker_context: ServiceContext | None = None  # set by run_worker for its own process
 
 
 def execute_run_job(run_id: str) -> str:
-    """The RQ job: supervise one run inside the work-horse (forked, warm)."""
-    import time
-
+    """The RQ job: supervise one run. It executes inside the worker process itself
+    (the model code runs in a sandboxed child forked from this warm process), so
+    the run's worker id is the worker's and a killed worker takes its job child
+    with it."""
     from softquery.jobs.supervisor import supervise
 
-    _die_with_worker()
-    settings = Settings()
-    ctx = open_context(settings)
+    ctx = _worker_context or open_context(Settings())
     try:
-        outcome = supervise(ctx, run_id, worker=worker_id("rq"))
-        if outcome == "busy" and settings.queue:
-            # Another run of this model is running: queue behind it.
-            time.sleep(0.2)
-            RQExecutor(settings.queue).submit(run_id)
+        outcome = supervise(ctx, run_id, worker=worker_id("worker"))
+        if outcome == "busy" and ctx.settings.queue:
+            # Another run of this model is running: go to the back of the queue.
+            time.sleep(BUSY_RETRY_SECONDS)
+            RQExecutor(ctx.settings.queue).submit(run_id)
         return outcome
     finally:
-        ctx.close()
+        if ctx is not _worker_context:
+            ctx.close()
 
 
-class SoftqueryWorker(Worker):
+class SoftqueryWorker(SimpleWorker):
     """An RQ worker that also keeps the run table honest between jobs."""
 
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any):
@@ -104,7 +96,7 @@ class SoftqueryWorker(Worker):
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
-        ctx = open_context(self.settings)
+        ctx = _worker_context or open_context(self.settings)
         try:
             ctx.executors.heartbeat(self.executor_id)
             reap_abandoned(ctx)
@@ -113,12 +105,13 @@ class SoftqueryWorker(Worker):
         except Exception:
             log.exception("worker maintenance failed")
         finally:
-            ctx.close()
+            if ctx is not _worker_context:
+                ctx.close()
 
 
 def run_worker(settings: Settings, *, burst: bool = False) -> bool:
     """`softquery worker`: warm up the heavy imports, then work the queue."""
-    import pandas  # noqa: F401  - warm parent: work-horses fork with these loaded
+    import pandas  # noqa: F401  - warm parent: job children fork with these loaded
     import pyarrow  # noqa: F401
     import sklearn.ensemble  # noqa: F401
     import sklearn.linear_model  # noqa: F401
@@ -126,15 +119,20 @@ def run_worker(settings: Settings, *, burst: bool = False) -> bool:
     import softquery.jobs.supervisor  # noqa: F401
     import softquery.prediction.batch  # noqa: F401
     import softquery.training.pipeline  # noqa: F401
+    from softquery.jobs.sandbox import prepare_forkserver
 
     if not settings.queue:
         raise SystemExit("softquery worker needs SOFTQUERY_QUEUE=redis://HOST:PORT/DB")
     redis = Redis.from_url(settings.queue)
     worker = SoftqueryWorker([Queue(QUEUE_NAME, connection=redis)], connection=redis,
                              settings=settings, worker_ttl=20, maintenance_interval=5)
-    ctx = open_context(settings)
+    prepare_forkserver()  # used when RQ's command listener thread makes forking unsafe
+    global _worker_context
+    _worker_context = open_context(settings)
+    _worker_context.executors.register(worker.executor_id, "worker")
     try:
-        ctx.executors.register(worker.executor_id, "worker")
+        return bool(worker.work(burst=burst, logging_level="WARNING"))
     finally:
-        ctx.close()
-    return bool(worker.work(burst=burst, logging_level="WARNING"))
+        _worker_context.executors.unregister(worker.executor_id)
+        _worker_context.close()
+        _worker_context = None

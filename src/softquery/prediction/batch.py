@@ -13,9 +13,11 @@ from typing import Any
 
 from softquery.artifacts import serialize
 from softquery.data import FeatureSpec, check_predict_schema, frame_for_prediction, open_source
+from softquery.data.sources import dialect_of
 from softquery.errors import RunStoppedError
 from softquery.prediction.output import output_batch
-from softquery.prediction.table_writer import open_writer
+from softquery.prediction.spool import SINGLE_WRITER_DIALECTS, BatchSpool
+from softquery.prediction.table_writer import TableWriter, open_writer
 from softquery.training.capture import Captured, capture_output
 from softquery.training.fit import Progress, as_predictions, call_user, predict_proba_or_none
 
@@ -60,8 +62,10 @@ def predict_to_table(spec: PredictSpec, progress: Progress,
     rows = 0
     progress("reading rows to predict", 0.05)
     capture = capture_output(spec.log_limit) if spec.capture_output else contextlib.nullcontext(Captured())
+    spooled = dialect_of(spec.source_url) in SINGLE_WRITER_DIALECTS
     with capture as captured, open_writer(spec.source_url, spec.output_table, spec.write_mode,
-                                          run_id=spec.run_id) as writer:
+                                          run_id=spec.run_id) as table, BatchSpool() as spool:
+        writer: TableWriter | BatchSpool = spool if spooled else table
         with open_source(spec.source_url) as conn:
             schema, batches = conn.read_batches(spec.predict_sql, what="predict query", chunk_rows=spec.chunk_rows)
             check_predict_schema(schema, features, id_columns, data.get("label"), version=spec.version)
@@ -78,14 +82,18 @@ def predict_to_table(spec: PredictSpec, progress: Progress,
                 ))
                 rows += batch.num_rows
                 progress("predicting", None, f"{rows:,} rows written")
+        if spooled:  # the read is closed now: the file accepts the writes
+            progress("writing the output table", 0.9, f"{rows:,} rows")
+            for out in spool.batches():
+                table.write(out)
         if rows and not confirm_commit():
-            writer.abort()
+            table.abort()
             raise RunStoppedError("The run was stopped before its output table was swapped in; "
                                 "the previous table is unchanged.")
         progress("swapping in the output table", 0.98)
-        written = writer.commit() if rows else 0
+        written = table.commit() if rows else 0
         if not rows:
-            writer.abort()
+            table.abort()
     notes = [] if rows else ["The predict query returned no rows; the output table was left unchanged."]
     return PredictOutput(version=spec.version, table=spec.output_table, rows=written,
                          write_mode=spec.write_mode, notes=notes,

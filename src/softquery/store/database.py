@@ -29,10 +29,20 @@ def make_engine(url: str) -> Engine:
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:
-    # Take the write lock when a transaction starts: concurrent job slots and
-    # processes then wait their turn (busy timeout) instead of failing with
-    # "database is locked" when a read transaction later tries to write.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A write transaction takes the write lock when it starts: concurrent job
+    # slots and processes then wait their turn (busy timeout) instead of
+    # failing with "database is locked" when a read later tries to write.
+    # Read-only transactions stay deferred so they never queue behind writers.
+    immediate = conn.get_execution_options().get(WRITE_OPTION)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_OPTION = "softquery_write"
+
+
+def write_tx(engine: Engine) -> Any:
+    """``engine.begin()`` for a transaction that writes (SQLite: BEGIN IMMEDIATE)."""
+    return engine.execution_options(**{WRITE_OPTION: True}).begin()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

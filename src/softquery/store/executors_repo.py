@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete, insert, select, update
 
 from softquery.store.clock import as_utc, utcnow
+from softquery.store.database import write_tx
 from softquery.store.tables import executors
 
 
@@ -16,18 +17,18 @@ class ExecutorRepository:
 
     def register(self, executor_id: str, kind: str) -> None:
         now = utcnow()
-        with self.engine.begin() as conn:
+        with write_tx(self.engine) as conn:
             conn.execute(delete(executors).where(executors.c.id == executor_id))
             conn.execute(insert(executors).values(id=executor_id, kind=kind, started_at=now, heartbeat_at=now))
 
     def heartbeat(self, executor_id: str) -> None:
-        with self.engine.begin() as conn:
+        with write_tx(self.engine) as conn:
             done = conn.execute(update(executors).where(executors.c.id == executor_id).values(heartbeat_at=utcnow()))
         if not done.rowcount:
             self.register(executor_id, "unknown")
 
     def unregister(self, executor_id: str) -> None:
-        with self.engine.begin() as conn:
+        with write_tx(self.engine) as conn:
             conn.execute(delete(executors).where(executors.c.id == executor_id))
 
     def live(self, within_seconds: float, now: datetime | None = None) -> list[tuple[str, str]]:

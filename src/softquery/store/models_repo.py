@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from softquery.domain import DeployStrategy, Model, RunKind, WriteMode
 from softquery.errors import AlreadyExistsError, NotFoundError
 from softquery.store.clock import as_utc, utcnow
+from softquery.store.database import write_tx
 from softquery.store.tables import models
 
 EDITABLE = (
@@ -76,7 +77,7 @@ class ModelRepository:
     def add(self, model: Model) -> Model:
         now = utcnow()
         try:
-            with self.engine.begin() as conn:
+            with write_tx(self.engine) as conn:
                 conn.execute(
                     insert(models).values(
                         name=model.name, next_version=1, created_at=now, updated_at=now, **_values(model)
@@ -92,7 +93,7 @@ class ModelRepository:
 
     def save(self, model: Model) -> Model:
         """Write back every editable field of an existing model."""
-        with self.engine.begin() as conn:
+        with write_tx(self.engine) as conn:
             result = conn.execute(
                 update(models).where(models.c.name == model.name).values(updated_at=utcnow(), **_values(model))
             )
@@ -120,13 +121,13 @@ class ModelRepository:
         return [_entity(r) for r in rows]
 
     def delete(self, name: str) -> None:
-        with self.engine.begin() as conn:
+        with write_tx(self.engine) as conn:
             result = conn.execute(delete(models).where(models.c.name == name))
         if result.rowcount == 0:
             raise self._missing(name)
 
     def set_active_version(self, name: str, version: int | None) -> None:
-        with self.engine.begin() as conn:
+        with write_tx(self.engine) as conn:
             conn.execute(update(models).where(models.c.name == name).values(active_version=version))
 
     def uses_source(self, source: str) -> builtins.list[str]:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import RowMapping
 from softquery.domain import Run, RunKind, RunStatus, RunTrigger
 from softquery.errors import NotFoundError
 from softquery.store.clock import as_utc, utcnow
+from softquery.store.database import write_tx
 from softquery.store.tables import models, runs
 
 
@@ -53,7 +54,7 @@ class RunRepository:
         self, model_name: str, kind: RunKind, trigger: RunTrigger, *, scheduled_for: datetime | None = None
     ) -> Run:
         run_id = uuid.uuid4().hex[:12]
-        with self.engine.begin() as conn:
+        with write_tx(self.engine) as conn:
             model_id = conn.execute(select(models.c.id).where(models.c.name == model_name)).scalar()
             if model_id is None:
                 raise NotFoundError(f"There is no model named {model_name!r}.", details={"model": model_name})
@@ -93,7 +94,7 @@ class RunRepository:
         for key in ("status", "kind", "trigger"):
             if key in values and hasattr(values[key], "value"):
                 values[key] = values[key].value
-        with self.engine.begin() as conn:
+        with write_tx(self.engine) as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
 
     def mark_running(self, run_id: str) -> None:
@@ -104,7 +105,7 @@ class RunRepository:
         """Atomically move a queued run to running: "claimed", "busy" (its model has
         a running run: it stays queued behind it) or "gone" (not queued any more)."""
         now = utcnow()
-        with self.engine.begin() as conn:
+        with write_tx(self.engine) as conn:
             model_id = conn.execute(select(runs.c.model_id).where(runs.c.id == run_id)).scalar()
             if model_id is None:
                 return "gone"
@@ -135,13 +136,13 @@ class RunRepository:
             return list(rows)
 
     def heartbeat(self, run_id: str) -> None:
-        with self.engine.begin() as conn:
+        with write_tx(self.engine) as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(heartbeat_at=utcnow()))
 
     def request_stop(self, run_id: str) -> RunStatus:
         """Cancel a queued run at once; ask the supervisor of a running one to stop it."""
         now = utcnow()
-        with self.engine.begin() as conn:
+        with write_tx(self.engine) as conn:
             conn.execute(
                 update(runs).where(runs.c.id == run_id, runs.c.status == RunStatus.QUEUED.value).values(
                     status=RunStatus.CANCELLED.value, finished_at=now, stop_requested_at=now,
@@ -164,7 +165,7 @@ class RunRepository:
     def append_logs(self, run_id: str, stdout: str, stderr: str, limit: int) -> None:
         if not stdout and not stderr:
             return
-        with self.engine.begin() as conn:
+        with write_tx(self.engine) as conn:
             row = conn.execute(select(runs.c.stdout, runs.c.stderr).where(runs.c.id == run_id)).first()
             if row is None:
                 return
@@ -176,7 +177,7 @@ class RunRepository:
                           error: dict[str, Any] | None = None) -> bool:
         """Finish a running run; False when something else finished it first."""
         values = _finish_values(status, result, error)
-        with self.engine.begin() as conn:
+        with write_tx(self.engine) as conn:
             done = conn.execute(
                 update(runs).where(runs.c.id == run_id, runs.c.status == RunStatus.RUNNING.value).values(**values)
             )

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from softquery.domain import Model, RunKind, RunStatus, RunTrigger
 from softquery.store.clock import utcnow
+from softquery.store.database import write_tx
 from softquery.store.models_repo import _entity as model_entity
 from softquery.store.tables import models, runs, schedule_fires
 
@@ -53,7 +54,7 @@ class ScheduleRepository:
             # The first statement that writes is the claim: on SQLite it takes the write
             # lock (waiting for a concurrent claim to commit), on PostgreSQL it waits on the
             # unique index; the loser of a race gets the unique violation.
-            with self.engine.begin() as conn:
+            with write_tx(self.engine) as conn:
                 model_id = conn.execute(select(models.c.id).where(models.c.name == model_name)).scalar()
                 if model_id is None:
                     return None

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from softquery.domain import DataSource
 from softquery.errors import AlreadyExistsError, NotFoundError
 from softquery.store.clock import as_utc, utcnow
+from softquery.store.database import write_tx
 from softquery.store.tables import sources
 
 
@@ -22,7 +23,7 @@ class SourceRepository:
 
     def add(self, name: str, url: str) -> DataSource:
         try:
-            with self.engine.begin() as conn:
+            with write_tx(self.engine) as conn:
                 conn.execute(insert(sources).values(name=name, url=url, created_at=utcnow()))
         except IntegrityError as exc:
             raise AlreadyExistsError(
@@ -49,5 +50,5 @@ class SourceRepository:
 
     def remove(self, name: str) -> None:
         self.get(name)
-        with self.engine.begin() as conn:
+        with write_tx(self.engine) as conn:
             conn.execute(delete(sources).where(sources.c.name == name))

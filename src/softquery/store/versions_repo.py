@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from softquery.domain import Version
 from softquery.errors import ConflictError, NotFoundError, RunStoppedError
 from softquery.store.clock import as_utc, utcnow
+from softquery.store.database import write_tx
 from softquery.store.tables import artifacts, models, runs, versions
 
 
@@ -48,7 +49,7 @@ class VersionRepository:
         With ``require_running`` the version is stored only while its run is still
         running and no stop was requested (checked and locked in this transaction).
         """
-        with self.engine.begin() as conn:
+        with write_tx(self.engine) as conn:
             if require_running:
                 still = conn.execute(
                     update(runs).where(runs.c.id == run_id, runs.c.status == "running",

@@ -49,5 +49,7 @@ def detect_task(
     if has_proba:
         return TaskType.CLASSIFICATION
     if predictions is not None and _integer_valued(predictions):
-        return TaskType.CLASSIFICATION
+        labels = set(pd.unique(y.dropna()).tolist())
+        if set(np.unique(np.asarray(predictions)).tolist()) <= labels:
+            return TaskType.CLASSIFICATION
     return TaskType.REGRESSION

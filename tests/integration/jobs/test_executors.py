@@ -28,7 +28,8 @@ def create(cli: SoftqueryCLI, tmp: Path, name: str, code: str, *extra: str) -> N
 
 def submit(cli: SoftqueryCLI, *args: str) -> str:
     run = cli(*args, "--json").json()
-    assert run["status"] == "queued", run
+    # The server's slots may claim it before the CLI reads it back.
+    assert run["status"] in ("queued", "running"), run
     return str(run["id"])
 
 
@@ -90,7 +91,9 @@ def test_second_run_of_a_model_waits_and_queued_stop_cancels(system: System, tmp
     assert jobs.run(third).status is RunStatus.CANCELLED
     a, b = jobs.wait_finished(first), jobs.wait_finished(second)
     assert a.status is b.status is RunStatus.SUCCEEDED
-    assert a.finished_at is not None and b.started_at is not None and b.started_at >= a.finished_at
+    assert a.started_at and a.finished_at and b.started_at and b.finished_at
+    # One at a time per model: the two runs never overlap (with two workers, either may go first).
+    assert b.started_at >= a.finished_at or a.started_at >= b.finished_at
     assert [v["version"] for v in cli("versions", "slow", "--json").json()] == [1, 2]
     if jobs.kind == "rq":
         from redis import Redis

@@ -141,3 +141,15 @@ def test_feature_importance_ranks_the_informative_column_first() -> None:
     ranked = result.evaluation["feature_importance"]
     assert [r["feature"] for r in ranked] == ["signal", "noise"]
     assert ranked[0]["importance"] > 0.5 > abs(ranked[1]["importance"])
+
+
+def test_whole_number_mean_on_a_tiny_table_is_still_regression() -> None:
+    code = (
+        "class Model:\n"
+        "    def train(self, X, y):\n        self.mean = float(sum(y)) / len(y)\n"
+        "    def predict(self, X):\n        return [self.mean] * len(X)\n"
+    )
+    X = pd.DataFrame({"x": [float(i) for i in range(10)]})
+    y = pd.Series([2 * i + 1 for i in range(10)])
+    result = fit_and_evaluate(code, X, y, label="y", progress=_noop)
+    assert result.task is TaskType.REGRESSION

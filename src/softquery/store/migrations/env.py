@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from alembic import context
 
+from softquery.store.database import write_tx
 from softquery.store.tables import metadata
 
 engine = context.config.attributes["engine"]
 
-with engine.begin() as connection:
+with write_tx(engine) as connection:
     context.configure(
         connection=connection,
         target_metadata=metadata,
