@@ -42,10 +42,12 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, settings.port if port is None else port))
+    sock.listen(2048)  # accept connections (queued) from the moment the URL is printed
+    app = create_app(ctx, executor)
     bound_port = sock.getsockname()[1]
     click.echo(f"softquery is serving at http://{host}:{bound_port}/ "
                f"(executor: {executor.name}, scheduler: {'on' if scheduler else 'off'})", err=False)
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx, executor), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     try:
         server.run(sockets=[sock])
     finally:
