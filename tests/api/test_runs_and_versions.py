@@ -39,8 +39,10 @@ def test_action_errors(client: TestClient, executor: FakeExecutor) -> None:
     assert_envelope(client.post("/api/v1/models/house_quality/runs", json={"kind": "predict"}), 409,
                     "no_version")
     assert executor.submitted == []
-    # the online-prediction path (issue 5) is not a batch run
-    assert client.post("/api/v1/models/house_quality/predict").status_code in (404, 405)
+    # the online-prediction path (issue 5) is not a batch run: no version yet → 409, nothing queued
+    assert_envelope(client.post("/api/v1/models/house_quality/predict", json={"rows": [{"price": 1.0}]}),
+                    409, "no_version")
+    assert executor.submitted == []
 
 
 def test_runs_list_show_logs_stop(client: TestClient, executor: FakeExecutor) -> None:

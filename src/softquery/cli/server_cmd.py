@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import click
 
@@ -47,15 +48,29 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
     bound_port = sock.getsockname()[1]
     click.echo(f"softquery is serving at http://{host}:{bound_port}/ "
                f"(executor: {executor.name}, scheduler: {'on' if scheduler else 'off'})", err=False)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **_fast_http()))
     try:
         server.run(sockets=[sock])
     finally:
+        app.state.online.close()  # the app's shutdown stopped the serving workers; this catches an aborted start
         if scheduler is not None:
             scheduler.stop()
         if local is not None:
             local.stop()
         ctx.close()
+
+
+def _fast_http() -> dict[str, Any]:
+    """httptools' HTTP parser and the uvloop event loop when installed (both are
+    pinned dependencies; uvicorn's pure-Python fallbacks are markedly slower)."""
+    import importlib.util
+
+    options: dict[str, Any] = {}
+    if importlib.util.find_spec("httptools") is not None:
+        options["http"] = "httptools"
+    if importlib.util.find_spec("uvloop") is not None:
+        options["loop"] = "uvloop"
+    return options
 
 
 @click.command("worker")

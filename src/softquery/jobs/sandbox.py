@@ -154,6 +154,16 @@ class Sandbox:
             self._dropped_output = 0
         return items
 
+    # -- for a caller with its own event loop (long-lived serving workers) ------------
+    def message_fd(self) -> int:
+        """The parent's end of the message socket, for a caller that does its own I/O
+        on it (then ``send``/``receive``/``wait`` are not used while the child runs)."""
+        return self._conn.fileno()
+
+    def output_fds(self) -> list[int]:
+        """The child's stdout/stderr pipes (still open), for a caller that drains them."""
+        return list(self._streams)
+
     # -- lifecycle -----------------------------------------------------------------
     def alive(self) -> bool:
         return self._child.poll() is None

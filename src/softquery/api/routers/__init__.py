@@ -6,7 +6,7 @@ router is protected by being included here. Only ``health`` stays outside.
 
 from fastapi import APIRouter, Depends
 
-from softquery.api.routers import code, models, preview, runs, sources, versions
+from softquery.api.routers import code, models, predict, preview, runs, sources, versions
 from softquery.api.security import require_access
 
 API_PREFIX = "/api/v1"
@@ -16,6 +16,6 @@ def api_router() -> APIRouter:
     """A fresh router (no module-level state shared between apps)."""
     router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_access)])
     # preview first: POST /models/preview must not be read as a model called "preview"
-    for module in (preview, models, runs, versions, code, sources):
+    for module in (preview, models, runs, versions, code, sources, predict):
         router.include_router(module.router)
     return router

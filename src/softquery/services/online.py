@@ -1,0 +1,160 @@
+"""Use case: online prediction over HTTP — the trusted half.
+
+This process resolves which version answers (cached, see ``serving.versions``),
+checks the request's rows against that version's signed feature schema, verifies
+the artifact's signature before its bytes go to a serving worker, and shapes the
+answer like a batch prediction (``prediction``; ``probability`` of the positive
+class for two classes, one probability per class otherwise). Model code only
+runs in the serving workers (``serving.pool``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from softquery.artifacts.signing import verify
+from softquery.config import Settings
+from softquery.data import FeatureSpec
+from softquery.errors import ConflictError
+from softquery.jobs.limits import Limits
+from softquery.services.context import ServiceContext
+from softquery.services.versions import get_version
+from softquery.serving.errors import WorkerUnavailableError
+from softquery.serving.inputs import Schema, parse_json, to_batch
+from softquery.serving.pool import LoadSpec, ServingPool, VersionKey
+from softquery.serving.versions import VersionCache
+from softquery.training.metrics import positive_class
+
+VERSION_HEADER = "X-Softquery-Model-Version"
+
+
+@dataclass(frozen=True)
+class ServedVersion:
+    key: VersionKey
+    schema: Schema
+    classes: list[Any] | None
+
+    @property
+    def positive_index(self) -> int | None:
+        if self.classes and len(self.classes) == 2:
+            return self.classes.index(positive_class(self.classes))
+        return None
+
+
+@dataclass
+class Answer:
+    version: ServedVersion
+    predictions: list[Any]
+    probabilities: list[Any] | None  # binary: positive-class probability; else {class: p} per row
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"model": self.version.key.model, "version": self.version.key.version,
+                               "predictions": self.predictions}
+        if self.probabilities is not None:
+            out["probabilities"] = self.probabilities
+            index = self.version.positive_index
+            if index is not None and self.version.classes:
+                out["positive_class"] = self.version.classes[index]
+        return out
+
+    def body(self) -> bytes:
+        return json.dumps(self.as_dict(), separators=(",", ":"), default=str).encode()
+
+
+def pool_for(settings: Settings) -> ServingPool:
+    limits = Limits(wall_seconds=None, memory_mb=settings.memory_limit_mb,
+                    max_processes=settings.max_processes, max_file_mb=settings.max_file_mb, threads=1)
+    return ServingPool(workers=settings.serving_workers, max_versions=settings.serving_max_versions,
+                       limits=limits, timeout=settings.serving_timeout_seconds)
+
+
+class OnlinePredictor:
+    """Online prediction for one app: version cache + serving pool."""
+
+    def __init__(self, ctx: ServiceContext, pool: ServingPool | None = None):
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.pool = pool or pool_for(ctx.settings)
+        self.versions: VersionCache[ServedVersion] = VersionCache(self._read_version,
+                                                                  ctx.settings.serving_refresh_seconds)
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        self.versions.listen()
+
+    async def aclose(self) -> None:
+        self.versions.stop()
+        await self.pool.aclose()
+
+    def close(self) -> None:
+        self.versions.stop()
+        self.pool.close()
+
+    # -- versions ---------------------------------------------------------------------
+    def _read_version(self, model: str, number: int | None) -> ServedVersion:
+        version = get_version(self.ctx, model, number)  # 404 unknown model/version, 409 none trained
+        data = version.manifest.get("data") or {}
+        features = [FeatureSpec(**f) for f in data.get("features") or []]
+        classes = version.manifest.get("classes")
+        return ServedVersion(
+            key=VersionKey(model, version.version, version.signature),
+            schema=Schema(features, list(data.get("id_columns") or [])),
+            classes=list(classes) if classes else None,
+        )
+
+    async def served_version(self, model: str, number: int | None) -> ServedVersion:
+        self.versions.listen()
+        served = self.versions.cached(model, number)
+        if served is None:
+            served = await asyncio.to_thread(self.versions.read, model, number)
+        return served
+
+    def _load_spec(self, key: VersionKey) -> LoadSpec:
+        """Fetch and verify the artifact (here, in the trusted process) before a worker sees it."""
+        version = self.ctx.versions.get(key.model, key.version)
+        if version.signature != key.signature:
+            self.versions.changed()
+            raise ConflictError(f"{key.label()} was replaced while this request was answered; retry it.",
+                                details={"model": key.model, "version": key.version})
+        artifact = self.ctx.versions.artifact(key.model, key.version)
+        verify(self.ctx.secret_key(), version.manifest, artifact, version.signature,
+               label=f"Version {key.version} of model {key.model!r}")
+        features = (version.manifest.get("data") or {}).get("features") or []
+        return LoadSpec(artifact=artifact, code=version.manifest["code"], features=list(features))
+
+    async def _loader(self, key: VersionKey) -> LoadSpec:
+        return await asyncio.to_thread(self._load_spec, key)
+
+    # -- predicting -----------------------------------------------------------------
+    async def predict_batch(self, served: ServedVersion, batch: pa.RecordBatch) -> Answer:
+        reply = await self.pool.predict(served.key, self._loader, batch, want_proba=bool(served.classes))
+        predictions = reply.get("predictions")
+        if not isinstance(predictions, list) or len(predictions) != batch.num_rows:
+            raise WorkerUnavailableError(
+                f"The serving worker answered {served.key.label()} with a malformed reply.")
+        return Answer(served, predictions, _probabilities(served, reply.get("probabilities"), batch.num_rows))
+
+    async def predict(self, model: str, raw_body: bytes, number: int | None = None) -> Answer:
+        served = await self.served_version(model, number)
+        body = parse_json(raw_body)
+        batch = to_batch(body, served.schema, max_rows=self.settings.serving_max_rows,
+                         version=served.key.version)
+        return await self.predict_batch(served, batch)
+
+
+def _probabilities(served: ServedVersion, proba: Any, rows: int) -> list[Any] | None:
+    classes = served.classes
+    if not classes or not isinstance(proba, list) or len(proba) != rows:
+        return None
+    if not all(isinstance(row, list) and len(row) == len(classes) for row in proba):
+        return None  # batch prediction also leaves probabilities out when the shape differs
+    index = served.positive_index
+    if index is not None:
+        return [row[index] for row in proba]
+    names = [str(c) for c in classes]
+    return [dict(zip(names, row, strict=True)) for row in proba]
