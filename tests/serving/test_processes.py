@@ -15,13 +15,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from tests.serving.conftest import Server, lin_row, start_server, stop_server, train_now, wait_for
 
 from softquery.api.app import create_app
 from softquery.config import Settings
 from softquery.services.context import open_context
 from softquery.services.models import ModelSpec, create_model
 from softquery.services.versions import activate_version
-from tests.serving.conftest import Server, lin_row, start_server, stop_server, train_now, wait_for
 
 URL = "/api/v1/models/lin/predict"
 SLOW_CODE = '''

@@ -15,8 +15,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
-
 from softquery.artifacts.signing import verify
 from softquery.config import Settings
 from softquery.data import FeatureSpec
@@ -25,7 +23,7 @@ from softquery.jobs.limits import Limits
 from softquery.services.context import ServiceContext
 from softquery.services.versions import get_version
 from softquery.serving.errors import WorkerUnavailableError
-from softquery.serving.inputs import Schema, parse_json, to_batch
+from softquery.serving.inputs import Rows, Schema, parse_json, row_count, to_batch
 from softquery.serving.pool import LoadSpec, ServingPool, VersionKey
 from softquery.serving.versions import VersionCache
 from softquery.training.metrics import positive_class
@@ -131,13 +129,14 @@ class OnlinePredictor:
         return await asyncio.to_thread(self._load_spec, key)
 
     # -- predicting -----------------------------------------------------------------
-    async def predict_batch(self, served: ServedVersion, batch: pa.RecordBatch) -> Answer:
+    async def predict_batch(self, served: ServedVersion, batch: Rows) -> Answer:
         reply = await self.pool.predict(served.key, self._loader, batch, want_proba=bool(served.classes))
         predictions = reply.get("predictions")
-        if not isinstance(predictions, list) or len(predictions) != batch.num_rows:
+        rows = row_count(batch)
+        if not isinstance(predictions, list) or len(predictions) != rows:
             raise WorkerUnavailableError(
                 f"The serving worker answered {served.key.label()} with a malformed reply.")
-        return Answer(served, predictions, _probabilities(served, reply.get("probabilities"), batch.num_rows))
+        return Answer(served, predictions, _probabilities(served, reply.get("probabilities"), rows))
 
     async def predict(self, model: str, raw_body: bytes, number: int | None = None) -> Answer:
         served = await self.served_version(model, number)

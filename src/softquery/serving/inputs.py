@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
+import numpy as np
 import pyarrow as pa
 
 from softquery.data import FeatureSpec
@@ -176,19 +177,21 @@ def _temporal_type(arrow_type: str) -> pa.DataType:
     return pa.date32() if arrow_type.startswith("date") else pa.timestamp("us")
 
 
-def _array(spec: FeatureSpec, values: list[Any], problems: list[dict[str, Any]]) -> pa.Array | None:
+def _array(spec: FeatureSpec, values: list[Any], problems: list[dict[str, Any]]) -> pa.Array | np.ndarray | None:
+    """The column as Arrow, or as a float64 numpy array for a numeric feature
+    (NULL → NaN: what a batch prediction's Arrow → pandas conversion gives)."""
     kind = spec.kind
     try:
         if kind == "numeric":
             if spec.arrow_type.startswith(("int", "uint")) and all(type(v) is int for v in values):
                 return pa.array(values, type=pa.int64())
             if all(type(v) is float for v in values):
-                return pa.array(values, type=pa.float64())
+                return np.array(values, dtype=np.float64)
             problem = _wrong(spec, values, lambda v: _is_number(v) or type(v) is bool)
             if problem:
                 problems.append(problem)
                 return None
-            return pa.array([float(v) if v is not None else None for v in values], type=pa.float64())
+            return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
         if kind == "boolean":
             problem = _wrong(spec, values, lambda v: type(v) is bool or v in (0, 1))
             if problem:
@@ -223,8 +226,19 @@ def _array(spec: FeatureSpec, values: list[Any], problems: list[dict[str, Any]])
     return None
 
 
-def to_batch(body: Any, schema: Schema, *, max_rows: int, version: int) -> pa.RecordBatch:
-    """Check ``body`` against ``schema``; a typed Arrow batch of the feature columns."""
+Rows: TypeAlias = pa.RecordBatch | np.ndarray
+
+
+def row_count(rows: Rows) -> int:
+    return int(rows.shape[0]) if isinstance(rows, np.ndarray) else rows.num_rows
+
+
+def to_batch(body: Any, schema: Schema, *, max_rows: int, version: int) -> Rows:
+    """Check ``body`` against ``schema``; the feature columns, typed: a float64 matrix
+    (rows × features) when every feature is a float column, else an Arrow batch.
+
+    The worker turns either into the same DataFrame ``frame_for_prediction`` builds
+    from a database batch (float64 columns, NaN for NULL), the matrix only faster."""
     rows, columns, data = rows_of(body, schema)
     count = len(rows if rows is not None else data or [])
     if count == 0:
@@ -250,4 +264,8 @@ def to_batch(body: Any, schema: Schema, *, max_rows: int, version: int) -> pa.Re
             details={"problems": problems[:200],
                      "features": [{"name": f.name, "kind": f.kind, "arrow_type": f.arrow_type}
                                   for f in schema.features]})
-    return pa.RecordBatch.from_arrays(arrays, names=schema.names)
+    floats = [a for a in arrays if isinstance(a, np.ndarray)]
+    if len(floats) == len(arrays):
+        return np.column_stack(floats)
+    return pa.RecordBatch.from_arrays([pa.array(a) if isinstance(a, np.ndarray) else a for a in arrays],
+                                      names=schema.names)

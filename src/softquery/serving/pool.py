@@ -27,8 +27,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
-
 from softquery.errors import SoftqueryError
 from softquery.jobs.sandbox import Limits, Sandbox
 from softquery.serving.channel import Channel, ChannelClosed
@@ -279,9 +277,10 @@ class ServingPool:
             _settle(future, exc)
 
     # -- predicting -------------------------------------------------------------
-    async def predict(self, key: VersionKey, loader: Loader, batch: pa.RecordBatch,
+    async def predict(self, key: VersionKey, loader: Loader, batch: Any,
                       want_proba: bool) -> dict[str, Any]:
-        """The worker's reply for ``batch``: {"predictions": [...], "probabilities": [...]?}."""
+        """The worker's reply for ``batch`` (``serving.inputs.Rows``):
+        {"predictions": [...], "probabilities": [...]?}."""
         for attempt in range(3):
             worker = await self._worker_for(key)
             sent = False

@@ -26,6 +26,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from softquery.artifacts import serialize
@@ -69,9 +70,23 @@ def _reply(conn: Connection, message: dict[str, Any]) -> None:
     conn.send_bytes(json.dumps(message, default=str).encode())
 
 
-def _predict(loaded: _Loaded, batches: list[pa.RecordBatch], want_proba: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    table = batches[0] if len(batches) == 1 else pa.Table.from_batches(batches).combine_chunks()
-    X = frame_for_prediction(table, loaded.features)
+def _rows(payload: Any) -> int:
+    return int(payload.shape[0]) if isinstance(payload, np.ndarray) else int(payload.num_rows)
+
+
+def _frame(loaded: _Loaded, parts: list[Any]) -> pd.DataFrame:
+    """X as a batch prediction builds it. A float64 matrix (every feature a float column)
+    becomes the DataFrame ``frame_for_prediction`` would give for it, without its
+    per-column conversion cost; an Arrow batch goes through ``frame_for_prediction``."""
+    if isinstance(parts[0], np.ndarray):
+        matrix = parts[0] if len(parts) == 1 else np.vstack(parts)
+        return pd.DataFrame(matrix, columns=[f.name for f in loaded.features])
+    table = parts[0] if len(parts) == 1 else pa.Table.from_batches(parts).combine_chunks()
+    return frame_for_prediction(table, loaded.features)
+
+
+def _predict(loaded: _Loaded, parts: list[Any], want_proba: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    X = _frame(loaded, parts)
     preds = as_predictions(call_user(loaded.trained.predict, "predict(X)", X), len(X))
     proba = predict_proba_or_none(loaded.trained, X) if want_proba else None
     return preds, proba
@@ -97,7 +112,7 @@ def _answer(conn: Connection, models: dict[Any, _Loaded], group: list[tuple[Any,
         return
     start = 0
     for message in group:
-        n = message[3].num_rows
+        n = _rows(message[3])
         part = preds[start:start + n]
         reply: dict[str, Any] = {"id": message[1], "ok": True, "predictions": _as_list(part)}
         if proba is not None:
@@ -135,7 +150,7 @@ def serving_worker_main(conn: Connection, payload: Any) -> None:
                 return
             pending.append(message)
             if message[0] == "predict":
-                rows += message[3].num_rows
+                rows += _rows(message[3])
         message = pending.pop(0)
         kind = message[0]
         if kind == "load":
@@ -144,11 +159,12 @@ def serving_worker_main(conn: Connection, payload: Any) -> None:
             models.pop(message[1], None)
         elif kind == "predict":
             group = [message]
-            rows = message[3].num_rows
-            # Consecutive predicts for the same version join the group (order is kept).
+            rows = _rows(message[3])
+            # Consecutive predicts for the same version (and payload type) join the group.
             while (pending and pending[0][0] == "predict" and pending[0][2] == message[2]
-                   and pending[0][4] == message[4] and rows + pending[0][3].num_rows <= MAX_BATCHED_ROWS):
+                   and pending[0][4] == message[4] and type(pending[0][3]) is type(message[3])
+                   and rows + _rows(pending[0][3]) <= MAX_BATCHED_ROWS):
                 nxt = pending.pop(0)
-                rows += nxt[3].num_rows
+                rows += _rows(nxt[3])
                 group.append(nxt)
             _answer(conn, models, group)

@@ -10,9 +10,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 
-from softquery.api.routers.predict import get_online
 from softquery.services.mlsql import mlsql_predict
-from softquery.services.online import VERSION_HEADER
+from softquery.services.online import VERSION_HEADER, OnlinePredictor
 
 router = APIRouter(tags=["mlsql"])
 
@@ -27,7 +26,7 @@ async def model_predict(
     data_type: Annotated[str, Form(alias="dataType", description="Only `row`.")] = "row",
 ) -> Response:
     """MLSQL's API-mode request: predict ``data`` with the models called in ``sql``."""
-    online = get_online(request)
+    online: OnlinePredictor = request.app.state.online
     rows, versions = await mlsql_predict(online, sql, data, data_type)
     header = ",".join(f"{m}={v}" for m, v in versions.items())
     return Response(json.dumps(rows, separators=(",", ":"), default=str), media_type="application/json",

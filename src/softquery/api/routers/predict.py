@@ -40,7 +40,7 @@ PREDICT_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_online(request: Request) -> OnlinePredictor:
+async def get_online(request: Request) -> OnlinePredictor:  # async: no threadpool hop
     online: OnlinePredictor = request.app.state.online
     return online
 
