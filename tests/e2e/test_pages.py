@@ -169,12 +169,8 @@ def test_sources_list_masks_passwords_and_tests_a_connection(page: Page, shot: S
     expect(page.get_by_test_id("source-url-input")).to_have_attribute("type", "password")
 
 
-SAVE_BAR_FIX = ("bug: the editor's sticky save bar (web/static/app.css:97, .save-bar position: sticky) covers "
-                "what scrolls into view at the viewport's bottom edge; fix: html:has(.save-bar) "
-                "{ scroll-padding-bottom: 88px; } in app.css")
 
 
-@pytest.mark.xfail(strict=True, reason=SAVE_BAR_FIX + " (Tab focus lands under it at 375 px: WCAG 2.4.11)")
 def test_tab_focus_is_never_hidden_under_the_save_bar(new_page: Callable[..., Page]) -> None:
     page = new_page(viewport=PHONE)
     page.goto("/new")

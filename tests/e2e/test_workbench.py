@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Dialog, Locator, Page, expect
 from tests.e2e.kit import (
     RUN_TIMEOUT_MS,
@@ -168,9 +167,6 @@ def test_broken_code_shows_the_error_at_its_line(page: Page, shot: Shot, console
     expect(page.get_by_test_id("code-problem")).to_have_count(0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: the problem's 'line N' button scrolls that line to the viewport's bottom edge, under the sticky "
-    "save bar (web/static/app.css:97); fix: html:has(.save-bar) { scroll-padding-bottom: 88px; } in app.css"))
 def test_jumping_to_a_problem_line_shows_the_line(page: Page) -> None:
     page.goto("/models/house_quality/edit")
     expect(page.get_by_test_id("code-status")).to_have_text("No problems found.")
@@ -184,11 +180,6 @@ def test_jumping_to_a_problem_line_shows_the_line(page: Page) -> None:
     assert cursor_bottom <= bar_top, f"line {line} is under the save bar ({cursor_bottom} > {bar_top})"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: browsers submit a textarea's newlines as CRLF and EditorForm (web/forms.py:29) keeps them, so the "
-    "saved code has \\r\\n and _uses_template (web/forms.py:103) never matches the template: every model "
-    "saved in the editor becomes 'own code'; fix: normalise \\r\\n and \\r to \\n in a field_validator "
-    "on EditorForm.code/train_sql/predict_sql/description"))
 def test_saving_a_template_model_keeps_its_template(page: Page, server: Server) -> None:
     page.goto("/new")
     page.get_by_test_id("template-select").select_option("linear_regression")
@@ -202,9 +193,6 @@ def test_saving_a_template_model_keeps_its_template(page: Page, server: Server) 
     assert model["template"] == "linear_regression"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: a refused form save re-renders the page with HTTP 422/409 (web/routes/editor.py:69, :88, :115; "
-    "web/routes/sources.py:44) and Chromium logs 'Failed to load resource: ... 422' as a console error"))
 def test_a_refused_save_logs_no_console_error(page: Page, console: ConsoleWatch) -> None:
     page.goto("/new")
     page.get_by_test_id("field-name").fill("not a valid name!")

@@ -23,13 +23,13 @@ def test_add_test_and_remove_a_source(empty_client: TestClient, sqlite_url: str)
 
 def test_bad_source_input_next_to_its_field(empty_client: TestClient) -> None:
     bad_name = empty_client.post("/sources", data={"name": "my shop", "url": "sqlite:///x.db"})
-    assert bad_name.status_code == 422 and has_testid(bad_name.text, "error-name")
+    assert bad_name.status_code == 200 and has_testid(bad_name.text, "error-name")
     assert 'value="my shop"' in bad_name.text
     missing = empty_client.post("/sources", data={"name": "shop", "url": "sqlite:////nowhere/x.db"})
-    assert missing.status_code == 422 and "does not exist" in element(missing.text, "error-url")
+    assert missing.status_code == 200 and "does not exist" in element(missing.text, "error-url")
     assert 'value="sqlite:////nowhere/x.db"' in missing.text  # no password: kept as typed
     bad_url = empty_client.post("/sources", data={"name": "pg", "url": "postgresql://ann:hunter2secret@127.0.0.1:1/db"})
-    assert bad_url.status_code >= 400 and has_testid(bad_url.text, "error-url")
+    assert bad_url.status_code == 200 and has_testid(bad_url.text, "error-url")
     assert "hunter2secret" not in bad_url.text
 
 
@@ -47,6 +47,6 @@ def test_passwords_are_never_rendered(empty_client: TestClient) -> None:
 
 def test_removing_a_used_source_explains_why_not(demo_client: TestClient, demo_ctx: ServiceContext) -> None:
     response = demo_client.post("/sources/demo/remove")
-    assert response.status_code == 409
+    assert response.status_code == 200
     assert "house_quality" in element(response.text, "remove-error")
     assert demo_ctx.sources.get("demo")

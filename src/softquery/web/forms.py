@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from softquery.domain import Model
 from softquery.errors import InvalidInputError, SoftqueryError
@@ -47,6 +47,12 @@ class EditorForm(BaseModel):
     schedule_timezone: str = ""
     time_limit_seconds: str = ""
     memory_limit_mb: str = ""
+
+    @field_validator("code", "train_sql", "predict_sql", "description", mode="before")
+    @classmethod
+    def _unix_newlines(cls, value: object) -> object:
+        # Browsers submit a textarea's line breaks as CRLF; store what the user sees.
+        return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
 
     @classmethod
     def of(cls, model: Model) -> EditorForm:

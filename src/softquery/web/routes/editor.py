@@ -66,7 +66,7 @@ def create_model(request: Request, form: Annotated[EditorForm, Form()]) -> Respo
     try:
         models_svc.create_model(ctx, form.name.strip(), to_spec(form, updating=False))
     except SoftqueryError as exc:
-        return _editor(request, form, creating=True, errors=errors_of(exc), status_code=exc.http_status)
+        return _editor(request, form, creating=True, errors=errors_of(exc))
     return RedirectResponse(f"/models/{form.name.strip()}?saved=1", status_code=303)
 
 
@@ -85,7 +85,7 @@ def update_model(request: Request, name: str, form: Annotated[EditorForm, Form()
     try:
         models_svc.update_model(ctx, name, to_spec(form, updating=True))
     except SoftqueryError as exc:
-        return _editor(request, form, creating=False, errors=errors_of(exc), status_code=exc.http_status)
+        return _editor(request, form, creating=False, errors=errors_of(exc))
     return RedirectResponse(f"/models/{name}/edit?saved=1", status_code=303)
 
 
@@ -112,7 +112,7 @@ def duplicate_model(request: Request, name: str, new_name: Annotated[str, Form()
     try:
         models_svc.duplicate_model(ctx, name, new_name.strip())
     except SoftqueryError as exc:
-        return _editor(request, EditorForm.of(model), creating=False, status_code=exc.http_status,
+        return _editor(request, EditorForm.of(model), creating=False,
                        extra={"duplicate_error": exc.message, "duplicate_name": new_name})
     return RedirectResponse(f"/models/{new_name.strip()}/edit?saved=copied", status_code=303)
 

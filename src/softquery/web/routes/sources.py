@@ -41,7 +41,7 @@ def add_source(request: Request, name: Annotated[str, Form()] = "", url: Annotat
         target = "name" if field == "source" or exc.code == "already_exists" else "url"
         # A URL with a password is not sent back to the browser; one without is kept.
         keep = password_of(url.strip()) is None
-        return _page(request, status_code=exc.http_status, errors={target: exc.message}, name=name,
+        return _page(request, errors={target: exc.message}, name=name,
                      url=url if keep else "", url_dropped=bool(url.strip()) and not keep)
     return RedirectResponse(f"/sources?notice=added&name={name.strip()}", status_code=303)
 
@@ -62,5 +62,5 @@ def remove_source(request: Request, name: str) -> Response:
     try:
         sources_svc.remove_source(ctx_of(request), name)
     except SoftqueryError as exc:
-        return _page(request, status_code=exc.http_status, remove_error={"name": name, "message": exc.message})
+        return _page(request, remove_error={"name": name, "message": exc.message})
     return RedirectResponse(f"/sources?notice=removed&name={name}", status_code=303)
