@@ -169,8 +169,6 @@ def test_sources_list_masks_passwords_and_tests_a_connection(page: Page, shot: S
     expect(page.get_by_test_id("source-url-input")).to_have_attribute("type", "password")
 
 
-
-
 def test_tab_focus_is_never_hidden_under_the_save_bar(new_page: Callable[..., Page]) -> None:
     page = new_page(viewport=PHONE)
     page.goto("/new")
