@@ -174,6 +174,8 @@ def wrk_overhead(tmp: Path, duration: float) -> float:
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+        wbufsize = 65536  # one write per response (flushed after each request)
 
         def do_POST(self) -> None:  # noqa: N802
             self.rfile.read(int(self.headers["content-length"]))

@@ -171,15 +171,18 @@ class ServingPool:
             _settle(future, ChannelClosed(reason))
         worker.loaded.clear()
         loop = asyncio.get_running_loop()
-        loop.create_task(self._reap(worker))
+        loop.create_task(self._reap(worker, ended_by_worker=reason.startswith("the worker closed")))
         if not self._closed and time.monotonic() - worker.started > 5.0:
             self.restarts += 1
             self._start_slot(worker.slot)  # ready for the next request; a crash loop waits for demand
 
-    async def _reap(self, worker: _Worker) -> None:
+    async def _reap(self, worker: _Worker, ended_by_worker: bool) -> None:
         def close() -> str:
+            # A worker that went away by itself is reaped first (its exit status tells why,
+            # e.g. a signal); one we are stopping is killed by close().
+            info = worker.sandbox.wait(2.0) if ended_by_worker else None
             worker.sandbox.close()
-            info = worker.sandbox.wait(0)
+            info = info or worker.sandbox.wait(0)
             return info.message if info else "it stopped"
 
         try:

@@ -15,7 +15,9 @@ API_PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """A fresh router (no module-level state shared between apps)."""
     router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_access)])
-    # preview first: POST /models/preview must not be read as a model called "preview"
-    for module in (preview, models, runs, versions, code, sources, predict):
+    # predict first: the hot path of online prediction is matched before ~40 other routes
+    # (it cannot shadow anything: no other route ends in /predict);
+    # then preview: POST /models/preview must not be read as a model called "preview"
+    for module in (predict, preview, models, runs, versions, code, sources):
         router.include_router(module.router)
     return router
