@@ -22,7 +22,7 @@ system-deps:
 run: install
 	$(BIN)/softquery init --if-needed
 	$(BIN)/softquery demo --if-needed
-	$(BIN)/softquery model list
+	$(BIN)/softquery serve
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
