@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     max_file_mb: int = Field(default=10240, ge=1, description="Largest file a run's code may write.")
     heartbeat_seconds: float = Field(default=2.0, gt=0, description="How often a running job reports it is alive.")
     abandon_after_seconds: float = Field(default=30.0, gt=0, description="A running job silent this long is marked failed (abandoned).")
+    statement_timeout_seconds: float = Field(default=1800.0, gt=0, description="Longest a train or predict query may read (PostgreSQL statement_timeout, SQLite/DuckDB interrupt); previews get at most 30 s.")
     host: str = Field(default="127.0.0.1", description="Address `softquery serve` listens on.")
     port: int = Field(default=8765, ge=0, le=65535, description="Port `softquery serve` listens on.")
     serving_workers: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 2) - 1), ge=1, description="Serving worker processes for online predictions (started on demand); the API process takes one core.")

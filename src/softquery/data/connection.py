@@ -3,22 +3,28 @@
 ``open_source(url)`` picks the fastest reader per backend: ADBC for SQLite and
 PostgreSQL, the duckdb module for DuckDB, SQLAlchemy + pandas for the rest.
 Every database error becomes a ``QueryError`` that names the query.
+
+Queries cannot write: each one is checked to be a single reading statement
+(``softquery.data.readonly``) and runs on a read-only connection or
+transaction, with a statement timeout of ``timeout`` seconds (None: none).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from types import TracebackType
 
 import pyarrow as pa
 
 from softquery.data.query_errors import clean_message, clean_sql, driver_error_types, translated
+from softquery.data.readonly import check_read_only, is_write_refusal, timeout_error, write_refused
 from softquery.data.sources import dialect_of, mask_url
-from softquery.errors import SoftqueryError, SourceError
+from softquery.errors import QueryError, SoftqueryError, SourceError
 
 DEFAULT_CHUNK_ROWS = 100_000
+DEFAULT_STATEMENT_TIMEOUT_SECONDS = 1800.0
 
 CONNECT_HINTS = {
     "sqlite": "Check that the file exists and is readable by the softquery server.",
@@ -33,8 +39,10 @@ class SourceConnection(ABC):
 
     dialect: str
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout: float | None = DEFAULT_STATEMENT_TIMEOUT_SECONDS) -> None:
         self.url = url
+        self.timeout = timeout
+        self._timed_out = False  # set by a backend that interrupted the running statement
 
     # -- lifecycle -----------------------------------------------------------------
     def __enter__(self) -> SourceConnection:
@@ -69,13 +77,15 @@ class SourceConnection(ABC):
 
     def query_schema(self, sql: str, *, what: str) -> pa.Schema:
         """Column names and Arrow types of a query, without reading its rows."""
-        sql = clean_sql(sql)
+        sql = self._checked(sql, what)
         with self._translated(what, sql):
+            self._preflight(sql, what, run=False)
             return self._schema(sql, what)
 
     def read_table(self, sql: str, *, what: str) -> pa.Table:
-        sql = clean_sql(sql)
+        sql = self._checked(sql, what)
         with self._translated(what, sql):
+            self._preflight(sql, what, run=False)
             return self._table(sql, what)
 
     def read_batches(self, sql: str, *, what: str, chunk_rows: int = DEFAULT_CHUNK_ROWS,
@@ -83,20 +93,45 @@ class SourceConnection(ABC):
         """Stream the result in batches of about ``chunk_rows`` rows."""
         if chunk_rows < 1:
             raise ValueError("chunk_rows must be positive")
-        sql = clean_sql(sql)
+        sql = self._checked(sql, what)
         with self._translated(what, sql):
+            self._preflight(sql, what, run=False)
             schema, batches = self._batches(sql, what, chunk_rows)
         return schema, self._guarded(batches, what, sql)
 
     def preview(self, sql: str, *, what: str, limit: int = 100) -> pa.Table:
-        sql = clean_sql(sql)
+        sql = self._checked(sql, what)
         wrapped = f"select * from (\n{sql}\n) as _sq_preview limit {int(limit)}"  # noqa: S608
         with self._translated(what, sql):
+            self._preflight(sql, what, run=False)  # the query itself, unwrapped: a clear refusal
+            self._preflight(wrapped, what, run=True)
             return self._table(wrapped, what)
 
     # -- helpers -------------------------------------------------------------------
-    def _translated(self, what: str, sql: str) -> AbstractContextManager[None]:
-        return translated(what=what, sql=sql, url=self.url, dialect=self.dialect)
+    def _preflight(self, sql: str, what: str, *, run: bool) -> None:
+        """Backend hook run before a user query (``run``: a bounded preview may be executed)."""
+        return None
+
+    @staticmethod
+    def _checked(sql: str, what: str) -> str:
+        return check_read_only(clean_sql(sql), what)
+
+    @contextmanager
+    def _translated(self, what: str, sql: str) -> Iterator[None]:
+        """Driver errors → ``QueryError``; write refusals and timeouts get their own message."""
+        try:
+            with translated(what=what, sql=sql, url=self.url, dialect=self.dialect):
+                yield
+        except QueryError as exc:
+            message = str(exc.details.get("database_message", ""))
+            state = exc.details.get("sqlstate")
+            if exc.details.get("reason") in ("read_only", "statement_timeout") or "database_message" not in exc.details:
+                raise
+            if self.timeout is not None and (self._timed_out or "due to statement timeout" in message):
+                raise timeout_error(what, sql, self.timeout) from exc
+            if is_write_refusal(message, str(state) if state else None):
+                raise write_refused(what, sql, "", database_message=message) from exc
+            raise
 
     def _guarded(self, batches: Iterator[pa.RecordBatch], what: str, sql: str) -> Iterator[pa.RecordBatch]:
         with self._translated(what, sql):
@@ -111,22 +146,25 @@ def source_error(url: str, dialect: str, message: str) -> SourceError:
     )
 
 
-def open_source(url: str) -> SourceConnection:
-    """Open a connection to the data source at ``url`` (SourceError when impossible)."""
+def open_source(url: str, *, timeout: float | None = DEFAULT_STATEMENT_TIMEOUT_SECONDS) -> SourceConnection:
+    """Open a read-only connection to the data source at ``url`` (SourceError when impossible).
+
+    ``timeout``: statement time limit in seconds of every query (None: no limit).
+    """
     dialect = dialect_of(url)
     from softquery.data import native
 
     errors: tuple[type[BaseException], ...] = (*driver_error_types(), ImportError)
     try:
         if dialect == "sqlite":
-            return native.SqliteSource(url)
+            return native.SqliteSource(url, timeout)
         if dialect == "postgresql":
-            return native.PostgresSource(url)
+            return native.PostgresSource(url, timeout)
         if dialect == "duckdb":
-            return native.DuckdbSource(url)
+            return native.DuckdbSource(url, timeout)
         from softquery.data.sqlalchemy_source import SqlAlchemySource
 
-        return SqlAlchemySource(url, dialect)
+        return SqlAlchemySource(url, dialect, timeout)
     except SoftqueryError:
         raise
     except errors as exc:

@@ -156,14 +156,23 @@ class PostgresSink(_AdbcSink):
 
 
 class DuckdbSink(Sink):
+    """Connects on first use: the (read-only) source reader of the same file must be
+    closed by then, as DuckDB allows one configuration per file and process."""
+
     dialect = "duckdb"
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
-        import duckdb
+        self._path = existing_file(url, "DuckDB")
+        self._db: Any = None
 
-        path = existing_file(url, "DuckDB")
-        self._conn = duckdb.connect(":memory:" if path is None else str(Path(path)))
+    @property
+    def _conn(self) -> Any:
+        if self._db is None:
+            import duckdb
+
+            self._db = duckdb.connect(":memory:" if self._path is None else str(Path(self._path)))
+        return self._db
 
     def append(self, table: str, batch: pa.RecordBatch, *, create: bool) -> None:
         self._conn.register("_sq_batch", batch)
@@ -190,7 +199,9 @@ class DuckdbSink(Sink):
             raise
 
     def close(self) -> None:
-        self._conn.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 class SqlAlchemySink(Sink):

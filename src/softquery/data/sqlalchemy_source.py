@@ -12,8 +12,10 @@ from softquery.data.connection import SourceConnection
 
 
 class SqlAlchemySource(SourceConnection):
-    def __init__(self, url: str, dialect: str) -> None:
-        super().__init__(url)
+    """No statement timeout or read-only session here: only the single-SELECT check applies."""
+
+    def __init__(self, url: str, dialect: str, timeout: float | None = None) -> None:
+        super().__init__(url, timeout)
         self.dialect = dialect
         self._engine = sa.create_engine(url)
         self._conn = self._engine.connect().execution_options(stream_results=True)

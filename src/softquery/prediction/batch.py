@@ -13,6 +13,7 @@ from typing import Any
 
 from softquery.artifacts import serialize
 from softquery.data import FeatureSpec, check_predict_schema, frame_for_prediction, open_source
+from softquery.data.connection import DEFAULT_STATEMENT_TIMEOUT_SECONDS
 from softquery.data.sources import dialect_of
 from softquery.errors import RunStoppedError
 from softquery.prediction.output import output_batch
@@ -36,6 +37,7 @@ class PredictSpec:
     chunk_rows: int = 100_000
     log_limit: int = 200_000
     capture_output: bool = True
+    statement_timeout_seconds: float | None = DEFAULT_STATEMENT_TIMEOUT_SECONDS
 
 
 @dataclass
@@ -66,7 +68,7 @@ def predict_to_table(spec: PredictSpec, progress: Progress,
     with capture as captured, open_writer(spec.source_url, spec.output_table, spec.write_mode,
                                           run_id=spec.run_id) as table, BatchSpool() as spool:
         writer: TableWriter | BatchSpool = spool if spooled else table
-        with open_source(spec.source_url) as conn:
+        with open_source(spec.source_url, timeout=spec.statement_timeout_seconds) as conn:
             schema, batches = conn.read_batches(spec.predict_sql, what="predict query", chunk_rows=spec.chunk_rows)
             check_predict_schema(schema, features, id_columns, data.get("label"), version=spec.version)
             ids = [c for c in id_columns if c in schema.names]

@@ -28,6 +28,7 @@ def predict_spec(ctx: ServiceContext, run: Run, *, capture_output: bool = False)
         predict_sql=model.predict_sql, output_table=model.target_table,
         write_mode=model.write_mode.value, chunk_rows=ctx.settings.chunk_rows,
         log_limit=ctx.settings.max_log_chars, capture_output=capture_output,
+        statement_timeout_seconds=ctx.settings.statement_timeout_seconds,
     )
 
 

@@ -21,6 +21,7 @@ from softquery.services.context import ServiceContext
 
 MAX_PREVIEW_ROWS = 1000
 DEFAULT_PREVIEW_ROWS = 20
+PREVIEW_TIMEOUT_SECONDS = 30.0  # previews run in the server process
 
 
 @dataclass
@@ -86,14 +87,19 @@ def _clamp(limit: int) -> int:
     return min(limit, MAX_PREVIEW_ROWS)
 
 
-def _run_preview(url: str, sql: str, what: str, limit: int) -> QueryPreview:
+def _timeout(ctx: ServiceContext) -> float:
+    """Previews run in the server process: at most PREVIEW_TIMEOUT_SECONDS."""
+    return min(ctx.settings.statement_timeout_seconds, PREVIEW_TIMEOUT_SECONDS)
+
+
+def _run_preview(url: str, sql: str, what: str, limit: int, timeout: float) -> QueryPreview:
     preview = QueryPreview(what=what, limit=limit)
     if not sql or not sql.strip():
         preview.error = InvalidInputError(f"The {what} is empty; write the SELECT that returns its rows.",
                                           details={"query": what}).to_dict()
         return preview
     try:
-        with open_source(url) as conn:
+        with open_source(url, timeout=timeout) as conn:
             table = conn.preview(sql, what=what, limit=limit + 1)
     except SoftqueryError as exc:  # QueryError (the database's message), SourceError (connection)
         preview.error = exc.to_dict()
@@ -108,7 +114,7 @@ def preview_query(ctx: ServiceContext, source: str, sql: str, *, what: str = "qu
                   limit: int = DEFAULT_PREVIEW_ROWS) -> QueryPreview:
     """The first ``limit`` rows of ``sql`` on ``source`` (NotFoundError for an unknown source)."""
     url = ctx.sources.get(source).url
-    return _run_preview(url, sql, what, _clamp(limit))
+    return _run_preview(url, sql, what, _clamp(limit), _timeout(ctx))
 
 
 def preview_model(ctx: ServiceContext, source: str, train_sql: str, predict_sql: str,
@@ -117,8 +123,8 @@ def preview_model(ctx: ServiceContext, source: str, train_sql: str, predict_sql:
     """Both queries' first rows plus the label, id columns and features training would use."""
     url = ctx.sources.get(source).url
     limit = _clamp(limit)
-    result = ModelPreview(train=_run_preview(url, train_sql, "train query", limit),
-                          predict=_run_preview(url, predict_sql, "predict query", limit))
+    result = ModelPreview(train=_run_preview(url, train_sql, "train query", limit, _timeout(ctx)),
+                          predict=_run_preview(url, predict_sql, "predict query", limit, _timeout(ctx)))
     for part in (result.train, result.predict):
         if part.error is not None:
             result.problems.append(str(part.error["message"]))

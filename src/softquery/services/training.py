@@ -25,6 +25,7 @@ def train_spec(ctx: ServiceContext, run: Run, *, capture_output: bool = False) -
         model=model.name, code=model.code, train_sql=model.train_sql, predict_sql=model.predict_sql,
         source_url=ctx.sources.get(model.source).url, label=model.label, id_columns=model.id_columns,
         log_limit=ctx.settings.max_log_chars, capture_output=capture_output,
+        statement_timeout_seconds=ctx.settings.statement_timeout_seconds,
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from softquery.data import build_training_set, detect_id_columns, detect_label, open_source
+from softquery.data.connection import DEFAULT_STATEMENT_TIMEOUT_SECONDS
 from softquery.domain import TaskType
 from softquery.modelcode.checks import declared_task_name, require_valid_code
 from softquery.training.fit import Progress, fit_and_evaluate
@@ -28,6 +29,7 @@ class TrainSpec:
     id_columns: list[str] | None = None
     log_limit: int = 200_000
     capture_output: bool = True
+    statement_timeout_seconds: float | None = DEFAULT_STATEMENT_TIMEOUT_SECONDS
 
 
 @dataclass
@@ -57,7 +59,7 @@ def train_from_source(spec: TrainSpec, progress: Progress) -> TrainOutput:
     started = time.perf_counter()
     require_valid_code(spec.code)
     progress("reading training rows", 0.05)
-    with open_source(spec.source_url) as conn:
+    with open_source(spec.source_url, timeout=spec.statement_timeout_seconds) as conn:
         predict_columns = conn.query_schema(spec.predict_sql, what="predict query").names
         table = conn.read_table(spec.train_sql, what="train query")
     t_read = time.perf_counter() - started
