@@ -34,7 +34,7 @@ class ServiceContext:
         return cls(
             settings=settings,
             engine=engine,
-            sources=SourceRepository(engine),
+            sources=SourceRepository(engine, lambda: read_secret_key(settings)),
             models=ModelRepository(engine),
             versions=VersionRepository(engine),
             runs=RunRepository(engine),
@@ -42,15 +42,20 @@ class ServiceContext:
         )
 
     def secret_key(self) -> bytes:
-        if self.settings.secret_key:
-            return self.settings.secret_key.encode()
-        path = self.settings.secret_key_path
-        if not path.exists():
-            raise NotInitialisedError(f"The secret key file {path} is missing. {INIT_HINT}")
-        return path.read_bytes().strip()
+        return read_secret_key(self.settings)
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def read_secret_key(settings: Settings) -> bytes:
+    """The server's secret key: SOFTQUERY_SECRET_KEY, else <home>/secret.key."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = settings.secret_key_path
+    if not path.exists():
+        raise NotInitialisedError(f"The secret key file {path} is missing. {INIT_HINT}")
+    return path.read_bytes().strip()
 
 
 def open_context(settings: Settings) -> ServiceContext:

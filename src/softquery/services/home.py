@@ -7,7 +7,9 @@ import secrets
 from dataclasses import dataclass
 
 from softquery.config import Settings
+from softquery.services.context import read_secret_key
 from softquery.store.database import make_engine, migrate
+from softquery.store.sources_repo import SourceRepository
 
 
 @dataclass
@@ -30,6 +32,8 @@ def init_home(settings: Settings) -> InitResult:
     engine = make_engine(settings.metadata_url)
     try:
         migrate(engine)
+        # Passwords saved before they were encrypted at rest: encrypt them now (init has the key).
+        SourceRepository(engine, lambda: read_secret_key(settings)).encrypt_plaintext()
     finally:
         engine.dispose()
     database = settings.metadata_url

@@ -38,7 +38,8 @@ def add_source(ctx: ServiceContext, name: str, url: str, *, test: bool = True) -
 
 
 def list_sources(ctx: ServiceContext) -> list[SourceView]:
-    return [_view(s.name, s.url) for s in ctx.sources.list()]
+    # masked URLs straight from the store: listing needs no decryption (nor the key)
+    return [_view(name, url) for name, url in ctx.sources.masked_urls().items()]
 
 
 def get_source_url(ctx: ServiceContext, name: str) -> str:

@@ -25,8 +25,9 @@ sources = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String(63), nullable=False, unique=True),
-    Column("url", Text, nullable=False),
+    Column("url", Text, nullable=False),  # masked: the password replaced by ***
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("url_encrypted", Text),  # the full URL (Fernet) when it has a password
 )
 
 models = Table(
