@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
+from tests.api.conftest import client, ctx, executor  # noqa: F401 - the API fixtures, reused
 
 BACKENDS = ["sqlite", "duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)]
 USERS_DDL = "create table users (id integer, name text)"
