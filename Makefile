@@ -30,8 +30,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy src
 
+# The browser tests run in their own pytest process: Playwright keeps threads alive, and
+# the sandbox tests need a single-threaded process to test plain fork().
 pytest: install system-deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --ignore=tests/e2e
+	$(BIN)/pytest -q tests/e2e
 
 test: lint typecheck pytest
 

@@ -43,7 +43,7 @@ def _cli(env: dict[str, str], *args: str) -> None:
     assert done.returncode == 0, f"softquery {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`softquery serve --port 0 --slots 2` (local executor) on a fresh home with the demo."""
     home = tmp_path_factory.mktemp("e2e") / "home"
@@ -85,7 +85,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             proc.wait(10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def trained_iris(server: Server) -> str:
     """The demo's classification model, trained and predicted once (through the REST API),
     so page tests have a model with versions, charts and an output table."""
@@ -99,7 +99,7 @@ def trained_iris(server: Server) -> str:
 
 
 # -- the browser --------------------------------------------------------------------------
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_instance() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make system-deps` (installs Debian's chromium)", pytrace=False)
@@ -107,7 +107,7 @@ def playwright_instance() -> Iterator[Playwright]:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
     try:
@@ -161,7 +161,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 # -- screenshots --------------------------------------------------------------------------
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def screenshot_dir() -> Path:
     """test-artifacts/screenshots/, emptied once per session so it only holds this run's pictures."""
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)

@@ -72,8 +72,9 @@ def test_create_from_template_preview_save_train_predict(page: Page, shot: Shot)
 
     page.on("dialog", accept)
     page.get_by_test_id("template-select").select_option("ridge_regression")
-    page.get_by_test_id("load-template").click()
-    assert dialogs and "Replace your code" in dialogs[0]
+    with page.expect_event("dialog") as asked:
+        page.get_by_test_id("load-template").click()
+    assert "Replace your code" in asked.value.message
     assert "Ridge" in editor_text(page, "code")
     expect(page.locator("#template")).to_have_value("ridge_regression")
     expect(page.get_by_test_id("code-status")).to_have_text("No problems found.")
