@@ -8,6 +8,10 @@ envelope, and record who is asking. Until then it lets every request through.
 from __future__ import annotations
 
 
-def require_access() -> None:
-    """No-op until issue 6: every protected router is included with this dependency."""
+async def require_access() -> None:
+    """No-op until issue 6: every protected router is included with this dependency.
+
+    ``async`` so that it costs no threadpool hop per request (online predictions are
+    measured in milliseconds); keep it async when it reads sessions and tokens.
+    """
     return None
