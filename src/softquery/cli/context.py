@@ -55,3 +55,8 @@ def print_table(columns: list[str], rows: list[list[Any]], *, empty: str) -> Non
 
 def fmt_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def fmt_metrics(metrics: dict[str, Any]) -> str:
+    """``r2=0.9351, mae=0.3856`` — floats to 4 significant digits."""
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items())

@@ -9,6 +9,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from softquery.cli.context import (
     console,
+    fmt_metrics,
     fmt_time,
     json_option,
     print_json,
@@ -83,8 +84,7 @@ def _summary(run: Run) -> None:
     train, predict = run.result.get("train"), run.result.get("predict")
     if train:
         state = "active" if train["activated"] else "not activated (the active version scores better)"
-        metrics = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                            for k, v in train["metrics"].items())
+        metrics = fmt_metrics(train["metrics"])
         out.print(f"Trained {run.model} version {train['version']} ({train['task']}, "
                   f"{train['rows']:,} rows){duration}: {state}")
         out.print(f"  holdout metrics: {metrics}")

@@ -9,6 +9,7 @@ import click
 
 from softquery.cli.context import (
     console,
+    fmt_metrics,
     fmt_time,
     json_option,
     print_json,
@@ -32,10 +33,8 @@ def versions_cmd(model: str, as_json: bool) -> None:
         return
     rows = []
     for v in versions:
-        metrics = ", ".join(f"{k}={val:.4g}" if isinstance(val, float) else f"{k}={val}"
-                            for k, val in v.metrics.items())
         rows.append(["*" if v.active else "", v.version, fmt_time(v.created_at),
-                     v.manifest.get("data", {}).get("rows"), v.manifest.get("task"), metrics])
+                     v.manifest.get("data", {}).get("rows"), v.manifest.get("task"), fmt_metrics(v.metrics)])
     print_table(["active", "version", "created", "rows", "task", "holdout metrics"], rows,
                 empty=f"{model} has no versions yet. Train it with `softquery train {model}`.")
 

@@ -56,7 +56,8 @@ def _counter(path: Path, key: str) -> int:
     return 0
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True while a process with this pid exists (also when it belongs to another user)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -75,7 +76,7 @@ def remove_stale(base: Path) -> None:
     with contextlib.suppress(OSError):
         for entry in base.iterdir():
             match = re.search(r"-(\d+)-\d+$", entry.name)
-            if entry.is_dir() and match and not _pid_alive(int(match.group(1))):
+            if entry.is_dir() and match and not pid_alive(int(match.group(1))):
                 _rmtree_cgroup(entry)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import threadpoolctl
 
 from softquery.jobs import environment
+from softquery.jobs.cgroups import pid_alive
 from softquery.jobs.limits import Limits, memory_error_message
 
 PR_SET_PDEATHSIG = 1
@@ -137,7 +138,7 @@ def child_main(target: Callable[[Connection, Any], None], payload: Any, conn: Co
     try:
         os.setsid()
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if (os.getppid() != parent_pid) if direct_child else not _alive(parent_pid):
+        if (os.getppid() != parent_pid) if direct_child else not pid_alive(parent_pid):
             os._exit(EXIT_PARENT_GONE)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
@@ -169,13 +170,3 @@ def child_main(target: Callable[[Connection, Any], None], payload: Any, conn: Co
         report, code = _report(exc)
     del pools
     _leave(control, report, code)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
