@@ -62,6 +62,9 @@ def test_create_from_template_preview_save_train_predict(page: Page, shot: Shot)
     expect(page.get_by_test_id("models-empty")).to_have_count(0)
     page.get_by_test_id("nav-create").click()
     expect(page).to_have_url(re.compile(r"/new$"))
+    # The URL changes before the page's scripts run: wait until the code editor is
+    # built (editor.js wires "load template" in the same step).
+    expect(page.get_by_test_id("cm-code")).to_be_visible()
 
     # Pick another template than the default: the editor asks before replacing the code.
     dialogs: list[str] = []
