@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     serving_timeout_seconds: float = Field(default=30.0, gt=0, description="An online prediction taking longer gets 503 and its serving worker restarted.")
     serving_refresh_seconds: float = Field(default=0.5, gt=0, description="How long the server trusts its cached active version before re-reading it (activations by other processes).")
 
+    session_hours: float = Field(default=12.0, gt=0, description="How long a web login lasts.")
+    login_link_hours: float = Field(default=24.0, gt=0, description="How long a one-time login link stays valid (it works once).")
+    token_days: int = Field(default=90, ge=1, le=3660, description="Default lifetime of a new API token.")
+    secure_cookies: bool = Field(default=False, description="Mark the session cookie Secure even when the request did not arrive over https (set behind a TLS-terminating proxy).")
+    login_max_failures: int = Field(default=5, ge=1, description="Failed logins per username within 15 minutes before logins for it are refused (429).")
+    public_url: str | None = Field(default=None, description="The address people use to reach the server (for printed login links); http://HOST:PORT when unset.")
+
     @property
     def metadata_url(self) -> str:
         if self.database_url:

@@ -106,3 +106,24 @@ class LimitExceededError(SoftqueryError):
 
     code = "limit_exceeded"
     http_status = 422
+
+
+class AuthenticationError(SoftqueryError):
+    """No valid session or token: log in, or send ``Authorization: Bearer <token>``."""
+
+    code = "unauthenticated"
+    http_status = 401
+
+
+class PermissionDeniedError(SoftqueryError):
+    """Logged in, but this role, owner or token scope may not do this."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class TooManyAttemptsError(SoftqueryError):
+    """Too many failed logins: wait before trying again (``details.retry_after_seconds``)."""
+
+    code = "too_many_attempts"
+    http_status = 429

@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from softquery import __version__
 from softquery.api.errors import install_error_handlers
 from softquery.api.routers import api_router, health, mlsql
-from softquery.api.security import require_access
+from softquery.api.security import allow, require_access
+from softquery.auth.policy import Action
 from softquery.jobs.executor import Executor
 from softquery.services.context import ServiceContext
 from softquery.services.online import OnlinePredictor
@@ -38,7 +39,8 @@ def create_app(ctx: ServiceContext, executor: Executor | None,
             await online.aclose()
 
     # The default /docs loads Swagger UI from a CDN; ours uses the copies served under /static.
-    app = FastAPI(title="softquery", version=__version__, docs_url=None, redoc_url=None,
+    # /openapi.json and /docs are ours (below): behind login like everything else.
+    app = FastAPI(title="softquery", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
                   description="Train, run and serve machine-learning models from SQL queries.",
                   lifespan=lifespan)
     app.state.ctx = ctx
@@ -51,9 +53,13 @@ def create_app(ctx: ServiceContext, executor: Executor | None,
     # same access dependency as every /api/v1 route guards it.
     app.include_router(mlsql.router, dependencies=[Depends(require_access)])
 
-    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[allow(Action.READ)])
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse, dependencies=[allow(Action.READ)])
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json",
+        return get_swagger_ui_html(openapi_url="/openapi.json",
                                    title="softquery API", swagger_js_url=SWAGGER_JS,
                                    swagger_css_url=SWAGGER_CSS, swagger_favicon_url=FAVICON)
 

@@ -6,13 +6,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from softquery.api.security import request_ctx
+from softquery.domain.accounts import Principal
 from softquery.jobs.executor import Executor
 from softquery.services.context import ServiceContext
 
 
 def get_ctx(request: Request) -> ServiceContext:
-    ctx: ServiceContext = request.app.state.ctx
-    return ctx
+    """The service context acting for the request's principal (set by ``require_access``)."""
+    return request_ctx(request)
 
 
 def get_executor(request: Request) -> Executor | None:
@@ -22,3 +24,12 @@ def get_executor(request: Request) -> Executor | None:
 
 Ctx = Annotated[ServiceContext, Depends(get_ctx)]
 Exec = Annotated[Executor | None, Depends(get_executor)]
+
+
+def current_principal(request: Request) -> Principal:
+    """The principal ``require_access`` established (routes behind it only)."""
+    principal: Principal = request.state.principal
+    return principal
+
+
+Me = Annotated[Principal, Depends(current_principal)]

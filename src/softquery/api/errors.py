@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from softquery.errors import SoftqueryError
+from softquery.errors import AuthenticationError, SoftqueryError, TooManyAttemptsError
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,12 @@ def envelope(status: int, code: str, message: str, details: dict[str, object] | 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SoftqueryError)
     async def softquery_error(_request: Request, exc: SoftqueryError) -> JSONResponse:
-        return envelope(exc.http_status, exc.code, exc.message, exc.details)
+        response = envelope(exc.http_status, exc.code, exc.message, exc.details)
+        if isinstance(exc, AuthenticationError):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="softquery"'
+        if isinstance(exc, TooManyAttemptsError):
+            response.headers["Retry-After"] = str(exc.details.get("retry_after_seconds", 60))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,5 +1,6 @@
 """Plain dataclasses and enums; imports nothing else from softquery."""
 
+from softquery.domain.accounts import ApiToken, AuditEvent, Principal, Role, TokenScope, User, Via
 from softquery.domain.entities import (
     DataSource,
     Model,
@@ -12,6 +13,13 @@ from softquery.domain.entities import (
 from softquery.domain.options import DeployStrategy, TaskType, WriteMode
 
 __all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Principal",
+    "Role",
+    "TokenScope",
+    "User",
+    "Via",
     "DataSource",
     "DeployStrategy",
     "Model",

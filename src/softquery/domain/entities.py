@@ -65,6 +65,8 @@ class Model:
     memory_limit_mb: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    owner_id: int | None = None  # the user who created it; None: admins only (CLI-made)
+    owner: str | None = None  # the owner's username
 
     @property
     def target_table(self) -> str:

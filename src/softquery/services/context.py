@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import getpass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from softquery.config import Settings
+from softquery.domain.accounts import Principal
 from softquery.errors import NotInitialisedError
+from softquery.store.audit_repo import AuditRepository
 from softquery.store.database import is_current, make_engine
 from softquery.store.executors_repo import ExecutorRepository
 from softquery.store.models_repo import ModelRepository
 from softquery.store.runs_repo import RunRepository
 from softquery.store.sources_repo import SourceRepository
+from softquery.store.tokens_repo import TokenRepository
+from softquery.store.users_repo import UserRepository
 from softquery.store.versions_repo import VersionRepository
 
 INIT_HINT = "Run `softquery init` to create it (or set SOFTQUERY_HOME to an initialised folder)."
@@ -28,6 +34,13 @@ class ServiceContext:
     versions: VersionRepository
     runs: RunRepository
     executors: ExecutorRepository
+    users: UserRepository
+    tokens: TokenRepository
+    audit: AuditRepository
+    # who the use cases act for (owner of new models, the audit log's actor); entry points
+    # set it with ``acting_as``; the default is the local operator (CLI, tests, scripts)
+    actor: Principal = field(default_factory=lambda: Principal.local_operator(_os_user()))
+    client_ip: str | None = None
 
     @classmethod
     def from_engine(cls, settings: Settings, engine: Engine) -> ServiceContext:
@@ -39,13 +52,27 @@ class ServiceContext:
             versions=VersionRepository(engine),
             runs=RunRepository(engine),
             executors=ExecutorRepository(engine),
+            users=UserRepository(engine),
+            tokens=TokenRepository(engine),
+            audit=AuditRepository(engine),
         )
+
+    def acting_as(self, actor: Principal, client_ip: str | None = None) -> ServiceContext:
+        """The same context (engine, repositories) acting for ``actor``: cheap, per request."""
+        return dataclasses.replace(self, actor=actor, client_ip=client_ip)
 
     def secret_key(self) -> bytes:
         return read_secret_key(self.settings)
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def read_secret_key(settings: Settings) -> bytes:

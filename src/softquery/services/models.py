@@ -11,9 +11,11 @@ from softquery.errors import InvalidInputError
 from softquery.identifiers import check_identifier
 from softquery.modelcode.checks import CodeProblem, check_code, require_valid_code
 from softquery.modelcode.templates import template_code
+from softquery.services import audit
 from softquery.services.context import ServiceContext
 from softquery.services.schedules import apply_schedule, next_fire_time
 from softquery.store.clock import utcnow
+from softquery.store.models_repo import EDITABLE
 
 
 @dataclass
@@ -117,16 +119,23 @@ def create_model(ctx: ServiceContext, name: str, spec: ModelSpec) -> SavedModel:
     if spec.template is None and spec.code is None:
         raise InvalidInputError("A model needs code: choose a --template or give --code-file.",
                                 details={"field": "code"})
-    draft = Model(name=name, source=spec.source, code="", train_sql="", predict_sql="")
+    draft = Model(name=name, source=spec.source, code="", train_sql="", predict_sql="",
+                  owner_id=ctx.actor.user_id)
     model = _apply(draft, spec)
     warnings = _validate(ctx, model)
-    return SavedModel(ctx.models.add(model), warnings)
+    saved = SavedModel(ctx.models.add(model), warnings)
+    audit.record(ctx, "model.create", "model", name, {"source": model.source, "template": model.template})
+    return saved
 
 
 def update_model(ctx: ServiceContext, name: str, spec: ModelSpec) -> SavedModel:
-    model = _apply(ctx.models.get(name), spec)
+    before = ctx.models.get(name)
+    model = _apply(before, spec)
     warnings = _validate(ctx, model)
-    return SavedModel(ctx.models.save(model), warnings)
+    saved = SavedModel(ctx.models.save(model), warnings)
+    changed = sorted(f for f in EDITABLE if getattr(before, f) != getattr(saved.model, f))
+    audit.record(ctx, "model.update", "model", name, {"changed": changed})
+    return saved
 
 
 def get_model(ctx: ServiceContext, name: str) -> Model:
@@ -139,6 +148,7 @@ def list_models(ctx: ServiceContext) -> list[Model]:
 
 def delete_model(ctx: ServiceContext, name: str) -> None:
     ctx.models.delete(name)
+    audit.record(ctx, "model.delete", "model", name)
 
 
 def duplicate_model(ctx: ServiceContext, name: str, new_name: str) -> Model:
@@ -146,8 +156,11 @@ def duplicate_model(ctx: ServiceContext, name: str, new_name: str) -> Model:
     original = ctx.models.get(name)
     copy = replace(original, name=new_name, active_version=None, created_at=None, updated_at=None,
                    output_table=None if original.output_table is None else f"{new_name}_prediction",
-                   schedule_since=utcnow() if original.schedule else None)  # no past slot fires
-    return ctx.models.add(copy)
+                   schedule_since=utcnow() if original.schedule else None,  # no past slot fires
+                   owner_id=ctx.actor.user_id, owner=None)
+    created = ctx.models.add(copy)
+    audit.record(ctx, "model.duplicate", "model", new_name, {"from": name})
+    return created
 
 
 @dataclass

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from softquery.domain import Run, RunKind, RunStatus, RunTrigger
 from softquery.errors import NoVersionError, SoftqueryError
 from softquery.jobs.executor import DatabaseQueue, Executor, queue_executor, worker_id
+from softquery.services import audit
 from softquery.services.context import ServiceContext
 from softquery.services.progress import Listener
 
@@ -31,6 +32,7 @@ def submit_run(ctx: ServiceContext, model: str, kind: RunKind, trigger: RunTrigg
                executor: Executor | None) -> Run:
     """Create a queued run and hand its id to ``executor`` (None: nobody yet)."""
     run = ctx.runs.create(model, kind, trigger)
+    audit.record(ctx, f"model.{kind.value}", "model", model, {"run": run.id, "trigger": trigger.value})
     if executor is not None:
         executor.submit(run.id)
     return run
@@ -66,6 +68,7 @@ def stop_run(ctx: ServiceContext, run_id: str, executor: Executor | None = None)
     if run.status.finished:
         return run.status
     status = ctx.runs.request_stop(run_id)
+    audit.record(ctx, "run.stop", "run", run_id, {"model": run.model, "kind": run.kind.value})
     if status is RunStatus.CANCELLED and executor is not None:
         executor.cancel(run_id)
     return status

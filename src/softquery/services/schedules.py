@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from softquery.domain import Model, RunKind
 from softquery.errors import InvalidInputError, SoftqueryError
 from softquery.scheduler.cron import parse_schedule
+from softquery.services import audit
 from softquery.services.context import ServiceContext
 from softquery.store.clock import utcnow
 
@@ -75,11 +76,15 @@ def set_schedule(
 ) -> Model:
     model = apply_schedule(ctx.models.get(name), schedule=schedule, action=action, timezone=timezone,
                            now=now)
-    return ctx.models.save(model)
+    saved = ctx.models.save(model)
+    audit.record(ctx, "model.schedule", "model", name, {"schedule": schedule, "action": str(saved.schedule_action)})
+    return saved
 
 
 def clear_schedule(ctx: ServiceContext, name: str) -> Model:
-    return ctx.models.save(apply_schedule(ctx.models.get(name), clear=True))
+    saved = ctx.models.save(apply_schedule(ctx.models.get(name), clear=True))
+    audit.record(ctx, "model.schedule", "model", name, {"schedule": None})
+    return saved
 
 
 def next_fire_time(model: Model, now: datetime | None = None) -> datetime | None:

@@ -8,6 +8,7 @@ from softquery.data import open_source
 from softquery.data.sources import dialect_of, mask_url
 from softquery.errors import ConflictError
 from softquery.identifiers import check_identifier
+from softquery.services import audit
 from softquery.services.context import ServiceContext
 
 
@@ -34,6 +35,7 @@ def add_source(ctx: ServiceContext, name: str, url: str, *, test: bool = True) -
         with open_source(url) as conn:
             conn.test()
     source = ctx.sources.add(name, url)
+    audit.record(ctx, "source.add", "source", name, {"url": source.url})
     return _view(source.name, source.url)
 
 
@@ -61,3 +63,4 @@ def remove_source(ctx: ServiceContext, name: str) -> None:
             details={"source": name, "models": users},
         )
     ctx.sources.remove(name)
+    audit.record(ctx, "source.remove", "source", name)

@@ -8,6 +8,7 @@ from softquery.artifacts import serialize
 from softquery.artifacts.signing import verify
 from softquery.domain import Version
 from softquery.errors import NoVersionError
+from softquery.services import audit
 from softquery.services.context import ServiceContext
 
 
@@ -30,7 +31,9 @@ def get_version(ctx: ServiceContext, model: str, number: int | None = None) -> V
 
 def activate_version(ctx: ServiceContext, model: str, number: int) -> Version:
     ctx.versions.get(model, number)
+    previous = ctx.models.get(model).active_version
     ctx.models.set_active_version(model, number)
+    audit.record(ctx, "version.activate", "model", model, {"version": number, "previous": previous})
     return ctx.versions.get(model, number)
 
 

@@ -13,7 +13,11 @@ from softquery.domain import DeployStrategy, Model, RunKind, WriteMode
 from softquery.errors import AlreadyExistsError, NotFoundError
 from softquery.store.clock import as_utc, utcnow
 from softquery.store.database import write_tx
-from softquery.store.tables import models
+from softquery.store.tables import models, users
+
+# every model with its owner's username
+_SELECT = select(models, users.c.username.label("owner_name")).select_from(
+    models.outerjoin(users, models.c.owner_id == users.c.id))
 
 EDITABLE = (
     "description", "source", "code", "template", "train_sql", "predict_sql", "label",
@@ -45,6 +49,8 @@ def _entity(row: RowMapping) -> Model:
         memory_limit_mb=row["memory_limit_mb"],
         created_at=as_utc(row["created_at"]),
         updated_at=as_utc(row["updated_at"]),
+        owner_id=row["owner_id"],
+        owner=row["owner_name"],
     )
 
 
@@ -80,7 +86,8 @@ class ModelRepository:
             with write_tx(self.engine) as conn:
                 conn.execute(
                     insert(models).values(
-                        name=model.name, next_version=1, created_at=now, updated_at=now, **_values(model)
+                        name=model.name, next_version=1, created_at=now, updated_at=now,
+                        owner_id=model.owner_id, **_values(model)
                     )
                 )
         except IntegrityError as exc:
@@ -103,7 +110,7 @@ class ModelRepository:
 
     def get(self, name: str) -> Model:
         with self.engine.connect() as conn:
-            row = conn.execute(select(models).where(models.c.name == name)).mappings().first()
+            row = conn.execute(_SELECT.where(models.c.name == name)).mappings().first()
         if row is None:
             raise self._missing(name)
         return _entity(row)
@@ -117,7 +124,7 @@ class ModelRepository:
 
     def list(self) -> list[Model]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(models).order_by(models.c.name)).mappings().all()
+            rows = conn.execute(_SELECT.order_by(models.c.name)).mappings().all()
         return [_entity(r) for r in rows]
 
     def delete(self, name: str) -> None:
@@ -129,6 +136,12 @@ class ModelRepository:
     def set_active_version(self, name: str, version: int | None) -> None:
         with write_tx(self.engine) as conn:
             conn.execute(update(models).where(models.c.name == name).values(active_version=version))
+
+    def set_owner(self, name: str, user_id: int | None) -> None:
+        with write_tx(self.engine) as conn:
+            result = conn.execute(update(models).where(models.c.name == name).values(owner_id=user_id))
+        if result.rowcount == 0:
+            raise self._missing(name)
 
     def uses_source(self, source: str) -> builtins.list[str]:
         with self.engine.connect() as conn:

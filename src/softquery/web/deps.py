@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from softquery.api.security import require_access
+from softquery.api.security import request_ctx, require_access
 from softquery.jobs.executor import Executor
 from softquery.services.context import ServiceContext
 from softquery.web.errors import PageRoute
@@ -23,8 +23,8 @@ def page_router(**kwargs: Any) -> APIRouter:
 
 
 def ctx_of(request: Request) -> ServiceContext:
-    ctx: ServiceContext = request.app.state.ctx
-    return ctx
+    """The service context acting for the logged-in user (owner of new models, audit actor)."""
+    return request_ctx(request)
 
 
 def executor_of(request: Request) -> Executor | None:

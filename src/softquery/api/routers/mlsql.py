@@ -10,6 +10,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 
+from softquery.api.security import allow
+from softquery.auth.policy import Action
 from softquery.services.mlsql import mlsql_predict
 from softquery.services.online import VERSION_HEADER, OnlinePredictor
 
@@ -18,7 +20,7 @@ router = APIRouter(tags=["mlsql"])
 
 @router.post("/model/predict", response_class=Response, responses={200: {
     "description": 'One JSON object per data row, keyed by the select aliases: `[{"p1": 5.6}]`.',
-    "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}})
+    "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}, dependencies=[allow(Action.PREDICT_ONLINE)])
 async def model_predict(
     request: Request,
     sql: Annotated[str, Form(description="select my_model(vec_dense(features)) as p1")],

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from softquery.api.security import allow
+from softquery.auth.policy import Action
 from softquery.services.online import VERSION_HEADER, OnlinePredictor
 from softquery.serving.errors import PayloadTooLargeError
 
@@ -71,7 +73,7 @@ def _too_large(size: int, limit: int) -> PayloadTooLargeError:
 
 
 @router.post("/models/{name}/predict", response_class=Response, openapi_extra=PREDICT_BODY,
-             responses=PREDICT_DOC)
+             responses=PREDICT_DOC, dependencies=[allow(Action.PREDICT_ONLINE)])
 async def predict(name: str, request: Request, online: Online,
                   version: Annotated[int | None, Query(ge=1, description="Pin a version (default: the active one).")] = None,
                   ) -> Response:
@@ -82,7 +84,7 @@ async def predict(name: str, request: Request, online: Online,
                     headers={VERSION_HEADER: str(answer.version.key.version)})
 
 
-@router.get("/serving/workers")
+@router.get("/serving/workers", dependencies=[allow(Action.READ)])
 async def serving_workers(online: Online) -> dict[str, Any]:
     """The serving workers: pid, loaded versions, requests in flight."""
     return {"workers": online.pool.status(), "restarts": online.pool.restarts}

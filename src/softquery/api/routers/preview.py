@@ -11,18 +11,20 @@ from softquery.api.schemas.preview import (
     QueryPreviewPublic,
     QueryPreviewRequest,
 )
+from softquery.api.security import allow
+from softquery.auth.policy import Action
 from softquery.services import preview as svc
 
 router = APIRouter(tags=["preview"])
 
 
-@router.post("/sources/{name}/preview", response_model=QueryPreviewPublic)
+@router.post("/sources/{name}/preview", response_model=QueryPreviewPublic, dependencies=[allow(Action.EDIT)])
 def preview_query(name: str, body: QueryPreviewRequest, ctx: Ctx) -> QueryPreviewPublic:
     """First rows and column types of a query; the database's message in ``error`` if it fails."""
     return QueryPreviewPublic.of(svc.preview_query(ctx, name, body.sql, what="query", limit=body.limit))
 
 
-@router.post("/models/preview", response_model=ModelPreviewPublic)
+@router.post("/models/preview", response_model=ModelPreviewPublic, dependencies=[allow(Action.EDIT)])
 def preview_model(body: ModelPreviewRequest, ctx: Ctx) -> ModelPreviewPublic:
     """Both queries of a model definition plus the detected label, id columns and features."""
     return ModelPreviewPublic.of(svc.preview_model(

@@ -13,6 +13,8 @@ from fastapi import APIRouter, Query
 
 from softquery.api.deps import Ctx, Exec
 from softquery.api.schemas import RunCreate, RunLogs, RunPublic
+from softquery.api.security import allow
+from softquery.auth.policy import Action
 from softquery.domain import RunKind, RunStatus, RunTrigger
 from softquery.services import runs as svc
 
@@ -24,48 +26,48 @@ def _start(ctx: Ctx, executor: Exec, model: str, kind: RunKind) -> RunPublic:
     return RunPublic.of(svc.start_run(ctx, model, kind, RunTrigger.API, executor))
 
 
-@router.post("/models/{name}/runs", status_code=202, response_model=RunPublic)
+@router.post("/models/{name}/runs", status_code=202, response_model=RunPublic, dependencies=[allow(Action.CHANGE_MODEL)])
 def start_run(name: str, body: RunCreate, ctx: Ctx, executor: Exec) -> RunPublic:
     """Queue a run of the model: train, predict (batch, into its output table) or both."""
     return _start(ctx, executor, name, body.kind)
 
 
-@router.post("/models/{name}/train", status_code=202, response_model=RunPublic)
+@router.post("/models/{name}/train", status_code=202, response_model=RunPublic, dependencies=[allow(Action.CHANGE_MODEL)])
 def train(name: str, ctx: Ctx, executor: Exec, and_predict: bool = False) -> RunPublic:
     """Queue a training run (``and_predict=true``: then a batch prediction)."""
     return _start(ctx, executor, name, RunKind.TRAIN_THEN_PREDICT if and_predict else RunKind.TRAIN)
 
 
-@router.post("/models/{name}/batch-predict", status_code=202, response_model=RunPublic)
+@router.post("/models/{name}/batch-predict", status_code=202, response_model=RunPublic, dependencies=[allow(Action.CHANGE_MODEL)])
 def batch_predict(name: str, ctx: Ctx, executor: Exec) -> RunPublic:
     """Queue a batch prediction with the active version (409 without one)."""
     return _start(ctx, executor, name, RunKind.PREDICT)
 
 
-@router.get("/models/{name}/runs", response_model=list[RunPublic])
+@router.get("/models/{name}/runs", response_model=list[RunPublic], dependencies=[allow(Action.READ)])
 def model_runs(name: str, ctx: Ctx, status: RunStatus | None = None, kind: RunKind | None = None,
                limit: Limit = 50) -> list[RunPublic]:
     return [RunPublic.of(r) for r in svc.list_runs(ctx, name, status, limit, kind=kind)]
 
 
-@router.get("/runs", response_model=list[RunPublic])
+@router.get("/runs", response_model=list[RunPublic], dependencies=[allow(Action.READ)])
 def list_runs(ctx: Ctx, model: str | None = None, status: RunStatus | None = None,
               kind: RunKind | None = None, limit: Limit = 50) -> list[RunPublic]:
     return [RunPublic.of(r) for r in svc.list_runs(ctx, model, status, limit, kind=kind)]
 
 
-@router.get("/runs/{run_id}", response_model=RunPublic)
+@router.get("/runs/{run_id}", response_model=RunPublic, dependencies=[allow(Action.READ)])
 def show_run(run_id: str, ctx: Ctx) -> RunPublic:
     return RunPublic.of(svc.get_run(ctx, run_id))
 
 
-@router.get("/runs/{run_id}/logs", response_model=RunLogs)
+@router.get("/runs/{run_id}/logs", response_model=RunLogs, dependencies=[allow(Action.READ)])
 def run_logs(run_id: str, ctx: Ctx) -> RunLogs:
     run = svc.get_run(ctx, run_id)
     return RunLogs(id=run.id, status=run.status.value, stdout=run.stdout, stderr=run.stderr)
 
 
-@router.post("/runs/{run_id}/stop", response_model=RunPublic)
+@router.post("/runs/{run_id}/stop", response_model=RunPublic, dependencies=[allow(Action.CHANGE_MODEL)])
 def stop_run(run_id: str, ctx: Ctx, executor: Exec) -> RunPublic:
     """Cancel a queued run or end a running one (a finished run is returned unchanged)."""
     svc.stop_run(ctx, run_id, executor)

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Response
 
 from softquery.api.deps import Ctx
 from softquery.api.schemas.versions import VersionDetailPublic, VersionPublic
+from softquery.api.security import allow
+from softquery.auth.policy import Action
 from softquery.services import export as export_svc
 from softquery.services import versions as svc
 from softquery.services.context import ServiceContext
@@ -21,17 +23,17 @@ EXPORT_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/models/{name}/versions", response_model=list[VersionPublic])
+@router.get("/models/{name}/versions", response_model=list[VersionPublic], dependencies=[allow(Action.READ)])
 def list_versions(name: str, ctx: Ctx) -> list[VersionPublic]:
     return [VersionPublic.of(v) for v in svc.list_versions(ctx, name)]
 
 
-@router.get("/models/{name}/versions/{number}", response_model=VersionDetailPublic)
+@router.get("/models/{name}/versions/{number}", response_model=VersionDetailPublic, dependencies=[allow(Action.READ)])
 def show_version(name: str, number: int, ctx: Ctx) -> VersionDetailPublic:
     return VersionDetailPublic.of(svc.get_version(ctx, name, number))
 
 
-@router.post("/models/{name}/versions/{number}/activate", response_model=VersionPublic)
+@router.post("/models/{name}/versions/{number}/activate", response_model=VersionPublic, dependencies=[allow(Action.CHANGE_MODEL)])
 def activate_version(name: str, number: int, ctx: Ctx) -> VersionPublic:
     """Make this version the one batch and online predictions use (rollback included)."""
     return VersionPublic.of(svc.activate_version(ctx, name, number))
@@ -44,14 +46,14 @@ def _download(ctx: ServiceContext, name: str, number: int | None) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@router.get("/models/{name}/export.json", response_class=Response, responses=EXPORT_DOC)
+@router.get("/models/{name}/export.json", response_class=Response, responses=EXPORT_DOC, dependencies=[allow(Action.READ)])
 def export_active(name: str, ctx: Ctx) -> Response:
     """JSON export of the active version (409 before any version; 422 for a non-linear model)."""
     return _download(ctx, name, None)
 
 
 @router.get("/models/{name}/versions/{number}/export.json", response_class=Response,
-            responses=EXPORT_DOC)
+            responses=EXPORT_DOC, dependencies=[allow(Action.READ)])
 def export_version(name: str, number: int, ctx: Ctx) -> Response:
     """JSON export of one version (422 for a non-linear model)."""
     return _download(ctx, name, number)

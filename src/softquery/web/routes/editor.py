@@ -9,6 +9,8 @@ from zoneinfo import available_timezones
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from softquery.api.security import allow
+from softquery.auth.policy import Action
 from softquery.domain import DeployStrategy, RunKind, WriteMode
 from softquery.errors import SoftqueryError
 from softquery.modelcode.checks import check_code
@@ -49,7 +51,7 @@ def _editor(request: Request, form: EditorForm, *, creating: bool, errors: FormE
     }, status_code=status_code)
 
 
-@router.get("/new")
+@router.get("/new", dependencies=[allow(Action.CREATE_MODEL)])
 def new_model(request: Request, template: str = "linear_regression") -> Response:
     ctx = ctx_of(request)
     sources = sources_svc.list_sources(ctx)
@@ -60,7 +62,7 @@ def new_model(request: Request, template: str = "linear_regression") -> Response
     return _editor(request, form, creating=True)
 
 
-@router.post("/new")
+@router.post("/new", dependencies=[allow(Action.CREATE_MODEL)])
 def create_model(request: Request, form: Annotated[EditorForm, Form()]) -> Response:
     ctx = ctx_of(request)
     try:
@@ -70,14 +72,14 @@ def create_model(request: Request, form: Annotated[EditorForm, Form()]) -> Respo
     return RedirectResponse(f"/models/{form.name.strip()}?saved=1", status_code=303)
 
 
-@router.get("/models/{name}/edit")
+@router.get("/models/{name}/edit", dependencies=[allow(Action.CHANGE_MODEL)])
 def edit_model(request: Request, name: str) -> Response:
     model = models_svc.get_model(ctx_of(request), name)
     return _editor(request, EditorForm.of(model), creating=False,
                    extra={"saved": request.query_params.get("saved")})
 
 
-@router.post("/models/{name}/edit")
+@router.post("/models/{name}/edit", dependencies=[allow(Action.CHANGE_MODEL)])
 def update_model(request: Request, name: str, form: Annotated[EditorForm, Form()]) -> Response:
     ctx = ctx_of(request)
     models_svc.get_model(ctx, name)
@@ -89,13 +91,13 @@ def update_model(request: Request, name: str, form: Annotated[EditorForm, Form()
     return RedirectResponse(f"/models/{name}/edit?saved=1", status_code=303)
 
 
-@router.get("/models/{name}/delete")
+@router.get("/models/{name}/delete", dependencies=[allow(Action.CHANGE_MODEL)])
 def confirm_delete(request: Request, name: str) -> Response:
     model = models_svc.get_model(ctx_of(request), name)
     return render(request, "confirm_delete.html", {"nav": "models", "model": model})
 
 
-@router.post("/models/{name}/delete")
+@router.post("/models/{name}/delete", dependencies=[allow(Action.CHANGE_MODEL)])
 def delete_model(request: Request, name: str, confirm: Annotated[str, Form()] = "") -> Response:
     ctx = ctx_of(request)
     model = models_svc.get_model(ctx, name)
@@ -105,7 +107,7 @@ def delete_model(request: Request, name: str, confirm: Annotated[str, Form()] = 
     return RedirectResponse("/?notice=deleted", status_code=303)
 
 
-@router.post("/models/{name}/duplicate")
+@router.post("/models/{name}/duplicate", dependencies=[allow(Action.CREATE_MODEL)])
 def duplicate_model(request: Request, name: str, new_name: Annotated[str, Form()] = "") -> Response:
     ctx = ctx_of(request)
     model = models_svc.get_model(ctx, name)
@@ -117,7 +119,7 @@ def duplicate_model(request: Request, name: str, new_name: Annotated[str, Form()
     return RedirectResponse(f"/models/{new_name.strip()}/edit?saved=copied", status_code=303)
 
 
-@router.post("/editor/preview")
+@router.post("/editor/preview", dependencies=[allow(Action.EDIT)])
 def preview(request: Request, form: Annotated[EditorForm, Form()]) -> Response:
     """First rows and column types of both queries, and the label/ids/features training would use."""
     if not form.source:

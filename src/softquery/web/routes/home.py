@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
+from softquery.api.security import allow
+from softquery.auth.policy import Action
 from softquery.domain import RunKind, RunTrigger
 from softquery.services import demo as demo_svc
 from softquery.services import models as models_svc
@@ -16,8 +18,8 @@ from softquery.web.templating import is_htmx, render
 router = page_router()
 
 
-@router.get("/")
-@router.get("/models")
+@router.get("/", dependencies=[allow(Action.READ)])
+@router.get("/models", dependencies=[allow(Action.READ)])
 def models_page(request: Request) -> Response:
     ctx = ctx_of(request)
     cards = [model_card(ctx, m) for m in models_svc.list_models(ctx)]
@@ -36,7 +38,7 @@ def _card(request: Request, name: str, *, status_code: int = 200) -> Response:
                   status_code=status_code)
 
 
-@router.get("/models/{name}/card")
+@router.get("/models/{name}/card", dependencies=[allow(Action.READ)])
 def model_card_fragment(request: Request, name: str) -> Response:
     """The live part of the front page: polled every 2 s while a run is queued or running."""
     return _card(request, name)
@@ -50,17 +52,17 @@ def _start(request: Request, name: str, kind: RunKind) -> Response:
     return RedirectResponse(f"/#model-{name}", status_code=303)
 
 
-@router.post("/models/{name}/train")
+@router.post("/models/{name}/train", dependencies=[allow(Action.CHANGE_MODEL)])
 def train(request: Request, name: str) -> Response:
     return _start(request, name, RunKind.TRAIN)
 
 
-@router.post("/models/{name}/predict")
+@router.post("/models/{name}/predict", dependencies=[allow(Action.CHANGE_MODEL)])
 def predict(request: Request, name: str) -> Response:
     return _start(request, name, RunKind.PREDICT)
 
 
-@router.post("/models/{name}/stop")
+@router.post("/models/{name}/stop", dependencies=[allow(Action.CHANGE_MODEL)])
 def stop(request: Request, name: str) -> Response:
     """Stop the model's newest run if it is still queued or running."""
     ctx = ctx_of(request)
@@ -73,7 +75,7 @@ def stop(request: Request, name: str) -> Response:
     return RedirectResponse(f"/#model-{name}", status_code=303)
 
 
-@router.post("/demo")
+@router.post("/demo", dependencies=[allow(Action.ADMIN)])
 def load_demo(request: Request) -> Response:
     demo_svc.create_demo(ctx_of(request))
     return RedirectResponse("/?notice=demo", status_code=303)

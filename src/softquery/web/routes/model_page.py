@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
+from softquery.api.security import allow
+from softquery.auth.policy import Action
 from softquery.identifiers import check_identifier
 from softquery.services import models as models_svc
 from softquery.services import preview as preview_svc
@@ -19,7 +21,7 @@ router = page_router()
 OUTPUT_PREVIEW_ROWS = 20
 
 
-@router.get("/models/{name}")
+@router.get("/models/{name}", dependencies=[allow(Action.READ)])
 def model_page(request: Request, name: str) -> Response:
     ctx = ctx_of(request)
     model = models_svc.get_model(ctx, name)
@@ -40,13 +42,13 @@ def model_page(request: Request, name: str) -> Response:
     })
 
 
-@router.post("/models/{name}/versions/{number}/activate")
+@router.post("/models/{name}/versions/{number}/activate", dependencies=[allow(Action.CHANGE_MODEL)])
 def activate(request: Request, name: str, number: int) -> Response:
     versions_svc.activate_version(ctx_of(request), name, number)
     return RedirectResponse(f"/models/{name}?notice=activated-{number}#versions", status_code=303)
 
 
-@router.get("/models/{name}/output")
+@router.get("/models/{name}/output", dependencies=[allow(Action.READ)])
 def output_preview(request: Request, name: str) -> Response:
     """First rows of the prediction table (a fragment, loaded after the page)."""
     ctx = ctx_of(request)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
+from softquery.api.security import allow
+from softquery.auth.policy import Action
 from softquery.domain import RunStatus
 from softquery.errors import InvalidInputError
 from softquery.services import models as models_svc
@@ -26,7 +28,7 @@ def _status(value: str) -> RunStatus | None:
         raise InvalidInputError(f"Status {value!r} is not a run status; choose one of: {choices}.") from None
 
 
-@router.get("/runs")
+@router.get("/runs", dependencies=[allow(Action.READ)])
 def runs_page(request: Request, model: str = "", status: str = "") -> Response:
     ctx = ctx_of(request)
     runs = runs_svc.list_runs(ctx, model or None, _status(status), RUNS_SHOWN)
@@ -49,18 +51,18 @@ def _run_context(request: Request, run_id: str) -> dict[str, object]:
             "has_executor": executor_of(request) is not None}
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", dependencies=[allow(Action.READ)])
 def run_page(request: Request, run_id: str) -> Response:
     return render(request, "run.html", _run_context(request, run_id))
 
 
-@router.get("/runs/{run_id}/live")
+@router.get("/runs/{run_id}/live", dependencies=[allow(Action.READ)])
 def run_live(request: Request, run_id: str) -> Response:
     """The status, error and log part of a run page; polled every 2 s until the run finishes."""
     return render(request, "partials/run_live.html", _run_context(request, run_id))
 
 
-@router.post("/runs/{run_id}/stop")
+@router.post("/runs/{run_id}/stop", dependencies=[allow(Action.CHANGE_MODEL)])
 def stop_run(request: Request, run_id: str) -> Response:
     runs_svc.stop_run(ctx_of(request), run_id, executor_of(request))
     if is_htmx(request):

@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from softquery.api.security import allow
+from softquery.auth.policy import Action
 from softquery.data.sources import URL_EXAMPLES, password_of
 from softquery.errors import SoftqueryError
 from softquery.services import sources as sources_svc
@@ -26,12 +28,12 @@ def _page(request: Request, *, status_code: int = 200, **extra: object) -> Respo
     }, status_code=status_code)
 
 
-@router.get("/sources")
+@router.get("/sources", dependencies=[allow(Action.READ)])
 def sources_page(request: Request) -> Response:
     return _page(request)
 
 
-@router.post("/sources")
+@router.post("/sources", dependencies=[allow(Action.MANAGE_SOURCES)])
 def add_source(request: Request, name: Annotated[str, Form()] = "", url: Annotated[str, Form()] = "",
                skip_test: Annotated[str, Form()] = "") -> Response:
     try:
@@ -46,7 +48,7 @@ def add_source(request: Request, name: Annotated[str, Form()] = "", url: Annotat
     return RedirectResponse(f"/sources?notice=added&name={name.strip()}", status_code=303)
 
 
-@router.post("/sources/{name}/test")
+@router.post("/sources/{name}/test", dependencies=[allow(Action.MANAGE_SOURCES)])
 def test_source(request: Request, name: str) -> Response:
     try:
         source = sources_svc.test_source(ctx_of(request), name)
@@ -57,7 +59,7 @@ def test_source(request: Request, name: str) -> Response:
                                                           "message": f"Connected to {source.dialect}."})
 
 
-@router.post("/sources/{name}/remove")
+@router.post("/sources/{name}/remove", dependencies=[allow(Action.MANAGE_SOURCES)])
 def remove_source(request: Request, name: str) -> Response:
     try:
         sources_svc.remove_source(ctx_of(request), name)

@@ -1,0 +1,205 @@
+"""People: users and roles, password and one-time-link login, web sessions.
+
+No default password exists anywhere: ``softquery init`` creates the first admin
+without one and prints a one-time login link; the admin sets a password after
+following it. Failed password logins are rate-limited per username and per address.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from softquery.auth import credentials, passwords
+from softquery.domain.accounts import Principal, Role, User, Via
+from softquery.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    TooManyAttemptsError,
+)
+from softquery.services import audit
+from softquery.services.context import ServiceContext
+from softquery.store.clock import utcnow
+
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,62}$")
+FAILURE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_IP = 30
+LINK_PATH = "/login"
+
+
+@dataclass(frozen=True)
+class NewSession:
+    secret: str  # the cookie value (only its hash is stored)
+    csrf_token: str
+    expires_at: datetime
+    user: User
+
+
+def check_username(username: str) -> str:
+    if not USERNAME.match(username or ""):
+        raise InvalidInputError(
+            f"{username!r} is not a valid username: use 1-63 letters, digits and _ . @ - "
+            "(starting with a letter or digit).", details={"field": "username"})
+    return username
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value.lower())
+    except ValueError:
+        raise InvalidInputError(f"{value!r} is not a role; choose admin, editor or viewer.",
+                                details={"field": "role"}) from None
+
+
+# users
+def add_user(ctx: ServiceContext, username: str, role: Role, password: str | None = None) -> User:
+    hashed = passwords.hash_password(password) if password is not None else None
+    user = ctx.users.add(check_username(username), role, hashed)
+    audit.record(ctx, "user.add", "user", user.username, {"role": role.value})
+    return user
+
+
+def list_users(ctx: ServiceContext) -> list[User]:
+    return ctx.users.list()
+
+
+def get_user(ctx: ServiceContext, username: str) -> User:
+    return ctx.users.get(username)
+
+
+def set_role(ctx: ServiceContext, username: str, role: Role) -> User:
+    user = ctx.users.get(username)
+    if user.role is Role.ADMIN and role is not Role.ADMIN and user.active:
+        _keep_an_admin(ctx, user)
+    ctx.users.update(user.id, role=role.value)
+    audit.record(ctx, "user.set_role", "user", username, {"from": user.role.value, "to": role.value})
+    return ctx.users.get(username)
+
+
+def disable_user(ctx: ServiceContext, username: str) -> User:
+    """Disabled users cannot log in; their sessions end and their tokens stop working."""
+    user = ctx.users.get(username)
+    if user.role is Role.ADMIN and user.active:
+        _keep_an_admin(ctx, user)
+    ctx.users.update(user.id, disabled_at=utcnow())
+    ctx.users.delete_sessions_of(user.id)
+    audit.record(ctx, "user.disable", "user", username)
+    return ctx.users.get(username)
+
+
+def enable_user(ctx: ServiceContext, username: str) -> User:
+    user = ctx.users.get(username)
+    ctx.users.update(user.id, disabled_at=None)
+    audit.record(ctx, "user.enable", "user", username)
+    return ctx.users.get(username)
+
+
+def set_password(ctx: ServiceContext, username: str, password: str) -> None:
+    user = ctx.users.get(username)
+    ctx.users.update(user.id, password_hash=passwords.hash_password(password))
+    audit.record(ctx, "user.set_password", "user", username)
+
+
+def _keep_an_admin(ctx: ServiceContext, user: User) -> None:
+    if ctx.users.count_active_admins() <= 1:
+        raise ConflictError(f"{user.username!r} is the only active admin; make another user admin first.",
+                            details={"user": user.username})
+
+
+# one-time login links
+def new_login_link(ctx: ServiceContext, username: str) -> str:
+    """A one-time login link's secret for ``username`` (valid ``login_link_hours``, once)."""
+    user = ctx.users.get(username)
+    if not user.active:
+        raise ConflictError(f"{username!r} is disabled; enable the user first.", details={"user": username})
+    secret = credentials.new_secret()
+    expires = utcnow() + timedelta(hours=ctx.settings.login_link_hours)
+    ctx.users.add_login_link(user.id, credentials.digest(secret), expires)
+    audit.record(ctx, "user.login_link", "user", username)
+    return secret
+
+
+def login_url(base_url: str, secret: str) -> str:
+    return f"{base_url.rstrip('/')}{LINK_PATH}?token={secret}"
+
+
+def first_admin(ctx: ServiceContext, username: str = "admin") -> tuple[User, str] | None:
+    """When there are no users yet: create the first admin (no password) and a login link."""
+    if ctx.users.count():
+        return None
+    user = add_user(ctx, username, Role.ADMIN)
+    return user, new_login_link(ctx, username)
+
+
+def first_start_link(ctx: ServiceContext) -> str | None:
+    """Until anyone has logged in, each server start prints a fresh one-time link for an admin."""
+    if ctx.users.any_login_ever():
+        return None
+    admins = [u for u in ctx.users.list() if u.role is Role.ADMIN and u.active]
+    if not admins:
+        created = first_admin(ctx)
+        return created[1] if created else None
+    return new_login_link(ctx, admins[0].username)
+
+
+def login_with_link(ctx: ServiceContext, secret: str) -> NewSession:
+    user_id = ctx.users.use_login_link(credentials.digest(secret), utcnow())
+    user = ctx.users.get_by_id(user_id) if user_id is not None else None
+    if user is None or not user.active:
+        raise AuthenticationError("This login link was already used or has expired. Ask an admin for a new "
+                                  "one (`softquery user link NAME`), or log in with your password.")
+    return _open_session(ctx, user, "link")
+
+
+# password login (rate-limited)
+def login_with_password(ctx: ServiceContext, username: str, password: str, ip: str) -> NewSession:
+    now = utcnow()
+    since = now - FAILURE_WINDOW
+    for count, oldest, limit in (
+        (*ctx.users.failures_since(since, username=username), ctx.settings.login_max_failures),
+        (*ctx.users.failures_since(since, ip=ip), MAX_FAILURES_PER_IP),
+    ):
+        if count >= limit:
+            wait = int(((oldest or now) + FAILURE_WINDOW - now).total_seconds()) + 1
+            raise TooManyAttemptsError(
+                f"Too many failed logins; try again in {max(1, wait // 60 or 1)} minute(s), "
+                "or ask an admin for a login link.", details={"retry_after_seconds": max(1, wait)})
+    found = ctx.users.password_hash(username)
+    user, stored = found if found is not None else (None, None)
+    if not passwords.verify_password(stored, password) or user is None or not user.active:
+        ctx.users.add_failure(username, ip, now)
+        raise AuthenticationError("Wrong username or password.")
+    ctx.users.clear_failures(username)
+    if stored and passwords.needs_rehash(stored):
+        ctx.users.update(user.id, password_hash=passwords.hash_password(password))
+    return _open_session(ctx, user, "password")
+
+
+def _open_session(ctx: ServiceContext, user: User, how: str) -> NewSession:
+    now = utcnow()
+    secret, csrf = credentials.new_secret(), credentials.new_secret()
+    expires = now + timedelta(hours=ctx.settings.session_hours)
+    ctx.users.delete_expired(now)
+    ctx.users.add_session(credentials.digest(secret), user.id, csrf, expires)
+    ctx.users.update(user.id, last_login_at=now)
+    principal = Principal(username=user.username, role=user.role, via=Via.SESSION, user_id=user.id)
+    audit.record(ctx.acting_as(principal, ctx.client_ip), "session.login", "user", user.username, {"with": how})
+    return NewSession(secret, csrf, expires, user)
+
+
+def session_principal(ctx: ServiceContext, secret: str) -> Principal | None:
+    found = ctx.users.session(credentials.digest(secret))
+    if found is None:
+        return None
+    user, csrf, expires = found
+    if expires <= utcnow() or not user.active:
+        return None
+    return Principal(username=user.username, role=user.role, via=Via.SESSION, user_id=user.id,
+                     csrf_token=csrf)
+
+
+def logout(ctx: ServiceContext, secret: str) -> None:
+    ctx.users.delete_session(credentials.digest(secret))
+    audit.record(ctx, "session.logout", "user", ctx.actor.username)

@@ -1,0 +1,86 @@
+"""API tokens: created per user, shown once, stored hashed, with expiry, scope, revocation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from softquery.auth import credentials
+from softquery.domain.accounts import ApiToken, Principal, Role, TokenScope, Via
+from softquery.errors import InvalidInputError, NotFoundError
+from softquery.identifiers import check_identifier
+from softquery.services import audit
+from softquery.services.context import ServiceContext
+from softquery.store.clock import utcnow
+
+MAX_DAYS = 3660
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: str  # the secret: shown once, never stored
+    info: ApiToken
+
+
+def parse_scope(value: str) -> TokenScope:
+    try:
+        return TokenScope(value.lower())
+    except ValueError:
+        raise InvalidInputError(f"{value!r} is not a token scope; choose predict or full.",
+                                details={"field": "scope"}) from None
+
+
+def create_token(ctx: ServiceContext, username: str, *, name: str = "", scope: TokenScope = TokenScope.FULL,
+                 models: list[str] | None = None, days: int | None = None) -> NewToken:
+    """A new token for ``username``; ``models`` limits a ``predict`` token to those models."""
+    user = ctx.users.get(username)
+    days = ctx.settings.token_days if days is None else days
+    if not 1 <= days <= MAX_DAYS:
+        raise InvalidInputError(f"A token lives 1 to {MAX_DAYS} days; {days} is out of range.",
+                                details={"field": "days"})
+    if models is not None:
+        if scope is not TokenScope.PREDICT:
+            raise InvalidInputError("Only a `predict` token can be limited to named models.",
+                                    details={"field": "models"})
+        models = sorted({check_identifier(m, "model name") for m in models})
+    token, prefix = credentials.new_api_token()
+    info = ctx.tokens.add(user.id, name.strip()[:100] or f"token {prefix}", prefix, credentials.digest(token),
+                          scope, models, utcnow() + timedelta(days=days))
+    audit.record(ctx, "token.create", "token", f"{info.id} ({info.prefix})",
+                 {"user": username, "scope": scope.value, "models": models, "days": days})
+    return NewToken(token, info)
+
+
+def list_tokens(ctx: ServiceContext, username: str | None = None) -> list[ApiToken]:
+    user_id = ctx.users.get(username).id if username else None
+    return ctx.tokens.list(user_id)
+
+
+def revoke_token(ctx: ServiceContext, token_id: int) -> ApiToken:
+    """Revoke a token; anyone but an admin may revoke only their own."""
+    token = ctx.tokens.get(token_id)
+    actor = ctx.actor
+    if actor.role is not Role.ADMIN and token.user_id != actor.user_id:
+        raise NotFoundError(f"There is no API token with id {token_id}.", details={"token": token_id})
+    ctx.tokens.revoke(token_id, utcnow())
+    audit.record(ctx, "token.revoke", "token", f"{token.id} ({token.prefix})", {"user": token.username})
+    return ctx.tokens.get(token_id)
+
+
+def token_principal(ctx: ServiceContext, token: str) -> Principal | None:
+    """The principal a bearer token stands for; None when unknown, expired, revoked or disabled."""
+    if not token.startswith(credentials.TOKEN_PREFIX) or len(token) > 200:
+        return None
+    found = ctx.tokens.find(credentials.digest(token))
+    if found is None:
+        return None
+    info, user = found
+    now = utcnow()
+    if info.revoked_at is not None or info.expires_at <= now or not user.active:
+        return None
+    if info.last_used_at is None or now - info.last_used_at > TOUCH_EVERY:
+        ctx.tokens.touch(info.id, now)
+    return Principal(username=user.username, role=user.role, via=Via.TOKEN, user_id=user.id,
+                     scope=info.scope, models=frozenset(info.models) if info.models is not None else None,
+                     token_id=info.id)
