@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
+from tests import authkit
 from tests.api.conftest import FakeExecutor
 
 from softquery.api.app import create_app
@@ -71,11 +72,14 @@ def test_url_without_password_is_stored_as_is(ctx: ServiceContext, tmp_path: Pat
 def test_api_and_pages_show_masked_urls(ctx: ServiceContext) -> None:
     svc.add_source(ctx, "shop", URL, test=False)
     with TestClient(create_app(ctx, FakeExecutor()), raise_server_exceptions=False) as client:
+        client.headers.update(authkit.bearer(ctx))
         for path in ("/api/v1/sources", "/sources", "/openapi.json"):
             response = client.get(path)
             assert response.status_code == 200, path
             assert "Sup3r-Secret" not in response.text, path
         assert "analyst:***@" in client.get("/api/v1/sources").text
+    # nor in the audit log, which keeps the masked URL
+    assert all("Sup3r-Secret" not in str(e.details) for e in ctx.audit.list())
 
 
 def test_wrong_secret_key_gives_a_clear_error(ctx: ServiceContext, tmp_path: Path) -> None:

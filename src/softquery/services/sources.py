@@ -35,7 +35,7 @@ def add_source(ctx: ServiceContext, name: str, url: str, *, test: bool = True) -
         with open_source(url) as conn:
             conn.test()
     source = ctx.sources.add(name, url)
-    audit.record(ctx, "source.add", "source", name, {"url": source.url})
+    audit.record(ctx, "source.add", "source", name, {"url": mask_url(source.url)})  # never the password
     return _view(source.name, source.url)
 
 
