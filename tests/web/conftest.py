@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from tests import authkit
 
 from softquery.config import Settings
 from softquery.domain import RunKind, RunTrigger
@@ -89,8 +90,12 @@ def trained_ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceCon
     ctx.close()
 
 
-def client_for(ctx: ServiceContext, executor: Any) -> TestClient:
-    return TestClient(build_app(ctx, executor), raise_server_exceptions=False, follow_redirects=False)
+def client_for(ctx: ServiceContext, executor: Any, *, auth: bool = True) -> TestClient:
+    """A client of the whole app; ``auth``: as an admin with a full-scope bearer token (no CSRF)."""
+    client = TestClient(build_app(ctx, executor), raise_server_exceptions=False, follow_redirects=False)
+    if auth:
+        client.headers.update(authkit.bearer(ctx))
+    return client
 
 
 @pytest.fixture
