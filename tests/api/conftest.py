@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests import authkit
 
 from softquery.api.app import create_app
 from softquery.config import Settings
@@ -53,6 +54,15 @@ def executor() -> FakeExecutor:
 
 @pytest.fixture
 def client(ctx: ServiceContext, executor: FakeExecutor) -> Iterator[TestClient]:
+    """A client holding a full-scope API token of the admin ``admin``."""
+    with TestClient(create_app(ctx, executor), raise_server_exceptions=False) as test_client:
+        test_client.headers.update(authkit.bearer(ctx))
+        yield test_client
+
+
+@pytest.fixture
+def anon(ctx: ServiceContext, executor: FakeExecutor) -> Iterator[TestClient]:
+    """A client without credentials."""
     with TestClient(create_app(ctx, executor), raise_server_exceptions=False) as test_client:
         yield test_client
 

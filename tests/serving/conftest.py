@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from tests import authkit
 
 from softquery.api.app import create_app
 from softquery.config import Settings
@@ -136,7 +137,9 @@ def ctx(home: Path) -> Iterator[ServiceContext]:
 
 @pytest.fixture
 def client(ctx: ServiceContext) -> Iterator[TestClient]:
+    """A client holding a full-scope API token of the admin ``admin``."""
     with TestClient(create_app(ctx, None), raise_server_exceptions=False) as test_client:
+        test_client.headers.update(authkit.bearer(ctx))
         yield test_client
 
 
@@ -161,9 +164,21 @@ class Server:
     url: str
     process: subprocess.Popen[str]
     home: Path
+    auth: dict[str, str]  # Authorization header of an admin's full-scope token
 
     def client(self, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+        """An HTTP client that authenticates as the admin (``headers=`` adds to or overrides it)."""
+        headers = {**self.auth, **kwargs.pop("headers", {})}
+        return httpx.Client(base_url=self.url, timeout=30, headers=headers, **kwargs)
+
+
+def admin_bearer(home: Path) -> dict[str, str]:
+    """An admin's API token, made through the service layer on ``home`` (the server reads it from the DB)."""
+    context = open_context(Settings(home=home))
+    try:
+        return authkit.bearer(context)
+    finally:
+        context.close()
 
 
 def start_server(home: Path, extra_env: dict[str, str] | None = None) -> Server:
@@ -182,7 +197,7 @@ def start_server(home: Path, extra_env: dict[str, str] | None = None) -> Server:
             raise AssertionError("softquery serve exited: " + log.read_text())
         return None
 
-    server = Server(wait_for(url, 60, "softquery serve to listen"), process, home)
+    server = Server(wait_for(url, 60, "softquery serve to listen"), process, home, admin_bearer(home))
     with server.client() as c:
         wait_for(lambda: _ok(c), 30, "the server to answer /api/v1/health")
     return server

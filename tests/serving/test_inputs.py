@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests import authkit
 from tests.api.conftest import assert_envelope
 from tests.serving.conftest import lin_row
 
@@ -99,6 +100,7 @@ def small_client(home: Any) -> Iterator[TestClient]:
                                                 serving_max_body_bytes=2048))
     try:
         with TestClient(create_app(ctx, None), raise_server_exceptions=False) as client:
+            client.headers.update(authkit.bearer(ctx))
             yield client
     finally:
         ctx.close()

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from tests import authkit
 from tests.serving.conftest import Server, lin_row, start_server, stop_server, train_now, wait_for
 
 from softquery.api.app import create_app
@@ -190,6 +191,8 @@ def test_least_recently_used_version_is_unloaded(home: Path) -> None:
     ctx = open_context(Settings(home=home, serving_workers=1, serving_max_versions=2))
     try:
         with TestClient(create_app(ctx, None), raise_server_exceptions=False) as client:
+            client.headers.update(authkit.bearer(ctx))
+
             def loaded() -> list[tuple[str, int]]:
                 (worker,) = client.get("/api/v1/serving/workers").json()["workers"]
                 return [(v["model"], v["version"]) for v in worker["loaded"]]
