@@ -28,9 +28,10 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(stored: str | None, password: str) -> bool:
-    """True when ``password`` matches ``stored`` (None: the user has no password yet)."""
+    """True when ``password`` matches ``stored`` (None or empty: the user has no password yet)."""
     try:
-        return _hasher.verify(stored or _DUMMY, password) and stored is not None
+        # always one verification, so the time taken does not tell whether a password is set
+        return _hasher.verify(stored or _DUMMY, password) and bool(stored)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
