@@ -38,7 +38,7 @@ class NewSession:
 
 
 def check_username(username: str) -> str:
-    if not USERNAME.match(username or ""):
+    if not isinstance(username, str) or not USERNAME.fullmatch(username):  # "$" alone lets "ann\n" in
         raise InvalidInputError(
             f"{username!r} is not a valid username: use 1-63 letters, digits and _ . @ - "
             "(starting with a letter or digit).", details={"field": "username"})
@@ -81,7 +81,10 @@ def set_role(ctx: ServiceContext, username: str, role: Role) -> User:
 def disable_user(ctx: ServiceContext, username: str) -> User:
     """Disabled users cannot log in; their sessions end and their tokens stop working."""
     user = ctx.users.get(username)
-    if user.role is Role.ADMIN and user.active:
+    if not user.active:
+        ctx.users.delete_sessions_of(user.id)
+        return user  # already disabled: keep when that happened
+    if user.role is Role.ADMIN:
         _keep_an_admin(ctx, user)
     ctx.users.update(user.id, disabled_at=utcnow())
     ctx.users.delete_sessions_of(user.id)
@@ -91,6 +94,8 @@ def disable_user(ctx: ServiceContext, username: str) -> User:
 
 def enable_user(ctx: ServiceContext, username: str) -> User:
     user = ctx.users.get(username)
+    if user.active:
+        return user
     ctx.users.update(user.id, disabled_at=None)
     audit.record(ctx, "user.enable", "user", username)
     return ctx.users.get(username)
