@@ -12,7 +12,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from softquery.cli.access import operator_for
 from softquery.config import Settings
+from softquery.services.accounts import login_url
 from softquery.services.context import ServiceContext, open_context
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
@@ -20,12 +22,32 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 
 @contextlib.contextmanager
 def service_context() -> Iterator[ServiceContext]:
-    settings: Settings = click.get_current_context().find_object(Settings)  # type: ignore[assignment]
-    ctx = open_context(settings)
+    """The home's service context acting as the local operator (see cli/access.py)."""
+    click_ctx = click.get_current_context()
+    actor = operator_for(click_ctx.command)
+    settings: Settings = click_ctx.find_object(Settings)  # type: ignore[assignment]
+    ctx = open_context(settings).acting_as(actor)
     try:
         yield ctx
     finally:
         ctx.close()
+
+
+def server_url(host: str, port: int) -> str:
+    """``http://HOST:PORT`` (IPv6 addresses in brackets)."""
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{shown}:{port}"
+
+
+def base_url(settings: Settings, host: str | None = None, port: int | None = None) -> str:
+    """Where people reach the server: SOFTQUERY_PUBLIC_URL, else http://HOST:PORT."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    return server_url(host or settings.host, settings.port if port is None else port)
+
+
+def login_link(settings: Settings, secret: str, host: str | None = None, port: int | None = None) -> str:
+    return login_url(base_url(settings, host, port), secret)
 
 
 def _default(value: Any) -> Any:

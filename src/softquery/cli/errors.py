@@ -14,6 +14,7 @@ EXIT_CODES = {
     "conflict": 5,
     "no_version": 6,
     "artifact_tampered": 7,
+    "development_secret": 8,
 }
 USER_ERROR = 2
 RUN_FAILED = 1

@@ -4,29 +4,53 @@ from __future__ import annotations
 
 import click
 
-from softquery.cli.context import console, json_option, print_json, service_context
+from softquery.cli.access import Access, declare
+from softquery.cli.context import console, json_option, login_link, print_json, service_context
 from softquery.config import Settings
+from softquery.services.accounts import first_admin
 from softquery.services.demo import create_demo, demo_exists
 from softquery.services.home import init_home
 
 
+@declare(Access.OPERATOR, "creates the home, its secret key and the first admin: whoever runs it owns the home")
 @click.command("init")
-@click.option("--if-needed", is_flag=True, help="Quietly do nothing when already initialised.")
+@click.option("--if-needed", is_flag=True,
+              help="Quietly do nothing when already initialised (still creates the first admin if none).")
+@click.option("--admin", "admin_name", default="admin", show_default=True, metavar="NAME",
+              help="Username of the first admin, created when the home has no users yet.")
 @click.pass_obj
-def init_cmd(settings: Settings, if_needed: bool) -> None:
-    """Create (or upgrade) the softquery home: metadata DB and secret key."""
+def init_cmd(settings: Settings, if_needed: bool, admin_name: str) -> None:
+    """Create (or upgrade) the softquery home: metadata DB, secret key and the first admin.
+
+    The first admin gets no password: init prints a one-time login link (valid 24 h by
+    default) to open in a browser and set one. `softquery serve` prints a fresh link on
+    each start until someone has logged in; `softquery user link NAME` makes another.
+    """
     existed = (settings.home / "softquery.db").exists() or bool(settings.database_url)
     result = init_home(settings)
-    if if_needed and existed:
-        return
+    with service_context() as ctx:
+        created = first_admin(ctx, admin_name)
     out = console()
-    out.print(f"softquery home: {result.home}")
-    out.print(f"metadata DB:    {result.database}")
-    if result.created_key:
-        out.print(f"secret key:     {settings.secret_key_path} (mode 0600, keep it safe)")
-    out.print("Next: `softquery demo` loads sample data and example models.")
+    if not (if_needed and existed):
+        out.print(f"softquery home: {result.home}")
+        out.print(f"metadata DB:    {result.database}")
+        if result.created_key:
+            out.print(f"secret key:     {settings.secret_key_path} (mode 0600, keep it safe)")
+    if created is not None:
+        user, secret = created
+        out.print(f"Created the first admin [bold]{user.username}[/] (no password yet).")
+        click.echo(f"Log in as {user.username} (one-time link, valid {settings.login_link_hours:g} h): "
+                   f"{login_link(settings, secret)}")
+        out.print("Open it after `softquery serve` and set a password; `softquery user link "
+                  f"{user.username}` makes a new link.")
+    elif admin_name != "admin" and not if_needed:
+        out.print(f"The home already has users, so no admin {admin_name!r} was created; "
+                  f"add one with `softquery user add {admin_name} --role admin`.", markup=False)
+    if not (if_needed and existed):
+        out.print("Next: `softquery demo` loads sample data and example models.")
 
 
+@declare(Access.OPERATOR, "adds a source and models to the home as the local operator")
 @click.command("demo")
 @click.option("--if-needed", is_flag=True, help="Do nothing when the demo source exists.")
 @json_option

@@ -7,12 +7,24 @@ import sys
 import click
 
 from softquery import __version__
-from softquery.cli import home_cmd, models_cmd, runs_cmd, server_cmd, sources_cmd, versions_cmd
+from softquery.cli import (
+    audit_cmd,
+    home_cmd,
+    models_cmd,
+    runs_cmd,
+    server_cmd,
+    sources_cmd,
+    tokens_cmd,
+    users_cmd,
+    versions_cmd,
+)
+from softquery.cli.access import Access, declare
 from softquery.cli.errors import run_with_error_handling
 from softquery.cli.scheduler_cmd import register as register_scheduler
 from softquery.config import Settings
 
 
+@declare(Access.NONE, "reads the settings only; each subcommand declares its own access")
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="softquery")
 @click.pass_context
@@ -20,11 +32,16 @@ def cli(click_ctx: click.Context) -> None:
     """Train, run and serve machine-learning models from SQL queries.
 
     Start with `softquery init`, then `softquery demo` for sample data and models.
+
+    The command line needs no login: whoever can read the home's secret key and metadata
+    DB is its local operator, an admin, recorded in the audit log as cli:<os user>. People
+    using the web app and REST API log in (`softquery user …`, `softquery token …`).
     """
     click_ctx.obj = Settings()
 
 
-for module in (home_cmd, sources_cmd, models_cmd, runs_cmd, versions_cmd, server_cmd):
+for module in (home_cmd, sources_cmd, models_cmd, runs_cmd, versions_cmd, server_cmd, users_cmd, tokens_cmd,
+               audit_cmd):
     module.register(cli)
 register_scheduler(cli)
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from softquery.cli.access import Access, declare
 from softquery.cli.context import (
     console,
     fmt_time,
@@ -22,6 +23,7 @@ from softquery.cli.present import model_dict
 from softquery.errors import InvalidInputError
 from softquery.modelcode.templates import list_templates
 from softquery.services import models as svc
+from softquery.services.accounts import get_user
 from softquery.services.models import ModelSpec, SavedModel
 
 _OPTIONS: list[Callable[[Any], Any]] = [
@@ -50,6 +52,13 @@ _OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--memory-limit", "memory_limit_mb", type=int, metavar="MB",
                  help="Memory limit of each run of this model (default: the server's)."),
 ]
+
+
+owner_option = click.option(
+    "--owner", metavar="USER",
+    help="The user who owns the model: an editor may change only models they own. Without it a "
+         "model made here has no owner, and over the web and API only admins may change it "
+         "(give --owner '' on update to remove the owner).")
 
 
 def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -83,30 +92,56 @@ def _report(saved: SavedModel, verb: str) -> None:
         out.print(f"[yellow]warning[/] {where}{warning.message}")
 
 
+@declare(Access.NONE, "only groups the model commands")
 @click.group("model")
 def model_group() -> None:
     """Create, change, inspect and delete models."""
 
 
+@declare(Access.OPERATOR, "creates a model as the local operator (admin)")
 @model_group.command("create")
 @click.argument("name")
 @model_options
-def create_cmd(name: str, **kw: Any) -> None:
-    """Create model NAME from a source, code and two SQL queries."""
+@owner_option
+def create_cmd(name: str, owner: str | None, **kw: Any) -> None:
+    """Create model NAME from a source, code and two SQL queries.
+
+    Without --owner the model has no owner: over the web and API only admins may change it.
+    """
     with service_context() as ctx:
-        _report(svc.create_model(ctx, name, _spec(kw)), "Created")
+        if owner:
+            get_user(ctx, owner)  # an unknown owner is refused before the model is made
+        saved = svc.create_model(ctx, name, _spec(kw))
+        if owner:
+            saved.model = svc.set_owner(ctx, name, owner)
+    _report(saved, "Created")
 
 
+@declare(Access.OPERATOR, "changes any model as the local operator (admin)")
 @model_group.command("update")
 @click.argument("name")
 @model_options
 @click.option("--no-schedule", is_flag=True, help="Remove the schedule.")
-def update_cmd(name: str, **kw: Any) -> None:
+@owner_option
+def update_cmd(name: str, owner: str | None, **kw: Any) -> None:
     """Change fields of model NAME (give --label '' to go back to automatic)."""
     with service_context() as ctx:
-        _report(svc.update_model(ctx, name, _spec(kw)), "Updated")
+        if owner:
+            get_user(ctx, owner)  # an unknown owner is refused before anything changes
+        if owner is None or _changes(kw):
+            saved = svc.update_model(ctx, name, _spec(kw))
+        else:
+            saved = SavedModel(svc.get_model(ctx, name), [])
+        if owner is not None:
+            saved.model = svc.set_owner(ctx, name, owner or None)
+    _report(saved, "Updated")
 
 
+def _changes(kw: dict[str, Any]) -> bool:
+    return any(v not in (None, False) for v in kw.values())
+
+
+@declare(Access.OPERATOR, "reads any model as the local operator (admin)")
 @model_group.command("show")
 @click.argument("name")
 @json_option
@@ -139,6 +174,7 @@ def _fire_time(value: datetime, timezone: str | None) -> str:
     return f"{utc} ({local.strftime('%Y-%m-%d %H:%M')} {timezone})"
 
 
+@declare(Access.OPERATOR, "reads every model as the local operator (admin)")
 @model_group.command("list")
 @json_option
 def list_cmd(as_json: bool) -> None:
@@ -149,13 +185,15 @@ def list_cmd(as_json: bool) -> None:
         print_json([model_dict(m) for m in models])
         return
     print_table(
-        ["name", "source", "template", "active version", "output table", "updated"],
-        [[m.name, m.source, m.template or "custom", m.active_version, m.target_table, fmt_time(m.updated_at)]
+        ["name", "source", "template", "owner", "active version", "output table", "updated"],
+        [[m.name, m.source, m.template or "custom", m.owner or "", m.active_version, m.target_table,
+          fmt_time(m.updated_at)]
          for m in models],
         empty="No models yet. Create one with `softquery model create`, or load examples with `softquery demo`.",
     )
 
 
+@declare(Access.OPERATOR, "deletes any model as the local operator (admin)")
 @model_group.command("delete")
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -168,16 +206,23 @@ def delete_cmd(name: str, yes: bool) -> None:
     console().print(f"Deleted model {name}.")
 
 
+@declare(Access.OPERATOR, "copies any model as the local operator (admin)")
 @model_group.command("duplicate")
 @click.argument("name")
 @click.argument("new_name")
-def duplicate_cmd(name: str, new_name: str) -> None:
+@owner_option
+def duplicate_cmd(name: str, new_name: str, owner: str | None) -> None:
     """Copy the definition of NAME to NEW_NAME (no versions are copied)."""
     with service_context() as ctx:
+        if owner:
+            get_user(ctx, owner)  # an unknown owner is refused before the copy is made
         svc.duplicate_model(ctx, name, new_name)
+        if owner:
+            svc.set_owner(ctx, new_name, owner)
     console().print(f"Created model {new_name} as a copy of {name}.")
 
 
+@declare(Access.NONE, "lists the built-in templates; opens no home")
 @click.command("templates")
 @json_option
 def templates_cmd(as_json: bool) -> None:

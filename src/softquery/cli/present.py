@@ -12,6 +12,7 @@ def model_dict(model: Model, *, include_code: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": model.name,
         "description": model.description,
+        "owner": model.owner,
         "source": model.source,
         "template": model.template,
         "label": model.label,

@@ -7,6 +7,7 @@ import sys
 import click
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from softquery.cli.access import Access, declare
 from softquery.cli.context import (
     console,
     fmt_metrics,
@@ -96,6 +97,7 @@ def _summary(run: Run) -> None:
     out.print(f"  run id: {run.id}")
 
 
+@declare(Access.OPERATOR, "runs any model as the local operator (admin)")
 @click.command("train")
 @click.argument("model")
 @wait_option
@@ -106,6 +108,7 @@ def train_cmd(model: str, wait: bool, and_predict: bool, as_json: bool) -> None:
     _execute(model, RunKind.TRAIN_THEN_PREDICT if and_predict else RunKind.TRAIN, wait, as_json)
 
 
+@declare(Access.OPERATOR, "runs any model as the local operator (admin)")
 @click.command("predict")
 @click.argument("model")
 @wait_option
@@ -115,6 +118,7 @@ def predict_cmd(model: str, wait: bool, as_json: bool) -> None:
     _execute(model, RunKind.PREDICT, wait, as_json)
 
 
+@declare(Access.OPERATOR, "reads every run as the local operator (admin)")
 @click.command("runs")
 @click.option("--model", help="Only runs of this model.")
 @click.option("--status", type=click.Choice([s.value for s in RunStatus]))
@@ -136,11 +140,13 @@ def runs_cmd(model: str | None, status: str | None, limit: int, as_json: bool) -
     )
 
 
+@declare(Access.NONE, "only groups its subcommands")
 @click.group("run")
 def run_group() -> None:
     """Inspect one run."""
 
 
+@declare(Access.OPERATOR, "reads any run as the local operator (admin)")
 @run_group.command("show")
 @click.argument("run_id")
 @json_option
@@ -170,6 +176,7 @@ def show_cmd(run_id: str, as_json: bool) -> None:
             out.print(text, markup=False)
 
 
+@declare(Access.OPERATOR, "reads any run's logs as the local operator (admin)")
 @run_group.command("logs")
 @click.argument("run_id")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until the run ends.")
@@ -192,6 +199,7 @@ def logs_cmd(run_id: str, follow: bool) -> None:
         click.get_current_context().exit(RUN_FAILED)
 
 
+@declare(Access.OPERATOR, "stops any run as the local operator (admin)")
 @run_group.command("stop")
 @click.argument("run_id")
 def stop_cmd(run_id: str) -> None:

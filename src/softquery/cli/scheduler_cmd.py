@@ -9,6 +9,7 @@ from types import FrameType
 
 import click
 
+from softquery.cli.access import Access, declare
 from softquery.cli.context import console, print_json
 from softquery.config import Settings
 from softquery.scheduler.loop import SchedulerLoop
@@ -25,6 +26,7 @@ def _submitter(settings: Settings) -> Submit:
     return (queue_executor(settings) or DatabaseQueue()).submit
 
 
+@declare(Access.SERVER, "queues due scheduled runs acting as system:scheduler")
 @click.command("scheduler")
 @click.option("--interval", type=float, default=1.0, show_default=True,
               help="Seconds between two looks at the schedules.")

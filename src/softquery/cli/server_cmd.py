@@ -7,11 +7,17 @@ from typing import Any
 
 import click
 
+from softquery.cli.access import Access, declare, operator_for
+from softquery.cli.context import login_link, server_url
 from softquery.config import Settings
 from softquery.jobs.executor import Executor, queue_executor
+from softquery.services.accounts import first_start_link
 from softquery.services.context import open_context
+from softquery.services.home import check_serving_secret
 
 
+@declare(Access.SERVER, "serves others: each request acts for its own login or token, the scheduler as "
+                        "system:scheduler; the first-start login link is made as the local operator")
 @click.command("serve")
 @click.option("--host", help="Address to listen on (default: SOFTQUERY_HOST, 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default: SOFTQUERY_PORT, 8765; 0 picks a free one).")
@@ -20,14 +26,26 @@ from softquery.services.context import open_context
 @click.pass_obj
 def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int | None,
               no_scheduler: bool) -> None:
-    """Run the web app and REST API, the job slots and the scheduler."""
+    """Run the web app and REST API, the job slots and the scheduler.
+
+    Everyone but health checks and the login page must log in (web) or send an API token
+    (`Authorization: Bearer …`). Until someone has logged in, each start prints a one-time
+    login link for an admin. Listening beyond this machine (any --host but 127.0.0.1, ::1
+    or localhost) needs a real secret key, not a development one.
+    """
     import uvicorn
 
     from softquery.api.app import create_app
     from softquery.jobs.local import LocalExecutor
 
     host = host or settings.host
+    check_serving_secret(settings, host)
     ctx = open_context(settings)
+    try:
+        link = first_start_link(ctx.acting_as(operator_for(click.get_current_context().command)))
+    except BaseException:
+        ctx.close()
+        raise
     executor: Executor | None = queue_executor(settings)
     local: LocalExecutor | None = None
     if executor is None:
@@ -46,8 +64,11 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
     sock.listen(2048)  # accept connections (queued) from the moment the URL is printed
     app = create_app(ctx, executor)
     bound_port = sock.getsockname()[1]
-    click.echo(f"softquery is serving at http://{host}:{bound_port}/ "
+    click.echo(f"softquery is serving at {server_url(host, bound_port)}/ "
                f"(executor: {executor.name}, scheduler: {'on' if scheduler else 'off'})", err=False)
+    if link is not None:
+        click.echo(f"Log in (one-time link, valid {settings.login_link_hours:g} h): "
+                   f"{login_link(settings, link, host, bound_port)}")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **_fast_http()))
     try:
         server.run(sockets=[sock])
@@ -73,6 +94,7 @@ def _fast_http() -> dict[str, Any]:
     return options
 
 
+@declare(Access.SERVER, "runs queued jobs; each run was authorised when it was submitted")
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Quit when the queue is empty.")
 @click.pass_obj

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import click
 
+from softquery.cli.access import Access, declare
 from softquery.cli.context import console, json_option, print_json, print_table, service_context
 from softquery.services import sources as svc
 
 
+@declare(Access.NONE, "only groups its subcommands")
 @click.group("source")
 def source_group() -> None:
     """Add, list, test and remove data sources (SQLAlchemy URLs)."""
 
 
+@declare(Access.OPERATOR, "adds a data source as the local operator (admin)")
 @source_group.command("add")
 @click.argument("name")
 @click.argument("url")
@@ -24,6 +27,7 @@ def add_cmd(name: str, url: str, no_test: bool) -> None:
     console().print(f"Added source {view.name} ({view.dialect}): {view.url}")
 
 
+@declare(Access.OPERATOR, "reads the data sources (masked URLs) as the local operator (admin)")
 @source_group.command("list")
 @json_option
 def list_cmd(as_json: bool) -> None:
@@ -37,6 +41,7 @@ def list_cmd(as_json: bool) -> None:
                 empty="No sources yet. Add one with `softquery source add NAME URL` or run `softquery demo`.")
 
 
+@declare(Access.OPERATOR, "connects to a data source as the local operator (admin)")
 @source_group.command("test")
 @click.argument("name")
 def test_cmd(name: str) -> None:
@@ -46,6 +51,7 @@ def test_cmd(name: str) -> None:
     console().print(f"Source {view.name} is reachable ({view.dialect}).")
 
 
+@declare(Access.OPERATOR, "removes a data source as the local operator (admin)")
 @source_group.command("remove")
 @click.argument("name")
 def remove_cmd(name: str) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from softquery.cli.access import Access, declare
 from softquery.cli.context import (
     console,
     fmt_metrics,
@@ -21,6 +22,7 @@ from softquery.services import export as export_svc
 from softquery.services import versions as svc
 
 
+@declare(Access.OPERATOR, "reads any model's versions as the local operator (admin)")
 @click.command("versions")
 @click.argument("model")
 @json_option
@@ -39,6 +41,7 @@ def versions_cmd(model: str, as_json: bool) -> None:
                 empty=f"{model} has no versions yet. Train it with `softquery train {model}`.")
 
 
+@declare(Access.OPERATOR, "activates a version of any model as the local operator (admin)")
 @click.command("activate")
 @click.argument("model")
 @click.argument("version", type=int)
@@ -49,6 +52,7 @@ def activate_cmd(model: str, version: int) -> None:
     console().print(f"Version {version} of {model} is now active.")
 
 
+@declare(Access.OPERATOR, "exports any version as the local operator (admin)")
 @click.command("export")
 @click.argument("model")
 @click.option("--version", type=int, help="Version to export (default: the active one).")

@@ -15,14 +15,17 @@ from collections.abc import Callable
 from datetime import datetime
 
 from softquery.domain import Model, RunKind
+from softquery.domain.accounts import Principal
 from softquery.errors import SoftqueryError
 from softquery.scheduler.cron import parse_schedule
+from softquery.services import audit
 from softquery.services.context import ServiceContext
 from softquery.store.schedules_repo import ScheduleRepository
 
 log = logging.getLogger(__name__)
 
 Submit = Callable[[str], None]
+SCHEDULER = Principal.system("scheduler")  # the audit log's actor for scheduled runs
 
 
 def due_slot(model: Model, now: datetime) -> datetime | None:
@@ -43,6 +46,7 @@ def tick(ctx: ServiceContext, now: datetime, submit: Submit) -> list[str]:
     after its transaction committed. Returns the new run ids."""
     if now.tzinfo is None:
         raise ValueError("tick needs a timezone-aware `now`")
+    ctx = ctx.acting_as(SCHEDULER)
     repo = ScheduleRepository(ctx.engine)
     fired: list[str] = []
     for model in repo.scheduled_models():
@@ -53,12 +57,18 @@ def tick(ctx: ServiceContext, now: datetime, submit: Submit) -> list[str]:
             continue
         if slot is None or repo.was_fired(model.name, slot):
             continue
-        run_id = repo.fire(model.name, slot, model.schedule_action or RunKind.TRAIN)
+        kind = RunKind(model.schedule_action or RunKind.TRAIN)
+        run_id = repo.fire(model.name, slot, kind)
         if run_id is None:
             continue
         log.info("schedule of model %s fired slot %s: run %s (%s)", model.name, slot.isoformat(),
-                 run_id, (model.schedule_action or RunKind.TRAIN).value)
+                 run_id, kind.value)
         fired.append(run_id)
+        try:
+            audit.record(ctx, f"model.{kind.value}", "model", model.name,
+                         {"run": run_id, "trigger": "schedule", "slot": slot.isoformat()})
+        except Exception:  # the run is queued either way; a lost audit line must not stop it
+            log.exception("could not record scheduled run %s of model %s in the audit log", run_id, model.name)
         try:
             submit(run_id)
         except Exception:  # the run stays queued in the DB; an executor can still pick it up

@@ -163,6 +163,16 @@ def duplicate_model(ctx: ServiceContext, name: str, new_name: str) -> Model:
     return created
 
 
+def set_owner(ctx: ServiceContext, name: str, username: str | None) -> Model:
+    """Make ``username`` the owner of model ``name`` (None or "": no owner, only admins change it)."""
+    before = ctx.models.get(name)
+    user = ctx.users.get(username) if username else None
+    ctx.models.set_owner(name, user.id if user else None)
+    audit.record(ctx, "model.set_owner", "model", name,
+                 {"from": before.owner, "to": user.username if user else None})
+    return ctx.models.get(name)
+
+
 @dataclass
 class ModelOverview:
     """A model with what a list of models shows next to it."""
