@@ -19,19 +19,23 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from softquery.errors import SoftqueryError
+from softquery.api.security import SESSION_COOKIE, authenticate, clear_session_cookie
+from softquery.errors import AuthenticationError, PermissionDeniedError, SoftqueryError
+from softquery.web.access import ROLE_RULE, principal_of
+from softquery.web.login_page import login_location, render_login, requested_path
 from softquery.web.templating import is_htmx, render
 
 log = logging.getLogger(__name__)
 
-TITLES = {400: "That did not work", 404: "Not found", 405: "Not allowed here", 409: "Conflict",
-          422: "Please check your input", 500: "Something went wrong", 503: "Not ready"}
+TITLES = {400: "That did not work", 401: "Please log in", 403: "Not allowed", 404: "Not found",
+          405: "Not allowed here", 409: "Conflict", 422: "Please check your input", 429: "Too many attempts",
+          500: "Something went wrong", 503: "Not ready"}
 
 
 def error_page(request: Request, status: int, message: str, *, code: str = "error",
-               details: dict[str, Any] | None = None) -> Response:
+               details: dict[str, Any] | None = None, explain: str | None = None) -> Response:
     context = {"status": status, "title": TITLES.get(status, "That did not work"), "message": message,
-               "code": code, "details": details or {}}
+               "code": code, "details": details or {}, "explain": explain}
     if is_htmx(request):
         # 200, so the browser logs no failed request; the real status travels in a header.
         return render(request, "partials/flash_error.html", context, status_code=200,
@@ -40,7 +44,42 @@ def error_page(request: Request, status: int, message: str, *, code: str = "erro
     return render(request, "error.html", context, status_code=status)
 
 
+def login_required(request: Request, exc: AuthenticationError) -> Response:
+    """401 with the login form (next = the page asked for); htmx: 401 + HX-Redirect to it."""
+    next_url = requested_path(request)
+    stale = bool(request.cookies.get(SESSION_COOKIE)) and "authorization" not in request.headers
+    if stale:
+        message = "Your session has ended (it expired, or you logged out elsewhere). Log in again to continue."
+    elif "authorization" in request.headers:
+        message = exc.message
+    else:
+        message = "Log in to continue."
+    if is_htmx(request):
+        response: Response = render(request, "partials/flash_error.html",
+                                    {"title": TITLES[401], "message": message}, status_code=401,
+                                    headers={"HX-Redirect": login_location(next_url)})
+    else:
+        response = render_login(request, next_url=next_url, message=message, status_code=401)
+    if stale:
+        clear_session_cookie(response)
+    return response
+
+
+def forbidden(request: Request, exc: PermissionDeniedError) -> Response:
+    """403 with the rule that refused it, and who the user is logged in as."""
+    principal = principal_of(request)
+    if exc.code == "csrf_failed" or principal is None:
+        return error_page(request, 403, exc.message, code=exc.code)
+    explain = (f"You are logged in as {principal.username} ({principal.role.value}). {ROLE_RULE} "
+               "Ask an admin if you need a different role, or to change who owns a model.")
+    return error_page(request, 403, exc.message, code=exc.code, explain=explain)
+
+
 def page_error_response(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, AuthenticationError):
+        return login_required(request, exc)
+    if isinstance(exc, PermissionDeniedError):
+        return forbidden(request, exc)
     if isinstance(exc, SoftqueryError):
         return error_page(request, exc.http_status, exc.message, code=exc.code)
     if isinstance(exc, RequestValidationError):
@@ -81,6 +120,10 @@ def install_page_not_found(app: FastAPI) -> None:
                 "/docs", "/openapi.json", "/redoc"):
             raise HTTPException(status_code=404)
         request = Request(scope, receive)
+        try:
+            await authenticate(request)  # the top bar shows who is logged in
+        except SoftqueryError:
+            pass
         response = error_page(request, 404, f"There is no page at {path}.", code="not_found")
         await response(scope, receive, send)
 

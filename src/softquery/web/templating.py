@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from softquery.web import summaries
+from softquery.web import access, summaries
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
@@ -84,8 +84,10 @@ def templates() -> Jinja2Templates:
                            fmt_number=fmt_number, iso=iso, to_json=to_json)
     tpl.env.globals.update(run_summary=summaries.run_summary, is_long=summaries.is_long,
                            preview_of=summaries.preview_of)
+    tpl.env.globals.update(can=access.can, csrf_field=access.csrf_field, role_rule=access.ROLE_RULE)
     tpl.env.globals["nav_items"] = [("models", "/", "Models"), ("runs", "/runs", "Runs"),
                                     ("sources", "/sources", "Sources")]
+    tpl.env.globals["admin_nav_items"] = [("users", "/admin/users", "Users"), ("audit", "/admin/audit", "Audit")]
     return tpl
 
 
@@ -95,5 +97,8 @@ def is_htmx(request: Request) -> bool:
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *,
            status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
-    return templates().TemplateResponse(request, name, context or {}, status_code=status_code,
-                                        headers=headers)
+    """Render a page; every template sees ``principal`` (None: not logged in) and ``csrf_token``."""
+    principal = access.principal_of(request)
+    full = {"principal": principal, "csrf_token": access.csrf_token_of(request),
+            "is_admin": access.is_admin(principal), **(context or {})}
+    return templates().TemplateResponse(request, name, full, status_code=status_code, headers=headers)

@@ -7,8 +7,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from softquery.api.security import allow
 from softquery.auth.policy import Action
-from softquery.domain import RunStatus
-from softquery.errors import InvalidInputError
+from softquery.domain import Model, RunStatus
+from softquery.errors import InvalidInputError, NotFoundError
 from softquery.services import models as models_svc
 from softquery.services import runs as runs_svc
 from softquery.web.deps import ctx_of, executor_of, page_router
@@ -46,8 +46,13 @@ def runs_page(request: Request, model: str = "", status: str = "") -> Response:
 
 
 def _run_context(request: Request, run_id: str) -> dict[str, object]:
-    run = runs_svc.get_run(ctx_of(request), run_id)
-    return {"nav": "runs", "run": run, "live": not run.status.finished,
+    ctx = ctx_of(request)
+    run = runs_svc.get_run(ctx, run_id)
+    try:
+        run_model: Model | None = models_svc.get_model(ctx, run.model)  # its owner may stop the run
+    except NotFoundError:
+        run_model = None
+    return {"nav": "runs", "run": run, "run_model": run_model, "live": not run.status.finished,
             "has_executor": executor_of(request) is not None}
 
 

@@ -52,12 +52,20 @@
       errors + " error" + (errors === 1 ? "" : "s") + (warnings ? ", " + warnings + " warning" + (warnings === 1 ? "" : "s") : ""));
   }
 
+  function jsonHeaders() {
+    // A logged-in browser proves the request comes from softquery's own page (CSRF).
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    var headers = { "Content-Type": "application/json", "Accept": "application/json" };
+    if (meta && meta.content) { headers["X-CSRF-Token"] = meta.content; }
+    return headers;
+  }
+
   var pending = null;
   function checkCode(text, updateLinting, options, cm) {
     if (pending) { pending.abort(); }
     pending = new AbortController();
     fetch(CHECK_URL, {
-      method: "POST", headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      method: "POST", headers: jsonHeaders(),
       body: JSON.stringify({ code: text }), signal: pending.signal
     }).then(function (response) {
       if (!response.ok) { throw new Error("HTTP " + response.status); }

@@ -1,0 +1,88 @@
+"""Logging in (password or one-time link) and out. Sessions live in an HttpOnly cookie."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from softquery.api.security import (
+    SESSION_COOKIE,
+    allow,
+    clear_session_cookie,
+    client_ip,
+    public,
+    set_session_cookie,
+)
+from softquery.auth.policy import Action
+from softquery.domain.accounts import Via
+from softquery.errors import AuthenticationError, TooManyAttemptsError
+from softquery.services import accounts
+from softquery.web.access import principal_of
+from softquery.web.deps import anonymous_ctx, ctx_of, page_router, public_page_router
+from softquery.web.login_page import render_login, safe_next
+
+router = public_page_router()
+logout_router = page_router()
+NO_REFERRER = {"Referrer-Policy": "no-referrer"}  # a login link's token must not leak onwards
+NOTICES = {"logged_out": "You are logged out."}
+
+
+def _logged_in(request: Request, session: accounts.NewSession, next_url: str) -> Response:
+    target = "/account?welcome=1" if not session.user.has_password else safe_next(next_url)
+    response = RedirectResponse(target, status_code=303, headers=NO_REFERRER)
+    set_session_cookie(response, request, session)
+    return response
+
+
+@router.get("/login", dependencies=[public()])
+def login_page(request: Request, token: str = "", next_url: Annotated[str, Query(alias="next")] = "/",
+               notice: str = "") -> Response:
+    """The login form; with ``?token=`` it follows a one-time login link."""
+    if token:
+        try:
+            session = accounts.login_with_link(anonymous_ctx(request), token)
+        except AuthenticationError as exc:
+            response = render_login(request, next_url=next_url, message=exc.message, status_code=401)
+            response.headers.update(NO_REFERRER)
+            return response
+        return _logged_in(request, session, next_url)
+    principal = principal_of(request)
+    if principal is not None and principal.via is Via.SESSION:
+        return RedirectResponse(safe_next(next_url), status_code=303)
+    return render_login(request, next_url=next_url, message=NOTICES.get(notice), message_ok=True)
+
+
+@router.post("/login", dependencies=[public()])
+def login(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+          next_url: Annotated[str, Form(alias="next")] = "/") -> Response:
+    username = username.strip()
+    if not username or not password:
+        return render_login(request, next_url=next_url, username=username, status_code=422,
+                            error="Enter your username and your password.")
+    try:
+        session = accounts.login_with_password(anonymous_ctx(request), username, password, client_ip(request))
+    except TooManyAttemptsError as exc:
+        response = render_login(request, next_url=next_url, username=username, message=exc.message,
+                                status_code=exc.http_status)
+        retry = exc.details.get("retry_after_seconds")
+        if retry:
+            response.headers["Retry-After"] = str(retry)
+        return response
+    except AuthenticationError as exc:
+        return render_login(request, next_url=next_url, username=username, status_code=401,
+                            error=exc.message + " Check both and try again.")
+    return _logged_in(request, session, next_url)
+
+
+@logout_router.post("/logout", dependencies=[allow(Action.OWN_ACCOUNT)])
+def logout(request: Request) -> Response:
+    """End this browser's session (CSRF-checked like every form) and go back to the login page."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    principal = principal_of(request)
+    if secret and principal is not None and principal.via is Via.SESSION:
+        accounts.logout(ctx_of(request), secret)
+    response = RedirectResponse("/login?notice=logged_out", status_code=303)
+    clear_session_cookie(response)
+    return response
