@@ -167,10 +167,10 @@ def login_with_password(ctx: ServiceContext, username: str, password: str, ip: s
         (*ctx.users.failures_since(since, ip=ip), MAX_FAILURES_PER_IP),
     ):
         if count >= limit:
-            wait = int(((oldest or now) + FAILURE_WINDOW - now).total_seconds()) + 1
+            wait = max(1, int(((oldest or now) + FAILURE_WINDOW - now).total_seconds()) + 1)
             raise TooManyAttemptsError(
-                f"Too many failed logins; try again in {max(1, wait // 60 or 1)} minute(s), "
-                "or ask an admin for a login link.", details={"retry_after_seconds": max(1, wait)})
+                f"Too many failed logins; try again in {-(-wait // 60)} minute(s), "  # rounded up
+                "or ask an admin for a login link.", details={"retry_after_seconds": wait})
     found = ctx.users.password_hash(username)
     user, stored = found if found is not None else (None, None)
     if not passwords.verify_password(stored, password) or user is None or not user.active:
