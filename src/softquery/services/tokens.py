@@ -43,6 +43,9 @@ def create_token(ctx: ServiceContext, username: str, *, name: str = "", scope: T
         if scope is not TokenScope.PREDICT:
             raise InvalidInputError("Only a `predict` token can be limited to named models.",
                                     details={"field": "models"})
+        if not models:
+            raise InvalidInputError("Name at least one model for this `predict` token, or leave the list out "
+                                    "to let it call every model.", details={"field": "models"})
         models = sorted({check_identifier(m, "model name") for m in models})
     token, prefix = credentials.new_api_token()
     info = ctx.tokens.add(user.id, name.strip()[:100] or f"token {prefix}", prefix, credentials.digest(token),
@@ -58,11 +61,17 @@ def list_tokens(ctx: ServiceContext, username: str | None = None) -> list[ApiTok
 
 
 def revoke_token(ctx: ServiceContext, token_id: int) -> ApiToken:
-    """Revoke a token; anyone but an admin may revoke only their own."""
-    token = ctx.tokens.get(token_id)
+    """Revoke a token; anyone but an admin may revoke only their own.
+
+    Someone else's token is "not found", in the very words of a missing one (no leak)."""
     actor = ctx.actor
-    if actor.role is not Role.ADMIN and token.user_id != actor.user_id:
-        raise NotFoundError(f"There is no API token with id {token_id}.", details={"token": token_id})
+    try:
+        token = ctx.tokens.get(token_id)
+    except NotFoundError:
+        token = None
+    if token is None or (actor.role is not Role.ADMIN and token.user_id != actor.user_id):
+        raise NotFoundError(f"There is no API token with id {token_id}. See `softquery token list`.",
+                            details={"token": token_id})
     ctx.tokens.revoke(token_id, utcnow())
     audit.record(ctx, "token.revoke", "token", f"{token.id} ({token.prefix})", {"user": token.username})
     return ctx.tokens.get(token_id)
