@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import click
@@ -25,6 +26,10 @@ def token_dict(token: ApiToken) -> dict[str, Any]:
             "scope": token.scope.value, "models": token.models, "created_at": token.created_at,
             "expires_at": token.expires_at, "revoked_at": token.revoked_at,
             "last_used_at": token.last_used_at}
+
+
+def _date(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else ""
 
 
 def _models(token: ApiToken) -> str:
@@ -86,7 +91,7 @@ def list_cmd(username: str | None, as_json: bool) -> None:
     print_table(
         ["id", "user", "name", "prefix", "scope", "models", "created", "expires", "revoked", "last used"],
         [[t.id, t.username, t.name, t.prefix, t.scope.value, _models(t),
-          fmt_time(t.created_at), fmt_time(t.expires_at), fmt_time(t.revoked_at),
+          _date(t.created_at), _date(t.expires_at), _date(t.revoked_at),
           fmt_time(t.last_used_at) or "never"] for t in found],
         empty="No API tokens. Create one with `softquery token create --user NAME`.",
     )

@@ -14,6 +14,7 @@ from tests.integration.engine.cli_harness import SoftqueryCLI
 from tests.integration.jobs.harness import JobSystem, make_source, wait_for
 from tests.integration.jobs.models import FAST
 
+from softquery.cli.access import os_user
 from softquery.domain import Run, RunKind, RunStatus, RunTrigger
 
 Served = tuple[JobSystem, SoftqueryCLI]
@@ -83,3 +84,9 @@ def test_a_minute_schedule_fires_once_through_a_running_server(served: Served, t
     after = cli("model", "show", "weekly_data", "--json").json()
     assert after["active_version"] >= 1
     assert _parse(after["next_run_at"]) > datetime.now(UTC)
+    # the audit log names the scheduler for the scheduled run, the CLI user for the rest
+    audited = {e["details"]["run"]: e["actor"]
+               for e in cli("audit", "--target", "weekly_data", "--action", "model.train", "--json").json()}
+    assert audited[run.id] == "system:scheduler"
+    assert {e["actor"] for e in cli("audit", "--action", "model.create", "--json").json()} == {
+        f"cli:{os_user()}"}

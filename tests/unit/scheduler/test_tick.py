@@ -217,3 +217,13 @@ def test_next_fire_time() -> None:
     assert next_fire_time(model, now=utc(2024, 5, 1)) == utc(2024, 5, 6, 5)
     model.schedule = "broken"
     assert next_fire_time(model) is None
+
+
+def test_scheduled_runs_are_audited_as_the_scheduler(ctx: ServiceContext, add_model: AddModel) -> None:
+    add_model("m", "hourly", since=utc(2024, 5, 1, 9, 30), action="predict")
+    fired = tick(ctx, utc(2024, 5, 1, 10, 0, 1), Collect())
+    events = ctx.audit.list(action="model.predict")
+    assert [(e.actor, e.target, e.details) for e in events] == [
+        ("system:scheduler", "m", {"run": fired[0], "trigger": "schedule", "slot": "2024-05-01T10:00:00+00:00"})]
+    assert ctx.audit.list(action="model.create")[0].actor.startswith("cli:")  # the context itself is unchanged
+    assert ctx.actor.label.startswith("cli:")
