@@ -75,6 +75,10 @@ EXPECTED_OPERATIONS = {
     ("get", "/api/v1/models/{name}/export.json"),
     ("get", "/api/v1/models/{name}/versions/{number}/export.json"),
     ("post", "/api/v1/models/{name}/predict"), ("get", "/api/v1/serving/workers"),  # online (issue 5)
+    ("get", "/api/v1/me"), ("get", "/api/v1/tokens"), ("post", "/api/v1/tokens"),  # accounts (issue 6)
+    ("delete", "/api/v1/tokens/{token_id}"), ("get", "/api/v1/users"), ("post", "/api/v1/users"),
+    ("patch", "/api/v1/users/{username}"), ("post", "/api/v1/users/{username}/login-link"),
+    ("get", "/api/v1/audit"),
 }
 
 
@@ -88,6 +92,32 @@ def test_openapi_lists_every_route(client: TestClient) -> None:
     # batch prediction is /runs (and /batch-predict); /predict is online prediction (issue 5),
     # and MLSQL's /model/predict sits outside /api/v1 behind the same access dependency
     assert "/model/predict" in spec["paths"]
+
+
+def test_openapi_declares_bearer_auth_and_the_error_envelope(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["bearer"]["type"] == "http"
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    envelope = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    assert spec["components"]["schemas"]["ErrorEnvelope"]["required"] == ["error"]
+    assert "HTTPValidationError" not in spec["components"]["schemas"]  # our 422 is the envelope
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            label = f"{method} {path}"
+            for status, response in responses.items():
+                if status == "default" or status[0] in "45":
+                    assert response["content"]["application/json"]["schema"] == envelope, (label, status)
+            if path == "/api/v1/health":
+                assert "security" not in operation and "401" not in responses
+                continue
+            assert operation["security"] == [{"bearer": []}], label
+            assert {"401", "403"} <= set(responses), label
+            assert "WWW-Authenticate" in responses["401"]["headers"], label
+    # a token created through the API has the documented shape, the secret included once
+    created = spec["components"]["schemas"]["TokenCreated"]["properties"]
+    assert "token" in created and "token" not in spec["components"]["schemas"]["TokenPublic"]["properties"]
+    assert "owner" in spec["components"]["schemas"]["ModelPublic"]["properties"]
 
 
 def test_docs_are_served_from_local_files(client: TestClient) -> None:
@@ -135,7 +165,7 @@ def test_denying_access_closes_every_api_route_but_health(ctx: ServiceContext) -
     with TestClient(app, raise_server_exceptions=False) as client:
         for route in _api_routes(app):
             path = route.path.replace("{number}", "1").replace("{name}", "house_quality")
-            path = path.replace("{run_id}", "x")
+            path = path.replace("{run_id}", "x").replace("{token_id}", "1").replace("{username}", "admin")
             for method in route.methods:
                 response = client.request(method, path)
                 expected = 200 if route.path == "/api/v1/health" else 401

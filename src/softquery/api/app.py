@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from softquery import __version__
 from softquery.api.errors import install_error_handlers
+from softquery.api.openapi import install_openapi
 from softquery.api.routers import api_router, health, mlsql
 from softquery.api.security import allow, require_access
 from softquery.auth.policy import Action
@@ -63,5 +64,6 @@ def create_app(ctx: ServiceContext, executor: Executor | None,
                                    title="softquery API", swagger_js_url=SWAGGER_JS,
                                    swagger_css_url=SWAGGER_CSS, swagger_favicon_url=FAVICON)
 
+    install_openapi(app)  # bearer security scheme and the error envelope in the document
     mount_web(app)  # /static (Swagger UI, favicon, page assets) and the HTML pages
     return app

@@ -6,7 +6,19 @@ router is protected by being included here. Only ``health`` stays outside.
 
 from fastapi import APIRouter, Depends
 
-from softquery.api.routers import code, models, predict, preview, runs, sources, versions
+from softquery.api.routers import (
+    audit,
+    code,
+    me,
+    models,
+    predict,
+    preview,
+    runs,
+    sources,
+    tokens,
+    users,
+    versions,
+)
 from softquery.api.security import require_access
 
 API_PREFIX = "/api/v1"
@@ -18,6 +30,6 @@ def api_router() -> APIRouter:
     # predict first: the hot path of online prediction is matched before ~40 other routes
     # (it cannot shadow anything: no other route ends in /predict);
     # then preview: POST /models/preview must not be read as a model called "preview"
-    for module in (predict, preview, models, runs, versions, code, sources):
+    for module in (predict, preview, models, runs, versions, code, sources, me, tokens, users, audit):
         router.include_router(module.router)
     return router

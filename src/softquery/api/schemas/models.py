@@ -94,6 +94,8 @@ class MetricPublic(BaseModel):
 class ModelPublic(BaseModel):
     name: str
     description: str
+    owner: str | None = Field(description="Username of the owner (who may change it, besides admins); "
+                                          "null: made from the CLI, changed by admins only.")
     source: str
     template: str | None
     code: str
@@ -122,7 +124,7 @@ class ModelPublic(BaseModel):
     def of(cls, o: ModelOverview) -> ModelPublic:
         m = o.model
         return cls(
-            name=m.name, description=m.description, source=m.source, template=m.template, code=m.code,
+            name=m.name, description=m.description, owner=m.owner, source=m.source, template=m.template, code=m.code,
             train_sql=m.train_sql, predict_sql=m.predict_sql, label=m.label, id_columns=m.id_columns,
             output_table=m.output_table, target_table=m.target_table, write_mode=m.write_mode.value,
             deploy=m.deploy.value, active_version=m.active_version,
