@@ -1,0 +1,135 @@
+"""Logging in and out of the pages: 401 with the login form, password and one-time links,
+rate limits, sessions that end, and `next` that never leaves the site."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from tests import authkit
+from tests.web.conftest import FakeExecutor, client_for
+from tests.web.html import element, has_testid
+
+from softquery.api.security import SESSION_COOKIE
+from softquery.domain.accounts import Role
+from softquery.services import accounts
+from softquery.services.context import ServiceContext
+from softquery.web.login_page import safe_next
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def anon(demo_ctx: ServiceContext, executor: FakeExecutor) -> Iterator[TestClient]:
+    """A browser that is not logged in (no bearer token, no cookie)."""
+    with client_for(demo_ctx, executor, auth=False) as client:
+        yield client
+
+
+def login(client: TestClient, username: str, password: str = authkit.PASSWORD, next_url: str = "/") -> object:
+    return client.post("/login", data={"username": username, "password": password, "next": next_url})
+
+
+def test_a_page_without_login_is_401_with_the_login_form(anon: TestClient) -> None:
+    for path in ("/", "/runs?model=iris_species", "/models/house_quality", "/account", "/admin/users"):
+        response = anon.get(path)
+        assert response.status_code == 401, path
+        assert has_testid(response.text, "login-form") and "Log in to continue." in response.text
+        assert f'name="next" value="{path.replace("&", "&amp;")}"' in response.text
+        assert not has_testid(response.text, "nav-models")  # no navigation for strangers
+    assert anon.post("/models/house_quality/train").status_code == 401
+    assert anon.get("/login").status_code == 200
+    assert anon.get("/static/app.css").status_code == 200  # the login page needs its styles
+
+
+def test_htmx_without_login_gets_401_and_a_redirect_to_the_login_page(anon: TestClient) -> None:
+    response = anon.get("/models/house_quality/card",
+                        headers={**HX, "HX-Current-URL": "http://testserver/models/house_quality?x=1"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/models/house_quality%3Fx%3D1"
+    foreign = anon.get("/runs", headers={**HX, "HX-Current-URL": "http://evil.example/steal"})
+    assert foreign.headers["HX-Redirect"] == "/login?next=/runs"
+
+
+def test_wrong_password_shows_the_form_again_and_the_right_one_logs_in(
+        anon: TestClient, demo_ctx: ServiceContext) -> None:
+    authkit.user(demo_ctx, "ada", Role.EDITOR)
+    wrong = login(anon, "ada", "not the password", "/runs")
+    assert wrong.status_code == 401 and SESSION_COOKIE not in wrong.cookies
+    assert "Wrong username or password." in element(wrong.text, "error-password")
+    assert 'value="ada"' in wrong.text and 'name="next" value="/runs"' in wrong.text
+    right = login(anon, "ada", next_url="/runs")
+    assert right.status_code == 303 and right.headers["location"] == "/runs"
+    cookie = right.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    page = anon.get("/runs")
+    assert page.status_code == 200
+    assert element(page.text, "nav-username").endswith(">ada</") and "editor" in element(page.text, "nav-role")
+    assert anon.get("/login").status_code == 303  # already logged in: on to the site
+    assert any(e.action == "session.login" and e.actor == "ada" for e in demo_ctx.audit.list())
+
+
+def test_too_many_wrong_passwords_get_the_429_message(anon: TestClient, demo_ctx: ServiceContext) -> None:
+    authkit.user(demo_ctx, "ada", Role.EDITOR)
+    for _ in range(demo_ctx.settings.login_max_failures):
+        assert login(anon, "ada", "nope nope nope").status_code == 401
+    refused = login(anon, "ada")  # even the right password waits now
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "Too many failed logins" in element(refused.text, "login-message")
+    assert "login link" in element(refused.text, "login-message")
+    assert 'value="ada"' in refused.text
+
+
+def test_a_login_link_works_once_and_asks_for_a_password(anon: TestClient, demo_ctx: ServiceContext) -> None:
+    accounts.add_user(demo_ctx, "bo", Role.VIEWER)
+    secret = accounts.new_login_link(demo_ctx, "bo")
+    first = anon.get(f"/login?token={secret}&next=/runs")
+    assert first.status_code == 303 and first.headers["location"] == "/account?welcome=1"
+    assert first.headers["Referrer-Policy"] == "no-referrer"
+    welcome = anon.get("/account?welcome=1")
+    assert welcome.status_code == 200 and has_testid(welcome.text, "welcome")
+    assert not has_testid(welcome.text, "current-password")  # none yet: nothing to confirm
+    anon.cookies.clear()
+    again = anon.get(f"/login?token={secret}")
+    assert again.status_code == 401 and "already used or has expired" in element(again.text, "login-message")
+    assert SESSION_COOKIE not in again.cookies
+
+
+def test_a_login_link_for_a_user_with_a_password_goes_to_next(anon: TestClient, demo_ctx: ServiceContext) -> None:
+    authkit.user(demo_ctx, "ada", Role.EDITOR)
+    secret = accounts.new_login_link(demo_ctx, "ada")
+    response = anon.get(f"/login?token={secret}&next=/models/iris_species")
+    assert response.status_code == 303 and response.headers["location"] == "/models/iris_species"
+
+
+def test_logout_ends_the_session(anon: TestClient, demo_ctx: ServiceContext) -> None:
+    csrf = authkit.session(anon, demo_ctx, "ada", Role.EDITOR)
+    secret = anon.cookies[SESSION_COOKIE]
+    assert has_testid(anon.get("/").text, "logout-button")
+    assert anon.post("/logout").status_code == 403  # a form without the CSRF token
+    response = anon.post("/logout", data={"csrf_token": csrf})
+    assert response.status_code == 303 and response.headers["location"] == "/login?notice=logged_out"
+    assert f'{SESSION_COOKIE}=""' in response.headers["set-cookie"]  # the browser forgets it
+    assert "Max-Age=0" in response.headers["set-cookie"]
+    assert "You are logged out." in anon.get("/login?notice=logged_out").text
+    anon.cookies.set(SESSION_COOKIE, secret)  # the old cookie is worthless now
+    stale = anon.get("/runs")
+    assert stale.status_code == 401 and "Your session has ended" in element(stale.text, "login-message")
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example",
+                                    "/\t/evil.example", "javascript:alert(1)", "evil.example", "", "/login"])
+def test_next_never_leaves_the_site(anon: TestClient, demo_ctx: ServiceContext, target: str) -> None:
+    authkit.user(demo_ctx, "ada", Role.EDITOR)
+    response = login(anon, "ada", next_url=target)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert safe_next(target) == "/"
+    secret = accounts.new_login_link(demo_ctx, "ada")
+    via_link = anon.get("/login", params={"token": secret, "next": target})
+    assert via_link.headers["location"] == "/"
+
+
+def test_safe_next_keeps_paths_on_the_site() -> None:
+    assert safe_next("/runs?model=a&status=failed") == "/runs?model=a&status=failed"
+    assert safe_next("/models/house_quality#versions") == "/models/house_quality#versions"
