@@ -179,10 +179,10 @@ def login_with_password(ctx: ServiceContext, username: str, password: str, ip: s
     ctx.users.clear_failures(username)
     if stored and passwords.needs_rehash(stored):
         ctx.users.update(user.id, password_hash=passwords.hash_password(password))
-    return _open_session(ctx, user, "password")
+    return _open_session(ctx, user, "password", ip)
 
 
-def _open_session(ctx: ServiceContext, user: User, how: str) -> NewSession:
+def _open_session(ctx: ServiceContext, user: User, how: str, ip: str | None = None) -> NewSession:
     now = utcnow()
     secret, csrf = credentials.new_secret(), credentials.new_secret()
     expires = now + timedelta(hours=ctx.settings.session_hours)
@@ -190,7 +190,8 @@ def _open_session(ctx: ServiceContext, user: User, how: str) -> NewSession:
     ctx.users.add_session(credentials.digest(secret), user.id, csrf, expires)
     ctx.users.update(user.id, last_login_at=now)
     principal = Principal(username=user.username, role=user.role, via=Via.SESSION, user_id=user.id)
-    audit.record(ctx.acting_as(principal, ctx.client_ip), "session.login", "user", user.username, {"with": how})
+    audit.record(ctx.acting_as(principal, ip or ctx.client_ip), "session.login", "user", user.username,
+                 {"with": how})
     return NewSession(secret, csrf, expires, user)
 
 
@@ -206,5 +207,12 @@ def session_principal(ctx: ServiceContext, secret: str) -> Principal | None:
 
 
 def logout(ctx: ServiceContext, secret: str) -> None:
-    ctx.users.delete_session(credentials.digest(secret))
-    audit.record(ctx, "session.logout", "user", ctx.actor.username)
+    """End this session. The log names the session's user (a logout route may be public, so
+    ``ctx`` need not act for anyone); an unknown or already ended session logs nothing."""
+    session_id = credentials.digest(secret)
+    found = ctx.users.session(session_id)
+    if found is None or not ctx.users.delete_session(session_id):
+        return
+    user = found[0]
+    principal = Principal(username=user.username, role=user.role, via=Via.SESSION, user_id=user.id)
+    audit.record(ctx.acting_as(principal, ctx.client_ip), "session.logout", "user", user.username)

@@ -19,9 +19,11 @@ class AuditRepository:
     def add(self, actor: str, action: str, target_type: str, target: str,
             details: dict[str, Any] | None, ip: str | None) -> None:
         with write_tx(self.engine) as conn:
-            conn.execute(insert(audit_events).values(at=utcnow(), actor=actor[:100], action=action,
-                                                     target_type=target_type, target=target[:200],
-                                                     details=details or None, ip=ip))
+            # cut to the columns' sizes: an audit event is never refused for a long value
+            conn.execute(insert(audit_events).values(at=utcnow(), actor=actor[:100], action=action[:50],
+                                                     target_type=target_type[:20], target=target[:200],
+                                                     details=details or None,
+                                                     ip=ip[:64] if ip is not None else None))
 
     def list(self, *, limit: int = 200, offset: int = 0, actor: str | None = None,
              target: str | None = None, action: str | None = None) -> list[AuditEvent]:

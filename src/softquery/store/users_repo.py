@@ -112,9 +112,10 @@ class UserRepository:
             return None
         return _user(row), row["csrf_token"], as_utc(row["session_expires"])  # type: ignore[return-value]
 
-    def delete_session(self, session_id: str) -> None:
+    def delete_session(self, session_id: str) -> bool:
+        """True when the session existed (and is now gone)."""
         with write_tx(self.engine) as conn:
-            conn.execute(delete(sessions).where(sessions.c.id == session_id))
+            return conn.execute(delete(sessions).where(sessions.c.id == session_id)).rowcount == 1
 
     def delete_sessions_of(self, user_id: int) -> None:
         with write_tx(self.engine) as conn:
