@@ -9,6 +9,7 @@ for real (version 1 each); ``run_id`` is a queued run of ``house_quality``.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 from tests import authkit
 from tests.api.conftest import FakeExecutor, train_now
 
@@ -31,7 +31,6 @@ from softquery.services.demo import create_demo
 from softquery.services.home import init_home
 from softquery.services.runs import submit_run
 from softquery.services.sources import add_source
-from softquery.store.tables import audit_events
 
 USERS = {"admin": Role.ADMIN, "ed": Role.EDITOR, "eve": Role.EDITOR, "vic": Role.VIEWER}
 CLI_MODEL = "house_quality"
@@ -71,8 +70,6 @@ class World:
     def snapshot(self) -> dict[str, Any]:
         """What a refused or unauthenticated request must leave as it was."""
         ctx = self.ctx
-        with ctx.engine.connect() as conn:
-            audited = conn.execute(select(func.count()).select_from(audit_events)).scalar_one()
         return {
             "models": sorted((m.name, m.description, m.active_version, m.updated_at, m.owner_id)
                              for m in ctx.models.list()),
@@ -82,12 +79,25 @@ class World:
             "tokens": sorted((t.id, t.revoked_at is None) for t in ctx.tokens.list(None)),
             "submitted": list(self.executor.submitted),
             "cancelled": list(self.executor.cancelled),
-            "audit_events": audited,
         }
 
 
+def _settings(home: Path) -> Settings:
+    return Settings(home=home, serving_workers=1)
+
+
+def clone_world(template: World, tmp_path: Path) -> World:
+    """A copy of ``template``'s home (same users, models, versions, secret key), so tests that
+    change things can share one expensive setup. Data sources still point at the template's."""
+    template.ctx.engine.dispose()  # checkpoint the SQLite WAL before copying the files
+    home = tmp_path / "home"
+    shutil.copytree(template.ctx.settings.home, home)
+    return World(ctx=open_context(_settings(home)), executor=FakeExecutor(), users=dict(template.users),
+                 run_id=template.run_id)
+
+
 def build_world(tmp_path: Path, *, trained: bool = False) -> World:
-    settings = Settings(home=tmp_path / "home", serving_workers=1)
+    settings = _settings(tmp_path / "home")
     init_home(settings)
     ctx = open_context(settings)
     create_demo(ctx)
