@@ -130,7 +130,7 @@ def create_model(ctx: ServiceContext, name: str, spec: ModelSpec) -> SavedModel:
 
 def update_model(ctx: ServiceContext, name: str, spec: ModelSpec) -> SavedModel:
     before = ctx.models.get(name)
-    model = _apply(before, spec)
+    model = _apply(replace(before), spec)  # _apply changes the model it is given
     warnings = _validate(ctx, model)
     saved = SavedModel(ctx.models.save(model), warnings)
     changed = sorted(f for f in EDITABLE if getattr(before, f) != getattr(saved.model, f))

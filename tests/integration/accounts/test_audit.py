@@ -99,8 +99,6 @@ def test_model_use_cases(world: ServiceContext) -> None:
     assert (event.actor, event.target) == ("ann", "houses2")
 
 
-@pytest.mark.xfail(strict=True, reason="services/models.py update_model: _apply() changes `before` in place, "
-                   "so the changed fields are always []; fix: _apply(dataclasses.replace(before), spec)")
 def test_an_update_lists_the_changed_fields(world: ServiceContext) -> None:
     create_model(world, "houses", SPEC)
     update_model(world, "houses", ModelSpec(description="prices", predict_sql="select id, rooms from houses where id > 1"))
