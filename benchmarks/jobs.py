@@ -7,8 +7,8 @@ Measures, in one run, on one host:
 * **rq**: ``softquery worker`` ×2, runs submitted as the CLI does (a run row in the
   metadata DB, its id enqueued on Redis);
 * **local (HTTP)**: ``softquery serve`` with ``--slots`` job slots, runs submitted
-  through its REST API (``POST /api/v1/models/{name}/train`` → 202), so submission
-  wakes a slot in-process;
+  through its REST API (``POST /api/v1/models/{name}/train`` → 202, with an admin's
+  bearer token), so submission wakes a slot in-process;
 * **local (DB queue)**: the same server, runs submitted as a CLI in another process
   does when a server is alive (a queued run row that the slots poll for).
 
@@ -231,6 +231,21 @@ def set_up(home: Path, env: dict[str, str], models: list[str]) -> None:
                 "--train-sql", "select id, x, y from t", "--predict-sql", "select id, x from t")
 
 
+def api_token(env: dict[str, str]) -> str:
+    """An admin ``bench`` with a full-scope API token, made through the service layer (the runs
+    train models the CLI created, which only admins may change)."""
+    from softquery.domain.accounts import Role
+    from softquery.services.accounts import add_user
+    from softquery.services.tokens import create_token
+
+    ctx = open_ctx(env)
+    try:
+        add_user(ctx, "bench", Role.ADMIN)
+        return str(create_token(ctx, "bench", name="jobs benchmark", days=1).token)
+    finally:
+        ctx.close()
+
+
 def open_ctx(env: dict[str, str]) -> Any:
     from softquery.config import Settings
     from softquery.services.context import open_context
@@ -406,6 +421,7 @@ def bench_local(tmp: Path, slots: int, models: list[str], idle_runs: int, burst_
     home = tmp / "local-home"
     env = environment(home, None, None)
     set_up(home, env, models)
+    token = api_token(env)
     server = procs.spawn([*SOFTQUERY, "serve", "--port", "0", "--slots", str(slots), "--no-scheduler"], env,
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     line = server.stdout.readline() if server.stdout else ""
@@ -415,7 +431,7 @@ def bench_local(tmp: Path, slots: int, models: list[str], idle_runs: int, burst_
     ctx = open_ctx(env)
     try:
         wait_for(lambda: any(k == "server" for _, k in ctx.executors.live(30)), 30, "server registration")
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"}) as client:
             def post(model: str) -> str:
                 response = client.post(f"/api/v1/models/{model}/train")
                 if response.status_code != 202:

@@ -8,6 +8,12 @@ and measures with wrk (Debian package `wrk`; a Lua script posts the JSON body):
 * one-row requests at concurrency 16: requests/s and p99;
 * a 1000-row request at concurrency 1: p50.
 
+Every request to `softquery serve` carries `Authorization: Bearer <token>`: the benchmark
+adds a viewer `bench` with a `predict`-scope token for the two models (made through the
+service layer on the home before the server starts), as a scoring client would have.
+The server looks a token up at most once per `serving_refresh_seconds`, so the figures
+include the token check as it is in production.
+
 The floor, measured in the same run: a minimal FastAPI app on uvicorn (same
 httptools/uvloop, OpenMP/BLAS threads pinned to 1 like the serving workers)
 that holds the same trained model in its own process and answers
@@ -77,14 +83,18 @@ def make_table(path: Path, rows: int) -> None:
     conn.close()
 
 
-def train(home: Path, rows: int) -> None:
+def train(home: Path, rows: int) -> dict[str, str]:
+    """Train the models; returns the Authorization headers: ``predict`` (scoring) and ``read``."""
     from softquery.config import Settings
     from softquery.domain import RunKind, RunTrigger
+    from softquery.domain.accounts import Role, TokenScope
+    from softquery.services.accounts import add_user
     from softquery.services.context import open_context
     from softquery.services.home import init_home
     from softquery.services.models import ModelSpec, create_model
     from softquery.services.runs import execute_here, submit_run
     from softquery.services.sources import add_source
+    from softquery.services.tokens import create_token
 
     settings = Settings(home=home)
     init_home(settings)
@@ -101,7 +111,11 @@ def train(home: Path, rows: int) -> None:
         version = ctx.versions.get(name, 1)
         (home / f"{name}.bin").write_bytes(ctx.versions.artifact(name, 1))
         (home / f"{name}.py").write_text(version.manifest["code"])
+    add_user(ctx, "bench", Role.VIEWER)
+    predict = create_token(ctx, "bench", name="benchmark", scope=TokenScope.PREDICT, models=list(MODELS), days=1)
+    read = create_token(ctx, "bench", name="benchmark (workers)", days=1)
     ctx.close()
+    return {"predict": f"Bearer {predict.token}", "read": f"Bearer {read.token}"}
 
 
 def body(rows: int, seed: int = 5) -> bytes:
@@ -134,9 +148,11 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, payload: Path, connections: int, duration: float) -> dict[str, float]:
+def wrk(url: str, payload: Path, connections: int, duration: float,
+        authorization: str | None = None) -> dict[str, float]:
     script = payload.with_suffix(".lua")
-    script.write_text(f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+    auth = f'wrk.headers["Authorization"] = "{authorization}"\n' if authorization else ""
+    script.write_text(f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n{auth}'
                       f'local f = io.open("{payload}", "rb")\nwrk.body = f:read("*all")\nf:close()\n')
     threads = 1 if connections == 1 else 2
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency",
@@ -149,19 +165,21 @@ def wrk(url: str, payload: Path, connections: int, duration: float) -> dict[str,
             "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
 
 
-def measure(url_of: dict[str, str], tmp: Path, duration: float) -> dict[str, dict[str, float]]:
+def measure(url_of: dict[str, str], tmp: Path, duration: float,
+            authorization: str | None = None) -> dict[str, dict[str, float]]:
     one, thousand = tmp / "one.json", tmp / "thousand.json"
     one.write_bytes(body(1))
     thousand.write_bytes(body(1000))
+    headers = {"content-type": "application/json", **({"authorization": authorization} if authorization else {})}
     results: dict[str, dict[str, float]] = {}
     for name, url in url_of.items():
         for payload in (one, thousand):  # warm up: load the model, JIT nothing, fill caches
             for _ in range(20):
-                response = httpx.post(url, content=payload.read_bytes(), headers={"content-type": "application/json"})
+                response = httpx.post(url, content=payload.read_bytes(), headers=headers)
                 assert response.status_code == 200, response.text
-        c1 = wrk(url, one, 1, duration)
-        c16 = wrk(url, one, 16, duration)
-        big = wrk(url, thousand, 1, max(3.0, duration / 2))
+        c1 = wrk(url, one, 1, duration, authorization)
+        c16 = wrk(url, one, 16, duration, authorization)
+        big = wrk(url, thousand, 1, max(3.0, duration / 2), authorization)
         results[name] = {"p50_c1": c1["p50"], "p99_c1": c1["p99"], "rps_c16": c16["rps"], "p99_c16": c16["p99"],
                          "p50_1000": big["p50"]}
     return results
@@ -209,7 +227,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="softquery-online-"))
     home = tmp / "home"
     print(f"training {', '.join(MODELS.values())} on {args.rows:,} rows x 10 float features ...", flush=True)
-    train(home, args.rows)
+    auth = train(home, args.rows)
     env = dict(os.environ, SOFTQUERY_HOME=str(home), SOFTQUERY_PORT="0")
     if args.workers:
         env["SOFTQUERY_SERVING_WORKERS"] = str(args.workers)
@@ -243,8 +261,9 @@ def main() -> None:
         print("measuring the floor ...", flush=True)
         floor_results = measure({m: f"http://127.0.0.1:{port}/predict/{m}" for m in MODELS}, tmp, args.duration)
         print("measuring softquery serve ...", flush=True)
-        sq_results = measure({m: f"{base}/api/v1/models/{m}/predict" for m in MODELS}, tmp, args.duration)
-        workers = httpx.get(f"{base}/api/v1/serving/workers").json()
+        sq_results = measure({m: f"{base}/api/v1/models/{m}/predict" for m in MODELS}, tmp, args.duration,
+                             auth["predict"])
+        workers = httpx.get(f"{base}/api/v1/serving/workers", headers={"authorization": auth["read"]}).json()
     finally:
         for process in processes:
             if process.poll() is None:
@@ -263,7 +282,8 @@ def report(floor: dict[str, dict[str, float]], sq: dict[str, dict[str, float]], 
             ("rps_c16", "1 row, c=16, requests/s"), ("p99_c16", "1 row, c=16, p99 (ms)"),
             ("p50_1000", "1000 rows, c=1, p50 (ms)")]
     print(f"\nOnline predictions ({os.cpu_count()} cores; wrk {duration:g} s per figure; "
-          f"{workers} serving worker(s); wrk's own p50 against a trivial server: {overhead:.3f} ms)\n")
+          f"{workers} serving worker(s); softquery requests carry a predict-scope bearer token; "
+          f"wrk's own p50 against a trivial server: {overhead:.3f} ms)\n")
     print("| model | figure | floor (in-process FastAPI) | softquery serve | ratio | target |")
     print("|---|---|---|---|---|---|")
     for model, template in MODELS.items():
