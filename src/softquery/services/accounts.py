@@ -161,21 +161,18 @@ def login_with_link(ctx: ServiceContext, secret: str) -> NewSession:
 # password login (rate-limited)
 def login_with_password(ctx: ServiceContext, username: str, password: str, ip: str) -> NewSession:
     now = utcnow()
-    since = now - FAILURE_WINDOW
-    for count, oldest, limit in (
-        (*ctx.users.failures_since(since, username=username), ctx.settings.login_max_failures),
-        (*ctx.users.failures_since(since, ip=ip), MAX_FAILURES_PER_IP),
-    ):
-        if count >= limit:
-            wait = max(1, int(((oldest or now) + FAILURE_WINDOW - now).total_seconds()) + 1)
-            raise TooManyAttemptsError(
-                f"Too many failed logins; try again in {-(-wait // 60)} minute(s), "  # rounded up
-                "or ask an admin for a login link.", details={"retry_after_seconds": wait})
+    blocked_since = ctx.users.begin_attempt(username, ip, now, now - FAILURE_WINDOW,
+                                            max_per_username=ctx.settings.login_max_failures,
+                                            max_per_ip=MAX_FAILURES_PER_IP)
+    if blocked_since is not None:
+        wait = max(1, int((blocked_since + FAILURE_WINDOW - now).total_seconds()) + 1)
+        raise TooManyAttemptsError(
+            f"Too many failed logins; try again in {-(-wait // 60)} minute(s), "  # rounded up
+            "or ask an admin for a login link.", details={"retry_after_seconds": wait})
     found = ctx.users.password_hash(username)
     user, stored = found if found is not None else (None, None)
     if not passwords.verify_password(stored, password) or user is None or not user.active:
-        ctx.users.add_failure(username, ip, now)
-        raise AuthenticationError("Wrong username or password.")
+        raise AuthenticationError("Wrong username or password.")  # the attempt stays counted
     ctx.users.clear_failures(username)
     if stored and passwords.needs_rehash(stored):
         ctx.users.update(user.id, password_hash=passwords.hash_password(password))

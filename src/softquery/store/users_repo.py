@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -141,6 +141,25 @@ class UserRepository:
         with self.engine.connect() as conn:
             count, oldest = conn.execute(select(func.count(), func.min(login_failures.c.at)).where(*where)).one()
         return int(count), as_utc(oldest)
+
+    def begin_attempt(self, username: str, ip: str, now: datetime, since: datetime, *,
+                      max_per_username: int, max_per_ip: int) -> datetime | None:
+        """Count a password attempt as a failure before it is checked, unless the username or the
+        address already has its limit of failures since ``since``: then the oldest of those
+        (the attempt is refused and not counted). One attempt at a time decides, so parallel
+        guesses cannot all slip past the limit. A successful login clears it (``clear_failures``)."""
+        rules = ((login_failures.c.username == username[:63], max_per_username),
+                 (login_failures.c.ip == ip[:64], max_per_ip))
+        with write_tx(self.engine) as conn:  # SQLite: BEGIN IMMEDIATE already serialises these
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("LOCK TABLE login_failures IN SHARE ROW EXCLUSIVE MODE"))
+            for where, limit in rules:
+                count, oldest = conn.execute(select(func.count(), func.min(login_failures.c.at)).where(
+                    login_failures.c.at > since, where)).one()
+                if count >= limit:
+                    return as_utc(oldest) or now
+            conn.execute(insert(login_failures).values(username=username[:63], ip=ip[:64], at=now))
+        return None
 
     def clear_failures(self, username: str) -> None:
         with write_tx(self.engine) as conn:

@@ -299,3 +299,30 @@ def test_disabling_a_user_ends_their_sessions(ctx: ServiceContext) -> None:
     assert accounts.session_principal(ctx, opened.secret) is None  # ended, not paused
     with ctx.engine.connect() as conn:
         assert conn.execute(select(sessions.c.id)).first() is None
+
+
+def test_parallel_guesses_get_no_more_tries_than_the_limit(ctx: ServiceContext, open_ctx: OpenCtx) -> None:
+    accounts.add_user(ctx, "ann", Role.EDITOR, PASSWORD)
+    contexts = [open_ctx() for _ in range(12)]
+    start = threading.Barrier(len(contexts))
+    outcomes: list[str] = []
+
+    def guess(c: ServiceContext, n: int) -> None:
+        start.wait(timeout=30)
+        try:
+            accounts.login_with_password(c, "ann", f"guess number {n}", f"10.0.1.{n}")
+            outcomes.append("in")
+        except AuthenticationError:
+            outcomes.append("checked")
+        except TooManyAttemptsError:
+            outcomes.append("refused")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcomes.append(repr(exc))
+
+    threads = [threading.Thread(target=guess, args=(c, n)) for n, c in enumerate(contexts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(outcomes) == sorted(["checked"] * ctx.settings.login_max_failures
+                                      + ["refused"] * (len(contexts) - ctx.settings.login_max_failures))
