@@ -72,8 +72,9 @@ def get_user(ctx: ServiceContext, username: str) -> User:
 def set_role(ctx: ServiceContext, username: str, role: Role) -> User:
     user = ctx.users.get(username)
     if user.role is Role.ADMIN and role is not Role.ADMIN and user.active:
-        _keep_an_admin(ctx, user)
-    ctx.users.update(user.id, role=role.value)
+        _keep_an_admin(ctx, user, role=role.value)
+    else:
+        ctx.users.update(user.id, role=role.value)
     audit.record(ctx, "user.set_role", "user", username, {"from": user.role.value, "to": role.value})
     return ctx.users.get(username)
 
@@ -85,8 +86,9 @@ def disable_user(ctx: ServiceContext, username: str) -> User:
         ctx.users.delete_sessions_of(user.id)
         return user  # already disabled: keep when that happened
     if user.role is Role.ADMIN:
-        _keep_an_admin(ctx, user)
-    ctx.users.update(user.id, disabled_at=utcnow())
+        _keep_an_admin(ctx, user, disabled_at=utcnow())
+    else:
+        ctx.users.update(user.id, disabled_at=utcnow())
     ctx.users.delete_sessions_of(user.id)
     audit.record(ctx, "user.disable", "user", username)
     return ctx.users.get(username)
@@ -107,8 +109,9 @@ def set_password(ctx: ServiceContext, username: str, password: str) -> None:
     audit.record(ctx, "user.set_password", "user", username)
 
 
-def _keep_an_admin(ctx: ServiceContext, user: User) -> None:
-    if ctx.users.count_active_admins() <= 1:
+def _keep_an_admin(ctx: ServiceContext, user: User, **change: object) -> None:
+    """Make ``change`` to an active admin only while another active admin remains (atomic)."""
+    if not ctx.users.update_keeping_an_admin(user.id, **change):
         raise ConflictError(f"{user.username!r} is the only active admin; make another user admin first.",
                             details={"user": user.username})
 

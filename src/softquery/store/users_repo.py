@@ -67,6 +67,20 @@ class UserRepository:
             return int(conn.execute(select(func.count()).select_from(users).where(
                 users.c.role == Role.ADMIN.value, users.c.disabled_at.is_(None))).scalar_one())
 
+    def update_keeping_an_admin(self, user_id: int, **values: object) -> bool:
+        """Apply ``values`` (which take ``user_id`` out of the active admins) only while another
+        active admin remains; two admins removing each other at once cannot both succeed.
+        False: refused, nothing changed."""
+        with write_tx(self.engine) as conn:  # SQLite: BEGIN IMMEDIATE already serialises these
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))
+            others = conn.execute(select(func.count()).select_from(users).where(
+                users.c.role == Role.ADMIN.value, users.c.disabled_at.is_(None), users.c.id != user_id)).scalar_one()
+            if not others:
+                return False
+            conn.execute(update(users).where(users.c.id == user_id).values(**values))
+        return True
+
     def update(self, user_id: int, **values: object) -> None:
         with write_tx(self.engine) as conn:
             conn.execute(update(users).where(users.c.id == user_id).values(**values))

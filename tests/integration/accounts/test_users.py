@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
-from tests.integration.accounts.helpers import PASSWORD
+from tests.integration.accounts.helpers import PASSWORD, OpenCtx
 
 from softquery.domain.accounts import Role
 from softquery.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
@@ -132,3 +134,43 @@ def test_set_password(ctx: ServiceContext) -> None:
     accounts.set_password(ctx, "ann", PASSWORD)
     assert accounts.get_user(ctx, "ann").has_password
     assert accounts.login_with_password(ctx, "ann", PASSWORD, "10.0.0.1").user.username == "ann"
+
+
+def _race(contexts: list[ServiceContext], names: tuple[str, str], change: str) -> list[BaseException]:
+    """Each context removes one of ``names`` from the admins at the same moment."""
+    start = threading.Barrier(len(contexts))
+    errors: list[BaseException] = []
+
+    def remove(c: ServiceContext, name: str) -> None:
+        start.wait(timeout=30)
+        try:
+            if change == "demote":
+                accounts.set_role(c, name, Role.EDITOR)
+            else:
+                accounts.disable_user(c, name)
+        except ConflictError:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=remove, args=(c, n)) for c, n in zip(contexts, names, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return errors
+
+
+@pytest.mark.parametrize("change", ["demote", "disable"])
+def test_two_admins_removing_each_other_at_once_leave_one(ctx: ServiceContext, open_ctx: OpenCtx,
+                                                          change: str) -> None:
+    contexts = [open_ctx(), open_ctx()]
+    for round_ in range(6):
+        names = (f"a{round_}", f"b{round_}")
+        for name in names:
+            accounts.add_user(ctx, name, Role.ADMIN)
+        for other in accounts.list_users(ctx):  # only these two are active admins
+            if other.role is Role.ADMIN and other.username not in names and other.active:
+                accounts.set_role(ctx, other.username, Role.VIEWER)
+        assert not _race(contexts, names, change)
+        assert ctx.users.count_active_admins() == 1, f"round {round_}: no admin left"
