@@ -56,8 +56,9 @@ def decide(principal: Principal, action: Action, *, model: str | None = None,
         return Decision(False, _role_reason(principal.role, action))
     if action is Action.CHANGE_MODEL and principal.role is not Role.ADMIN:
         if owner_id is None or owner_id != principal.user_id:
-            return Decision(False, f"Only the model's owner or an admin may change {model!r}."
-                            if model else "Only the model's owner or an admin may change it.")
+            what = repr(model) if model else "it"
+            return Decision(False, f"Only the model's owner or an admin may change {what}. Duplicate it to "
+                                   "work on your own copy, or ask its owner or an admin.")
     return ALLOW
 
 
@@ -67,4 +68,5 @@ def _role_reason(role: Role, action: Action) -> str:
         Action.CHANGE_MODEL: "the model's owner (an editor) or an admin",
         Action.MANAGE_SOURCES: "an admin", Action.ADMIN: "an admin",
     }.get(action, "another role")
-    return f"Your role ({role.value}) may not do this; it takes {needs}."
+    return (f"Your role ({role.value}) may not do this; it takes {needs}. "
+            "Ask an admin to do it, or to change your role.")

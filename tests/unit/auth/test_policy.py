@@ -54,9 +54,11 @@ def test_roles(role: Role, action: Action, ownership: str, via: Via) -> None:
         assert decision.reason == ""
     elif action is Action.CHANGE_MODEL and role is Role.EDITOR:
         assert "Only the model's owner or an admin may change 'm'" in decision.reason
+        assert "Duplicate it to work on your own copy" in decision.reason  # what to do next
     else:
         assert f"Your role ({role.value}) may not do this" in decision.reason
         assert f"it takes {NEEDS[action]}" in decision.reason
+        assert "Ask an admin" in decision.reason  # what to do next
 
 
 def test_an_editor_without_an_id_owns_nothing() -> None:
