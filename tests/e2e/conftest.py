@@ -27,7 +27,12 @@ from playwright.sync_api import (
     Playwright,
     sync_playwright,
 )
-from tests.e2e.kit import DESKTOP, SCREENSHOTS, ConsoleWatch, Server
+from tests import authkit
+from tests.e2e.kit import ADMIN, DESKTOP, PASSWORD, SCREENSHOTS, ConsoleWatch, Server, log_in
+
+from softquery.config import Settings
+from softquery.services import accounts
+from softquery.services.context import open_context
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -43,14 +48,27 @@ def _cli(env: dict[str, str], *args: str) -> None:
     assert done.returncode == 0, f"softquery {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
 
 
+def _accounts(home: Path) -> str:
+    """Before the server starts, through the service layer: the admin `init` made gets a
+    password (so the browser can log in), and a full-scope API token (returned) for set-up."""
+    ctx = open_context(Settings(home=home))
+    try:
+        accounts.set_password(ctx, ADMIN, PASSWORD)
+        return authkit.token(ctx, ADMIN)
+    finally:
+        ctx.close()
+
+
 @pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`softquery serve --port 0 --slots 2` (local executor) on a fresh home with the demo."""
+    """`softquery serve --port 0 --slots 2` (local executor) on a fresh home with the demo,
+    its first admin (``ADMIN``/``PASSWORD``) and an API token of theirs in ``Server.token``."""
     home = tmp_path_factory.mktemp("e2e") / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOFTQUERY_")}
     env.update({"SOFTQUERY_HOME": str(home), "PYTHONUNBUFFERED": "1"})
     _cli(env, "init")
     _cli(env, "demo")
+    token = _accounts(home)
     proc = subprocess.Popen([*SOFTQUERY, "serve", "--port", "0", "--slots", "2"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
@@ -59,7 +77,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if not match:
         proc.kill()
         pytest.fail(f"softquery serve did not start: {first!r} {proc.stdout.read()}", pytrace=False)
-    srv = Server(url=match.group(1).rstrip("/"), home=home, proc=proc, output=[first])
+    srv = Server(url=match.group(1).rstrip("/"), home=home, proc=proc, output=[first], token=token)
     stdout = proc.stdout
     # Keep draining the server's output so a full pipe never blocks it; kept for failure reports.
     threading.Thread(target=lambda: srv.output.extend(iter(stdout.readline, "")), daemon=True).start()
@@ -116,6 +134,18 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
         browser.close()
 
 
+@pytest.fixture(scope="package")
+def admin_state(browser: Browser, server: Server) -> Any:
+    """The admin's logged-in browser storage (the session cookie), made once through the login page."""
+    context = browser.new_context(viewport=DESKTOP, base_url=server.url)  # type: ignore[arg-type]
+    context.set_default_timeout(15_000)
+    try:
+        log_in(context.new_page())
+        return context.storage_state()
+    finally:
+        context.close()
+
+
 _WATCH = pytest.StashKey[ConsoleWatch]()
 
 
@@ -127,12 +157,15 @@ def console(request: pytest.FixtureRequest) -> ConsoleWatch:
 
 
 @pytest.fixture
-def new_page(browser: Browser, server: Server, console: ConsoleWatch) -> Iterator[Callable[..., Page]]:
-    """Factory of watched pages in fresh browser contexts: ``new_page(viewport=PHONE)``."""
+def new_page(browser: Browser, server: Server, console: ConsoleWatch,
+             admin_state: Any) -> Iterator[Callable[..., Page]]:
+    """Factory of watched pages in fresh browser contexts, logged in as the admin unless
+    ``logged_in=False``: ``new_page(viewport=PHONE)``."""
     contexts: list[BrowserContext] = []
 
-    def make(viewport: dict[str, int] | None = None) -> Page:
-        context = browser.new_context(viewport=viewport or DESKTOP, base_url=server.url)  # type: ignore[arg-type]
+    def make(viewport: dict[str, int] | None = None, *, logged_in: bool = True) -> Page:
+        context = browser.new_context(viewport=viewport or DESKTOP, base_url=server.url,  # type: ignore[arg-type]
+                                      storage_state=admin_state if logged_in else None)
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()

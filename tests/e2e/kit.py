@@ -11,11 +11,14 @@ from typing import Any
 
 import httpx
 from playwright.sync_api import ConsoleMessage, Locator, Page, expect
+from tests import authkit
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
+ADMIN = "admin"  # `softquery init` creates it; the fixture gives it PASSWORD before the server starts
+PASSWORD = authkit.PASSWORD
 # Training on a busy 2-core machine can take a while; every wait on a run uses this.
 RUN_TIMEOUT_MS = 90_000
 
@@ -37,6 +40,15 @@ def set_editor(page: Page, which: str, text: str) -> None:
 
 def editor_text(page: Page, which: str) -> str:
     return str(page.evaluate("(w) => window.softqueryEditors[w].getValue()", which))
+
+
+def log_in(page: Page, username: str = ADMIN, password: str = PASSWORD) -> None:
+    """Log ``page``'s browser context in through the login page, as a person would."""
+    page.goto("/login")
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-button").click()
+    expect(page.get_by_test_id("nav-username")).to_have_text(username)
 
 
 def horizontal_overflow(page: Page) -> int:
@@ -81,9 +93,19 @@ class Server:
     home: Path
     proc: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
+    token: str = ""  # a full-scope API token of the admin (for test set-up through the REST API)
 
     def api(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url + "/api/v1", timeout=30)
+        return httpx.Client(base_url=self.url + "/api/v1", timeout=30,
+                            headers={"Authorization": f"Bearer {self.token}"})
+
+    def login_link(self) -> str | None:
+        """The one-time login link `softquery serve` printed on its first start (None: not printed)."""
+        for line in list(self.output):
+            match = re.search(r"(https?://\S+/login\?token=\S+)", line)
+            if match:
+                return match.group(1)
+        return None
 
     def wait_run(self, run_id: str, timeout: float = RUN_TIMEOUT_MS / 1000) -> dict[str, Any]:
         """Poll the REST API until the run finishes; return it."""

@@ -31,6 +31,9 @@ PAGES = [
     ("runs", "/runs", 200),
     ("run-log", "/runs/{run}", 200),
     ("sources", "/sources", 200),
+    ("account", "/account", 200),
+    ("admin-users", "/admin/users", 200),
+    ("admin-audit", "/admin/audit", 200),
     ("not-found", "/no/such/page", 404),
     ("model-not-found", "/models/no_such_model", 404),
 ]

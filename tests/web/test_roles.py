@@ -117,3 +117,17 @@ def test_every_post_form_on_the_pages_carries_the_csrf_token(browser: TestClient
         for form in posts:
             body = form.split("</form>", 1)[0]
             assert f'name="csrf_token" value="{csrf}"' in body, (path, form[:120])
+
+
+def test_an_admin_hands_a_model_to_an_editor(browser: TestClient, demo_ctx: ServiceContext) -> None:
+    authkit.user(demo_ctx, "eve", Role.EDITOR)
+    admin = as_role(browser, demo_ctx, "root", Role.ADMIN)
+    assert has_testid(admin.get("/models/house_quality").text, "owner-form")
+    moved = admin.post("/models/house_quality/owner", data={"owner": "eve"})
+    assert moved.status_code == 303 and demo_ctx.models.get("house_quality").owner == "eve"
+    assert "eve" in element(admin.get(moved.headers["location"]).text, "notice")
+    browser.headers.update(authkit.bearer(demo_ctx, "eve", Role.EDITOR))
+    page = browser.get("/models/house_quality").text
+    assert has_testid(page, "edit-link") and not has_testid(page, "owner-form")
+    assert browser.post("/models/house_quality/owner", data={"owner": ""}).status_code == 403
+    assert browser.post("/models/house_quality/train").status_code == 303

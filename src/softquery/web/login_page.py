@@ -9,9 +9,6 @@ from fastapi.responses import HTMLResponse
 
 from softquery.web.templating import render
 
-LINK_HINT = ("No password yet, or forgot it? Ask an admin for a one-time login link "
-             "(Users page, or `softquery user link NAME`).")
-
 
 def safe_next(value: str | None) -> str:
     """``value`` when it is a path on this site (``/runs?model=x``), else ``/``.
@@ -54,5 +51,5 @@ def render_login(request: Request, *, next_url: str = "/", message: str | None =
     """The login form. ``message``: on top (why you are here); ``error``: by the password field."""
     return render(request, "login.html", {
         "nav": "login", "next": safe_next(next_url), "message": message, "error": error,
-        "username": username, "link_hint": LINK_HINT, "message_ok": message_ok,
+        "username": username, "message_ok": message_ok,
     }, status_code=status_code)

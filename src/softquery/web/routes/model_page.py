@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from softquery.api.security import allow
 from softquery.auth.policy import Action
 from softquery.identifiers import check_identifier
+from softquery.services import accounts
 from softquery.services import models as models_svc
 from softquery.services import preview as preview_svc
 from softquery.services import runs as runs_svc
 from softquery.services import versions as versions_svc
-from softquery.web import model_view
+from softquery.web import access, model_view
 from softquery.web.deps import ctx_of, executor_of, page_router
 from softquery.web.summaries import model_card, safe_versions
 from softquery.web.templating import render
@@ -39,6 +42,8 @@ def model_page(request: Request, name: str) -> Response:
         "runs": runs_svc.list_runs(ctx, name, None, 10),
         "saved": request.query_params.get("saved"),
         "notice": request.query_params.get("notice"),
+        "people": [u.username for u in accounts.list_users(ctx) if u.active]
+        if access.is_admin(access.principal_of(request)) else [],
     })
 
 
@@ -46,6 +51,13 @@ def model_page(request: Request, name: str) -> Response:
 def activate(request: Request, name: str, number: int) -> Response:
     versions_svc.activate_version(ctx_of(request), name, number)
     return RedirectResponse(f"/models/{name}?notice=activated-{number}#versions", status_code=303)
+
+
+@router.post("/models/{name}/owner", dependencies=[allow(Action.ADMIN)])
+def set_owner(request: Request, name: str, owner: Annotated[str, Form()] = "") -> Response:
+    """Admins hand a model to someone else (then that editor may change it)."""
+    models_svc.set_owner(ctx_of(request), name, owner.strip() or None)
+    return RedirectResponse(f"/models/{name}?notice=owner", status_code=303)
 
 
 @router.get("/models/{name}/output", dependencies=[allow(Action.READ)])
