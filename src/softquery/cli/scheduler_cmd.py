@@ -37,7 +37,7 @@ def scheduler_cmd(settings: Settings, interval: float, once: bool) -> None:
 
     It queues a run for each due slot of every model schedule; `softquery serve`
     runs the same scheduler inside the server. Any number may run at once: each
-    slot is queued exactly once.
+    slot is queued exactly once. The audit log names it system:scheduler.
     """
 
     def ctx_factory() -> ServiceContext:

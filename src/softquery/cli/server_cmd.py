@@ -40,12 +40,8 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
 
     host = host or settings.host
     check_serving_secret(settings, host)
+    operator = operator_for(click.get_current_context().command)
     ctx = open_context(settings)
-    try:
-        link = first_start_link(ctx.acting_as(operator_for(click.get_current_context().command)))
-    except BaseException:
-        ctx.close()
-        raise
     executor: Executor | None = queue_executor(settings)
     local: LocalExecutor | None = None
     if executor is None:
@@ -64,6 +60,7 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
     sock.listen(2048)  # accept connections (queued) from the moment the URL is printed
     app = create_app(ctx, executor)
     bound_port = sock.getsockname()[1]
+    link = first_start_link(ctx.acting_as(operator))  # until someone has logged in
     click.echo(f"softquery is serving at {server_url(host, bound_port)}/ "
                f"(executor: {executor.name}, scheduler: {'on' if scheduler else 'off'})", err=False)
     if link is not None:
