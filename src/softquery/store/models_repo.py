@@ -16,7 +16,7 @@ from softquery.store.database import write_tx
 from softquery.store.tables import models, users
 
 # every model with its owner's username
-_SELECT = select(models, users.c.username.label("owner_name")).select_from(
+SELECT_MODELS = select(models, users.c.username.label("owner_name")).select_from(
     models.outerjoin(users, models.c.owner_id == users.c.id))
 
 EDITABLE = (
@@ -110,7 +110,7 @@ class ModelRepository:
 
     def get(self, name: str) -> Model:
         with self.engine.connect() as conn:
-            row = conn.execute(_SELECT.where(models.c.name == name)).mappings().first()
+            row = conn.execute(SELECT_MODELS.where(models.c.name == name)).mappings().first()
         if row is None:
             raise self._missing(name)
         return _entity(row)
@@ -124,7 +124,7 @@ class ModelRepository:
 
     def list(self) -> list[Model]:
         with self.engine.connect() as conn:
-            rows = conn.execute(_SELECT.order_by(models.c.name)).mappings().all()
+            rows = conn.execute(SELECT_MODELS.order_by(models.c.name)).mappings().all()
         return [_entity(r) for r in rows]
 
     def delete(self, name: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from softquery.domain import Model, RunKind, RunStatus, RunTrigger
 from softquery.store.clock import utcnow
 from softquery.store.database import write_tx
+from softquery.store.models_repo import SELECT_MODELS
 from softquery.store.models_repo import _entity as model_entity
 from softquery.store.tables import models, runs, schedule_fires
 
@@ -29,7 +30,7 @@ class ScheduleRepository:
 
     def scheduled_models(self) -> list[Model]:
         """Every model that has a schedule, by name."""
-        query = select(models).where(models.c.schedule.is_not(None)).order_by(models.c.name)
+        query = SELECT_MODELS.where(models.c.schedule.is_not(None)).order_by(models.c.name)
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
         return [model_entity(r) for r in rows]
