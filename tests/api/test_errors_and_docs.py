@@ -49,6 +49,16 @@ def test_conflict_envelope_is_exact(client: TestClient) -> None:
 def test_unknown_route_and_method_use_the_envelope(client: TestClient) -> None:
     assert_envelope(client.get("/api/v1/nothing-here"), 404, "not_found")
     assert_envelope(client.put("/api/v1/models"), 405, "method_not_allowed")
+    # Allow lists every method of the resource (RFC 9110), also where a literal path shadows a
+    # parameter (/models/preview is not /models/{name})
+    for method, path, allowed in (("PUT", "/api/v1/models", "GET, POST"),
+                                  ("PUT", "/api/v1/models/house_quality", "DELETE, GET, PATCH"),
+                                  ("OPTIONS", "/api/v1/models/preview", "POST"),
+                                  ("DELETE", "/api/v1/users", "GET, POST")):
+        response = client.request(method, path)
+        error = assert_envelope(response, 405, "method_not_allowed")
+        assert response.headers["Allow"] == allowed, (method, path)
+        assert error["message"] == f"{method} is not allowed here; use {allowed.replace(', ', ' or ')}."
 
 
 def test_health_is_open(client: TestClient) -> None:

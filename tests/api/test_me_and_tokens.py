@@ -110,6 +110,7 @@ def test_who_may_list_and_create_whose_tokens(client: TestClient, ctx: ServiceCo
     assert {t["user"] for t in client.get("/api/v1/tokens?user=vi").json()} == {"vi"}
     assert {t["user"] for t in client.get("/api/v1/tokens").json()} == {"admin"}
     assert_envelope(client.get("/api/v1/tokens?user=nobody"), 404, "not_found")
+    assert {t["user"] for t in client.get("/api/v1/tokens?user=vi&all=true").json()} == {"admin", "ed", "vi"}
     # an admin creates a token for someone else; an editor may not
     made = client.post("/api/v1/tokens", json={"user": "vi", "scope": "predict"})
     assert made.status_code == 201 and made.json()["user"] == "vi"

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from softquery.errors import AuthenticationError, SoftqueryError, TooManyAttemptsError
@@ -17,6 +18,21 @@ log = logging.getLogger(__name__)
 def envelope(status: int, code: str, message: str, details: dict[str, object] | None = None) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": {"code": code, "message": message,
                                                                "details": details or {}}})
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method of the resource at this path (the router's 405 names only its first route's)."""
+    path = request.url.path
+    by_template: dict[str, set[str]] = {}
+    for context in iter_route_contexts(request.app.routes):
+        regex = getattr(context, "path_regex", None)
+        if context.methods and context.path and regex is not None and regex.match(path):
+            by_template.setdefault(context.path, set()).update(context.methods)
+    if not by_template:
+        return []
+    # /models/preview also matches /models/{name}: the most literal template is the resource
+    template = min(by_template, key=lambda t: (t.count("{"), t))
+    return sorted(by_template[template])
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -37,10 +53,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return envelope(422, "invalid_input", message, {"problems": problems})
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(
             exc.status_code, "http_error")
-        return envelope(exc.status_code, code, str(exc.detail))
+        message = str(exc.detail)
+        headers = dict(exc.headers or {})
+        allowed = allowed_methods(request) if exc.status_code == 405 else []
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)  # RFC 9110: every method of the resource
+            message = f"{request.method} is not allowed here; use {' or '.join(allowed)}."
+        response = envelope(exc.status_code, code, message)
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -35,7 +35,7 @@ def _only_admins_for_others(principal: Principal, username: str | None, what: st
 @router.get("/tokens", response_model=list[TokenPublic], dependencies=[allow(Action.OWN_ACCOUNT)])
 def list_tokens(ctx: Ctx, principal: Me,
                 user: Annotated[str | None, Query(max_length=200, description="Admins: this user's tokens.")] = None,
-                all: Annotated[bool, Query(description="Admins: every user's tokens.")] = False,  # noqa: A002
+                all: Annotated[bool, Query(description="Admins: every user's tokens (`user` is then ignored).")] = False,  # noqa: A002
                 ) -> list[TokenPublic]:
     """Your tokens, newest first (never their secrets)."""
     if all:

@@ -7,10 +7,13 @@ and the one-time login link in ``UserCreated`` / ``LoginLinkPublic``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import JsonDict
 
+from softquery.api.schemas.patterns import IDENTIFIER_PATTERN, USERNAME_PATTERN, documented
+from softquery.auth.passwords import MIN_LENGTH
 from softquery.domain.accounts import ApiToken, AuditEvent, Principal, Role, TokenScope, User, Via
 from softquery.services.tokens import MAX_DAYS
 
@@ -33,17 +36,23 @@ class MePublic(BaseModel):
                    csrf_token=principal.csrf_token if principal.via is Via.SESSION else None)
 
 
+# `models` only with the predict scope (JSON Schema: the scope is predict, or models is null/absent)
+_MODELS_NEED_PREDICT: JsonDict = {"anyOf": [{"required": ["scope"], "properties": {"scope": {"const": "predict"}}},
+                                  {"properties": {"models": {"type": "null"}}}]}
+
+
 class TokenCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_MODELS_NEED_PREDICT)
 
     name: str = Field("", max_length=100, description="What the token is for, e.g. 'nightly scoring'.")
     scope: TokenScope = Field(TokenScope.FULL, description="predict: online prediction only; full: "
                                                            "everything the user may do.")
-    models: list[str] | None = Field(None, max_length=1000,
-                                     description="predict scope only: the models it may call; null: all.")
+    models: list[Annotated[str, Field(json_schema_extra=documented(IDENTIFIER_PATTERN))]] | None = Field(
+        None, max_length=1000, json_schema_extra={"minItems": 1},
+        description="predict scope only: the models it may call (at least one); null: all.")
     days: int | None = Field(None, ge=1, le=MAX_DAYS, description="Lifetime in days; null: the server's "
                                                                   "default (SOFTQUERY_TOKEN_DAYS).")
-    user: str | None = Field(None, max_length=200,
+    user: str | None = Field(None, json_schema_extra=documented(USERNAME_PATTERN),
                              description="Admins only: create the token for this user; null: yourself.")
 
 
@@ -75,10 +84,12 @@ class TokenCreated(TokenPublic):
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(max_length=200, description="1-63 letters, digits and _ . @ -")
+    username: str = Field(json_schema_extra=documented(USERNAME_PATTERN), description="1-63 letters, digits and _ . @ - "
+                                                                 "(starting with a letter or digit).")
     role: Role = Role.VIEWER
-    password: str | None = Field(None, max_length=1024, description="At least 10 characters; null: the "
-                                                                    "answer carries a one-time login link.")
+    password: str | None = Field(None, max_length=1024, json_schema_extra={"minLength": MIN_LENGTH},
+                                 description=f"At least {MIN_LENGTH} characters; null: the answer carries "
+                                             "a one-time login link.")
 
 
 class UserUpdate(BaseModel):

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from softquery.api.schemas.code import CodeProblemPublic
+from softquery.api.schemas.patterns import IDENTIFIER_PATTERN, documented
 from softquery.api.schemas.runs import RunSummary
 from softquery.domain import DeployStrategy, RunKind, WriteMode
 from softquery.services.models import CLEARABLE, ModelOverview, ModelSpec
@@ -58,7 +59,8 @@ class _ModelFields(BaseModel):
 
 
 class ModelCreate(_ModelFields):
-    name: str = Field(description="Letters, digits and underscores, e.g. house_prices.")
+    name: str = Field(description="Letters, digits and underscores, e.g. house_prices.",
+                      json_schema_extra=documented(IDENTIFIER_PATTERN))
     source: str = Field(description=_DOC["source"])
     train_sql: str = Field(max_length=1_000_000, description=_DOC["train_sql"])
     predict_sql: str = Field(max_length=1_000_000, description=_DOC["predict_sql"])
@@ -83,7 +85,7 @@ class ModelUpdate(_ModelFields):
 class ModelDuplicate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    new_name: str
+    new_name: str = Field(description="Letters, digits and underscores.", json_schema_extra=documented(IDENTIFIER_PATTERN))
 
 
 class MetricPublic(BaseModel):

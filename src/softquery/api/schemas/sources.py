@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from softquery.api.schemas.patterns import IDENTIFIER_PATTERN, documented
 from softquery.services.sources import SourceView
 
 
 class SourceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(description="Letters, digits and underscores, e.g. shop.")
+    name: str = Field(description="Letters, digits and underscores, e.g. shop.",
+                      json_schema_extra=documented(IDENTIFIER_PATTERN))
     url: str = Field(description="SQLAlchemy URL, e.g. postgresql://user:password@host:5432/db.")
     test: bool = Field(True, description="Connect and run `select 1` before saving.")
 
