@@ -162,7 +162,8 @@ def login_with_link(ctx: ServiceContext, secret: str) -> NewSession:
 
 
 # password login (rate-limited)
-def login_with_password(ctx: ServiceContext, username: str, password: str, ip: str) -> NewSession:
+def _count_attempt(ctx: ServiceContext, username: str, ip: str) -> None:
+    """Count a password attempt before checking it (so parallel guesses cannot pass the limit)."""
     now = utcnow()
     blocked_since = ctx.users.begin_attempt(username, ip, now, now - FAILURE_WINDOW,
                                             max_per_username=ctx.settings.login_max_failures,
@@ -172,6 +173,25 @@ def login_with_password(ctx: ServiceContext, username: str, password: str, ip: s
         raise TooManyAttemptsError(
             f"Too many failed logins; try again in {-(-wait // 60)} minute(s), "  # rounded up
             "or ask an admin for a login link.", details={"retry_after_seconds": wait})
+
+
+def change_password(ctx: ServiceContext, username: str, current: str | None, new: str) -> None:
+    """Set one's own password: the current one is needed once a password exists, and wrong
+    guesses count against the same rate limit as logins."""
+    user = ctx.users.get(username)
+    if user.has_password:
+        _count_attempt(ctx, username, ctx.client_ip or "unknown")
+        found = ctx.users.password_hash(username)
+        if not current or found is None or not passwords.verify_password(found[1], current):
+            raise InvalidInputError("That is not your current password. Type it again (or log out and ask "
+                                    "an admin for a login link if you forgot it).",
+                                    details={"field": "current_password"})
+        ctx.users.clear_failures(username)
+    set_password(ctx, username, new)
+
+
+def login_with_password(ctx: ServiceContext, username: str, password: str, ip: str) -> NewSession:
+    _count_attempt(ctx, username, ip)
     found = ctx.users.password_hash(username)
     user, stored = found if found is not None else (None, None)
     if not passwords.verify_password(stored, password) or user is None or not user.active:

@@ -11,7 +11,7 @@ from tests.integration.accounts.helpers import PASSWORD, OpenCtx, as_user, past,
 
 from softquery.auth import credentials
 from softquery.domain.accounts import Role, Via
-from softquery.errors import AuthenticationError, ConflictError, TooManyAttemptsError
+from softquery.errors import AuthenticationError, ConflictError, InvalidInputError, TooManyAttemptsError
 from softquery.services import accounts
 from softquery.services.context import ServiceContext
 from softquery.store.tables import login_failures, login_links, sessions
@@ -326,3 +326,27 @@ def test_parallel_guesses_get_no_more_tries_than_the_limit(ctx: ServiceContext, 
         t.join(timeout=120)
     assert sorted(outcomes) == sorted(["checked"] * ctx.settings.login_max_failures
                                       + ["refused"] * (len(contexts) - ctx.settings.login_max_failures))
+
+
+# changing one's own password
+def test_changing_a_password_needs_the_current_one_and_is_rate_limited(ctx: ServiceContext) -> None:
+    accounts.add_user(ctx, "ann", Role.EDITOR, PASSWORD)
+    ann = as_user(ctx, "ann", IP)
+    with pytest.raises(InvalidInputError) as err:
+        accounts.change_password(ann, "ann", "not it", "a brand new password")
+    assert err.value.details == {"field": "current_password"}
+    accounts.change_password(ann, "ann", PASSWORD, "a brand new password")
+    assert accounts.login_with_password(ctx, "ann", "a brand new password", IP).user.username == "ann"
+    for n in range(ctx.settings.login_max_failures):
+        with pytest.raises(InvalidInputError):
+            accounts.change_password(ann, "ann", f"guess {n}", "another new password")
+    with pytest.raises(TooManyAttemptsError):  # even the right one, once guessing hit the limit
+        accounts.change_password(ann, "ann", "a brand new password", "another new password")
+    with pytest.raises(TooManyAttemptsError):  # and logins share the limit
+        accounts.login_with_password(ctx, "ann", "a brand new password", IP)
+
+
+def test_a_user_without_a_password_sets_one_without_a_current_one(ctx: ServiceContext) -> None:
+    accounts.add_user(ctx, "ann", Role.EDITOR)
+    accounts.change_password(ctx, "ann", None, "a brand new password")
+    assert accounts.login_with_password(ctx, "ann", "a brand new password", IP).user.username == "ann"
