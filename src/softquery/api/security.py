@@ -169,8 +169,8 @@ class Allow:
 
 
 class Public:
-    """Marks a route that needs no login (health, login, logout). It still sees a principal
-    when the request carries one."""
+    """Marks a route that needs no login (health, the login page and form). It still sees a
+    principal when the request carries one."""
 
     def __repr__(self) -> str:
         return "public"

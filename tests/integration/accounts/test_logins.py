@@ -11,7 +11,12 @@ from tests.integration.accounts.helpers import PASSWORD, OpenCtx, as_user, past,
 
 from softquery.auth import credentials
 from softquery.domain.accounts import Role, Via
-from softquery.errors import AuthenticationError, ConflictError, InvalidInputError, TooManyAttemptsError
+from softquery.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    TooManyAttemptsError,
+)
 from softquery.services import accounts
 from softquery.services.context import ServiceContext
 from softquery.store.tables import login_failures, login_links, sessions
