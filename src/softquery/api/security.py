@@ -25,6 +25,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.params import Depends as DependsParam
+from starlette.concurrency import run_in_threadpool
 
 from softquery.auth import credentials
 from softquery.auth.policy import Action, decide
@@ -55,14 +56,15 @@ class _TokenCache:
     def __init__(self) -> None:
         self.entries: OrderedDict[str, tuple[float, Principal | None]] = OrderedDict()
 
-    def get(self, ctx: ServiceContext, token: str) -> Principal | None:
+    async def get(self, ctx: ServiceContext, token: str) -> Principal | None:
         key = credentials.digest(token)
         now = time.monotonic()
         hit = self.entries.get(key)
         if hit is not None and now - hit[0] < ctx.settings.serving_refresh_seconds:
             self.entries.move_to_end(key)
             return hit[1]
-        principal = tokens.token_principal(ctx, token)
+        # a miss reads the DB: off the event loop, so other requests go on meanwhile
+        principal = await run_in_threadpool(tokens.token_principal, ctx, token)
         self.entries[key] = (now, principal)
         self.entries.move_to_end(key)
         while len(self.entries) > _CACHE_SIZE:
@@ -110,13 +112,13 @@ async def authenticate(request: Request) -> Principal | None:
     token = bearer_token(request)
     principal: Principal | None = None
     if token is not None:
-        principal = _token_cache(request).get(ctx, token)
+        principal = await _token_cache(request).get(ctx, token)
         if principal is None:
             raise AuthenticationError("This API token is unknown, expired or revoked. " + LOGIN_HINT)
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
-            principal = accounts.session_principal(ctx, cookie)
+            principal = await run_in_threadpool(accounts.session_principal, ctx, cookie)
     if principal is not None:
         request.state.principal = principal
     return principal
