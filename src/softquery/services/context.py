@@ -16,6 +16,7 @@ from softquery.store.audit_repo import AuditRepository
 from softquery.store.database import is_current, make_engine
 from softquery.store.executors_repo import ExecutorRepository
 from softquery.store.models_repo import ModelRepository
+from softquery.store.output_tables_repo import OutputTableRepository
 from softquery.store.runs_repo import RunRepository
 from softquery.store.sources_repo import SourceRepository
 from softquery.store.tokens_repo import TokenRepository
@@ -37,6 +38,7 @@ class ServiceContext:
     users: UserRepository
     tokens: TokenRepository
     audit: AuditRepository
+    output_tables: OutputTableRepository
     # who the use cases act for (owner of new models, the audit log's actor); entry points
     # set it with ``acting_as``; the default is the local operator (CLI, tests, scripts)
     actor: Principal = field(default_factory=lambda: Principal.local_operator(_os_user()))
@@ -55,6 +57,7 @@ class ServiceContext:
             users=UserRepository(engine),
             tokens=TokenRepository(engine),
             audit=AuditRepository(engine),
+            output_tables=OutputTableRepository(engine),
         )
 
     def acting_as(self, actor: Principal, client_ip: str | None = None) -> ServiceContext:

@@ -13,6 +13,7 @@ from softquery.modelcode.checks import CodeProblem, check_code, require_valid_co
 from softquery.modelcode.templates import template_code
 from softquery.services import audit
 from softquery.services.context import ServiceContext
+from softquery.services.output_tables import check_target_free
 from softquery.services.schedules import apply_schedule, next_fire_time
 from softquery.store.clock import utcnow
 from softquery.store.models_repo import EDITABLE
@@ -123,6 +124,7 @@ def create_model(ctx: ServiceContext, name: str, spec: ModelSpec) -> SavedModel:
                   owner_id=ctx.actor.user_id)
     model = _apply(draft, spec)
     warnings = _validate(ctx, model)
+    check_target_free(ctx, model)
     saved = SavedModel(ctx.models.add(model), warnings)
     audit.record(ctx, "model.create", "model", name, {"source": model.source, "template": model.template})
     return saved
@@ -132,6 +134,7 @@ def update_model(ctx: ServiceContext, name: str, spec: ModelSpec) -> SavedModel:
     before = ctx.models.get(name)
     model = _apply(replace(before), spec)  # _apply changes the model it is given
     warnings = _validate(ctx, model)
+    check_target_free(ctx, model)
     saved = SavedModel(ctx.models.save(model), warnings)
     changed = sorted(f for f in EDITABLE if getattr(before, f) != getattr(saved.model, f))
     audit.record(ctx, "model.update", "model", name, {"changed": changed})
@@ -158,6 +161,7 @@ def duplicate_model(ctx: ServiceContext, name: str, new_name: str) -> Model:
                    output_table=None if original.output_table is None else f"{new_name}_prediction",
                    schedule_since=utcnow() if original.schedule else None,  # no past slot fires
                    owner_id=ctx.actor.user_id, owner=None)
+    check_target_free(ctx, copy)
     created = ctx.models.add(copy)
     audit.record(ctx, "model.duplicate", "model", new_name, {"from": name})
     return created

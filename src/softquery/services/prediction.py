@@ -12,6 +12,7 @@ from softquery.artifacts.signing import verify
 from softquery.domain import Run
 from softquery.prediction.batch import PredictOutput, PredictSpec
 from softquery.services.context import ServiceContext
+from softquery.services.output_tables import claim_target
 from softquery.services.versions import get_version
 
 
@@ -22,9 +23,11 @@ def predict_spec(ctx: ServiceContext, run: Run, *, capture_output: bool = False)
     artifact = ctx.versions.artifact(model.name, version.version)
     verify(ctx.secret_key(), version.manifest, artifact, version.signature,
            label=f"Version {version.version} of model {model.name!r}")
+    source_url = ctx.sources.get(model.source).url
+    claim_target(ctx, model, source_url)  # a model writes only the table it created
     return PredictSpec(
         model=model.name, version=version.version, run_id=run.id, artifact=artifact,
-        manifest=version.manifest, source_url=ctx.sources.get(model.source).url,
+        manifest=version.manifest, source_url=source_url,
         predict_sql=model.predict_sql, output_table=model.target_table,
         write_mode=model.write_mode.value, chunk_rows=ctx.settings.chunk_rows,
         log_limit=ctx.settings.max_log_chars, capture_output=capture_output,

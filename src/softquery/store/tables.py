@@ -199,6 +199,19 @@ audit_events = Table(
     Column("ip", String(64)),
 )
 
+output_tables = Table(
+    "output_tables",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(63), nullable=False),
+    Column("table_name", String(63), nullable=False),
+    # None once the model is deleted: the table stays reserved for a model of the same name
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="SET NULL")),
+    Column("model_name", String(63), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("source", "table_name", name="uq_output_tables_source_table"),
+)
+
 Index("ix_runs_model_created", runs.c.model_id, runs.c.created_at)
 Index("ix_runs_status", runs.c.status)
 Index("ix_login_failures_at", login_failures.c.at)
