@@ -28,6 +28,14 @@ def test_predict_scope_token_calls_only_its_models(client: TestClient, ctx: Serv
                                                 "data": '[{"features": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, '
                                                         '0.9, 1.0, 1.1]}]'}, headers=only_lin)
     assert mlsql.status_code == 403, mlsql.text
+    assert "pj" in mlsql.json()["error"]["message"]
+    # a token limited to pj may call pj through MLSQL too (the route checks the names it parses)
+    only_pj = authkit.bearer(ctx, "scorer", Role.VIEWER, scope=TokenScope.PREDICT, models=["pj"])
+    allowed = client.post("/model/predict", data={"sql": "select pj(vec_dense(features)) as p", "dataType": "row",
+                                                  "data": '[{"features": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, '
+                                                          '0.9, 1.0, 1.1]}]'}, headers=only_pj)
+    assert allowed.status_code == 200, allowed.text
+    assert list(allowed.json()[0]) == ["p"]
     assert_envelope(client.get("/api/v1/models/lin/versions", headers=only_lin), 403, "forbidden")
     assert_envelope(client.post("/api/v1/models/lin/versions/1/activate", headers=only_lin), 403, "forbidden")
     # the admin's client still predicts everything

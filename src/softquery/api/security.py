@@ -19,6 +19,7 @@ per token (an LRU cache), so a revoked token stops working within that time.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import OrderedDict
 from typing import Annotated, Any
@@ -149,8 +150,11 @@ async def _check_csrf(request: Request, principal: Principal) -> None:
 class Allow:
     """A route's permission decision (a dependency; see the module docstring)."""
 
-    def __init__(self, action: Action) -> None:
+    def __init__(self, action: Action, *, models_checked_by_route: bool = False) -> None:
         self.action = action
+        # a route that calls models named in its body (MLSQL) checks a limited token's
+        # model list itself, once it knows the names
+        self.models_checked_by_route = models_checked_by_route
 
     def __repr__(self) -> str:
         return f"allow({self.action.value})"
@@ -164,7 +168,10 @@ class Allow:
             if not exists:
                 # the route answers 404 itself; decide as if the principal owned it
                 owner_id = principal.user_id
-        decision = decide(principal, self.action, model=model, owner_id=owner_id)
+        asking = principal
+        if self.models_checked_by_route and model is None:
+            asking = dataclasses.replace(principal, models=None)
+        decision = decide(asking, self.action, model=model, owner_id=owner_id)
         if not decision.allowed:
             raise PermissionDeniedError(decision.reason, details={"action": self.action.value})
         return principal
@@ -184,9 +191,9 @@ class Public:
             return None
 
 
-def allow(action: Action) -> DependsParam:
+def allow(action: Action, *, models_checked_by_route: bool = False) -> DependsParam:
     """``dependencies=[allow(Action.READ)]`` on a route: its explicit permission decision."""
-    return Depends(Allow(action))
+    return Depends(Allow(action, models_checked_by_route=models_checked_by_route))
 
 
 _PUBLIC = Public()

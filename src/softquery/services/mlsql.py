@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from softquery.errors import InvalidInputError
+from softquery.errors import InvalidInputError, PermissionDeniedError
 from softquery.services.online import OnlinePredictor, ServedVersion
 from softquery.serving.inputs import to_batch
 from softquery.serving.mlsql import Call, parse_select
@@ -73,12 +73,19 @@ def _model_rows(call: Call, served: ServedVersion, rows: list[dict[str, Any]]) -
     return out
 
 
-async def mlsql_predict(online: OnlinePredictor, sql: str, data: str, data_type: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """(rows of {alias: prediction}, {model: version that answered})."""
+async def mlsql_predict(online: OnlinePredictor, sql: str, data: str, data_type: str, *,
+                        allowed_models: frozenset[str] | None = None) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """(rows of {alias: prediction}, {model: version that answered}); ``allowed_models``: the
+    only models the caller's token may call (None: any)."""
     if data_type != "row":
         raise InvalidInputError(f"dataType {data_type!r} is not supported; use dataType=row.",
                                 details={"dataType": data_type})
     calls = parse_select(sql)
+    refused = sorted({c.model for c in calls} - allowed_models) if allowed_models is not None else []
+    if refused:
+        raise PermissionDeniedError(
+            f"This API token may only call the models: {', '.join(sorted(allowed_models or ())) or 'none'}; "
+            f"the query also calls {', '.join(refused)}.", details={"models": refused})
     rows = _data_rows(data)
     if len(rows) > online.settings.serving_max_rows:
         from softquery.serving.errors import PayloadTooLargeError

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request, Response
 
 from softquery.api.security import allow
 from softquery.auth.policy import Action
+from softquery.domain.accounts import Principal
 from softquery.services.mlsql import mlsql_predict
 from softquery.services.online import VERSION_HEADER, OnlinePredictor
 
@@ -20,7 +21,7 @@ router = APIRouter(tags=["mlsql"])
 
 @router.post("/model/predict", response_class=Response, responses={200: {
     "description": 'One JSON object per data row, keyed by the select aliases: `[{"p1": 5.6}]`.',
-    "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}, dependencies=[allow(Action.PREDICT_ONLINE)])
+    "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}, dependencies=[allow(Action.PREDICT_ONLINE, models_checked_by_route=True)])
 async def model_predict(
     request: Request,
     sql: Annotated[str, Form(description="select my_model(vec_dense(features)) as p1")],
@@ -29,7 +30,8 @@ async def model_predict(
 ) -> Response:
     """MLSQL's API-mode request: predict ``data`` with the models called in ``sql``."""
     online: OnlinePredictor = request.app.state.online
-    rows, versions = await mlsql_predict(online, sql, data, data_type)
+    principal: Principal = request.state.principal
+    rows, versions = await mlsql_predict(online, sql, data, data_type, allowed_models=principal.models)
     header = ",".join(f"{m}={v}" for m, v in versions.items())
     return Response(json.dumps(rows, separators=(",", ":"), default=str), media_type="application/json",
                     headers={VERSION_HEADER: header})
