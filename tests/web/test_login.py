@@ -133,3 +133,16 @@ def test_next_never_leaves_the_site(anon: TestClient, demo_ctx: ServiceContext, 
 def test_safe_next_keeps_paths_on_the_site() -> None:
     assert safe_next("/runs?model=a&status=failed") == "/runs?model=a&status=failed"
     assert safe_next("/models/house_quality#versions") == "/models/house_quality#versions"
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null"])
+def test_a_login_form_sent_from_another_site_is_refused(anon: TestClient, demo_ctx: ServiceContext,
+                                                        origin: str) -> None:
+    authkit.user(demo_ctx, "ann", Role.EDITOR)
+    refused = anon.post("/login", data={"username": "ann", "password": authkit.PASSWORD},
+                        headers={"Origin": origin}, follow_redirects=False)
+    assert refused.status_code == 403 and "sent from another site" in refused.text
+    assert SESSION_COOKIE not in refused.cookies
+    ours = anon.post("/login", data={"username": "ann", "password": authkit.PASSWORD},
+                     headers={"Origin": "http://testserver"}, follow_redirects=False)
+    assert ours.status_code == 303 and SESSION_COOKIE in ours.cookies

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -54,10 +55,21 @@ def login_page(request: Request, token: str = "", next_url: Annotated[str, Query
     return render_login(request, next_url=next_url, message=NOTICES.get(notice), message_ok=True)
 
 
+def _same_origin(request: Request) -> bool:
+    """A browser sends Origin with a form POST: it must be this site (none: not a browser form;
+    "null", from a sandboxed frame, is refused)."""
+    origin = request.headers.get("origin")
+    return not origin or urlsplit(origin).netloc == request.url.netloc
+
+
 @router.post("/login", dependencies=[public()])
 def login(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
           next_url: Annotated[str, Form(alias="next")] = "/") -> Response:
     username = username.strip()
+    if not _same_origin(request):
+        # login CSRF: another site must not log this browser in as someone else
+        return render_login(request, next_url="/", status_code=403,
+                            error="This login form was sent from another site; open the login page here and try again.")
     if not username or not password:
         return render_login(request, next_url=next_url, username=username, status_code=422,
                             error="Enter your username and your password.")
