@@ -129,23 +129,29 @@ class Sandbox:
                     stream.close()
                     del self._streams[fd]
             else:
-                for _ in range(100):
-                    try:
-                        if not self._conn.poll(0):
-                            break
-                        self._inbox.append(safe_loads(self._conn.recv_bytes()))
-                    except (EOFError, OSError):
-                        self._conn_open = False
-                        break
+                self._read_messages()
         return bool(ready)
+
+    def _read_messages(self) -> None:
+        for _ in range(100):
+            try:
+                if not self._conn.poll(0):
+                    break
+                self._inbox.append(safe_loads(self._conn.recv_bytes()))
+            except (EOFError, OSError):
+                self._conn_open = False
+                break
 
     def receive(self, timeout: float) -> list[Any]:
         deadline = time.monotonic() + timeout
         while not self._inbox and (remaining := deadline - time.monotonic()) > 0:
             self._pump(remaining)
-        for _ in range(64):  # take what is already there, bounded
-            if not self._pump(0):
+        for _ in range(64):  # take what is already there, bounded: a caller that keeps
+            # receiving loses nothing (the buffer's cap only drops output nobody reads)
+            if self._buffered_output >= MAX_BUFFERED_OUTPUT // 2 or not self._pump(0):
                 break
+        if self._conn_open:
+            self._read_messages()  # messages are never held back by the output cap
         items = list(self._inbox)
         self._inbox.clear()
         self._buffered_output = 0
