@@ -133,3 +133,19 @@ def test_connection_usable_after_a_timeout_pg_duckdb(users_url: str) -> None:
         with pytest.raises(QueryError, match="time limit"):
             conn.read_table(RUNAWAY, what="train query")
         assert conn.read_table("select count(*) as n from users", what="train query").column("n").to_pylist() == [2]
+
+
+def test_duckdb_queries_cannot_read_server_files(tmp_path: Path) -> None:
+    """A DuckDB source's queries see its database only: not the secret key, not any file."""
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    run_sql(url, "create table users as select 1 as id")
+    secret = tmp_path / "secret.key"
+    secret.write_text("a,b\nsq-secret,1\n")
+    for sql in (f"select * from read_csv('{secret}')", f"select * from '{secret}'",
+                f"select content from read_text('{secret}')"):
+        with open_source(url) as conn, pytest.raises(QueryError) as info:
+            conn.preview(sql, what="train query")
+        assert "sq-secret" not in info.value.message  # refused (file access disabled), never read
+        assert "disabled" in info.value.message or "does not exist" in info.value.message, info.value.message
+    with open_source(url) as conn:  # and the database itself still reads
+        assert conn.read_table("select id from users", what="train query").num_rows == 1

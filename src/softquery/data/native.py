@@ -322,10 +322,13 @@ class DuckdbSource(SourceConnection):
         import duckdb
 
         path = existing_file(url, "DuckDB")
+        # queries see the database and nothing else of the server: no read_csv('/etc/…'),
+        # no ATTACH, no httpfs; and a query cannot switch that back on
+        config = {"enable_external_access": False, "lock_configuration": True}
         if path is None:
-            self._conn = duckdb.connect(":memory:")
+            self._conn = duckdb.connect(":memory:", config=config)
         else:
-            self._conn = duckdb.connect(str(path), read_only=True)
+            self._conn = duckdb.connect(str(path), read_only=True, config=config)
         self._timer: threading.Timer | None = None
 
     def close(self) -> None:
