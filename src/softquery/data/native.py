@@ -324,7 +324,8 @@ class DuckdbSource(SourceConnection):
         path = existing_file(url, "DuckDB")
         # queries see the database and nothing else of the server: no read_csv('/etc/…'),
         # no ATTACH, no httpfs; and a query cannot switch that back on
-        config = {"enable_external_access": False, "lock_configuration": True}
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "enable_external_access": False, "lock_configuration": True}
         if path is None:
             self._conn = duckdb.connect(":memory:", config=config)
         else:
