@@ -118,3 +118,15 @@ def test_secret_box_keys_differ_per_secret() -> None:
         SecretBox(b"k2").decrypt(token, source="s")
     with pytest.raises(SourceError):
         SecretBox(b"k1").decrypt("not a token", source="s")
+
+
+def test_a_password_in_the_query_string_is_a_password_too(ctx: ServiceContext) -> None:
+    url = "postgresql://analyst@db.internal:5432/shop?password=Qu3ry-Secret&sslmode=require"
+    svc.add_source(ctx, "qs", url, test=False)
+    with ctx.engine.connect() as conn:
+        row = conn.execute(select(sources).where(sources.c.name == "qs")).mappings().one()
+    assert "Qu3ry-Secret" not in row["url"] and "password=***" in row["url"] and "sslmode=require" in row["url"]
+    assert row["url_encrypted"] is not None and "Qu3ry-Secret" not in row["url_encrypted"]
+    assert ctx.sources.get("qs").url == url  # the job still gets the real URL
+    assert [s.url for s in svc.list_sources(ctx) if s.name == "qs"] == [row["url"]]
+    assert all("Qu3ry-Secret" not in str(e.details) for e in ctx.audit.list())

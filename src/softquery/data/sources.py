@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -53,15 +55,28 @@ def mask_url(url: str) -> str:
         scheme, _, creds = head.partition("://")
         user = creds.split(":", 1)[0]
         return f"{scheme}://{user}:***@{tail}" if ":" in creds else str(url)
-    return parsed.render_as_string(hide_password=True)
+    secret_keys = [k for k in parsed.query if _SECRET_PARAM.search(k)]
+    if secret_keys:  # postgresql://u@h/db?password=… is a password too
+        parsed = parsed.update_query_dict({k: "***" for k in secret_keys})
+    return parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
+
+
+# query-string parameters that carry secrets (libpq's password/sslpassword, tokens, keys)
+_SECRET_PARAM = re.compile(r"pass|secret|token|key", re.IGNORECASE)
 
 
 def password_of(url: str) -> str | None:
+    """The URL's password, in its user-info part or as a secret query parameter."""
     try:
-        password = make_url(url).password
+        parsed = make_url(url)
     except Exception:  # noqa: BLE001
         return None
-    return None if password is None else str(password)
+    if parsed.password is not None:
+        return str(parsed.password)
+    for key, value in parsed.query.items():
+        if _SECRET_PARAM.search(key) and value:
+            return str(value if isinstance(value, str) else value[0])
+    return None
 
 
 def scrub_password(text: str, url: str) -> str:
