@@ -89,6 +89,10 @@ def test_set_then_change_the_password(browser: TestClient, demo_ctx: ServiceCont
     assert done.status_code == 303 and done.headers["location"] == "/account?notice=password"
     page = browser.get(done.headers["location"]).text
     assert has_testid(page, "current-password") and has_testid(page, "notice")
+    # the change ended the user's sessions; this browser got a fresh one (new CSRF token)
+    fresh = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert fresh is not None and fresh.group(1) != csrf.group(1)
+    form["csrf_token"] = fresh.group(1)
     wrong = browser.post("/account/password", data={**form, "current_password": "guess guess",
                                                     "new_password": "another long one",
                                                     "confirm_password": "another long one"})
@@ -158,3 +162,16 @@ def test_non_admins_get_403_on_admin_pages(browser: TestClient, demo_ctx: Servic
         assert refused.status_code == 403 and "it takes an admin" in element(refused.text, "error-message")
     assert browser.post("/admin/users", data={"csrf_token": csrf, "username": "zed", "role": "admin"}).status_code == 403
     assert "zed" not in [u.username for u in demo_ctx.users.list()]
+
+
+def test_a_password_change_ends_the_users_other_sessions(browser: TestClient, demo_ctx: ServiceContext) -> None:
+    authkit.user(demo_ctx, "dee", Role.EDITOR)
+    elsewhere = accounts.login_with_password(demo_ctx, "dee", authkit.PASSWORD, "10.9.9.9")
+    assert accounts.session_principal(demo_ctx, elsewhere.secret) is not None
+    csrf = authkit.session(browser, demo_ctx, "dee", Role.EDITOR)
+    done = browser.post("/account/password", data={"csrf_token": csrf, "current_password": authkit.PASSWORD,
+                                                   "new_password": "a new long password",
+                                                   "confirm_password": "a new long password"})
+    assert done.status_code == 303
+    assert accounts.session_principal(demo_ctx, elsewhere.secret) is None  # the other browser is out
+    assert browser.get("/account").status_code == 200  # this one goes on

@@ -115,7 +115,8 @@ async def authenticate(request: Request) -> Principal | None:
     if token is not None:
         principal = await _token_cache(request).get(ctx, token)
         if principal is None:
-            raise AuthenticationError("This API token is unknown, expired or revoked. " + LOGIN_HINT)
+            raise AuthenticationError("This API token is unknown, expired or revoked, or its user is disabled. "
+                                      + LOGIN_HINT)
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
@@ -164,7 +165,7 @@ class Allow:
         model: str | None = request.path_params.get("name")
         owner_id: int | None = None
         if self.action is Action.CHANGE_MODEL:
-            model, owner_id, exists = _target(request)
+            model, owner_id, exists = await run_in_threadpool(_target, request)
             if not exists:
                 # the route answers 404 itself; decide as if the principal owned it
                 owner_id = principal.user_id

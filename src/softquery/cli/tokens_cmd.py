@@ -101,7 +101,7 @@ def list_cmd(username: str | None, as_json: bool) -> None:
 @token_group.command("revoke")
 @click.argument("token_id", metavar="ID", type=int)
 def revoke_cmd(token_id: int) -> None:
-    """Revoke token ID (see `softquery token list`); it stops working at once."""
+    """Revoke token ID (see `softquery token list`); every server refuses it within SOFTQUERY_SERVING_REFRESH_SECONDS (0.5 s)."""
     with service_context() as ctx:
         token = tokens.revoke_token(ctx, token_id)
     console().print(f"Revoked token {token.id} ({token.prefix}…) of {token.username}.", markup=False)

@@ -104,9 +104,17 @@ def enable_user(ctx: ServiceContext, username: str) -> User:
 
 
 def set_password(ctx: ServiceContext, username: str, password: str) -> None:
+    """Set the password and end every web session of the user (a browser that changed it
+    gets a fresh one: ``open_session``)."""
     user = ctx.users.get(username)
     ctx.users.update(user.id, password_hash=passwords.hash_password(password))
+    ctx.users.delete_sessions_of(user.id)
     audit.record(ctx, "user.set_password", "user", username)
+
+
+def open_session(ctx: ServiceContext, username: str, how: str) -> NewSession:
+    """A new web session for ``username`` (after a password change ended the old ones)."""
+    return _open_session(ctx, ctx.users.get(username), how, ctx.client_ip)
 
 
 def _keep_an_admin(ctx: ServiceContext, user: User, **change: object) -> None:

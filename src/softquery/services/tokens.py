@@ -72,6 +72,8 @@ def revoke_token(ctx: ServiceContext, token_id: int) -> ApiToken:
     if token is None or (actor.role is not Role.ADMIN and token.user_id != actor.user_id):
         raise NotFoundError(f"There is no API token with id {token_id}. See `softquery token list`.",
                             details={"token": token_id})
+    if token.revoked_at is not None:
+        return token  # already revoked: nothing changes, nothing to record
     ctx.tokens.revoke(token_id, utcnow())
     audit.record(ctx, "token.revoke", "token", f"{token.id} ({token.prefix})", {"user": token.username})
     return ctx.tokens.get(token_id)

@@ -159,6 +159,14 @@ def test_revoke_by_owner(people: ServiceContext) -> None:
     assert tokens.revoke_token(as_user(people, "ann"), new.info.id).revoked_at is not None
 
 
+def test_revoking_twice_keeps_the_first_time_and_logs_once(people: ServiceContext) -> None:
+    new = tokens.create_token(people, "ann")
+    first = tokens.revoke_token(as_user(people, "ann"), new.info.id)
+    again = tokens.revoke_token(as_user(people, "ann"), new.info.id)
+    assert again.revoked_at == first.revoked_at
+    assert [e.action for e in people.audit.list(action="token.revoke")] == ["token.revoke"]
+
+
 def test_revoke_by_admin(people: ServiceContext) -> None:
     new = tokens.create_token(people, "ann")
     assert tokens.revoke_token(as_user(people, "root"), new.info.id).revoked_at is not None

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Form, Request
+from fastapi import Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from softquery.api.security import allow
+from softquery.api.security import allow, set_session_cookie
 from softquery.auth.policy import Action
-from softquery.domain.accounts import TokenScope
+from softquery.domain.accounts import TokenScope, Via
 from softquery.errors import SoftqueryError
 from softquery.services import accounts
 from softquery.services import models as models_svc
@@ -60,12 +60,18 @@ def account_page(request: Request) -> Response:
 def set_password(request: Request, current_password: Annotated[str, Form()] = "",
                  new_password: Annotated[str, Form()] = "",
                  confirm_password: Annotated[str, Form()] = "") -> Response:
+    ctx = ctx_of(request)
     try:
-        change_password(ctx_of(request), _username(request), current_password, new_password, confirm_password)
+        change_password(ctx, _username(request), current_password, new_password, confirm_password)
     except SoftqueryError as exc:
         field = str(exc.details.get("field") or "new_password")
         return _page(request, password_errors={field: exc.message})
-    return RedirectResponse("/account?notice=password", status_code=303)
+    response = RedirectResponse("/account?notice=password", status_code=303)
+    principal = principal_of(request)
+    if principal is not None and principal.via is Via.SESSION:
+        # the change ended every session of this user (other browsers too); this one goes on
+        set_session_cookie(response, request, accounts.open_session(ctx, principal.username, "password_change"))
+    return response
 
 
 @router.post("/account/tokens", dependencies=[allow(Action.OWN_ACCOUNT)])
@@ -90,6 +96,6 @@ def create_token(request: Request, name: Annotated[str, Form()] = "",
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[allow(Action.OWN_ACCOUNT)])
-def revoke_token(request: Request, token_id: int) -> Response:
+def revoke_token(request: Request, token_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
     tokens_svc.revoke_token(ctx_of(request), token_id)
     return RedirectResponse("/account?notice=revoked#tokens", status_code=303)

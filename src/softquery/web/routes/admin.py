@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Form, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from softquery.api.security import allow
@@ -40,10 +40,13 @@ def _users_page(request: Request, **extra: Any) -> Response:
 
 
 def _with_link(request: Request, username: str, secret: str, *, added: bool) -> Response:
-    link = accounts.login_url(str(request.base_url), secret)
-    hours = ctx_of(request).settings.login_link_hours
-    return _users_page(request, new_link={"username": username, "url": link, "added": added,
-                                          "hours": f"{hours:g}"})
+    settings = ctx_of(request).settings
+    # SOFTQUERY_PUBLIC_URL when set: the Host header of this request is the client's to choose
+    link = accounts.login_url(settings.public_url or str(request.base_url), secret)
+    response = _users_page(request, new_link={"username": username, "url": link, "added": added,
+                                              "hours": f"{settings.login_link_hours:g}"})
+    response.headers["Cache-Control"] = "no-store"  # the link is a credential
+    return response
 
 
 @router.get("/admin/users", dependencies=[allow(Action.ADMIN)])
@@ -101,8 +104,7 @@ def new_link(request: Request, username: str) -> Response:
 
 @router.get("/admin/audit", dependencies=[allow(Action.ADMIN)])
 def audit_page(request: Request, actor: str = "", target: str = "", action: str = "",
-               page: int = 1) -> Response:
-    page = max(1, page)
+               page: Annotated[int, Query(ge=1, le=10**9)] = 1) -> Response:
     events = audit_svc.list_events(ctx_of(request), limit=AUDIT_PAGE + 1, offset=(page - 1) * AUDIT_PAGE,
                                    actor=actor.strip() or None, target=target.strip() or None,
                                    action=action.strip() or None)

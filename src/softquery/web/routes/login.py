@@ -32,6 +32,9 @@ NOTICES = {"logged_out": "You are logged out."}
 
 def _logged_in(request: Request, session: accounts.NewSession, next_url: str) -> Response:
     target = "/account?welcome=1" if not session.user.has_password else safe_next(next_url)
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:  # the session this browser had before ends on the server too
+        accounts.logout(anonymous_ctx(request), old)
     response = RedirectResponse(target, status_code=303, headers=NO_REFERRER)
     set_session_cookie(response, request, session)
     return response
