@@ -181,3 +181,19 @@ def test_predict_scope_token(client: TestClient, ctx: ServiceContext) -> None:
     any_model = authkit.bearer(ctx, "vi", Role.VIEWER, scope=TokenScope.PREDICT)
     assert_envelope(client.post("/api/v1/models/iris_species/predict", json={"rows": [{"x": 1}]},
                                 headers=any_model), 409, "no_version")
+
+
+def test_a_token_made_with_a_token_never_outlives_or_outlasts_it(client: TestClient, ctx: ServiceContext) -> None:
+    parent = tokens.create_token(ctx, "admin", days=1)
+    child = client.post("/api/v1/tokens", json={"name": "child", "days": 3000},
+                        headers=bearer(parent.token)).json()
+    made = next(t for t in tokens.list_tokens(ctx, "admin") if t.id == child["id"])
+    assert made.expires_at <= parent.info.expires_at and made.parent_id == parent.info.id
+    grandchild = client.post("/api/v1/tokens", json={"name": "grandchild"}, headers=bearer(child["token"])).json()
+    for token in (child["token"], grandchild["token"]):
+        assert client.get("/api/v1/models", headers=bearer(token)).status_code == 200
+    tokens.revoke_token(ctx, parent.info.id)  # the parent goes: so do the tokens it made, and theirs
+    for token in (child["token"], grandchild["token"]):
+        wait_for_status(client, "/api/v1/models", bearer(token), 401)
+    # a token made from a session or the CLI has no parent and lives its own life
+    assert tokens.create_token(ctx, "admin").info.parent_id is None

@@ -60,6 +60,7 @@ class ApiToken:
     expires_at: datetime
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    parent_id: int | None = None  # made with this token over the API: valid only while it is
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from softquery.auth import credentials
 from softquery.domain.accounts import ApiToken, Principal, Role, TokenScope, Via
@@ -32,8 +32,13 @@ def parse_scope(value: str) -> TokenScope:
 
 
 def create_token(ctx: ServiceContext, username: str, *, name: str = "", scope: TokenScope = TokenScope.FULL,
-                 models: list[str] | None = None, days: int | None = None) -> NewToken:
-    """A new token for ``username``; ``models`` limits a ``predict`` token to those models."""
+                 models: list[str] | None = None, days: int | None = None,
+                 parent_token_id: int | None = None) -> NewToken:
+    """A new token for ``username``; ``models`` limits a ``predict`` token to those models.
+
+    ``parent_token_id``: the token this request came with (a token made with a token). The
+    new one expires no later than its parent and stops working when the parent is revoked,
+    so a token cannot outlive its own revocation through the tokens it made."""
     user = ctx.users.get(username)
     days = ctx.settings.token_days if days is None else days
     if not 1 <= days <= MAX_DAYS:
@@ -47,9 +52,12 @@ def create_token(ctx: ServiceContext, username: str, *, name: str = "", scope: T
             raise InvalidInputError("Name at least one model for this `predict` token, or leave the list out "
                                     "to let it call every model.", details={"field": "models"})
         models = sorted({check_identifier(m, "model name") for m in models})
+    expires_at = utcnow() + timedelta(days=days)
+    if parent_token_id is not None:
+        expires_at = min(expires_at, ctx.tokens.get(parent_token_id).expires_at)
     token, prefix = credentials.new_api_token()
     info = ctx.tokens.add(user.id, name.strip()[:100] or f"token {prefix}", prefix, credentials.digest(token),
-                          scope, models, utcnow() + timedelta(days=days))
+                          scope, models, expires_at, parent_id=parent_token_id)
     audit.record(ctx, "token.create", "token", f"{info.id} ({info.prefix})",
                  {"user": username, "scope": scope.value, "models": models, "days": days})
     return NewToken(token, info)
@@ -79,6 +87,19 @@ def revoke_token(ctx: ServiceContext, token_id: int) -> ApiToken:
     return ctx.tokens.get(token_id)
 
 
+def _parents_valid(ctx: ServiceContext, info: ApiToken, now: datetime) -> bool:
+    parent_id, depth = info.parent_id, 0
+    while parent_id is not None and depth < 100:
+        try:
+            parent = ctx.tokens.get(parent_id)
+        except NotFoundError:
+            return False
+        if parent.revoked_at is not None or parent.expires_at <= now:
+            return False
+        parent_id, depth = parent.parent_id, depth + 1
+    return parent_id is None
+
+
 def token_principal(ctx: ServiceContext, token: str) -> Principal | None:
     """The principal a bearer token stands for; None when unknown, expired, revoked or disabled."""
     if not token.startswith(credentials.TOKEN_PREFIX) or len(token) > 200:
@@ -89,6 +110,8 @@ def token_principal(ctx: ServiceContext, token: str) -> Principal | None:
     info, user = found
     now = utcnow()
     if info.revoked_at is not None or info.expires_at <= now or not user.active:
+        return None
+    if not _parents_valid(ctx, info, now):
         return None
     if info.last_used_at is None or now - info.last_used_at > TOUCH_EVERY:
         ctx.tokens.touch(info.id, now)

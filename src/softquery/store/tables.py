@@ -175,6 +175,8 @@ api_tokens = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
     Column("last_used_at", DateTime(timezone=True)),
+    # the token that created this one over the API: it never outlives or outlasts its parent
+    Column("parent_id", Integer, ForeignKey("api_tokens.id", ondelete="CASCADE")),
 )
 
 login_failures = Table(

@@ -25,7 +25,8 @@ def _token(row: RowMapping) -> ApiToken:
                     models=list(row["models"]) if row["models"] is not None else None,
                     created_at=as_utc(row["created_at"]),  # type: ignore[arg-type]
                     expires_at=as_utc(row["expires_at"]),  # type: ignore[arg-type]
-                    revoked_at=as_utc(row["revoked_at"]), last_used_at=as_utc(row["last_used_at"]))
+                    revoked_at=as_utc(row["revoked_at"]), last_used_at=as_utc(row["last_used_at"]),
+                    parent_id=row["parent_id"])
 
 
 class TokenRepository:
@@ -33,11 +34,12 @@ class TokenRepository:
         self.engine = engine
 
     def add(self, user_id: int, name: str, prefix: str, token_hash: str, scope: TokenScope,
-            models: builtins.list[str] | None, expires_at: datetime) -> ApiToken:
+            models: builtins.list[str] | None, expires_at: datetime, parent_id: int | None = None) -> ApiToken:
         with write_tx(self.engine) as conn:
             token_id = conn.execute(insert(api_tokens).values(
                 user_id=user_id, name=name, prefix=prefix, token_hash=token_hash, scope=scope.value,
-                models=models, created_at=utcnow(), expires_at=expires_at)).inserted_primary_key[0]  # type: ignore[index]
+                models=models, created_at=utcnow(), expires_at=expires_at,
+                parent_id=parent_id)).inserted_primary_key[0]  # type: ignore[index]
         return self.get(int(token_id))
 
     def get(self, token_id: int) -> ApiToken:

@@ -13,7 +13,7 @@ from softquery.api.deps import Ctx, Me
 from softquery.api.schemas.accounts import TokenCreate, TokenCreated, TokenPublic
 from softquery.api.security import allow
 from softquery.auth.policy import Action
-from softquery.domain.accounts import Principal, Role
+from softquery.domain.accounts import Principal, Role, Via
 from softquery.errors import PermissionDeniedError
 from softquery.services import tokens as svc
 from softquery.store.clock import utcnow
@@ -53,7 +53,9 @@ def list_tokens(ctx: Ctx, principal: Me,
 def create_token(body: TokenCreate, ctx: Ctx, principal: Me) -> TokenCreated:
     """A new token; the answer's `token` is shown this once (only its hash is kept)."""
     username = _only_admins_for_others(principal, body.user, "create")
-    new = svc.create_token(ctx, username, name=body.name, scope=body.scope, models=body.models, days=body.days)
+    # made with a token: it never outlives or outlasts that token
+    new = svc.create_token(ctx, username, name=body.name, scope=body.scope, models=body.models, days=body.days,
+                           parent_token_id=principal.token_id if principal.via is Via.TOKEN else None)
     return TokenCreated(**TokenPublic.of(new.info, utcnow()).model_dump(), token=new.token)
 
 

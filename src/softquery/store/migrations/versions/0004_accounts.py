@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("expires_at", TZ, nullable=False),
         sa.Column("revoked_at", TZ),
         sa.Column("last_used_at", TZ),
+        sa.Column("parent_id", sa.Integer, sa.ForeignKey("api_tokens.id", ondelete="CASCADE")),
     )
     op.create_table(
         "login_failures",
