@@ -72,8 +72,11 @@ def test_the_link_serve_prints_on_first_start_logs_in_once(
     path = link.split("://", 1)[1].split("/", 1)[1]
     page = new_page(logged_in=False)
     page.goto("/" + path)
-    expect(page.get_by_test_id("nav-username")).to_have_text(ADMIN)  # the admin has a password: home
-    expect(page.get_by_test_id("model-list")).to_be_visible()
+    expect(page.get_by_test_id("nav-username")).to_have_text(ADMIN)
+    # the admin has a password: a link login offers to replace it (a forgotten password)
+    expect(page).to_have_url(server.url + "/account?reset=1#password")
+    expect(page.get_by_test_id("reset-notice")).to_be_visible()
+    expect(page.get_by_test_id("current-password")).to_have_count(0)
     console.allow_status(server.url + "/" + path, 401)
     again = new_page(logged_in=False)
     response = again.goto("/" + path)

@@ -3,10 +3,13 @@ rate limits, sessions that end, and `next` that never leaves the site."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from tests import authkit
 from tests.web.conftest import FakeExecutor, client_for
 from tests.web.html import element, has_testid
@@ -15,6 +18,7 @@ from softquery.api.security import SESSION_COOKIE
 from softquery.domain.accounts import Role
 from softquery.services import accounts
 from softquery.services.context import ServiceContext
+from softquery.store.tables import sessions
 from softquery.web.login_page import safe_next
 
 HX = {"HX-Request": "true"}
@@ -96,11 +100,34 @@ def test_a_login_link_works_once_and_asks_for_a_password(anon: TestClient, demo_
     assert SESSION_COOKIE not in again.cookies
 
 
-def test_a_login_link_for_a_user_with_a_password_goes_to_next(anon: TestClient, demo_ctx: ServiceContext) -> None:
+def test_a_login_link_resets_a_forgotten_password(anon: TestClient, demo_ctx: ServiceContext) -> None:
+    authkit.user(demo_ctx, "ada", Role.EDITOR)  # has a password she forgot
+    response = anon.get(f"/login?token={accounts.new_login_link(demo_ctx, 'ada')}&next=/models/iris_species")
+    assert response.status_code == 303 and response.headers["location"] == "/account?reset=1#password"
+    page = anon.get("/account?reset=1").text
+    assert has_testid(page, "reset-notice") and not has_testid(page, "current-password")
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert csrf is not None
+    done = anon.post("/account/password", data={"csrf_token": csrf.group(1), "new_password": "remembered at last",
+                                                "confirm_password": "remembered at last"})
+    assert done.status_code == 303
+    assert accounts.login_with_password(demo_ctx, "ada", "remembered at last", "t").user.username == "ada"
+    # the fresh session is a password session: the old password is needed again from now on
+    assert has_testid(anon.get("/account").text, "current-password")
+
+
+def test_a_link_session_may_reset_the_password_only_for_a_while(anon: TestClient, demo_ctx: ServiceContext) -> None:
     authkit.user(demo_ctx, "ada", Role.EDITOR)
-    secret = accounts.new_login_link(demo_ctx, "ada")
-    response = anon.get(f"/login?token={secret}&next=/models/iris_species")
-    assert response.status_code == 303 and response.headers["location"] == "/models/iris_species"
+    anon.get(f"/login?token={accounts.new_login_link(demo_ctx, 'ada')}")
+    with demo_ctx.engine.begin() as conn:  # the link login was 16 minutes ago
+        conn.execute(update(sessions).values(created_at=datetime.now(UTC) - timedelta(minutes=16)))
+    page = anon.get("/account").text
+    assert has_testid(page, "current-password") and not has_testid(page, "reset-notice")
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert csrf is not None
+    refused = anon.post("/account/password", data={"csrf_token": csrf.group(1), "new_password": "taken over now",
+                                                   "confirm_password": "taken over now"})
+    assert "not your current password" in element(refused.text, "error-current_password")
 
 
 def test_logout_ends_the_session(anon: TestClient, demo_ctx: ServiceContext) -> None:
@@ -127,7 +154,7 @@ def test_next_never_leaves_the_site(anon: TestClient, demo_ctx: ServiceContext, 
     assert safe_next(target) == "/"
     secret = accounts.new_login_link(demo_ctx, "ada")
     via_link = anon.get("/login", params={"token": secret, "next": target})
-    assert via_link.headers["location"] == "/"
+    assert via_link.headers["location"] == "/account?reset=1#password"  # a link login resets, never leaves
 
 
 def test_safe_next_keeps_paths_on_the_site() -> None:

@@ -75,6 +75,9 @@ class Principal:
     models: frozenset[str] | None = None  # predict tokens limited to these models
     csrf_token: str | None = None  # web sessions only
     token_id: int | None = None
+    # a web session a one-time login link opened moments ago: may set a new password
+    # without the current one (the "forgot my password" link an admin sends)
+    password_reset: bool = False
 
     @property
     def label(self) -> str:

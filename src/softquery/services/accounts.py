@@ -25,6 +25,7 @@ from softquery.store.clock import utcnow
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,62}$")
 FAILURE_WINDOW = timedelta(minutes=15)
+RESET_WINDOW = timedelta(minutes=15)  # after a link login, a new password needs no old one
 MAX_FAILURES_PER_IP = 30
 LINK_PATH = "/login"
 
@@ -187,7 +188,8 @@ def change_password(ctx: ServiceContext, username: str, current: str | None, new
     """Set one's own password: the current one is needed once a password exists, and wrong
     guesses count against the same rate limit as logins."""
     user = ctx.users.get(username)
-    if user.has_password:
+    resetting = ctx.actor.password_reset and ctx.actor.username == username
+    if user.has_password and not resetting:
         _count_attempt(ctx, username, ctx.client_ip or "unknown")
         found = ctx.users.password_hash(username)
         if not current or found is None or not passwords.verify_password(found[1], current):
@@ -215,7 +217,7 @@ def _open_session(ctx: ServiceContext, user: User, how: str, ip: str | None = No
     secret, csrf = credentials.new_secret(), credentials.new_secret()
     expires = now + timedelta(hours=ctx.settings.session_hours)
     ctx.users.delete_expired(now)
-    ctx.users.add_session(credentials.digest(secret), user.id, csrf, expires)
+    ctx.users.add_session(credentials.digest(secret), user.id, csrf, expires, how)
     ctx.users.update(user.id, last_login_at=now)
     principal = Principal(username=user.username, role=user.role, via=Via.SESSION, user_id=user.id)
     audit.record(ctx.acting_as(principal, ip or ctx.client_ip), "session.login", "user", user.username,
@@ -228,10 +230,12 @@ def session_principal(ctx: ServiceContext, secret: str) -> Principal | None:
     if found is None:
         return None
     user, csrf, expires = found
-    if expires <= utcnow() or not user.active:
+    now = utcnow()
+    if expires <= now or not user.active:
         return None
+    started = ctx.users.link_session_started(credentials.digest(secret))
     return Principal(username=user.username, role=user.role, via=Via.SESSION, user_id=user.id,
-                     csrf_token=csrf)
+                     csrf_token=csrf, password_reset=started is not None and now - started < RESET_WINDOW)
 
 
 def logout(ctx: ServiceContext, secret: str) -> None:

@@ -159,6 +159,7 @@ sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("how", String(20)),  # password | link | password_change: a link session may reset the password
 )
 
 api_tokens = Table(

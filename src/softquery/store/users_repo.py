@@ -110,10 +110,18 @@ class UserRepository:
             return conn.execute(select(users.c.id).where(users.c.last_login_at.is_not(None)).limit(1)).first() is not None
 
     # sessions
-    def add_session(self, session_id: str, user_id: int, csrf_token: str, expires_at: datetime) -> None:
+    def add_session(self, session_id: str, user_id: int, csrf_token: str, expires_at: datetime,
+                    how: str | None = None) -> None:
         with write_tx(self.engine) as conn:
             conn.execute(insert(sessions).values(id=session_id, user_id=user_id, csrf_token=csrf_token,
-                                                 created_at=utcnow(), expires_at=expires_at))
+                                                 created_at=utcnow(), expires_at=expires_at, how=how))
+
+    def link_session_started(self, session_id: str) -> datetime | None:
+        """When the session began, if a one-time login link opened it."""
+        with self.engine.connect() as conn:
+            started = conn.execute(select(sessions.c.created_at).where(
+                sessions.c.id == session_id, sessions.c.how == "link")).scalar()
+        return as_utc(started)
 
     def session(self, session_id: str) -> tuple[User, str, datetime] | None:
         """``(user, csrf_token, expires_at)`` of a session."""

@@ -37,6 +37,7 @@ def _page(request: Request, **extra: Any) -> Response:
     ctx = ctx_of(request)
     username = _username(request)
     tokens = tokens_svc.list_tokens(ctx, username)
+    principal = principal_of(request)
     now = datetime.now(UTC)
     context: dict[str, Any] = {
         "nav": "account", "user": accounts.get_user(ctx, username), "tokens": tokens,
@@ -44,6 +45,7 @@ def _page(request: Request, **extra: Any) -> Response:
         "model_names": [m.name for m in models_svc.list_models(ctx)],
         "scopes": [s.value for s in TokenScope], "default_days": ctx.settings.token_days,
         "welcome": request.query_params.get("welcome") == "1",
+        "resetting": principal is not None and principal.password_reset,
         "notice": NOTICES.get(request.query_params.get("notice", "")),
         "password_errors": {}, "token_errors": {}, "token_form": TokenForm(), "new_token": None,
     }

@@ -30,8 +30,10 @@ NO_REFERRER = {"Referrer-Policy": "no-referrer"}  # a login link's token must no
 NOTICES = {"logged_out": "You are logged out."}
 
 
-def _logged_in(request: Request, session: accounts.NewSession, next_url: str) -> Response:
+def _logged_in(request: Request, session: accounts.NewSession, next_url: str, *, via_link: bool = False) -> Response:
     target = "/account?welcome=1" if not session.user.has_password else safe_next(next_url)
+    if via_link and session.user.has_password:
+        target = "/account?reset=1#password"  # a link is how a forgotten password is replaced
     old = request.cookies.get(SESSION_COOKIE)
     if old:  # the session this browser had before ends on the server too
         accounts.logout(anonymous_ctx(request), old)
@@ -51,7 +53,7 @@ def login_page(request: Request, token: str = "", next_url: Annotated[str, Query
             response = render_login(request, next_url=next_url, message=exc.message, status_code=401)
             response.headers.update(NO_REFERRER)
             return response
-        return _logged_in(request, session, next_url)
+        return _logged_in(request, session, next_url, via_link=True)
     principal = principal_of(request)
     if principal is not None and principal.via is Via.SESSION:
         return RedirectResponse(safe_next(next_url), status_code=303)

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("csrf_token", sa.String(64), nullable=False),
         sa.Column("created_at", TZ, nullable=False),
         sa.Column("expires_at", TZ, nullable=False),
+        sa.Column("how", sa.String(20)),
     )
     op.create_table(
         "api_tokens",
