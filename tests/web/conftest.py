@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from tests import authkit
+from tests.api.conftest import FakeExecutor  # the one recording executor of the tests
 
 from softquery.config import Settings
 from softquery.domain import RunKind, RunTrigger
@@ -18,22 +19,6 @@ from softquery.services.demo import create_demo
 from softquery.services.home import init_home
 from softquery.services.runs import execute_here, submit_run
 from softquery.web import mount_web
-
-
-class FakeExecutor:
-    """Records run ids instead of executing them."""
-
-    name = "fake"
-
-    def __init__(self) -> None:
-        self.submitted: list[str] = []
-        self.cancelled: list[str] = []
-
-    def submit(self, run_id: str) -> None:
-        self.submitted.append(run_id)
-
-    def cancel(self, run_id: str) -> None:
-        self.cancelled.append(run_id)
 
 
 def build_app(ctx: ServiceContext, executor: Any) -> FastAPI:
