@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.integration.accounts.helpers import OpenCtx
+from tests.contexts import OpenCtx, context_opener
 
 from softquery.config import Settings
-from softquery.services.context import ServiceContext, open_context
+from softquery.services.context import ServiceContext
 from softquery.services.home import init_home
 
 
@@ -29,18 +29,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def open_ctx(settings: Settings) -> Iterator[OpenCtx]:
-    opened: list[ServiceContext] = []
-
-    def open_one() -> ServiceContext:
-        ctx = open_context(settings)
-        opened.append(ctx)
-        return ctx
-
-    try:
-        yield open_one
-    finally:
-        for ctx in opened:
-            ctx.close()
+    yield from context_opener(settings)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Table, update
@@ -12,7 +11,6 @@ from softquery.services.context import ServiceContext
 from softquery.store.clock import utcnow
 from softquery.store.database import write_tx
 
-OpenCtx = Callable[[], ServiceContext]
 PASSWORD = "correct horse battery staple"
 
 

@@ -6,7 +6,8 @@ import threading
 
 import pytest
 from sqlalchemy import select
-from tests.integration.accounts.helpers import PASSWORD, OpenCtx
+from tests.contexts import OpenCtx
+from tests.integration.accounts.helpers import PASSWORD
 
 from softquery.domain.accounts import Role
 from softquery.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError

@@ -2,38 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from tests.contexts import OpenCtx, context_opener
 from tests.integration.engine.cli_harness import SoftqueryCLI
 
 from softquery.config import Settings
 from softquery.domain import Model
-from softquery.services.context import ServiceContext, open_context
+from softquery.services.context import ServiceContext
 from softquery.services.home import init_home
 from softquery.services.models import ModelSpec, create_model
 from softquery.services.schedules import set_schedule
-
-OpenCtx = Callable[[], ServiceContext]
 
 
 def _opener(tmp_path: Path, database_url: str | None) -> Iterator[OpenCtx]:
     settings = Settings(home=tmp_path / "home", database_url=database_url, secret_key=None)
     init_home(settings)
-    opened: list[ServiceContext] = []
-
-    def open_one() -> ServiceContext:
-        ctx = open_context(settings)
-        opened.append(ctx)
-        return ctx
-
-    try:
-        yield open_one
-    finally:
-        for ctx in opened:
-            ctx.close()
+    yield from context_opener(settings)
 
 
 @pytest.fixture
