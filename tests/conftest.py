@@ -4,8 +4,10 @@ and small SQLite / DuckDB source files."""
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import sqlite3
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,3 +139,13 @@ def redis_url(redis_server: Any) -> Iterator[str]:
     finally:
         client.flushdb()
         client.close()
+
+
+@pytest.fixture
+def exchange_dir() -> Iterator[Path]:
+    """A folder that model code (running as a user of its own) and the test both use:
+    tmp_path is private to the test's user, as a home would be."""
+    path = Path(tempfile.mkdtemp(prefix="softquery-exchange-"))
+    path.chmod(0o777)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

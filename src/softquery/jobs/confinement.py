@@ -2,7 +2,8 @@
 
 Order matters: own session, die with the parent, fds, environment, rlimits,
 thread pools, then wait for the parent's "go" (sent once the child is in its
-cgroups), then the limits the cgroups could not provide, then target.
+cgroups, with its isolation grant), then isolation (own user, mounts, no
+network), then the limits the cgroups could not provide, then target.
 The child always leaves through ``os._exit``: the parent's atexit handlers
 and finalizers (database connections, servers) must never run here.
 """
@@ -22,7 +23,7 @@ from typing import Any
 
 import threadpoolctl
 
-from softquery.jobs import environment
+from softquery.jobs import environment, isolation
 from softquery.jobs.cgroups import pid_alive
 from softquery.jobs.limits import Limits, memory_error_message
 
@@ -88,15 +89,17 @@ def _tasks_of_user(uid: int) -> int:
     return count
 
 
-def _fallback_limits(limits: Limits, memory_cgroup: bool, pids_cgroup: bool) -> None:
+def _fallback_limits(limits: Limits, memory_cgroup: bool, pids_cgroup: bool, own_user: bool) -> None:
     if limits.memory_mb is not None and not memory_cgroup:
         # A warm child starts with the parent's whole address space (numpy,
         # pandas, pyarrow, OpenBLAS buffers: hundreds of MB of mostly shared
         # or untouched mappings), so the budget is added on top of that.
         _set_limit(resource.RLIMIT_AS, _virtual_size() + limits.memory_mb * 1024 * 1024)
     if limits.max_processes is not None and not pids_cgroup and os.geteuid() != 0:
-        # RLIMIT_NPROC counts every task of the user, so the cap is on top.
-        _set_limit(resource.RLIMIT_NPROC, _tasks_of_user(os.getuid()) + limits.max_processes)
+        # RLIMIT_NPROC counts every task of the user: a user of its own has only the
+        # job's; the server's user has others, so the cap goes on top of those.
+        others = 0 if own_user else _tasks_of_user(os.getuid())
+        _set_limit(resource.RLIMIT_NPROC, others + limits.max_processes)
 
 
 def _report(exc: BaseException) -> tuple[str, int]:
@@ -133,12 +136,12 @@ def _leave(control: Connection, report: str, code: int) -> None:
 
 def child_main(target: Callable[[Connection, Any], None], payload: Any, conn: Connection,
                out_w: Connection, err_w: Connection, control: Connection, limits: Limits,
-               parent_pid: int, direct_child: bool) -> None:
+               parent_pid: int) -> None:
     """Entry point in the child for both start methods; never returns."""
     try:
         os.setsid()
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if (os.getppid() != parent_pid) if direct_child else not pid_alive(parent_pid):
+        if not pid_alive(parent_pid):
             os._exit(EXIT_PARENT_GONE)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
@@ -156,7 +159,15 @@ def child_main(target: Callable[[Connection, Any], None], payload: Any, conn: Co
             go = control.recv()
         except (EOFError, OSError):
             os._exit(EXIT_PARENT_GONE)
-        _fallback_limits(limits, bool(go.get("memory_cgroup")), bool(go.get("pids_cgroup")))
+        if go.get("refuse"):
+            print(go["refuse"], file=sys.stderr)
+            _leave(control, "setup_failed", 71)
+        if go.get("grant") is not None:
+            for note in isolation.enter(go["grant"]):
+                print(f"softquery: warning: {note}", file=sys.stderr)
+        grant = go.get("grant")
+        _fallback_limits(limits, bool(go.get("memory_cgroup")), bool(go.get("pids_cgroup")),
+                         own_user=grant is not None and grant.uid is not None)
     except BaseException:  # noqa: BLE001 - setup failed: say why, then leave
         traceback.print_exc()
         _leave(control, "setup_failed", 71)

@@ -4,7 +4,9 @@ the analyst-facing messages that name the limit that was hit."""
 from __future__ import annotations
 
 import signal as signal_module
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from softquery.jobs.isolation import Isolation
 
 STATUSES = ("ok", "exited", "signal", "time_limit", "memory_limit", "process_limit", "stopped")
 
@@ -16,6 +18,7 @@ class Limits:
     max_processes: int | None = 64
     max_file_mb: int | None = 10240
     threads: int = 1  # BLAS / OpenMP threads in the child
+    isolation: Isolation = field(default_factory=Isolation)  # who it runs as, what it can reach
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,13 @@
-"""Run untrusted model code in a limited child process.
+"""Run untrusted model code in a limited, isolated child process.
 
-``Sandbox.start`` forks a job child that is in its own session, dies with its
-parent, sees a scrubbed environment, writes stdout/stderr into pipes the
-parent reads, and sits in its own pids and memory cgroups (rlimits where
-cgroups are not available; see ``enforcement``). The parent polls it with
-``receive``/``wait``, stops it with ``kill`` and releases it with ``close``.
-
-Start method: a plain ``fork`` of this process when it is single-threaded (a
-warm parent makes a job start in milliseconds); a ``forkserver`` whose server
-has the heavy modules preloaded when this process has other threads, where
-forking would copy locks held by those threads.
+``Sandbox.start`` starts a job child from the forkserver (a clean, warm
+interpreter: the child holds none of the server's memory). The child is in
+its own session, dies with its parent, sees a scrubbed environment, writes
+stdout/stderr into pipes the parent reads, sits in its own pids and memory
+cgroups (rlimits where cgroups are not available; see ``enforcement``), and
+runs as a user of its own with no network and the home hidden
+(``softquery.jobs.isolation``). The parent polls it with ``receive``/``wait``,
+stops it with ``kill`` and releases it with ``close``.
 """
 
 from __future__ import annotations
@@ -26,9 +24,10 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from softquery.jobs import isolation
 from softquery.jobs.cgroups import JobCgroups
 from softquery.jobs.confinement import child_main
-from softquery.jobs.launch import Forked, Served, launch, prepare_forkserver
+from softquery.jobs.launch import Served, launch, prepare_forkserver
 from softquery.jobs.limits import EndFacts, ExitInfo, Limits, classify, memory_error_message
 from softquery.jobs.messages import OutputDecoder, safe_loads
 
@@ -42,7 +41,7 @@ MAX_BUFFERED_OUTPUT = 1024 * 1024  # characters kept while nobody calls receive(
 class Sandbox:
     """One job child process and the parent's handle on it."""
 
-    def __init__(self, child: Forked | Served, limits: Limits, conn: Connection,
+    def __init__(self, child: Served, limits: Limits, conn: Connection,
                  out: Connection, err: Connection, control: Connection, method: str):
         self._child, self.limits, self.start_method = child, limits, method
         self.pid = child.pid
@@ -59,6 +58,7 @@ class Sandbox:
         self._info: ExitInfo | None = None
         self._closed = False
         self.cgroups = JobCgroups(None, None)
+        self.grant: isolation.Grant | None = None
         self.enforcement: dict[str, str] = {}
 
     @classmethod
@@ -69,7 +69,7 @@ class Sandbox:
         err_r, err_w = multiprocessing.Pipe(duplex=False)
         control, child_control = multiprocessing.Pipe(duplex=True)
         args = (target, payload, child_conn, out_w, err_w, child_control, limits)
-        child, method = launch(child_main, args, [conn, out_r, err_r, control], name)
+        child, method = launch(child_main, args, name)
         for end in (child_conn, out_w, err_w, child_control):
             end.close()
         sandbox = cls(child, limits, conn, out_r, err_r, control, method)
@@ -79,20 +79,30 @@ class Sandbox:
     def _confine(self, name: str) -> None:
         limits = self.limits
         self.cgroups = JobCgroups.create(name, self.pid, limits.max_processes, limits.memory_mb)
-        root = os.geteuid() == 0
+        try:
+            self.grant = isolation.prepare(limits.isolation, self.pid)
+        except OSError as exc:  # no working directory: the child is told to give up
+            log.error("job %s (pid %d): cannot prepare its isolation: %s", name, self.pid, exc)
+            with contextlib.suppress(OSError):
+                self._control.send({"refuse": f"softquery could not prepare the job's isolation ({exc})."})
+            return
+        own_user = self.grant is not None and self.grant.uid is not None
         self.enforcement = {
             "memory": "none" if limits.memory_mb is None else (
                 "cgroup v1 memory" if self.cgroups.memory else "RLIMIT_AS above the child's start size"),
             "processes": "none" if limits.max_processes is None else (
                 "cgroup v1 pids" if self.cgroups.pids else
-                "none: running as root, where RLIMIT_NPROC is not enforced" if root else "RLIMIT_NPROC"),
+                "RLIMIT_NPROC of its own user" if own_user else
+                "none: running as root, where RLIMIT_NPROC is not enforced" if os.geteuid() == 0 else
+                "RLIMIT_NPROC"),
+            "isolation": isolation.describe(self.grant),
         }
         if self.cgroups.problems:
             log.warning("job %s (pid %d): %s; enforcing %s", name, self.pid,
                         "; ".join(self.cgroups.problems), self.enforcement)
         with contextlib.suppress(OSError):
             self._control.send({"memory_cgroup": self.cgroups.memory is not None,
-                                "pids_cgroup": self.cgroups.pids is not None})
+                                "pids_cgroup": self.cgroups.pids is not None, "grant": self.grant})
 
     # -- messages and output ---------------------------------------------------
     def send(self, message: Any) -> None:
@@ -242,6 +252,7 @@ class Sandbox:
             self.kill("stopped")
         self.wait(KILL_GRACE_SECONDS)
         self.cgroups.remove()
+        isolation.release(self.grant)
         for stream, _ in self._streams.values():
             stream.close()
         self._streams.clear()

@@ -47,9 +47,9 @@ def test_train_and_predict_through_the_queue(system: System, tmp_path: Path) -> 
     assert both.status is RunStatus.SUCCEEDED and both.result["predict"]["version"] == 2
 
 
-def test_stop_running_run_kills_it_and_keeps_state(system: System, tmp_path: Path) -> None:
+def test_stop_running_run_kills_it_and_keeps_state(system: System, tmp_path: Path, exchange_dir: Path) -> None:
     jobs, cli, db = system
-    code, pidfile, _ = slow_code(tmp_path)
+    code, pidfile, _ = slow_code(exchange_dir)
     create(cli, tmp_path, "slow", code)
     run_id = submit(cli, "train", "slow")
     pid = int(wait_for(lambda: pidfile.exists() and pidfile.read_text(), 30, "the job child to start"))
@@ -63,9 +63,9 @@ def test_stop_running_run_kills_it_and_keeps_state(system: System, tmp_path: Pat
     assert cli("versions", "slow", "--json").json() == []
 
 
-def test_stop_during_table_write_keeps_old_table(system: System, tmp_path: Path) -> None:
+def test_stop_during_table_write_keeps_old_table(system: System, tmp_path: Path, exchange_dir: Path) -> None:
     jobs, cli, db = system
-    code, pidfile, slowfile = slow_code(tmp_path, steps=1)
+    code, pidfile, slowfile = slow_code(exchange_dir, steps=1)
     create(cli, tmp_path, "slow", code)
     assert jobs.wait_finished(submit(cli, "train", "slow")).status is RunStatus.SUCCEEDED
     assert jobs.wait_finished(submit(cli, "predict", "slow")).status is RunStatus.SUCCEEDED
@@ -81,9 +81,9 @@ def test_stop_during_table_write_keeps_old_table(system: System, tmp_path: Path)
     assert staging == []
 
 
-def test_second_run_of_a_model_waits_and_queued_stop_cancels(system: System, tmp_path: Path) -> None:
+def test_second_run_of_a_model_waits_and_queued_stop_cancels(system: System, tmp_path: Path, exchange_dir: Path) -> None:
     jobs, cli, db = system
-    code, pidfile, _ = slow_code(tmp_path, steps=20)
+    code, pidfile, _ = slow_code(exchange_dir, steps=20)
     create(cli, tmp_path, "slow", code)
     first, second, third = submit(cli, "train", "slow"), submit(cli, "train", "slow"), submit(cli, "train", "slow")
     wait_for(pidfile.exists, 30, "the first run to start")
@@ -121,9 +121,9 @@ def test_limits_and_crashes_fail_with_a_clear_message(system: System, tmp_path: 
     assert cli("versions", "bad", "--json").json() == []
 
 
-def test_sigkill_of_the_job_child_fails_the_run(system: System, tmp_path: Path) -> None:
+def test_sigkill_of_the_job_child_fails_the_run(system: System, tmp_path: Path, exchange_dir: Path) -> None:
     jobs, cli, db = system
-    code, pidfile, _ = slow_code(tmp_path)
+    code, pidfile, _ = slow_code(exchange_dir)
     create(cli, tmp_path, "slow", code)
     run_id = submit(cli, "train", "slow")
     pid = int(wait_for(lambda: pidfile.exists() and pidfile.read_text(), 30, "the job child"))
@@ -134,10 +134,10 @@ def test_sigkill_of_the_job_child_fails_the_run(system: System, tmp_path: Path) 
 
 
 @pytest.mark.parametrize("phase", ["train", "predict"])
-def test_sigkill_of_the_executor_abandons_the_run_and_loses_nothing(system: System, tmp_path: Path,
+def test_sigkill_of_the_executor_abandons_the_run_and_loses_nothing(system: System, tmp_path: Path, exchange_dir: Path,
                                                                     phase: str) -> None:
     jobs, cli, db = system
-    code, pidfile, slowfile = slow_code(tmp_path, steps=1 if phase == "predict" else 2000)
+    code, pidfile, slowfile = slow_code(exchange_dir, steps=1 if phase == "predict" else 2000)
     create(cli, tmp_path, "slow", code)
     create(cli, tmp_path, "fast", FAST)
     before: list[tuple[object, ...]] = []

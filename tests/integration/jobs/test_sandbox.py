@@ -10,15 +10,14 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy  # noqa: F401 - a warm parent: OpenBLAS is loaded before the fork
 import pytest
 
+from softquery.jobs import isolation
 from softquery.jobs.sandbox import ExitInfo, Limits, Sandbox, memory_error_message
 
 SMALL = Limits(wall_seconds=30.0, memory_mb=300, max_processes=20, max_file_mb=100)
@@ -104,20 +103,14 @@ def sleep_forever(conn: Connection, payload: Any) -> None:
 
 
 # -- helpers -------------------------------------------------------------------------
-@pytest.fixture(params=["fork", "forkserver"])
-def method(request: pytest.FixtureRequest) -> Iterator[str]:
-    """fork when this process is single-threaded; a second thread forces the forkserver."""
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait, daemon=True)
-    if request.param == "forkserver":
-        other.start()
-    yield request.param
-    stop.set()
-    if other.is_alive():
-        other.join()
+@pytest.fixture
+def method() -> str:
+    """Jobs always start from the forkserver: a fork of this process would copy its
+    memory (keys, URLs, sessions) into the process that runs model code."""
+    return "forkserver"
 
 
-def start(target: Any, payload: Any = None, method: str = "fork", limits: Limits = SMALL) -> Sandbox:
+def start(target: Any, payload: Any = None, method: str = "forkserver", limits: Limits = SMALL) -> Sandbox:
     sandbox = Sandbox.start(target, payload, limits=limits, name="test")
     assert sandbox.start_method == method
     return sandbox
@@ -277,12 +270,15 @@ def test_close_removes_cgroups_and_is_idempotent(method: str) -> None:
     sandbox = start(sleep_forever, None, method)
     dirs = sandbox.cgroups.dirs()
     if os.geteuid() == 0:
-        assert sandbox.enforcement == {"memory": "cgroup v1 memory", "processes": "cgroup v1 pids"}
+        assert sandbox.enforcement == {"memory": "cgroup v1 memory", "processes": "cgroup v1 pids",
+                                       "isolation": isolation.describe(sandbox.grant)}
         assert len(dirs) == 2 and all(d.is_dir() for d in dirs)
         assert all(str(sandbox.pid) in (d / "cgroup.procs").read_text().split() for d in dirs)
+    assert sandbox.grant is not None and os.path.isdir(sandbox.grant.workdir)
     sandbox.close()
     sandbox.close()
     assert not any(d.exists() for d in dirs)
+    assert not os.path.exists(sandbox.grant.workdir)
     assert gone(sandbox.pid)
     info = sandbox.wait(0)
     assert info is not None and info.status == "stopped"

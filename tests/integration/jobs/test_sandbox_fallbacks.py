@@ -9,7 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.jobs.test_sandbox import SMALL, allocate, method, run, send_and_return, start
+from tests.integration.jobs.test_sandbox import (
+    SMALL,
+    allocate,
+    fork_bomb,
+    method,
+    run,
+    send_and_return,
+    start,
+    wait_gone,
+)
 
 from softquery.jobs import sandbox as sandbox_module
 from softquery.jobs.cgroups import JobCgroups
@@ -54,8 +63,7 @@ def test_memory_limit_with_rlimit_as(no_cgroups: None, method: str, how: str) ->
 
 def test_runs_without_cgroups_and_says_what_is_not_enforced(no_cgroups: None, method: str) -> None:
     sandbox = start(send_and_return, 7, method, Limits(memory_mb=300, max_processes=20))
-    expected = "none: running as root, where RLIMIT_NPROC is not enforced" if os.geteuid() == 0 \
-        else "RLIMIT_NPROC"
+    expected = "RLIMIT_NPROC of its own user" if os.geteuid() == 0 else "RLIMIT_NPROC"
     assert sandbox.enforcement["processes"] == expected
     info, messages = run(sandbox)
     assert info.status == "ok" and ("got", 7) in messages
@@ -69,3 +77,13 @@ def test_untrusted_pickle_is_refused(method: str, tmp_path: Path) -> None:
     refused = [m for m in messages if m[0] == "invalid_message"]
     assert len(refused) == 1 and "system" in refused[0][1]
     assert ("after", 1) in messages
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a server that is not root cannot give jobs their own user")
+def test_fork_loop_is_stopped_by_rlimit_nproc_of_the_jobs_own_user(no_cgroups: None, method: str) -> None:
+    """As root RLIMIT_NPROC is not enforced; a job's own user makes it work without cgroups."""
+    info, messages = run(start(fork_bomb, "raised", method))
+    forked = [m[1] for m in messages if m[0] == "forked"]
+    assert info.status == "process_limit", info
+    assert 10 <= len(forked) < 20
+    assert wait_gone(forked, 2.0) == []
