@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     memory_limit_mb: int = Field(default=4096, ge=64, description="Default memory limit of one run (a model can set its own).")
     max_processes: int = Field(default=64, ge=1, description="Most processes a run's code may have at once.")
     max_file_mb: int = Field(default=10240, ge=1, description="Largest file a run's code may write.")
+    isolation: bool = Field(default=True, description="Run model code as a user of its own, with no network and the home and data files hidden (README, Isolation). Turn off only to debug.")
     heartbeat_seconds: float = Field(default=2.0, gt=0, description="How often a running job reports it is alive.")
     abandon_after_seconds: float = Field(default=30.0, gt=0, description="A running job silent this long is marked failed (abandoned).")
     statement_timeout_seconds: float = Field(default=1800.0, gt=0, description="Longest a train or predict query may read (PostgreSQL statement_timeout, SQLite/DuckDB interrupt); previews get at most 30 s.")

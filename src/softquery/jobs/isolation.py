@@ -186,7 +186,7 @@ def _hide(paths: tuple[str, ...], expose: tuple[str, ...], notes: list[str]) -> 
             continue
         real = os.path.realpath(path)
         if any(e == real or e.startswith(real.rstrip("/") + "/") for e in expose):
-            notes.append(f"{path} holds the Python installation and stays visible")
+            notes.append(f"{path} holds the Python installation or the job's folder and stays visible")
             continue
         if os.path.isdir(real):
             _mount("softquery-hidden", real, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -208,7 +208,7 @@ def _own_mounts(grant: Grant, notes: list[str]) -> None:
                 expose.path(path)
     finally:
         expose.close()
-    _hide(grant.hide, grant.expose, notes)
+    _hide(grant.hide, grant.expose + (grant.workdir,), notes)
 
 
 def _switch_user(uid: int) -> None:

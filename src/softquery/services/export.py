@@ -52,6 +52,7 @@ def export_json_isolated(ctx: ServiceContext, model: str, version: int | None = 
     unpickling (which runs model code) happens in a sandboxed job child with limits."""
     from softquery.jobs.limits import Limits
     from softquery.jobs.sandbox import Sandbox
+    from softquery.services.isolation import isolation_of
 
     found = get_version(ctx, model, version)
     artifact = ctx.versions.artifact(model, found.version)
@@ -59,7 +60,7 @@ def export_json_isolated(ctx: ServiceContext, model: str, version: int | None = 
            label=f"Version {found.version} of model {model!r}")
     s = ctx.settings
     limits = Limits(wall_seconds=EXPORT_SECONDS, memory_mb=s.memory_limit_mb,
-                    max_processes=s.max_processes, max_file_mb=s.max_file_mb)
+                    max_processes=s.max_processes, max_file_mb=s.max_file_mb, isolation=isolation_of(ctx))
     sandbox = Sandbox.start(_export_child, (artifact, str(found.manifest["code"])), limits=limits,
                             name=f"export-{model}-{found.version}")
     outcome: tuple[str, Any] | None = None

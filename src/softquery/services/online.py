@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from softquery.artifacts.signing import verify
-from softquery.config import Settings
 from softquery.data import FeatureSpec
 from softquery.errors import ConflictError
 from softquery.jobs.limits import Limits
 from softquery.services.context import ServiceContext
+from softquery.services.isolation import isolation_of
 from softquery.services.versions import get_version
 from softquery.serving.errors import WorkerUnavailableError
 from softquery.serving.inputs import Rows, Schema, parse_json, row_count, to_batch
@@ -64,9 +64,13 @@ class Answer:
         return json.dumps(self.as_dict(), separators=(",", ":"), default=str).encode()
 
 
-def pool_for(settings: Settings) -> ServingPool:
-    limits = Limits(wall_seconds=None, memory_mb=settings.memory_limit_mb,
-                    max_processes=settings.max_processes, max_file_mb=settings.max_file_mb, threads=1)
+def pool_for(ctx: ServiceContext) -> ServingPool:
+    settings = ctx.settings
+
+    def limits() -> Limits:
+        return Limits(wall_seconds=None, memory_mb=settings.memory_limit_mb, max_processes=settings.max_processes,
+                      max_file_mb=settings.max_file_mb, threads=1, isolation=isolation_of(ctx))
+
     return ServingPool(workers=settings.serving_workers, max_versions=settings.serving_max_versions,
                        limits=limits, timeout=settings.serving_timeout_seconds)
 
@@ -77,7 +81,7 @@ class OnlinePredictor:
     def __init__(self, ctx: ServiceContext, pool: ServingPool | None = None):
         self.ctx = ctx
         self.settings = ctx.settings
-        self.pool = pool or pool_for(ctx.settings)
+        self.pool = pool or pool_for(ctx)
         self.versions: VersionCache[ServedVersion] = VersionCache(self._read_version,
                                                                   ctx.settings.serving_refresh_seconds)
 

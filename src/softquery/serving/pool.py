@@ -82,7 +82,8 @@ class _Worker:
 
 
 class ServingPool:
-    def __init__(self, *, workers: int, max_versions: int, limits: Limits, timeout: float):
+    def __init__(self, *, workers: int, max_versions: int, limits: Callable[[], Limits], timeout: float):
+        """``limits`` is asked each time a worker starts (what it must not see may have grown)."""
         self.size, self.max_versions, self.limits, self.timeout = workers, max_versions, limits, timeout
         self._slots: list[_Worker | None] = [None] * workers
         self._starting: dict[int, asyncio.Task[_Worker]] = {}
@@ -105,8 +106,8 @@ class ServingPool:
         self._starting.clear()
 
     async def _start(self, slot: int) -> _Worker:
-        sandbox = await asyncio.to_thread(Sandbox.start, serving_worker_main, None, limits=self.limits,
-                                          name=f"serving-{slot}")
+        sandbox = await asyncio.to_thread(lambda: Sandbox.start(
+            serving_worker_main, None, limits=self.limits(), name=f"serving-{slot}"))
         worker = _Worker(slot, sandbox)
         try:
             worker.channel = await Channel.open(sandbox.message_fd(),

@@ -1,0 +1,36 @@
+"""What model code must not see: the isolation every sandbox of this installation gets."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable
+
+from sqlalchemy.engine import make_url
+
+from softquery.config import Settings
+from softquery.data.sources import dialect_of, file_path_of
+from softquery.jobs.isolation import Isolation
+from softquery.services.context import ServiceContext
+
+
+def isolation_for(settings: Settings, source_urls: Iterable[str] = ()) -> Isolation:
+    """Hide the home (metadata DB, secret key, demo data), a metadata DB kept elsewhere,
+    and the files of file-based data sources (their rows reach model code only
+    through the queries softquery runs for it)."""
+    hide = [str(settings.home)]
+    metadata = make_url(settings.metadata_url)
+    if metadata.get_backend_name() == "sqlite" and metadata.database not in (None, "", ":memory:"):
+        path = os.path.abspath(str(metadata.database))
+        hide += [path + suffix for suffix in ("", "-wal", "-shm", "-journal")]
+    for url in source_urls:
+        with contextlib.suppress(Exception):
+            file = file_path_of(url) if dialect_of(url) in ("sqlite", "duckdb") else None
+            if file:
+                hide.append(os.path.abspath(file))
+    return Isolation(enabled=settings.isolation, hide=tuple(dict.fromkeys(hide)))
+
+
+def isolation_of(ctx: ServiceContext) -> Isolation:
+    """``isolation_for`` this installation and its data sources as they are now."""
+    return isolation_for(ctx.settings, ctx.sources.masked_urls().values())
