@@ -1,9 +1,10 @@
 """The child side of a sandbox: everything between fork and the end of target.
 
 Order matters: own session, die with the parent, fds, environment, rlimits,
-thread pools, then wait for the parent's "go" (sent once the child is in its
-cgroups, with its isolation grant), then isolation (own user, mounts, no
-network), then the limits the cgroups could not provide, then target.
+then wait for the parent's "go" (sent once the child is in its cgroups, with
+its isolation grant), then isolation (own user, mounts, no network) while the
+child is still single-threaded, then the limits the cgroups could not provide,
+then thread pools, then target.
 The child always leaves through ``os._exit``: the parent's atexit handlers
 and finalizers (database connections, servers) must never run here.
 """
@@ -154,7 +155,6 @@ def child_main(target: Callable[[Connection, Any], None], payload: Any, conn: Co
             _set_limit(resource.RLIMIT_FSIZE, limits.max_file_mb * 1024 * 1024)
         if limits.wall_seconds is not None:  # backstop if the supervisor is stuck
             _set_limit(resource.RLIMIT_CPU, int(limits.wall_seconds * (os.cpu_count() or 1)) + 10)
-        pools = threadpoolctl.threadpool_limits(limits.threads)
         try:
             go = control.recv()
         except (EOFError, OSError):
@@ -168,6 +168,9 @@ def child_main(target: Callable[[Connection, Any], None], payload: Any, conn: Co
         grant = go.get("grant")
         _fallback_limits(limits, bool(go.get("memory_cgroup")), bool(go.get("pids_cgroup")),
                          own_user=grant is not None and grant.uid is not None)
+        # After isolation: pinning the pools starts BLAS/OpenMP threads, and a user
+        # namespace can only be entered by a single-threaded process.
+        pools = threadpoolctl.threadpool_limits(limits.threads)
     except BaseException:  # noqa: BLE001 - setup failed: say why, then leave
         traceback.print_exc()
         _leave(control, "setup_failed", 71)

@@ -56,6 +56,7 @@ class Isolation:
 
     enabled: bool = True
     hide: tuple[str, ...] = ()  # the home, the metadata DB, file sources
+    own_user: bool = True  # switch to a user of its own when the parent is root
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def prepare(isolation: Isolation, pid: int) -> Grant | None:
     """In the parent: pick the child's uid and make its working directory."""
     if not isolation.enabled:
         return None
-    uid = pick_uid(pid) if os.geteuid() == 0 else None
+    uid = pick_uid(pid) if os.geteuid() == 0 and isolation.own_user else None
     workdir = tempfile.mkdtemp(prefix="softquery-job-", dir=_workdir_base())
     if uid is not None:
         os.chown(workdir, uid, uid)
@@ -256,12 +257,16 @@ def enter(grant: Grant) -> list[str]:
     else:
         try:
             _user_namespace()
-            _own_mounts(grant, notes)
-            _drop_capabilities()
         except OSError as exc:
             notes.append("model code runs as the server's OS user and can reach what the server can "
                          f"(the kernel refused a user namespace: {exc}); run softquery as root "
                          "or allow unprivileged user namespaces to isolate it")
+        else:
+            try:
+                _own_mounts(grant, notes)
+            except OSError as exc:
+                notes.append(f"the home and data files are protected by permissions only ({exc})")
+            _drop_capabilities()  # raises rather than run model code with them
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     # Same user as the server (user namespace): no process of that user may trace or read it.
     # Its own user: nobody else has it, and /proc/self stays readable for the job itself.

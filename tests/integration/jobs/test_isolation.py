@@ -172,3 +172,22 @@ def test_the_child_writes_its_own_folder_but_not_the_python_installation() -> No
     assert written == "mine"
     assert python == ("refused", "PermissionError")
     assert not Path(sys.prefix, "not-yours").exists()
+
+
+def capabilities(conn: Connection, payload: Any) -> None:
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    conn.send({"effective": int(status["CapEff"].strip(), 16), "no_new_privs": status["NoNewPrivs"].strip(),
+               "listing": _outcome(lambda: sorted(os.listdir(payload))),
+               "network": _outcome(lambda: socket.create_connection(("127.0.0.1", 9), timeout=1).close())})
+
+
+def test_a_server_that_cannot_switch_users_hides_files_in_a_user_namespace(tmp_path: Path) -> None:
+    """What a server not running as root does (tried here as root, without the user switch)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "softquery.db").write_text("metadata")
+    seen = results(Sandbox.start(capabilities, str(home), limits=limits(own_user=False, hide=(str(home),)),
+                                 name="userns"))[0]
+    assert seen["effective"] == 0 and seen["no_new_privs"] == "1"
+    assert seen["listing"] in (("ok", []), ("refused", "PermissionError"))
+    assert seen["network"] == ("refused", "OSError")
