@@ -107,11 +107,21 @@ def _workdir_base() -> str:
     return base if mode & stat.S_IXOTH and mode & stat.S_ISVTX else "/tmp"  # noqa: S108
 
 
+def refuse_tracing() -> None:
+    """Make this process non-dumpable: a job child that stays the server's user (a user
+    namespace) then cannot read its memory, environment or files through /proc/PID.
+    Called by the server's sandbox parent and, at import, by the forkserver."""
+    if os.geteuid() != 0:
+        _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
 def prepare(isolation: Isolation, pid: int) -> Grant | None:
     """In the parent: pick the child's uid and make its working directory."""
     if not isolation.enabled:
         return None
     uid = pick_uid(pid) if os.geteuid() == 0 and isolation.own_user else None
+    if uid is None:
+        refuse_tracing()
     workdir = tempfile.mkdtemp(prefix="softquery-job-", dir=_workdir_base())
     if uid is not None:
         os.chown(workdir, uid, uid)

@@ -20,7 +20,7 @@ from typing import Any
 FORKSERVER_PRELOAD = [
     "numpy", "pandas", "pyarrow", "sklearn", "sklearn.base", "sklearn.pipeline",
     "sklearn.linear_model", "sklearn.ensemble", "threadpoolctl",
-    "softquery.jobs.sandbox", "softquery.jobs.child", "softquery.jobs.isolation",
+    "softquery.jobs.forkserver_init", "softquery.jobs.sandbox", "softquery.jobs.child",
     "softquery.training.pipeline", "softquery.prediction.batch", "softquery.modelcode.preprocessing",
     "softquery.serving.worker",
 ]
