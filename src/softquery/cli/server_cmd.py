@@ -14,6 +14,7 @@ from softquery.jobs.executor import Executor, queue_executor
 from softquery.services.accounts import first_start_link
 from softquery.services.context import open_context
 from softquery.services.home import check_serving_secret
+from softquery.services.isolation import isolation_probe
 
 
 @declare(Access.SERVER, "serves others: each request acts for its own login or token, the scheduler as "
@@ -61,6 +62,7 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
     app = create_app(ctx, executor)
     bound_port = sock.getsockname()[1]
     link = first_start_link(ctx.acting_as(operator))  # until someone has logged in
+    click.echo(f"Model code runs isolated: {isolation_probe(settings, ctx)}")
     click.echo(f"softquery is serving at {server_url(host, bound_port)}/ "
                f"(executor: {executor.name}, scheduler: {'on' if scheduler else 'off'})", err=False)
     if link is not None:

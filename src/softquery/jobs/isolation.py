@@ -310,3 +310,31 @@ def describe(grant: Grant | None) -> str:
 
 
 __all__ = ["Grant", "Isolation", "describe", "enter", "prepare", "release"]
+
+
+def _probe(conn: object, payload: object) -> None:
+    """Target of ``probe``: the warnings ``enter`` printed are all it needs to report."""
+
+
+def probe(isolation: Isolation) -> str:
+    """Start one isolated child and say, in a line, how model code runs here."""
+    from softquery.jobs.limits import Limits
+    from softquery.jobs.sandbox import Sandbox
+
+    sandbox = Sandbox.start(_probe, None, limits=Limits(wall_seconds=30.0, isolation=isolation), name="probe")
+    warnings: list[str] = []
+    try:
+        info = None
+        while info is None:
+            warnings += [m[1] for m in sandbox.receive(0.05) if isinstance(m, tuple) and m[0] == "stderr"]
+            if sandbox.deadline_passed():
+                sandbox.kill("time_limit")
+            info = sandbox.wait(0)
+        warnings += [m[1] for m in sandbox.receive(0.05) if isinstance(m, tuple) and m[0] == "stderr"]
+        summary = sandbox.enforcement.get("isolation", "none")
+    finally:
+        sandbox.close()
+    if info.status != "ok":
+        return f"WARNING: an isolated job child could not start ({info.message}) " + "".join(warnings).strip()
+    text = "".join(warnings).strip()
+    return f"{summary}; {text}" if text else summary

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 
 from softquery.config import Settings
 from softquery.data.sources import dialect_of, file_path_of
-from softquery.jobs.isolation import Isolation
+from softquery.jobs.isolation import Isolation, probe
 from softquery.services.context import ServiceContext
 
 
@@ -34,3 +34,10 @@ def isolation_for(settings: Settings, source_urls: Iterable[str] = ()) -> Isolat
 def isolation_of(ctx: ServiceContext) -> Isolation:
     """``isolation_for`` this installation and its data sources as they are now."""
     return isolation_for(ctx.settings, ctx.sources.masked_urls().values())
+
+
+def isolation_probe(settings: Settings, ctx: ServiceContext) -> str:
+    """One line on how model code runs on this machine (``softquery serve`` prints it)."""
+    if not settings.isolation:
+        return "no: SOFTQUERY_ISOLATION is off, model code runs as the server's user"
+    return probe(isolation_of(ctx))

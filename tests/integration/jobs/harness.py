@@ -56,7 +56,9 @@ class JobSystem:
         if self.kind == "local":
             proc = subprocess.Popen([*SOFTQUERY, "serve", "--port", "0", "--slots", "2"], env=self.env,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            line = proc.stdout.readline() if proc.stdout else ""
+            line = ""
+            while proc.stdout and "serving at" not in line and (line := proc.stdout.readline()):
+                pass
             assert "serving at" in line, line
             self.procs.append(proc)
             ctx = self.context()
