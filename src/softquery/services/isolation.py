@@ -14,6 +14,12 @@ from softquery.jobs.isolation import Isolation, probe
 from softquery.services.context import ServiceContext
 
 
+def _with_journals(path: str) -> list[str]:
+    """A database file and the files beside it that hold its recent writes."""
+    path = os.path.abspath(path)
+    return [path + suffix for suffix in ("", "-wal", "-shm", "-journal", ".wal")]
+
+
 def isolation_for(settings: Settings, source_urls: Iterable[str] = ()) -> Isolation:
     """Hide the home (metadata DB, secret key, demo data), a metadata DB kept elsewhere,
     and the files of file-based data sources (their rows reach model code only
@@ -21,13 +27,12 @@ def isolation_for(settings: Settings, source_urls: Iterable[str] = ()) -> Isolat
     hide = [str(settings.home)]
     metadata = make_url(settings.metadata_url)
     if metadata.get_backend_name() == "sqlite" and metadata.database not in (None, "", ":memory:"):
-        path = os.path.abspath(str(metadata.database))
-        hide += [path + suffix for suffix in ("", "-wal", "-shm", "-journal")]
+        hide += _with_journals(str(metadata.database))
     for url in source_urls:
         with contextlib.suppress(Exception):
             file = file_path_of(url) if dialect_of(url) in ("sqlite", "duckdb") else None
             if file:
-                hide.append(os.path.abspath(file))
+                hide += _with_journals(file)
     return Isolation(enabled=settings.isolation, hide=tuple(dict.fromkeys(hide)))
 
 
