@@ -38,6 +38,7 @@ class SourceConnection(ABC):
     """A context manager over one open connection; see the module doc."""
 
     dialect: str
+    table_chunk_rows = DEFAULT_CHUNK_ROWS  # batches of read_batches that add up to read_table's result
 
     def __init__(self, url: str, timeout: float | None = DEFAULT_STATEMENT_TIMEOUT_SECONDS) -> None:
         self.url = url
@@ -54,6 +55,11 @@ class SourceConnection(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    def interrupt(self) -> None:
+        """Ask a statement running in another thread to stop (best effort; a no-op where
+        the backend cannot: SQLite through ADBC, the SQLAlchemy fallback)."""
+        return None
 
     # -- backend hooks -------------------------------------------------------------
     @abstractmethod

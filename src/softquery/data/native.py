@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -84,11 +85,13 @@ class SqliteSource(SourceConnection):
     (no cancel, progress handler or ``sqlite3_interrupt``), so the statement
     timeout works two ways: a preview runs first on the guard connection under
     a progress handler that interrupts it at the deadline, and every ADBC call
-    runs on a daemon thread the caller stops waiting for at the deadline (a job
-    child then exits, which ends the abandoned statement).
+    runs on a daemon thread the caller stops waiting for at the deadline (the
+    abandoned statement runs on in that thread until SQLite finishes it, in the
+    supervisor that read it; ``interrupt`` cannot stop it either).
     """
 
     dialect = "sqlite"
+    table_chunk_rows = SQLITE_TABLE_BATCH_ROWS
 
     def __init__(self, url: str, timeout: float | None = DEFAULT_STATEMENT_TIMEOUT_SECONDS) -> None:
         super().__init__(url, timeout)
@@ -205,7 +208,7 @@ class SqliteSource(SourceConnection):
         return self._table(sample, what).schema
 
     def _table(self, sql: str, what: str) -> pa.Table:
-        schema, batches = self._stream(sql, what, SQLITE_TABLE_BATCH_ROWS)
+        schema, batches = self._stream(sql, what, self.table_chunk_rows)
         return pa.Table.from_batches(list(batches), schema=schema)
 
     def _batches(self, sql: str, what: str, chunk_rows: int) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
@@ -263,6 +266,10 @@ class PostgresSource(SourceConnection):
             self._conn.rollback()
         finally:
             self._conn.close()
+
+    def interrupt(self) -> None:
+        with contextlib.suppress(Exception):  # the read may have ended meanwhile
+            self._conn.adbc_connection.cancel()
 
     def _preflight(self, sql: str, what: str, *, run: bool) -> None:
         self._begin()
@@ -335,6 +342,10 @@ class DuckdbSource(SourceConnection):
     def close(self) -> None:
         self._disarm()
         self._conn.close()
+
+    def interrupt(self) -> None:
+        with contextlib.suppress(Exception):  # the read may have ended meanwhile
+            self._conn.interrupt()
 
     def _preflight(self, sql: str, what: str, *, run: bool) -> None:
         self._disarm()

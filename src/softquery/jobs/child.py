@@ -1,49 +1,105 @@
 """What a job child does: the untrusted half of a run, talking to its supervisor.
 
-Messages to the supervisor: ("progress", phase, fraction, detail),
-("result", TrainOutput | PredictOutput), ("error", error dict),
-("confirm_commit",) — answered with ("commit", bool).
+The child opens no database and never sees a data-source URL: the supervisor
+reads the source and writes the output table; the child gets Arrow data and
+answers. Strict request/reply on the message socket (one side sends at a time):
+
+* train — child: ("next",); supervisor: ("schema", schema_bytes, predict_columns)
+  first, then ("batch", batch_bytes) per batch and ("end",); the child trains
+  and sends ("result", TrainOutput);
+* predict — child: ("ready",) once the model is loaded; supervisor:
+  ("predict", batch_bytes, want_proba) → child: ("predictions", predictions,
+  probabilities or None); supervisor: ("done",) → child: ("result", {"stdout",
+  "stderr"}).
+
+Any time: ("progress", phase, fraction, detail); on failure ("error", error dict)
+and the child ends. ``*_bytes`` are Arrow IPC (``softquery.data.arrow_bytes``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+import pyarrow as pa
+
+from softquery.data.arrow_bytes import batch_from_bytes, schema_from_bytes
 from softquery.errors import SoftqueryError
+from softquery.prediction.loaded_model import LoadedModel, PredictSpec
+from softquery.training.capture import Captured, capture_output
+from softquery.training.pipeline import TrainSpec, train_from_rows
 
 
 @dataclass
 class JobPayload:
-    kind: str                 # "train" | "predict"
-    spec: Any                 # TrainSpec | PredictSpec
+    kind: str                       # "train" | "predict"
+    spec: TrainSpec | PredictSpec   # neither has a source URL
     memory_message: str = "The run ran out of memory."
+
+    def __post_init__(self) -> None:
+        wanted = TrainSpec if self.kind == "train" else PredictSpec
+        if type(self.spec) is not wanted:  # a parent-side job (with its URL) never leaves
+            raise TypeError(f"a {self.kind} job child gets a {wanted.__name__}, not {type(self.spec).__name__}")
+
+
+class _ProtocolError(Exception):
+    pass
+
+
+def _expect(conn: Connection, *kinds: str) -> tuple[Any, ...]:
+    message = conn.recv()
+    if not (isinstance(message, tuple) and message and message[0] in kinds):
+        raise _ProtocolError(f"expected {kinds} from the supervisor, got {message!r:.100}")
+    return message
+
+
+def _train(conn: Connection, spec: TrainSpec, progress: Any) -> None:
+    def read_rows() -> tuple[pa.Table, list[str]]:
+        conn.send(("next",))
+        _, schema_bytes, predict_columns = _expect(conn, "schema")
+        schema = schema_from_bytes(schema_bytes)
+        batches: list[pa.RecordBatch] = []
+        while True:
+            conn.send(("next",))
+            message = _expect(conn, "batch", "end")
+            if message[0] == "end":
+                return pa.Table.from_batches(batches, schema=schema), list(predict_columns)
+            batches.append(batch_from_bytes(message[1]))
+
+    conn.send(("result", train_from_rows(spec, read_rows, progress)))
+
+
+def _predict(conn: Connection, spec: PredictSpec) -> None:
+    capture = capture_output(spec.log_limit) if spec.capture_output else contextlib.nullcontext(Captured())
+    with capture as captured:
+        model = LoadedModel(spec)
+        conn.send(("ready",))
+        while (message := _expect(conn, "predict", "done"))[0] == "predict":
+            preds, proba = model.predict(batch_from_bytes(message[1]), bool(message[2]))
+            conn.send(("predictions", preds, proba))
+    conn.send(("result", {"stdout": captured.stdout, "stderr": captured.stderr}))
 
 
 def job_child_main(conn: Connection, payload: JobPayload) -> None:
     def progress(phase: str, fraction: float | None = None, detail: str = "") -> None:
         conn.send(("progress", phase, fraction, detail))
 
-    def confirm_commit() -> bool:
-        conn.send(("confirm_commit",))
-        reply = conn.recv()
-        return bool(reply == ("commit", True))
-
     try:
         if payload.kind == "train":
-            from softquery.training.pipeline import train_from_source
-
-            conn.send(("result", train_from_source(payload.spec, progress)))
+            assert isinstance(payload.spec, TrainSpec)
+            _train(conn, payload.spec, progress)
         else:
-            from softquery.prediction.batch import predict_to_table
-
-            conn.send(("result", predict_to_table(payload.spec, progress, confirm_commit)))
+            assert isinstance(payload.spec, PredictSpec)
+            _predict(conn, payload.spec)
     except SoftqueryError as exc:
         conn.send(("error", exc.to_dict()))
     except MemoryError:
         conn.send(("error", {"code": "memory_limit", "message": payload.memory_message, "details": {}}))
+    except EOFError:
+        return  # the supervisor is done with this child
     except Exception as exc:
         conn.send(("error", {
             "code": "internal_error",

@@ -1,11 +1,13 @@
-"""Use case: train a model — the trusted half (spec in, signed version out).
+"""Use case: train a model — the trusted half (job in, signed version out).
 
-The untrusted half (reading rows, running the model code) is
-``softquery.training.pipeline.train_from_source``, run in a job child.
+The supervisor (``softquery.jobs.steps``) reads the train query itself and
+hands the rows to the untrusted half, ``softquery.training.pipeline``, run in
+a job child. The child gets ``TrainJob.child`` only: no source URL.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from softquery.artifacts.signing import json_clean, sign
@@ -18,14 +20,29 @@ from softquery.training.metrics import key_metric
 from softquery.training.pipeline import TrainOutput, TrainSpec
 
 
-def train_spec(ctx: ServiceContext, run: Run, *, capture_output: bool = False) -> TrainSpec:
+@dataclass
+class TrainJob:
+    """The supervisor's description of a training; only ``child`` goes to the job child."""
+
+    source_url: str
+    train_sql: str
+    predict_sql: str
+    child: TrainSpec
+    statement_timeout_seconds: float | None
+
+    @property
+    def code(self) -> str:
+        return self.child.code
+
+
+def train_spec(ctx: ServiceContext, run: Run, *, capture_output: bool = False) -> TrainJob:
     model = ctx.models.get(run.model)
     require_valid_code(model.code)
-    return TrainSpec(
-        model=model.name, code=model.code, train_sql=model.train_sql, predict_sql=model.predict_sql,
-        source_url=ctx.sources.get(model.source).url, label=model.label, id_columns=model.id_columns,
-        log_limit=ctx.settings.max_log_chars, capture_output=capture_output,
-        statement_timeout_seconds=ctx.settings.statement_timeout_seconds,
+    return TrainJob(
+        source_url=ctx.sources.get(model.source).url, train_sql=model.train_sql,
+        predict_sql=model.predict_sql, statement_timeout_seconds=ctx.settings.statement_timeout_seconds,
+        child=TrainSpec(model=model.name, code=model.code, label=model.label, id_columns=model.id_columns,
+                        log_limit=ctx.settings.max_log_chars, capture_output=capture_output),
     )
 
 
@@ -43,7 +60,7 @@ def _should_activate(ctx: ServiceContext, model: Model, task: TaskType, metrics:
     return old_score is None or active_task is not task or new_score > old_score
 
 
-def record_training(ctx: ServiceContext, run: Run, spec: TrainSpec, out: TrainOutput) -> dict[str, Any]:
+def record_training(ctx: ServiceContext, run: Run, spec: TrainJob, out: TrainOutput) -> dict[str, Any]:
     """Sign and store the version — only while the run is still running and not stopped."""
     model = ctx.models.get(run.model)
     number = ctx.versions.peek_next_number(model.name)

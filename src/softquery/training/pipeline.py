@@ -1,35 +1,39 @@
-"""Train from a data source: read → dataset → fit → round-trip check.
+"""Train on rows handed over by the supervisor: dataset → fit → round-trip check.
 
-Runs where user code may run (a job child); it never touches the metadata DB.
+Runs where user code may run (a job child). It opens no database and never
+sees a data-source URL: the trusted supervisor reads the train query and
+sends the rows (``softquery.jobs.child``); it never touches the metadata DB.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from softquery.data import build_training_set, detect_id_columns, detect_label, open_source
-from softquery.data.connection import DEFAULT_STATEMENT_TIMEOUT_SECONDS
+import pyarrow as pa
+
+from softquery.data import build_training_set, detect_id_columns, detect_label
 from softquery.domain import TaskType
 from softquery.modelcode.checks import declared_task_name, require_valid_code
 from softquery.training.fit import Progress, fit_and_evaluate
 from softquery.training.roundtrip import save_and_check
 
+ReadRows = Callable[[], tuple[pa.Table, list[str]]]  # () -> (train rows, predict query's columns)
+
 
 @dataclass
 class TrainSpec:
+    """What a job child gets to train a model: no source URL, no SQL to run."""
+
     model: str
     code: str
-    train_sql: str
-    predict_sql: str
-    source_url: str
     label: str | None = None
     id_columns: list[str] | None = None
     log_limit: int = 200_000
     capture_output: bool = True
-    statement_timeout_seconds: float | None = DEFAULT_STATEMENT_TIMEOUT_SECONDS
 
 
 @dataclass
@@ -55,13 +59,11 @@ def _label_and_ids(spec: TrainSpec, train_columns: list[str], predict_columns: l
     return label, ids
 
 
-def train_from_source(spec: TrainSpec, progress: Progress) -> TrainOutput:
+def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) -> TrainOutput:
+    """Train on the rows ``read_rows`` returns (it is called once, after the code check)."""
     started = time.perf_counter()
     require_valid_code(spec.code)
-    progress("reading training rows", 0.05)
-    with open_source(spec.source_url, timeout=spec.statement_timeout_seconds) as conn:
-        predict_columns = conn.query_schema(spec.predict_sql, what="predict query").names
-        table = conn.read_table(spec.train_sql, what="train query")
+    table, predict_columns = read_rows()
     t_read = time.perf_counter() - started
     label, ids = _label_and_ids(spec, table.column_names, predict_columns)
     progress("preparing features", 0.15, f"{table.num_rows:,} rows")
