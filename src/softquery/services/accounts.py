@@ -28,6 +28,8 @@ FAILURE_WINDOW = timedelta(minutes=15)
 RESET_WINDOW = timedelta(minutes=15)  # after a link login, a new password needs no old one
 MAX_FAILURES_PER_IP = 30
 LINK_PATH = "/login"
+LINK_REFUSED = ("This login link was already used or has expired (or a newer link for the same user replaced "
+                "it). Ask an admin for a new one (`softquery user link NAME`), or log in with your password.")
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,9 @@ def _keep_an_admin(ctx: ServiceContext, user: User, **change: object) -> None:
 
 # one-time login links
 def new_login_link(ctx: ServiceContext, username: str) -> str:
-    """A one-time login link's secret for ``username`` (valid ``login_link_hours``, once)."""
+    """A one-time login link's secret for ``username`` (valid ``login_link_hours``, once).
+
+    The user's earlier unused links stop working: only the newest link printed or shown works."""
     user = ctx.users.get(username)
     if not user.active:
         raise ConflictError(f"{username!r} is disabled; enable the user first.", details={"user": username})
@@ -165,8 +169,7 @@ def login_with_link(ctx: ServiceContext, secret: str) -> NewSession:
     user_id = ctx.users.use_login_link(credentials.digest(secret), utcnow())
     user = ctx.users.get_by_id(user_id) if user_id is not None else None
     if user is None or not user.active:
-        raise AuthenticationError("This login link was already used or has expired. Ask an admin for a new "
-                                  "one (`softquery user link NAME`), or log in with your password.")
+        raise AuthenticationError(LINK_REFUSED)
     return _open_session(ctx, user, "link")
 
 

@@ -91,7 +91,14 @@ class UserRepository:
 
     # one-time login links
     def add_login_link(self, user_id: int, token_hash: str, expires_at: datetime) -> None:
+        """Add a link for the user; their earlier unused links stop working (are deleted).
+
+        The user's row is locked first (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
+        writers), so links made at once for one user still leave only the last one."""
         with write_tx(self.engine) as conn:
+            conn.execute(select(users.c.id).where(users.c.id == user_id).with_for_update())
+            conn.execute(delete(login_links).where(login_links.c.user_id == user_id,
+                                                   login_links.c.used_at.is_(None)))
             conn.execute(insert(login_links).values(user_id=user_id, token_hash=token_hash,
                                                     created_at=utcnow(), expires_at=expires_at))
 

@@ -114,6 +114,52 @@ def test_one_link_used_from_many_threads_logs_in_once(ctx: ServiceContext, open_
         assert conn.execute(select(sessions.c.id)).scalars().all() == [credentials.digest(won[0])]
 
 
+def test_a_new_link_replaces_the_users_earlier_unused_links(ctx: ServiceContext) -> None:
+    accounts.add_user(ctx, "ann", Role.EDITOR)
+    accounts.add_user(ctx, "bob", Role.EDITOR)
+    first = accounts.new_login_link(ctx, "ann")
+    second = accounts.new_login_link(ctx, "ann")
+    bobs = accounts.new_login_link(ctx, "bob")
+    newest = accounts.new_login_link(ctx, "ann")
+    for old in (first, second):
+        with pytest.raises(AuthenticationError) as err:
+            accounts.login_with_link(ctx, old)
+        assert "already used or has expired" in err.value.message and "newer link" in err.value.message
+    assert accounts.login_with_link(ctx, newest).user.username == "ann"
+    assert accounts.login_with_link(ctx, bobs).user.username == "bob"  # another user's link stays valid
+
+
+def test_links_made_at_once_leave_one_valid(ctx: ServiceContext, open_ctx: OpenCtx) -> None:
+    accounts.add_user(ctx, "ann", Role.EDITOR)
+    contexts = [open_ctx() for _ in range(6)]
+    start = threading.Barrier(len(contexts))
+    made: list[str] = []
+    errors: list[BaseException] = []
+
+    def issue(c: ServiceContext) -> None:
+        start.wait(timeout=30)
+        try:
+            made.append(accounts.new_login_link(c, "ann"))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=issue, args=(c,)) for c in contexts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors and len(made) == len(contexts)
+    with ctx.engine.connect() as conn:
+        assert len(conn.execute(select(login_links.c.id)).all()) == 1
+    worked = []
+    for secret in made:
+        try:
+            worked.append(accounts.login_with_link(ctx, secret).user.username)
+        except AuthenticationError:
+            pass
+    assert worked == ["ann"]  # the one made last
+
+
 def test_login_url() -> None:
     url = accounts.login_url("http://example.test:8765/", "abc-DEF_123")
     assert url == "http://example.test:8765/login?token=abc-DEF_123"
@@ -127,9 +173,21 @@ def test_the_first_start_link_is_offered_until_someone_logs_in(ctx: ServiceConte
     second = accounts.first_start_link(ctx)  # another server start, nobody logged in yet
     assert second is not None and second != first
     assert ctx.users.count() == 1
+    with pytest.raises(AuthenticationError):  # only the newest printed link works
+        accounts.login_with_link(ctx, first)
     assert accounts.login_with_link(ctx, second).user.username == "admin"
     assert accounts.first_start_link(ctx) is None
     assert accounts.get_user(ctx, "admin").last_login_at is not None
+
+
+def test_the_link_init_printed_stops_working_when_serve_prints_one(ctx: ServiceContext) -> None:
+    created = accounts.first_admin(ctx)  # `softquery init`
+    assert created is not None
+    started = accounts.first_start_link(ctx)  # then `softquery serve`
+    assert started is not None
+    with pytest.raises(AuthenticationError):
+        accounts.login_with_link(ctx, created[1])
+    assert accounts.login_with_link(ctx, started).user.username == "admin"
 
 
 def test_the_first_start_link_goes_to_an_existing_admin(ctx: ServiceContext) -> None:

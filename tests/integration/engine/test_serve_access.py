@@ -16,6 +16,7 @@ import pytest
 from tests.integration.engine.cli_harness import SoftqueryCLI
 
 from softquery.config import Settings
+from softquery.errors import AuthenticationError
 from softquery.services import accounts
 from softquery.services.context import open_context
 from softquery.services.home import check_serving_secret
@@ -106,7 +107,9 @@ def test_serve_on_loopback_with_a_development_secret_prints_a_link_until_the_fir
 
     context = open_context(Settings(secret_key="changeme"))
     try:
-        assert accounts.login_with_link(context, link.group(1)).user.username == "admin"
+        with pytest.raises(AuthenticationError):  # the newer link replaced it
+            accounts.login_with_link(context, link.group(1))
+        assert accounts.login_with_link(context, second.group(1)).user.username == "admin"
     finally:
         context.close()
     _, out3 = serve(home, tmp_path / "third.log", env)
