@@ -95,6 +95,16 @@ def test_token_create_errors(client: TestClient, ctx: ServiceContext) -> None:
     assert_envelope(client.post("/api/v1/tokens", json={"user": "nobody"}), 404, "not_found")
 
 
+def test_a_token_for_a_model_that_does_not_exist_is_refused(client: TestClient, ctx: ServiceContext) -> None:
+    before = client.get("/api/v1/tokens").json()
+    error = assert_envelope(client.post("/api/v1/tokens", json={"scope": "predict",
+                                                                "models": ["iris_species", "no_such_model"]}),
+                            404, "not_found")
+    assert "'no_such_model'" in error["message"] and "iris_species" not in error["message"]
+    assert error["details"] == {"field": "models", "models": ["no_such_model"]}
+    assert client.get("/api/v1/tokens").json() == before  # nothing created
+
+
 def test_who_may_list_and_create_whose_tokens(client: TestClient, ctx: ServiceContext) -> None:
     editor = authkit.bearer(ctx, "ed", Role.EDITOR)
     authkit.token(ctx, "vi", Role.VIEWER)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 
@@ -62,6 +63,17 @@ def test_token_form_errors_stay_by_their_field(browser: TestClient, demo_ctx: Se
     assert has_testid(full.text, "new-token")
     made = demo_ctx.tokens.list(demo_ctx.users.get("ada").id)[0]
     assert (made.scope, made.models) == (TokenScope.FULL, None)
+
+
+def test_a_token_for_a_model_that_no_longer_exists_is_refused_by_the_models_field(
+        browser: TestClient, demo_ctx: ServiceContext) -> None:
+    csrf = authkit.session(browser, demo_ctx, "ada", Role.EDITOR)
+    # a page loaded before the model was deleted (or a forged form) names a model that is not there
+    refused = browser.post("/account/tokens", data={"csrf_token": csrf, "name": "stale", "scope": "predict",
+                                                    "models": ["iris_species", "deleted_meanwhile"]})
+    assert refused.status_code == 200 and not has_testid(refused.text, "new-token")
+    assert "'deleted_meanwhile'" in html.unescape(element(refused.text, "error-models"))
+    assert demo_ctx.tokens.list(demo_ctx.users.get("ada").id) == []
 
 
 def test_a_user_cannot_revoke_someone_elses_token(browser: TestClient, demo_ctx: ServiceContext) -> None:

@@ -52,6 +52,7 @@ def create_token(ctx: ServiceContext, username: str, *, name: str = "", scope: T
             raise InvalidInputError("Name at least one model for this `predict` token, or leave the list out "
                                     "to let it call every model.", details={"field": "models"})
         models = sorted({check_identifier(m, "model name") for m in models})
+        _check_models_exist(ctx, models)
     expires_at = utcnow() + timedelta(days=days)
     if parent_token_id is not None:
         expires_at = min(expires_at, ctx.tokens.get(parent_token_id).expires_at)
@@ -61,6 +62,17 @@ def create_token(ctx: ServiceContext, username: str, *, name: str = "", scope: T
     audit.record(ctx, "token.create", "token", f"{info.id} ({info.prefix})",
                  {"user": username, "scope": scope.value, "models": models, "days": days})
     return NewToken(token, info)
+
+
+def _check_models_exist(ctx: ServiceContext, names: list[str]) -> None:
+    """404 naming every model in ``names`` that does not exist (a typo would make a useless token)."""
+    known = {m.name for m in ctx.models.list()}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        listed = ", ".join(repr(n) for n in unknown)
+        what = f"is no model named {listed}" if len(unknown) == 1 else f"are no models named {listed}"
+        raise NotFoundError(f"There {what}, so no token was created. See `softquery model list`.",
+                            details={"field": "models", "models": unknown})
 
 
 def list_tokens(ctx: ServiceContext, username: str | None = None) -> list[ApiToken]:

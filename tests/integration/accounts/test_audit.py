@@ -169,6 +169,7 @@ def test_user_use_cases(world: ServiceContext) -> None:
 
 def test_token_use_cases(world: ServiceContext) -> None:
     ann = world
+    create_model(ann, "houses", SPEC)
     new = tokens.create_token(ann, "ann", name="laptop", scope=TokenScope.PREDICT, models=["houses"], days=7)
     event = step(ann, "token.create")
     assert (event.actor, event.ip, event.target_type) == ("ann", IP, "token")

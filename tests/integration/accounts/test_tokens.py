@@ -13,6 +13,8 @@ from softquery.domain.accounts import Principal, Role, TokenScope, Via
 from softquery.errors import InvalidInputError, NotFoundError
 from softquery.services import accounts, tokens
 from softquery.services.context import ServiceContext
+from softquery.services.models import ModelSpec, create_model
+from softquery.services.sources import add_source
 from softquery.store.tables import api_tokens, metadata
 
 
@@ -22,6 +24,17 @@ def people(ctx: ServiceContext) -> ServiceContext:
     accounts.add_user(ctx, "ann", Role.EDITOR)
     accounts.add_user(ctx, "bob", Role.VIEWER)
     return ctx
+
+
+@pytest.fixture
+def with_models(people: ServiceContext, sqlite_url: str) -> ServiceContext:
+    """``people`` and the models ``houses`` and ``churn``."""
+    add_source(people, "s", sqlite_url)
+    spec = ModelSpec(source="s", template="linear_regression", train_sql="select id, rooms, price from houses",
+                     predict_sql="select id, rooms from houses")
+    for name in ("houses", "churn"):
+        create_model(people, name, spec)
+    return people
 
 
 def dump_database(ctx: ServiceContext) -> str:
@@ -96,7 +109,8 @@ def test_unknown_and_malformed_tokens(people: ServiceContext, mangle: object) ->
     assert tokens.token_principal(people, mangle(new.token)) is None  # type: ignore[operator]
 
 
-def test_predict_tokens_with_models(people: ServiceContext) -> None:
+def test_predict_tokens_with_models(with_models: ServiceContext) -> None:
+    people = with_models
     new = tokens.create_token(people, "bob", scope=TokenScope.PREDICT, models=["houses", "churn", "houses"])
     assert new.info.models == ["churn", "houses"]
     principal = tokens.token_principal(people, new.token)
@@ -104,6 +118,21 @@ def test_predict_tokens_with_models(people: ServiceContext) -> None:
     assert (principal.scope, principal.models) == (TokenScope.PREDICT, frozenset({"churn", "houses"}))
     everyone = tokens.token_principal(people, tokens.create_token(people, "bob", scope=TokenScope.PREDICT).token)
     assert everyone is not None and everyone.models is None
+
+
+@pytest.mark.parametrize(("names", "unknown"), [(["nope"], ["nope"]), (["houses", "nope", "gone"], ["gone", "nope"])])
+def test_a_token_for_an_unknown_model_is_refused(with_models: ServiceContext, names: list[str],
+                                                 unknown: list[str]) -> None:
+    people = with_models
+    audited = len(people.audit.list())
+    with pytest.raises(NotFoundError) as err:
+        tokens.create_token(people, "bob", scope=TokenScope.PREDICT, models=names)
+    for name in unknown:
+        assert repr(name) in err.value.message
+    assert "houses" not in err.value.message and "softquery model list" in err.value.message
+    assert err.value.details == {"field": "models", "models": unknown}
+    assert err.value.http_status == 404
+    assert tokens.list_tokens(people) == [] and len(people.audit.list()) == audited  # nothing made
 
 
 def test_models_only_with_predict_scope(people: ServiceContext) -> None:

@@ -180,21 +180,26 @@ def test_token_is_shown_once_and_never_listed(sq: SoftqueryCLI, ctx: ServiceCont
 
 def test_predict_tokens_limited_to_models(sq: SoftqueryCLI, ctx: ServiceContext,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    explicit = sq("token", "create", "--user", "admin", "--scope", "predict", "--model", "x", "--json").json()
-    assert explicit["scope"] == "predict" and explicit["models"] == ["x"]
+    sq("demo")  # models to limit tokens to
+    x, a, b = "iris_species", "cancer_diagnosis", "house_quality"
+    explicit = sq("token", "create", "--user", "admin", "--scope", "predict", "--model", x, "--json").json()
+    assert explicit["scope"] == "predict" and explicit["models"] == [x]
     principal = tokens.token_principal(ctx, explicit["token"])
-    assert principal is not None and principal.scope is TokenScope.PREDICT and principal.models == {"x"}
-    implied = sq("token", "create", "--user", "admin", "--model", "b", "--model", "a", "--json").json()
-    assert implied["scope"] == "predict" and implied["models"] == ["a", "b"]
+    assert principal is not None and principal.scope is TokenScope.PREDICT and principal.models == {x}
+    implied = sq("token", "create", "--user", "admin", "--model", b, "--model", a, "--json").json()
+    assert implied["scope"] == "predict" and implied["models"] == [a, b]
     unlimited = sq("token", "create", "--user", "admin", "--scope", "predict", "--json").json()
     assert unlimited["models"] is None
     refused = sq("token", "create", "--user", "admin", "--scope", "full", "--model", "x", ok=False)
     assert refused.code == 2 and "Only a `predict` token" in refused.err
     assert sq("token", "create", "--user", "admin", "--days", "0", ok=False).code == 2
     assert sq("token", "create", "--user", "nobody", ok=False).code == 4
+    unknown = sq("token", "create", "--user", "admin", "--model", x, "--model", "typo_model", ok=False)
+    assert unknown.code == 4 and "'typo_model'" in unknown.err and x not in unknown.err
+    assert "sq_" not in unknown.out and len(sq("token", "list", "--json").json()) == 3  # nothing created
     monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: no cell is cut short
     table = sq("token", "list").out
-    assert "predict" in table and "a, b" in table and "never" in table
+    assert "predict" in table and f"{a}, {b}" in table and "never" in table
 
 
 # audit log and owners
