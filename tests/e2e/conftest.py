@@ -72,12 +72,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     proc = subprocess.Popen([*SOFTQUERY, "serve", "--port", "0", "--slots", "2"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
-    first = proc.stdout.readline()
-    match = re.search(r"serving at (http://\S+?)/? ", first)
+    # lines before "serving at" (how model code runs here) are kept; EOF: the server ended
+    first: list[str] = []
+    match = None
+    while match is None and len(first) < 50:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        first.append(line)
+        match = re.search(r"serving at (http://\S+?)/? ", line)
     if not match:
         proc.kill()
-        pytest.fail(f"softquery serve did not start: {first!r} {proc.stdout.read()}", pytrace=False)
-    srv = Server(url=match.group(1).rstrip("/"), home=home, proc=proc, output=[first], token=token)
+        pytest.fail(f"softquery serve did not start: {''.join(first)!r} {proc.stdout.read()}", pytrace=False)
+    srv = Server(url=match.group(1).rstrip("/"), home=home, proc=proc, output=first, token=token)
     stdout = proc.stdout
     # Keep draining the server's output so a full pipe never blocks it; kept for failure reports.
     threading.Thread(target=lambda: srv.output.extend(iter(stdout.readline, "")), daemon=True).start()
