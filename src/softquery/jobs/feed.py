@@ -84,8 +84,9 @@ class SourceFeed:
                     getattr(batches, "close", lambda: None)()
             self._put(_END)
         except BaseException as exc:  # noqa: BLE001 - handed to the supervisor
-            self._error = exc
-            self._put(_Failed(exc))
+            if not self._closed.is_set():  # else: most likely our own interrupt
+                self._error = exc
+                self._put(_Failed(exc))
         finally:
             self._conn = None
             self._probe_ready.set()
@@ -128,6 +129,8 @@ class SourceFeed:
         """The next batch; None at the end (the connection is closed by then)."""
         if self._ended:
             return None
+        if self._closed.is_set():
+            raise self._error or RuntimeError("this source feed is closed")
         try:
             item = self._queue.get(timeout=timeout)
         except queue.Empty:
