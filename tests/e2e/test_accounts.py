@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from tests import authkit
@@ -60,7 +61,7 @@ def test_login_page_fits_a_phone(new_page: Callable[..., Page], shot: Shot) -> N
 
 
 def test_the_link_serve_prints_on_first_start_logs_in_once(
-        new_page: Callable[..., Page], server: Server, console: ConsoleWatch) -> None:
+        new_page: Callable[..., Page], server: Server, console: ConsoleWatch, shot: Shot) -> None:
     deadline = time.monotonic() + 5
     link = server.login_link()
     while link is None and time.monotonic() < deadline and server.proc.poll() is None:
@@ -70,8 +71,18 @@ def test_the_link_serve_prints_on_first_start_logs_in_once(
         pytest.skip("`softquery serve` printed no line with `/login?token=` on its first start:\n"
                     + "".join(server.output))
     path = link.split("://", 1)[1].split("/", 1)[1]
+    # a chat's link preview fetches the link first: it sees the question, no session, and
+    # the link stays good for the person
+    preview = httpx.get(server.url + "/" + path, timeout=10)
+    assert preview.status_code == 200 and "set-cookie" not in preview.headers
+    assert "link-login-button" in preview.text
     page = new_page(logged_in=False)
     page.goto("/" + path)
+    expect(page.get_by_test_id("link-username")).to_have_text(ADMIN)
+    expect(page.get_by_test_id("nav-username")).to_have_count(0)  # opening the link alone logs nobody in
+    assert not page.context.cookies()
+    shot(page, "login-link")
+    page.get_by_test_id("link-login-button").click()
     expect(page.get_by_test_id("nav-username")).to_have_text(ADMIN)
     # the admin has a password: a link login offers to replace it (a forgotten password)
     expect(page).to_have_url(server.url + "/account?reset=1#password")
@@ -97,6 +108,8 @@ def test_a_new_user_follows_their_link_and_sets_a_password(
 
     page = new_page(logged_in=False)
     page.goto(link)
+    expect(page.get_by_test_id("link-username")).to_have_text("newcomer")
+    page.get_by_test_id("link-login-button").click()
     expect(page).to_have_url(server.url + "/account?welcome=1")
     expect(page.get_by_test_id("welcome")).to_be_visible()
     page.get_by_test_id("new-password").fill("a long new password")

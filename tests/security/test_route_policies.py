@@ -19,12 +19,13 @@ from softquery.api.security import Allow, Public, allow, public, require_access
 from softquery.auth.policy import Action
 
 # The only routes anyone may call without logging in: liveness, and logging in itself
-# (the form, its POST, and the one-time link `GET /login?token=`). Adding one here must be
-# a deliberate decision.
+# (the form, its POST, the one-time link's page `GET /login?token=`, which only asks, and its
+# button's `POST /login/link`, which uses the link). Adding one here must be a deliberate decision.
 EXPECTED_PUBLIC = {
     ("GET", "/api/v1/health"),
     ("GET", "/login"),
     ("POST", "/login"),
+    ("POST", "/login/link"),
 }
 ALWAYS_PUBLIC = {("GET", "/api/v1/health")}
 ALLOWED_MOUNTS = {"/static"}  # static assets (CSS, JS, Swagger UI files, favicon): no data

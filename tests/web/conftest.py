@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -99,3 +102,16 @@ def demo_client(demo_ctx: ServiceContext, executor: FakeExecutor) -> Iterator[Te
 def trained_client(trained_ctx: ServiceContext) -> Iterator[TestClient]:
     with client_for(trained_ctx, FakeExecutor()) as client:
         yield client
+
+
+def follow_login_link(client: TestClient, secret: str, **params: str) -> httpx.Response:
+    """What a person does with a one-time login link: open it (the page only asks "Log in as
+    …?") and press the button, which POSTs the link's form from this site."""
+    page = client.get("/login", params={"token": secret, **params})
+    assert page.status_code == 200, page.text
+    form = re.search(r'<form method="post" action="([^"]+)"[^>]*data-testid="link-login-form">(.*?)</form>',
+                     page.text, re.S)
+    assert form is not None, page.text
+    fields = {name: html.unescape(value) for name, value in
+              re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(2))}
+    return client.post(html.unescape(form.group(1)), data=fields, headers={"Origin": "http://testserver"})

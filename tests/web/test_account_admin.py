@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from tests import authkit
-from tests.web.conftest import FakeExecutor, client_for
+from tests.web.conftest import FakeExecutor, client_for, follow_login_link
 from tests.web.html import element, has_testid
 
 from softquery.domain.accounts import Role, TokenScope
@@ -87,7 +87,7 @@ def test_a_user_cannot_revoke_someone_elses_token(browser: TestClient, demo_ctx:
 
 def test_set_then_change_the_password(browser: TestClient, demo_ctx: ServiceContext) -> None:
     accounts.add_user(demo_ctx, "bo", Role.VIEWER)
-    assert browser.get(f"/login?token={accounts.new_login_link(demo_ctx, 'bo')}").status_code == 303
+    assert follow_login_link(browser, accounts.new_login_link(demo_ctx, "bo")).status_code == 303
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', browser.get("/account").text)
     assert csrf is not None
     form = {"csrf_token": csrf.group(1), "new_password": "short", "confirm_password": "short"}
@@ -125,7 +125,7 @@ def test_admin_adds_a_user_who_logs_in_with_the_link(browser: TestClient, demo_c
     assert "not a valid username" in element(bad.text, "error-username") and 'value="no spaces"' in bad.text
 
     with client_for(demo_ctx, executor, auth=False) as newcomer:
-        followed = newcomer.get(link.group(1).replace("http://testserver", ""))
+        followed = follow_login_link(newcomer, link.group(1).split("?token=", 1)[1])
         assert followed.headers["location"] == "/account?welcome=1"
 
     assert browser.post("/admin/users/cy/role", data={"csrf_token": csrf, "role": "viewer"}).status_code == 303
@@ -137,6 +137,13 @@ def test_admin_adds_a_user_who_logs_in_with_the_link(browser: TestClient, demo_c
     assert enabled.status_code == 303 and demo_ctx.users.get("cy").active
     fresh = browser.post("/admin/users/cy/link", data={"csrf_token": csrf})
     assert has_testid(fresh.text, "new-link-url") and "shown only this once" in fresh.text
+    first_url = re.search(r'data-testid="new-link-url">http://testserver(/login\?token=[^<]+)<', fresh.text)
+    newer = browser.post("/admin/users/cy/link", data={"csrf_token": csrf})  # asked twice: the newer one counts
+    newer_url = re.search(r'data-testid="new-link-url">http://testserver/login\?token=([^<]+)<', newer.text)
+    assert first_url is not None and newer_url is not None
+    with client_for(demo_ctx, executor, auth=False) as newcomer:
+        assert newcomer.get(first_url.group(1)).status_code == 401
+        assert follow_login_link(newcomer, newer_url.group(1)).status_code == 303
     last_admin = browser.post("/admin/users/root/role", data={"csrf_token": csrf, "role": "editor"})
     assert "only active admin" in element(last_admin.text, "users-error")
 

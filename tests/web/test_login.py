@@ -9,16 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from tests import authkit
-from tests.web.conftest import FakeExecutor, client_for
+from tests.web.conftest import FakeExecutor, client_for, follow_login_link
 from tests.web.html import element, has_testid
 
 from softquery.api.security import SESSION_COOKIE
 from softquery.domain.accounts import Role
 from softquery.services import accounts
 from softquery.services.context import ServiceContext
-from softquery.store.tables import sessions
+from softquery.store.tables import login_links, sessions
 from softquery.web.login_page import safe_next
 
 HX = {"HX-Request": "true"}
@@ -85,24 +85,86 @@ def test_too_many_wrong_passwords_get_the_429_message(anon: TestClient, demo_ctx
     assert 'value="ada"' in refused.text
 
 
-def test_a_login_link_works_once_and_asks_for_a_password(anon: TestClient, demo_ctx: ServiceContext) -> None:
+def link_state(ctx: ServiceContext) -> list[tuple[object, ...]]:
+    """Every login link's (id, used_at) and every session: what a GET must leave alone."""
+    with ctx.engine.connect() as conn:
+        return [*conn.execute(select(login_links.c.id, login_links.c.used_at)).all(),
+                *conn.execute(select(sessions.c.id)).all()]
+
+
+def test_opening_a_login_link_only_asks_and_the_button_logs_in(anon: TestClient, demo_ctx: ServiceContext) -> None:
     accounts.add_user(demo_ctx, "bo", Role.VIEWER)
     secret = accounts.new_login_link(demo_ctx, "bo")
-    first = anon.get(f"/login?token={secret}&next=/runs")
+    before = link_state(demo_ctx)
+    for _ in range(3):  # a chat's link preview, a mail scanner, then the person: nothing is used up
+        shown = anon.get(f"/login?token={secret}&next=/runs")
+        assert shown.status_code == 200 and "set-cookie" not in shown.headers
+        assert shown.headers["Cache-Control"] == "no-store"
+        # the token never goes to another site; not "no-referrer": browsers would then send
+        # the button's POST with "Origin: null", which the login-CSRF check refuses
+        assert shown.headers["Referrer-Policy"] == "same-origin"
+        assert "Log in as" in shown.text and element(shown.text, "link-username").endswith(">bo</")
+        assert has_testid(shown.text, "link-login-button") and not has_testid(shown.text, "login-password")
+        assert link_state(demo_ctx) == before
+    assert not any(e.action == "session.login" for e in demo_ctx.audit.list())
+    first = follow_login_link(anon, secret)
     assert first.status_code == 303 and first.headers["location"] == "/account?welcome=1"
-    assert first.headers["Referrer-Policy"] == "no-referrer"
+    assert first.headers["Referrer-Policy"] == "no-referrer" and SESSION_COOKIE in first.cookies
     welcome = anon.get("/account?welcome=1")
     assert welcome.status_code == 200 and has_testid(welcome.text, "welcome")
     assert not has_testid(welcome.text, "current-password")  # none yet: nothing to confirm
     anon.cookies.clear()
     again = anon.get(f"/login?token={secret}")
     assert again.status_code == 401 and "already used or has expired" in element(again.text, "login-message")
-    assert SESSION_COOKIE not in again.cookies
+    assert SESSION_COOKIE not in again.cookies and not has_testid(again.text, "link-login-form")
+    pressed_again = anon.post("/login/link", data={"token": secret}, headers={"Origin": "http://testserver"})
+    assert pressed_again.status_code == 401 and SESSION_COOKIE not in pressed_again.cookies
+    assert "already used or has expired" in element(pressed_again.text, "login-message")
+
+
+@pytest.mark.parametrize("how", ["expired", "unknown", "replaced", "disabled"])
+def test_a_bad_link_shows_the_error_and_the_get_uses_nothing(anon: TestClient, demo_ctx: ServiceContext,
+                                                             how: str) -> None:
+    authkit.user(demo_ctx, "root", Role.ADMIN)
+    accounts.add_user(demo_ctx, "bo", Role.VIEWER)
+    secret = accounts.new_login_link(demo_ctx, "bo")
+    if how == "expired":
+        with demo_ctx.engine.begin() as conn:
+            conn.execute(update(login_links).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    elif how == "unknown":
+        secret = secret[:-4] + "abcd"
+    elif how == "replaced":
+        accounts.new_login_link(demo_ctx, "bo")
+    else:
+        accounts.disable_user(demo_ctx, "bo")
+    before = link_state(demo_ctx)
+    shown = anon.get("/login", params={"token": secret})
+    assert shown.status_code == 401 and "set-cookie" not in shown.headers
+    assert "already used or has expired" in element(shown.text, "login-message")
+    assert not has_testid(shown.text, "link-login-form") and has_testid(shown.text, "login-form")
+    assert shown.headers["Referrer-Policy"] == "no-referrer"
+    assert link_state(demo_ctx) == before
+    if how == "disabled":  # looking at it did not spend it: once enabled, the link still works
+        accounts.enable_user(demo_ctx, "bo")
+        assert follow_login_link(anon, secret).status_code == 303
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null"])
+def test_a_link_button_pressed_on_another_site_is_refused(anon: TestClient, demo_ctx: ServiceContext,
+                                                          origin: str) -> None:
+    # login CSRF: another site must not log this browser in with a link of its own choosing
+    accounts.add_user(demo_ctx, "bo", Role.VIEWER)
+    secret = accounts.new_login_link(demo_ctx, "bo")
+    before = link_state(demo_ctx)
+    refused = anon.post("/login/link", data={"token": secret}, headers={"Origin": origin})
+    assert refused.status_code == 403 and "another site" in element(refused.text, "login-message")
+    assert SESSION_COOKIE not in refused.cookies and link_state(demo_ctx) == before
+    assert follow_login_link(anon, secret).status_code == 303  # the link is still good here
 
 
 def test_a_login_link_resets_a_forgotten_password(anon: TestClient, demo_ctx: ServiceContext) -> None:
     authkit.user(demo_ctx, "ada", Role.EDITOR)  # has a password she forgot
-    response = anon.get(f"/login?token={accounts.new_login_link(demo_ctx, 'ada')}&next=/models/iris_species")
+    response = follow_login_link(anon, accounts.new_login_link(demo_ctx, "ada"), next="/models/iris_species")
     assert response.status_code == 303 and response.headers["location"] == "/account?reset=1#password"
     page = anon.get("/account?reset=1").text
     assert has_testid(page, "reset-notice") and not has_testid(page, "current-password")
@@ -118,7 +180,7 @@ def test_a_login_link_resets_a_forgotten_password(anon: TestClient, demo_ctx: Se
 
 def test_a_link_session_may_reset_the_password_only_for_a_while(anon: TestClient, demo_ctx: ServiceContext) -> None:
     authkit.user(demo_ctx, "ada", Role.EDITOR)
-    anon.get(f"/login?token={accounts.new_login_link(demo_ctx, 'ada')}")
+    assert follow_login_link(anon, accounts.new_login_link(demo_ctx, "ada")).status_code == 303
     with demo_ctx.engine.begin() as conn:  # the link login was 16 minutes ago
         conn.execute(update(sessions).values(created_at=datetime.now(UTC) - timedelta(minutes=16)))
     page = anon.get("/account").text
@@ -152,8 +214,7 @@ def test_next_never_leaves_the_site(anon: TestClient, demo_ctx: ServiceContext, 
     response = login(anon, "ada", next_url=target)
     assert response.status_code == 303 and response.headers["location"] == "/"
     assert safe_next(target) == "/"
-    secret = accounts.new_login_link(demo_ctx, "ada")
-    via_link = anon.get("/login", params={"token": secret, "next": target})
+    via_link = follow_login_link(anon, accounts.new_login_link(demo_ctx, "ada"), next=target)
     assert via_link.headers["location"] == "/account?reset=1#password"  # a link login resets, never leaves
 
 

@@ -165,7 +165,19 @@ def first_start_link(ctx: ServiceContext) -> str | None:
     return new_login_link(ctx, admins[0].username)
 
 
+def login_link_user(ctx: ServiceContext, secret: str) -> User:
+    """Whose valid link this is, without using it: opening a link (a GET, which link previews
+    and mail scanners make too) only asks; ``login_with_link`` uses it."""
+    user_id = ctx.users.login_link_user(credentials.digest(secret), utcnow())
+    user = ctx.users.get_by_id(user_id) if user_id is not None else None
+    if user is None or not user.active:
+        raise AuthenticationError(LINK_REFUSED)
+    return user
+
+
 def login_with_link(ctx: ServiceContext, secret: str) -> NewSession:
+    """Use a one-time link (once) and open a session; the session may set a new password
+    without the old one for ``RESET_WINDOW``."""
     user_id = ctx.users.use_login_link(credentials.digest(secret), utcnow())
     user = ctx.users.get_by_id(user_id) if user_id is not None else None
     if user is None or not user.active:

@@ -102,6 +102,15 @@ class UserRepository:
             conn.execute(insert(login_links).values(user_id=user_id, token_hash=token_hash,
                                                     created_at=utcnow(), expires_at=expires_at))
 
+    def login_link_user(self, token_hash: str, now: datetime) -> int | None:
+        """The user id of an unused, unexpired link, without using it (only looks)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(login_links.c.user_id, login_links.c.expires_at).where(
+                login_links.c.token_hash == token_hash, login_links.c.used_at.is_(None))).first()
+        if row is None or as_utc(row.expires_at) <= now:  # type: ignore[operator]
+            return None
+        return int(row.user_id)
+
     def use_login_link(self, token_hash: str, now: datetime) -> int | None:
         """Mark an unused, unexpired link used (once, even under races); its user id or None."""
         with write_tx(self.engine) as conn:

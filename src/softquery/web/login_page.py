@@ -53,3 +53,8 @@ def render_login(request: Request, *, next_url: str = "/", message: str | None =
         "nav": "login", "next": safe_next(next_url), "message": message, "error": error,
         "username": username, "message_ok": message_ok,
     }, status_code=status_code)
+
+
+def render_link_login(request: Request, *, token: str, username: str) -> HTMLResponse:
+    """A valid one-time login link's page: "Log in as <username>?" and a button that POSTs it."""
+    return render(request, "login_link.html", {"nav": "login", "token": token, "link_username": username})

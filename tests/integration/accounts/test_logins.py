@@ -37,6 +37,30 @@ def test_a_login_link_works_once(ctx: ServiceContext) -> None:
     assert "already used or has expired" in err.value.message and "softquery user link" in err.value.message
 
 
+def test_looking_at_a_link_does_not_use_it(ctx: ServiceContext) -> None:
+    accounts.add_user(ctx, "root", Role.ADMIN)
+    accounts.add_user(ctx, "ann", Role.EDITOR)
+    secret = accounts.new_login_link(ctx, "ann")
+    for _ in range(3):  # link previews, mail scanners
+        assert accounts.login_link_user(ctx, secret).username == "ann"
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(login_links.c.used_at)).scalar_one() is None
+        assert conn.execute(select(sessions.c.id)).first() is None
+    accounts.disable_user(ctx, "ann")
+    with pytest.raises(AuthenticationError, match="already used or has expired"):
+        accounts.login_link_user(ctx, secret)
+    accounts.enable_user(ctx, "ann")
+    assert accounts.login_with_link(ctx, secret).user.username == "ann"
+    with pytest.raises(AuthenticationError, match="already used or has expired"):  # used now
+        accounts.login_link_user(ctx, secret)
+    expiring = accounts.new_login_link(ctx, "ann")
+    set_column(ctx, login_links, "expires_at", past(seconds=1))
+    with pytest.raises(AuthenticationError, match="already used or has expired"):
+        accounts.login_link_user(ctx, expiring)
+    with pytest.raises(AuthenticationError):
+        accounts.login_link_user(ctx, "not a link at all")
+
+
 def test_only_the_hash_of_a_link_is_stored(ctx: ServiceContext) -> None:
     accounts.add_user(ctx, "ann", Role.EDITOR)
     secret = accounts.new_login_link(ctx, "ann")

@@ -22,11 +22,15 @@ from softquery.errors import AuthenticationError, TooManyAttemptsError
 from softquery.services import accounts
 from softquery.web.access import principal_of
 from softquery.web.deps import anonymous_ctx, ctx_of, page_router, public_page_router
-from softquery.web.login_page import render_login, safe_next
+from softquery.web.login_page import render_link_login, render_login, safe_next
 
 router = public_page_router()
 logout_router = page_router()
 NO_REFERRER = {"Referrer-Policy": "no-referrer"}  # a login link's token must not leak onwards
+# A link's page: its token must not leak to other sites nor stay in a cache; "same-origin", not
+# "no-referrer", because under "no-referrer" a browser sends its button's POST with "Origin: null",
+# which the login-CSRF check must refuse.
+LINK_PAGE_HEADERS = {"Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
 NOTICES = {"logged_out": "You are logged out."}
 
 
@@ -42,18 +46,25 @@ def _logged_in(request: Request, session: accounts.NewSession, next_url: str, *,
     return response
 
 
+def _link_refused(request: Request, message: str, status_code: int) -> Response:
+    response = render_login(request, message=message, status_code=status_code)
+    response.headers.update({**NO_REFERRER, "Cache-Control": "no-store"})
+    return response
+
+
 @router.get("/login", dependencies=[public()])
 def login_page(request: Request, token: str = "", next_url: Annotated[str, Query(alias="next")] = "/",
                notice: str = "") -> Response:
-    """The login form; with ``?token=`` it follows a one-time login link."""
+    """The login form; with ``?token=`` a one-time login link's page, which only asks "Log in
+    as …?": link previews and mail scanners fetch links too, so a GET never uses one."""
     if token:
         try:
-            session = accounts.login_with_link(anonymous_ctx(request), token)
+            user = accounts.login_link_user(anonymous_ctx(request), token)
         except AuthenticationError as exc:
-            response = render_login(request, next_url=next_url, message=exc.message, status_code=401)
-            response.headers.update(NO_REFERRER)
-            return response
-        return _logged_in(request, session, next_url, via_link=True)
+            return _link_refused(request, exc.message, 401)
+        response = render_link_login(request, token=token, username=user.username)
+        response.headers.update(LINK_PAGE_HEADERS)
+        return response
     principal = principal_of(request)
     if principal is not None and principal.via is Via.SESSION:
         return RedirectResponse(safe_next(next_url), status_code=303)
@@ -91,6 +102,20 @@ def login(request: Request, username: Annotated[str, Form()] = "", password: Ann
         return render_login(request, next_url=next_url, username=username, status_code=401,
                             error=exc.message + " Check both and try again.")
     return _logged_in(request, session, next_url)
+
+
+@router.post("/login/link", dependencies=[public()])
+def login_with_link(request: Request, token: Annotated[str, Form()] = "") -> Response:
+    """The button of a login link's page: use the link (once) and start the session."""
+    if not _same_origin(request):
+        # login CSRF: another site must not log this browser in with a link of its choosing
+        return _link_refused(request, "This login link was sent from another site; open the link itself and "
+                                      "press its button here.", 403)
+    try:
+        session = accounts.login_with_link(anonymous_ctx(request), token)
+    except AuthenticationError as exc:
+        return _link_refused(request, exc.message, 401)
+    return _logged_in(request, session, "/", via_link=True)
 
 
 @logout_router.post("/logout", dependencies=[allow(Action.OWN_ACCOUNT)])
