@@ -14,7 +14,9 @@ import contextlib
 import multiprocessing
 import multiprocessing.process
 import os
-from collections.abc import Callable
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 FORKSERVER_PRELOAD = [
@@ -60,11 +62,35 @@ class Served:
             self.process.close()
 
 
+_main_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_not_rerun(target: Any) -> Iterator[None]:
+    """multiprocessing makes every forkserver child run the parent's ``__main__`` again:
+    for ``softquery serve`` that is the console script, which imports the whole app
+    (about a second per job). A target that lives in an importable module does not
+    need it; one defined in ``__main__`` (a script) does."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(target, "__module__", None) == "__main__":
+        yield
+        return
+    with _main_lock:
+        del main.__file__
+        try:
+            yield
+        finally:
+            main.__file__ = path
+
+
 def launch(child_main: Callable[..., None], args: tuple[Any, ...], name: str) -> tuple[Served, str]:
-    """Start ``child_main(*args, parent_pid=...)``; returns (child, "forkserver")."""
+    """Start ``child_main(*args, parent_pid=...)``; ``args[0]`` is the job's target;
+    returns (child, "forkserver")."""
     process = _forkserver().Process(target=child_main, args=args, name=name,
                                     kwargs={"parent_pid": os.getpid()})
-    process.start()
+    with _main_not_rerun(args[0]):
+        process.start()
     # Not joined by multiprocessing at exit: the child dies with the server (PDEATHSIG).
     multiprocessing.process._children.discard(process)  # type: ignore[attr-defined]
     return Served(process), "forkserver"
