@@ -35,7 +35,8 @@ def train_in_child(ctx: ServiceContext, run: Run, job: TrainJob, limits: Limits,
     payload = JobPayload("train", job.child, memory_error_message(limits))
     feed = SourceFeed(job.source_url, job.train_sql, what="train query", chunk_rows=None,
                       timeout=job.statement_timeout_seconds, probe=(job.predict_sql, "predict query"))
-    with ChildSession.start(ctx, run, payload, limits, progress, listener) as session, feed.start():
+    # The query starts first: it runs while the child starts (a cold forkserver takes seconds).
+    with feed.start(), ChildSession.start(ctx, run, payload, limits, progress, listener) as session:
         rows = -1  # the schema goes first
         while _kind(message := session.receive()) == "next":
             if rows < 0:
