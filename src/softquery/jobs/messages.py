@@ -14,6 +14,7 @@ import dataclasses
 import enum
 import io
 import pickle
+import struct
 from typing import Any
 
 _BUILTINS = frozenset({
@@ -69,3 +70,37 @@ class OutputDecoder:
     def feed(self, data: bytes) -> tuple[str, str] | None:
         text = self._decoder.decode(data, final=not data)
         return (self.stream, text) if text else None
+
+
+class MessageTooLarge(Exception):
+    pass
+
+
+class FrameReader:
+    """``multiprocessing.Connection`` frames (a signed 4-byte big-endian length, or -1
+    and an 8-byte length, then the bytes) cut from whatever bytes have arrived. The
+    supervisor never blocks on a half-sent message, and a frame larger than ``limit``
+    is refused before it is buffered."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[bytes]:
+        buf = self._buffer
+        buf += data
+        frames: list[bytes] = []
+        while len(buf) >= 4:
+            (size,), header = struct.unpack_from("!i", buf), 4
+            if size == -1:
+                if len(buf) < 12:
+                    break
+                (size,), header = struct.unpack_from("!Q", buf, 4), 12
+            if size < 0 or size > self.limit:
+                raise MessageTooLarge(f"the job process sent a message of {size:,} bytes "
+                                      f"(at most {self.limit:,} are accepted)")
+            if len(buf) < header + size:
+                break
+            frames.append(bytes(buf[header:header + size]))
+            del buf[:header + size]
+        return frames

@@ -29,13 +29,15 @@ from softquery.jobs.cgroups import JobCgroups
 from softquery.jobs.confinement import child_main
 from softquery.jobs.launch import Served, launch, prepare_forkserver
 from softquery.jobs.limits import EndFacts, ExitInfo, Limits, classify, memory_error_message
-from softquery.jobs.messages import OutputDecoder, safe_loads
+from softquery.jobs.messages import FrameReader, MessageTooLarge, OutputDecoder, safe_loads
 
 __all__ = ["ExitInfo", "Limits", "Sandbox", "memory_error_message", "prepare_forkserver"]
 
 log = logging.getLogger(__name__)
 KILL_GRACE_SECONDS = 1.0
 MAX_BUFFERED_OUTPUT = 1024 * 1024  # characters kept while nobody calls receive()
+READ_BYTES = 1024 * 1024
+UNLIMITED_MESSAGE_BYTES = 4 * 1024 ** 3  # a trained model's artifact travels in one message
 
 
 class Sandbox:
@@ -52,6 +54,9 @@ class Sandbox:
             err.fileno(): (err, OutputDecoder("stderr")),
         }
         self._conn_open = True
+        # A message is something the child holds in memory: it cannot be larger than that.
+        self._frames = FrameReader(UNLIMITED_MESSAGE_BYTES if limits.memory_mb is None
+                                   else (limits.memory_mb + 64) * 1024 * 1024)
         self._inbox: deque[Any] = deque()
         self._buffered_output = self._dropped_output = 0
         self._killed_for: str | None = None
@@ -143,14 +148,27 @@ class Sandbox:
         return bool(ready)
 
     def _read_messages(self) -> None:
-        for _ in range(100):
+        """Take what the child has sent on the message socket, without ever blocking:
+        a child that stops halfway through a message cannot stall its supervisor."""
+        fd = self._conn.fileno()
+        for _ in range(64):
+            ready, _, _ = select.select([fd], [], [], 0)
+            if not ready:
+                return
             try:
-                if not self._conn.poll(0):
-                    break
-                self._inbox.append(safe_loads(self._conn.recv_bytes()))
-            except (EOFError, OSError):
+                data = os.read(fd, READ_BYTES)
+            except OSError:
+                data = b""
+            if not data:
                 self._conn_open = False
-                break
+                return
+            try:
+                frames = self._frames.feed(data)
+            except MessageTooLarge as exc:
+                self._inbox.append(("invalid_message", str(exc)))
+                self._conn_open = False  # nothing more is read from this child
+                return
+            self._inbox.extend(safe_loads(frame) for frame in frames)
 
     def receive(self, timeout: float) -> list[Any]:
         deadline = time.monotonic() + timeout

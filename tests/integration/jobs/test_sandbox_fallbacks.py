@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import threading
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -87,3 +89,49 @@ def test_fork_loop_is_stopped_by_rlimit_nproc_of_the_jobs_own_user(no_cgroups: N
     assert info.status == "process_limit", info
     assert 10 <= len(forked) < 20
     assert wait_gone(forked, 2.0) == []
+
+
+def send_half_a_message(conn: Connection, payload: Any) -> None:
+    import struct
+
+    os.write(conn.fileno(), struct.pack("!i", 1000) + b"x" * 10)  # 10 of 1000 bytes, then nothing
+    time.sleep(600)
+
+
+def announce_a_huge_message(conn: Connection, payload: Any) -> None:
+    import struct
+
+    os.write(conn.fileno(), struct.pack("!i", 2**31 - 1))
+    conn.send(("after", 1))
+    time.sleep(600)
+
+
+def test_a_half_sent_message_does_not_stall_the_supervisor(method: str) -> None:
+    sandbox = start(send_half_a_message, None, method)
+    try:
+        got: list[Any] = []
+        reader = threading.Thread(target=lambda: got.extend(sandbox.receive(0.5)), daemon=True)
+        reader.start()
+        reader.join(5)
+        assert not reader.is_alive(), "receive() blocked on a half-sent message"
+        assert got == []
+        sandbox.kill("stopped")
+        info = sandbox.wait(5)
+        assert info is not None and info.status == "stopped"
+    finally:
+        sandbox.close()
+
+
+def test_a_message_larger_than_the_child_could_hold_is_refused(method: str) -> None:
+    sandbox = start(announce_a_huge_message, None, method)
+    try:
+        deadline = time.monotonic() + 10
+        messages: list[Any] = []
+        while not any(m[0] == "invalid_message" for m in messages):
+            assert time.monotonic() < deadline, messages
+            messages += sandbox.receive(0.1)
+        refused = [m for m in messages if m[0] == "invalid_message"]
+        assert "2,147,483,647 bytes" in refused[0][1]
+        assert ("after", 1) not in messages  # nothing more is read from that child
+    finally:
+        sandbox.close()
