@@ -34,18 +34,6 @@ def _forkserver() -> Any:
     return ctx
 
 
-def _noop() -> None:
-    pass
-
-
-def prepare_forkserver() -> None:
-    """Start the forkserver and wait until its preloads are imported (~1-2 s, once)."""
-    process = _forkserver().Process(target=_noop)
-    process.start()
-    process.join()
-    process.close()
-
-
 class Served:
     """A child of the forkserver; the server reaps it and reports its status."""
 
@@ -82,6 +70,19 @@ def _main_not_rerun(target: Any) -> Iterator[None]:
             yield
         finally:
             main.__file__ = path
+
+
+def _noop() -> None:
+    pass
+
+
+def prepare_forkserver() -> None:
+    """Start the forkserver and wait until its preloads are imported (~1-2 s, once)."""
+    process = _forkserver().Process(target=_noop)
+    with _main_not_rerun(_noop):  # nor does the forkserver itself, when this starts it
+        process.start()
+    process.join()
+    process.close()
 
 
 def launch(child_main: Callable[..., None], args: tuple[Any, ...], name: str) -> tuple[Served, str]:
