@@ -134,3 +134,53 @@ def test_without_isolation_the_same_code_escalates(tmp_path: Path, pg_url: str) 
     assert role == "admin"
     for name in ("promote", "secret_key", "server_environ", "signal_server", "connect_postgresql"):
         assert found[name].startswith("DONE"), (name, found[name])
+
+
+MEMORY_SCAN = '''
+class Model:
+    def train(self, X, y):
+        needle = {reversed_secret!r}[::-1].encode()  # built here: the code holds no copy
+        hits = 0
+        with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+            for line in maps:
+                span, perms = line.split()[:2]
+                if "r" not in perms:
+                    continue
+                start, end = (int(x, 16) for x in span.split("-"))
+                try:
+                    mem.seek(start)
+                    hits += mem.read(end - start).count(needle)
+                except (OSError, ValueError, OverflowError):
+                    continue
+        print("COPIES", hits - 1, flush=True)  # the needle itself is one
+        self.mean = float(sum(y)) / len(y)
+
+    def predict(self, X):
+        return [self.mean] * len(X)
+'''
+
+
+def test_a_secret_key_from_the_environment_is_nowhere_in_model_codes_memory(tmp_path: Path) -> None:
+    """The server's environment reaches the forkserver every job child is forked from:
+    the secret key given as SOFTQUERY_SECRET_KEY must be gone (and zeroed) by then."""
+    import secrets
+    import subprocess
+
+    secret = "sk-" + secrets.token_hex(24)
+    env = {**os.environ, "SOFTQUERY_HOME": str(tmp_path / "home"), "SOFTQUERY_SECRET_KEY": secret}
+    code_file = tmp_path / "scan.py"
+    code_file.write_text(MEMORY_SCAN.format(reversed_secret=secret[::-1]))
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "softquery.cli.main", *args], env=env,
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    cli("init")
+    cli("demo")
+    cli("model", "duplicate", "house_quality", "scan")
+    cli("model", "update", "scan", "--code-file", str(code_file))
+    run = json.loads(cli("train", "scan", "--json"))
+    copies = [line for line in run["stdout"].splitlines() if line.startswith("COPIES")]
+    assert copies and all(line == "COPIES 0" for line in copies), copies

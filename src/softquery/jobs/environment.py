@@ -7,6 +7,7 @@ import contextlib
 import ctypes
 import os
 import re
+import sys
 
 KEEP_EXACT = frozenset({
     "PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP", "USER", "LOGNAME",
@@ -50,11 +51,23 @@ def wipe_initial_block() -> None:
             ctypes.memset(start, 0, end - start)
 
 
+def _zero(value: object) -> None:
+    """Overwrite the bytes of a ``bytes`` object in place: deleting it only frees its
+    memory, and a forked child could still find the secret there."""
+    # Only an object nobody else holds (here: the environ dict, this frame, getrefcount):
+    # short bytes are shared singletons, and two variables may share one value.
+    if isinstance(value, bytes) and len(value) > 1 and sys.getrefcount(value) <= 3:
+        ctypes.memset(id(value) + sys.getsizeof(value) - len(value) - 1, 0, len(value))
+
+
 def apply(threads: int) -> None:
-    """Replace os.environ (and the C environment) with the scrubbed one."""
+    """Replace os.environ (and the C environment) with the scrubbed one; the values
+    that go are zeroed first (``os.environ`` keeps them as bytes on POSIX)."""
     clean = scrubbed(dict(os.environ), threads)
+    data = getattr(os.environ, "_data", {})
     for name in list(os.environ):
         if name not in clean:
+            _zero(data.get(os.fsencode(name)))
             del os.environ[name]
     os.environ.update(clean)
     wipe_initial_block()
