@@ -424,7 +424,9 @@ def bench_local(tmp: Path, slots: int, models: list[str], idle_runs: int, burst_
     token = api_token(env)
     server = procs.spawn([*SOFTQUERY, "serve", "--port", "0", "--slots", str(slots), "--no-scheduler"], env,
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    line = server.stdout.readline() if server.stdout else ""
+    line = ""  # serve first says how model code runs, then where it serves
+    while server.stdout and "serving at" not in line and (line := server.stdout.readline()):
+        pass
     if "serving at" not in line:
         raise SystemExit(f"benchmark: softquery serve did not start: {line!r}")
     base = line.split("serving at ")[1].split()[0].rstrip("/")
