@@ -41,6 +41,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from softquery.jobs.cgroups import pid_alive
+
 UID_FIRST, UID_LAST = 61184, 65519  # the range systemd hands to dynamic users
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
@@ -282,23 +284,13 @@ def enter(grant: Grant) -> list[str]:
     # Its own user: nobody else has it, and /proc/self stays readable for the job itself.
     _libc.prctl(PR_SET_DUMPABLE, 0 if grant.uid is None else 1, 0, 0, 0)
     _libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)  # a change of user clears it
-    if grant.parent_pid and not _alive(grant.parent_pid):
+    if grant.parent_pid and not pid_alive(grant.parent_pid):
         os._exit(70)
     os.chdir(grant.workdir)
     for name in ("HOME", "TMPDIR", "TEMP", "TMP"):
         os.environ[name] = grant.workdir
     tempfile.tempdir = None
     return notes
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def describe(grant: Grant | None) -> str:
