@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 from tests.integration.data.conftest import RunSql
+from tests.integration.jobs.harness import wait_for
 
 from softquery.data import open_source
 from softquery.errors import QueryError, SoftqueryError, SourceError
@@ -27,13 +27,6 @@ def _drain(feed: SourceFeed, idle: Callable[[], None] = lambda: None) -> list[pa
 
 def _feed_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "softquery-source-feed"]
-
-
-def _until(predicate: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
 
 
 def test_batches_add_up_to_read_table_and_probe_comes_first(backend_url: str) -> None:
@@ -80,7 +73,7 @@ def test_not_ready_while_the_query_is_held(sqlite_url: str) -> None:
     """A reader blocked on the queue keeps the supervisor free: get() says NotReady, not hang."""
     with SourceFeed(sqlite_url, TRAIN, what="predict query", chunk_rows=1) as feed:
         waiting(feed.schema, lambda: None)
-        _until(lambda: feed._queue.full(), 10, "the bounded queue to fill")
+        wait_for(lambda: feed._queue.full(), 10, "the bounded queue to fill")
         first = feed.get(0)
         assert first is not None and first.column("id").to_pylist() == [1]
 
@@ -92,7 +85,7 @@ def test_close_mid_stream_ends_the_thread(backend_url: str, sql: RunSql) -> None
     assert waiting(feed.get, lambda: None) is not None
     assert _feed_threads()
     feed.close()
-    _until(lambda: not _feed_threads(), 10, "the reader thread to end")
+    wait_for(lambda: not _feed_threads(), 10, "the reader thread to end")
     with pytest.raises(RuntimeError, match="closed"):
         feed.get(0.05)
 
