@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from tests import authkit
 from tests.api.conftest import assert_envelope
+from tests.predictions_equal import assert_predictions_equal
 from tests.serving.conftest import lin_row
 
 from softquery.api.app import create_app
@@ -41,7 +42,7 @@ def test_id_columns_are_accepted_and_ignored(client: TestClient) -> None:
     with_id = client.post(URL, json={"rows": [lin_row() | {"id": 17}]})
     without = client.post(URL, json={"rows": [lin_row()]})
     assert with_id.status_code == 200, with_id.text
-    assert with_id.json()["predictions"] == without.json()["predictions"]
+    assert_predictions_equal(with_id.json()["predictions"], without.json()["predictions"])
 
 
 def test_wrong_types_one_problem_per_column(client: TestClient) -> None:
@@ -66,7 +67,7 @@ def test_array_and_text_columns(client: TestClient) -> None:
     as_list = client.post("/api/v1/models/pj/predict", json={"rows": [{"features": [0.05] * 11}]})
     as_text = client.post("/api/v1/models/pj/predict", json={"rows": [{"features": "[" + ", ".join(["0.05"] * 11) + "]"}]})
     assert as_list.status_code == as_text.status_code == 200
-    assert as_list.json()["predictions"] == as_text.json()["predictions"]
+    assert_predictions_equal(as_list.json()["predictions"], as_text.json()["predictions"])
 
 
 @pytest.mark.parametrize("body,fragment", [
