@@ -16,6 +16,7 @@ from softquery.cli.access import operator_for
 from softquery.config import Settings
 from softquery.services.accounts import login_url
 from softquery.services.context import ServiceContext, open_context
+from softquery.services.home_privacy import repair_message, secure_home
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
@@ -26,11 +27,23 @@ def service_context() -> Iterator[ServiceContext]:
     click_ctx = click.get_current_context()
     actor = operator_for(click_ctx.command)
     settings: Settings = click_ctx.find_object(Settings)  # type: ignore[assignment]
+    secure_home_on_start(settings)
     ctx = open_context(settings).acting_as(actor)
     try:
         yield ctx
     finally:
         ctx.close()
+
+
+def secure_home_on_start(settings: Settings) -> None:
+    """Make a home that others can read private, saying so on stderr, or refuse it
+    (``home_not_private``) when its files are someone else's: services/home_privacy.py."""
+    report_repairs(secure_home(settings))
+
+
+def report_repairs(changed: list[str]) -> None:
+    if changed:
+        click.echo(repair_message(changed), err=True)
 
 
 def server_url(host: str, port: int) -> str:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 
 from softquery.cli.access import Access, declare
-from softquery.cli.context import console, json_option, login_link, print_json, service_context
+from softquery.cli.context import (
+    console,
+    json_option,
+    login_link,
+    print_json,
+    report_repairs,
+    service_context,
+)
 from softquery.config import Settings
 from softquery.services.accounts import first_admin
 from softquery.services.demo import create_demo, demo_exists
@@ -28,6 +35,7 @@ def init_cmd(settings: Settings, if_needed: bool, admin_name: str) -> None:
     """
     existed = (settings.home / "softquery.db").exists() or bool(settings.database_url)
     result = init_home(settings)
+    report_repairs(result.repaired)
     with service_context() as ctx:
         created = first_admin(ctx, admin_name)
     out = console()

@@ -10,7 +10,7 @@ from types import FrameType
 import click
 
 from softquery.cli.access import Access, declare
-from softquery.cli.context import console, print_json
+from softquery.cli.context import console, print_json, secure_home_on_start
 from softquery.config import Settings
 from softquery.scheduler.loop import SchedulerLoop
 from softquery.scheduler.tick import Submit
@@ -43,6 +43,7 @@ def scheduler_cmd(settings: Settings, interval: float, once: bool) -> None:
     def ctx_factory() -> ServiceContext:
         return open_context(settings)
 
+    secure_home_on_start(settings)
     ctx_factory().close()  # a clear error now if the home is not initialised
     loop = SchedulerLoop(ctx_factory, _submitter(settings), interval=interval)
     if once:

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from softquery.cli.access import Access, declare, operator_for
-from softquery.cli.context import login_link, server_url
+from softquery.cli.context import login_link, secure_home_on_start, server_url
 from softquery.config import Settings
 from softquery.jobs.executor import Executor, queue_executor
 from softquery.services.accounts import first_start_link
@@ -40,6 +40,7 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
     from softquery.jobs.local import LocalExecutor
 
     host = host or settings.host
+    secure_home_on_start(settings)
     check_serving_secret(settings, host)
     operator = operator_for(click.get_current_context().command)
     ctx = open_context(settings)
@@ -101,6 +102,7 @@ def worker_cmd(settings: Settings, burst: bool) -> None:
     """Execute runs from the Redis queue (needs SOFTQUERY_QUEUE and a shared metadata DB)."""
     from softquery.jobs.rq_queue import run_worker
 
+    secure_home_on_start(settings)
     open_context(settings).close()
     run_worker(settings, burst=burst)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import pathlib
 import random
 import re
@@ -49,9 +50,9 @@ def write_demo_database(path: pathlib.Path) -> dict[str, int]:
     """
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # "x" claims the path atomically; SQLite treats an empty file as a new database.
-    with open(path, "x"):
-        pass
+    # O_EXCL claims the path atomically; SQLite treats an empty file as a new database. Mode
+    # 0600 whatever the umask: the file sits in the private home (its journals get the same).
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     counts: dict[str, int] = {}
     try:
         with contextlib.closing(sqlite3.connect(path)) as conn:

@@ -1,4 +1,5 @@
-"""Create and upgrade a softquery home: folder, metadata DB, secret key."""
+"""Create and upgrade a softquery home: folder, metadata DB, secret key (all private to their
+owner: services/home_privacy.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ import ipaddress
 import os
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from softquery.config import Settings
 from softquery.errors import SoftqueryError
 from softquery.services.context import read_secret_key
+from softquery.services.home_privacy import (
+    PRIVATE_FILE,
+    create_private_file,
+    make_private_dir,
+    metadata_file,
+    secure_home,
+)
 from softquery.store.database import make_engine, migrate
 from softquery.store.sources_repo import SourceRepository
 
@@ -21,18 +29,22 @@ class InitResult:
     home: str
     database: str
     created_key: bool
+    repaired: list[str] = field(default_factory=list)  # what secure_home made private
 
 
 def init_home(settings: Settings) -> InitResult:
     """Idempotent: creates what is missing and migrates the DB to the newest schema."""
     home = settings.home
-    home.mkdir(parents=True, exist_ok=True)
+    make_private_dir(home)
     created_key = False
     if not settings.secret_key and not settings.secret_key_path.exists():
-        fd = os.open(settings.secret_key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(settings.secret_key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32) + "\n")
         created_key = True
+    db_file = metadata_file(settings)
+    if db_file is not None:
+        create_private_file(db_file)  # before SQLite creates it with the umask's mode
     engine = make_engine(settings.metadata_url)
     try:
         migrate(engine)
@@ -45,7 +57,8 @@ def init_home(settings: Settings) -> InitResult:
         from softquery.data.sources import mask_url
 
         database = mask_url(database)
-    return InitResult(home=str(home), database=database, created_key=created_key)
+    return InitResult(home=str(home), database=database, created_key=created_key,
+                      repaired=secure_home(settings))
 
 
 MIN_SECRET_BYTES = 32
