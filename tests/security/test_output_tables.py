@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from tests import authkit
-from tests.api.conftest import train_now
+from tests.api.conftest import assert_envelope, train_now
 from tests.security.world import OWNED, World, build_world
 
 from softquery.domain import RunKind, RunTrigger
@@ -66,3 +66,45 @@ def test_an_editor_cannot_overwrite_another_models_predictions(world: World) -> 
     before = _table(world, theirs)
     _point_and_predict(world, theirs)
     assert _table(world, theirs) == before
+
+
+NEW_MODEL = {"source": "demo", "template": "linear_regression", "train_sql": "select price, quality from houses",
+             "predict_sql": "select id, price from houses"}
+
+
+def test_an_editor_cannot_squat_the_table_a_model_not_yet_predicted_will_write(world: World) -> None:
+    """ed claims eve_model's default table before eve's first batch prediction: refused when
+    saved (not at the prediction), naming the holder; eve's prediction then writes it."""
+    theirs = f"{OWNED['eve']}_prediction"
+    with world.client() as client:
+        client.headers.update(authkit.bearer(world.ctx, "ed", Role.EDITOR))
+        patched = client.patch(f"/api/v1/models/{OWNED['ed']}", json={"output_table": theirs})
+        error = assert_envelope(patched, 409, "conflict")
+        assert f"is reserved as the output table of model {OWNED['eve']!r}" in error["message"]
+        assert error["details"] == {"table": theirs, "source": "demo", "model": OWNED["eve"], "field": "output_table"}
+        created = client.post("/api/v1/models", json={**NEW_MODEL, "name": "squatter", "output_table": theirs})
+        assert_envelope(created, 409, "conflict")
+        assert client.get("/api/v1/models/squatter").status_code == 404
+        client.headers.update(authkit.bearer(world.ctx, "eve", Role.EDITOR))
+        queued = client.post(f"/api/v1/models/{OWNED['eve']}/batch-predict")
+        assert queued.status_code == 202, queued.text
+    run = execute_here(world.ctx, queued.json()["id"])
+    assert run.status.value == "succeeded", run.error_message
+    assert _table(world, theirs)[1]
+
+
+def test_a_new_model_whose_default_table_another_model_chose_gets_a_clear_409(world: World) -> None:
+    with world.client() as client:
+        client.headers.update(authkit.bearer(world.ctx, "ed", Role.EDITOR))
+        chosen = client.patch(f"/api/v1/models/{OWNED['ed']}", json={"output_table": "forecast_prediction"})
+        assert chosen.status_code == 200, chosen.text
+        client.headers.update(authkit.bearer(world.ctx, "eve", Role.EDITOR))
+        refused = client.post("/api/v1/models", json={**NEW_MODEL, "name": "forecast"})
+        error = assert_envelope(refused, 409, "conflict")
+        assert error["message"].startswith("Model 'forecast' would write its predictions to 'forecast_prediction', "
+                                           "its default output table,")
+        assert f"reserved as the output table of model {OWNED['ed']!r}" in error["message"]
+        assert "Give model 'forecast' an output table of its own" in error["message"]
+        made = client.post("/api/v1/models", json={**NEW_MODEL, "name": "forecast", "output_table": "forecast_rows"})
+        assert made.status_code == 201, made.text
+        assert made.json()["target_table"] == "forecast_rows"

@@ -4,6 +4,7 @@ from softquery.domain.accounts import ApiToken, AuditEvent, Principal, Role, Tok
 from softquery.domain.entities import (
     DataSource,
     Model,
+    OutputTableClaim,
     Run,
     RunKind,
     RunStatus,
@@ -23,6 +24,7 @@ __all__ = [
     "DataSource",
     "DeployStrategy",
     "Model",
+    "OutputTableClaim",
     "Run",
     "RunKind",
     "RunStatus",

@@ -69,8 +69,13 @@ class Model:
     owner: str | None = None  # the owner's username
 
     @property
+    def default_table(self) -> str:
+        """The output table a model without ``output_table`` writes; reserved from its creation."""
+        return f"{self.name}_prediction"
+
+    @property
     def target_table(self) -> str:
-        return self.output_table or f"{self.name}_prediction"
+        return self.output_table or self.default_table
 
 
 @dataclass
@@ -117,3 +122,14 @@ class Run:
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+@dataclass(frozen=True)
+class OutputTableClaim:
+    """A table of a data source held for one model (by name): reserved when the model was saved
+    with it as its output table or default, ``written`` once a batch prediction wrote it."""
+
+    source: str
+    table: str
+    model: str
+    written: bool

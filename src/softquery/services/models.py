@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from softquery.domain import DeployStrategy, Model, Run, TaskType, WriteMode
-from softquery.errors import InvalidInputError
+from softquery.errors import ConflictError, InvalidInputError
 from softquery.identifiers import check_identifier
 from softquery.modelcode.checks import CodeProblem, check_code, require_valid_code
 from softquery.modelcode.templates import template_code
 from softquery.services import audit
 from softquery.services.context import ServiceContext
-from softquery.services.output_tables import check_target_free
+from softquery.services.output_tables import check_target_free, release_tables, reserve_tables
 from softquery.services.schedules import apply_schedule, next_fire_time
 from softquery.store.clock import utcnow
 from softquery.store.models_repo import EDITABLE
@@ -126,6 +126,11 @@ def create_model(ctx: ServiceContext, name: str, spec: ModelSpec) -> SavedModel:
     warnings = _validate(ctx, model)
     check_target_free(ctx, model)
     saved = SavedModel(ctx.models.add(model), warnings)
+    try:
+        reserve_tables(ctx, saved.model)
+    except ConflictError:  # another model took the table since the check
+        ctx.models.delete(name)
+        raise
     audit.record(ctx, "model.create", "model", name, {"source": model.source, "template": model.template})
     return saved
 
@@ -136,6 +141,11 @@ def update_model(ctx: ServiceContext, name: str, spec: ModelSpec) -> SavedModel:
     warnings = _validate(ctx, model)
     check_target_free(ctx, model)
     saved = SavedModel(ctx.models.save(model), warnings)
+    try:
+        reserve_tables(ctx, saved.model)
+    except ConflictError:  # another model took the table since the check
+        ctx.models.save(before)
+        raise
     changed = sorted(f for f in EDITABLE if getattr(before, f) != getattr(saved.model, f))
     audit.record(ctx, "model.update", "model", name, {"changed": changed})
     return saved
@@ -151,6 +161,7 @@ def list_models(ctx: ServiceContext) -> list[Model]:
 
 def delete_model(ctx: ServiceContext, name: str) -> None:
     ctx.models.delete(name)
+    release_tables(ctx, name)
     audit.record(ctx, "model.delete", "model", name)
 
 
@@ -163,6 +174,11 @@ def duplicate_model(ctx: ServiceContext, name: str, new_name: str) -> Model:
                    owner_id=ctx.actor.user_id, owner=None)
     check_target_free(ctx, copy)
     created = ctx.models.add(copy)
+    try:
+        reserve_tables(ctx, created)
+    except ConflictError:  # another model took the table since the check
+        ctx.models.delete(new_name)
+        raise
     audit.record(ctx, "model.duplicate", "model", new_name, {"from": name})
     return created
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 metadata = MetaData()
@@ -212,6 +214,9 @@ output_tables = Table(
     Column("model_id", Integer, ForeignKey("models.id", ondelete="SET NULL")),
     Column("model_name", String(63), nullable=False),
     Column("claimed_at", DateTime(timezone=True), nullable=False),
+    # False: reserved when the model was saved (its default or chosen table); True once a batch
+    # prediction of the model wrote it
+    Column("written", Boolean, nullable=False, server_default=true()),
     UniqueConstraint("source", "table_name", name="uq_output_tables_source_table"),
 )
 

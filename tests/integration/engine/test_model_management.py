@@ -118,3 +118,22 @@ def test_export_json_reproduces_predictions(demo: SoftqueryCLI, tmp_path: Path, 
 def test_templates_listing(sq: SoftqueryCLI) -> None:
     names = {t["name"] for t in sq("templates", "--json").json()}
     assert {"linear_regression", "logistic_regression", "kmeans", "naive_bayes_text"} <= names
+
+
+def test_output_tables_are_reserved_when_saved_from_the_cli(demo: SoftqueryCLI) -> None:
+    """Issue 10: a model may not take the default table of a model not yet predicted; a new
+    model whose default another model chose is refused with what to do."""
+    squat = demo("model", "update", "iris_species", "--output-table", "house_quality_prediction", ok=False)
+    message = " ".join(squat.err.split())
+    assert squat.code == 5, squat.err
+    assert ("Table 'house_quality_prediction' in data source 'demo' is reserved as the output table of "
+            "model 'house_quality'; a model writes only its own table. Choose another output table.") in message
+    create = ("model", "create", "forecast", "--source", "demo", "--template", "linear_regression",
+              "--train-sql", "select price, quality from houses", "--predict-sql", "select price from houses")
+    demo("model", "update", "iris_species", "--output-table", "forecast_prediction")
+    refused = demo(*create, ok=False)
+    message = " ".join(refused.err.split())
+    assert refused.code == 5 and "Give model 'forecast' an output table of its own" in message, refused.err
+    assert "reserved as the output table of model 'iris_species'" in message
+    demo(*create, "--output-table", "forecast_rows")
+    assert demo("model", "show", "forecast", "--json").json()["output_table"] == "forecast_rows"
