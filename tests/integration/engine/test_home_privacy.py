@@ -17,6 +17,7 @@ from tests.integration.engine.test_serve_access import serve
 
 from softquery.config import Settings
 from softquery.errors import SoftqueryError
+from softquery.services.home import init_home
 from softquery.services.home_privacy import secure_home
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -125,3 +126,18 @@ def test_a_home_softquery_cannot_repair_is_refused(made: Path, monkeypatch: pyte
     assert refused.value.code == "home_not_private"
     assert f"{made / 'secret.key'} can be read by other users of this machine (mode 0644)" in refused.value.message
     assert f"chmod -R go-rwx {made}" in refused.value.message
+
+
+def test_a_metadata_file_kept_elsewhere_is_private_too(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'meta' / 'softquery.db'}")
+    (tmp_path / "meta").mkdir()
+    old = os.umask(0o022)
+    try:
+        init_home(settings)
+    finally:
+        os.umask(old)
+    db = tmp_path / "meta" / "softquery.db"
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    os.chmod(db, 0o644)
+    assert secure_home(settings) == [f"{db} 0644 -> 0600"]
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
