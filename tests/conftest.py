@@ -4,6 +4,7 @@ and small SQLite / DuckDB source files."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sqlite3
 import sys
@@ -141,11 +142,23 @@ def redis_url(redis_server: Any) -> Iterator[str]:
         client.close()
 
 
+def _folder_jobs_see(prefix: str, mode: int) -> Iterator[Path]:
+    """Every job child has its own /tmp, /var/tmp, /dev/shm and /run, so a folder that model
+    code and the test both see lives elsewhere (/var/lib as root, else the test user's home)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/var/lib" if os.geteuid() == 0 else Path.home()))
+    path.chmod(mode)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture
 def exchange_dir() -> Iterator[Path]:
     """A folder that model code (running as a user of its own) and the test both use:
     tmp_path is private to the test's user, as a home would be."""
-    path = Path(tempfile.mkdtemp(prefix="softquery-exchange-"))
-    path.chmod(0o777)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    yield from _folder_jobs_see("softquery-exchange-", 0o777)
+
+
+@pytest.fixture
+def open_folder() -> Iterator[Path]:
+    """A world-readable folder where the server keeps files that model code must not see."""
+    yield from _folder_jobs_see("softquery-open-", 0o755)

@@ -1,7 +1,8 @@
 """A throwaway real PostgreSQL server for the test session.
 
 Started with ``initdb`` + ``pg_ctl`` in a temp dir, on a free loopback port,
-trust auth on 127.0.0.1 only. When the tests run as root (CI, sessions) the
+trust auth on 127.0.0.1 only (and, for the Unix-socket attack tests, also on the
+sockets, in folders of their choice: initdb's default). When the tests run as root (CI, sessions) the
 server runs as the unprivileged ``postgres`` user, created if missing.
 """
 
@@ -58,7 +59,9 @@ def _ensure_user() -> None:
 class PostgresServer:
     """One server: ``start()`` → ``url`` / ``database_url(name)`` → ``stop()``."""
 
-    def __init__(self) -> None:
+    def __init__(self, socket_dirs: Sequence[str] = (), local_trust: bool = False) -> None:
+        self.socket_dirs = tuple(socket_dirs)
+        self.local_trust = local_trust
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="sq-pg-"))
         self.datadir = self.root / "data"
@@ -93,8 +96,11 @@ class PostgresServer:
                    "--encoding=UTF8", "--locale=C", "--no-sync"])
         with open(self.datadir / "pg_hba.conf", "w") as hba:
             hba.write("host all all 127.0.0.1/32 trust\n")
+            if self.local_trust:
+                hba.write("local all all trust\n")
+        sockets = ",".join(self.socket_dirs or (str(self.root),))
         options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
-                   f"-c unix_socket_directories={self.root} -c fsync=off "
+                   f"-c unix_socket_directories='{sockets}' -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off")
         self._run([pg_ctl, "-D", str(self.datadir), "-l", str(self.logfile), "-o", options, "start"])
         self._wait_ready()
@@ -118,6 +124,9 @@ class PostgresServer:
             f"PostgreSQL did not become ready on port {self.port} within {READY_TIMEOUT_S}s: "
             f"{last_error}\n{self._log_tail()}"
         )
+
+    def socket_path(self, directory: str) -> str:
+        return os.path.join(directory, f".s.PGSQL.{self.port}")
 
     def database_url(self, dbname: str) -> str:
         return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{dbname}"

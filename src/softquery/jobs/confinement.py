@@ -24,9 +24,9 @@ from typing import Any
 
 import threadpoolctl
 
-from softquery.jobs import environment, isolation
+from softquery.jobs import environment, isolation, private_mounts
 from softquery.jobs.cgroups import pid_alive
-from softquery.jobs.limits import Limits, memory_error_message
+from softquery.jobs.limits import Limits, memory_error_message, private_folders_full_message
 
 PR_SET_PDEATHSIG = 1
 EXIT_PARENT_GONE = 70
@@ -182,5 +182,9 @@ def child_main(target: Callable[[Connection, Any], None], payload: Any, conn: Co
         print(memory_error_message(limits), file=sys.stderr)
     except BaseException as exc:  # noqa: BLE001 - the child decides its exit code here
         report, code = _report(exc)
+        if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC and grant is not None
+                and grant.private_size_mb is not None and private_mounts.full()):
+            report = "memory"  # the private /tmp, /dev/shm … are memory, bounded by the limit
+            print(private_folders_full_message(limits), file=sys.stderr)
     del pools
     _leave(control, report, code)

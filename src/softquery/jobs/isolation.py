@@ -15,8 +15,13 @@ to every service on the machine. So, before the child runs any model code:
   the Python installation that the child's user could not traverse (``/root``
   with a pyenv in it) are replaced by a tmpfs that holds only that way through.
 * **No network.** An empty network namespace: no PostgreSQL, Redis or internet.
+* **Own shared folders, no Unix sockets.** A fresh ``/tmp``, ``/var/tmp``,
+  ``/dev/shm`` and ``/run`` in memory that counts against the job's memory limit and
+  goes with it, and every listening Unix socket covered
+  (``softquery.jobs.private_mounts``).
 * **Own working directory.** A fresh 0700 directory (``HOME``, ``TMPDIR`` and
-  the working directory), removed with the sandbox.
+  the working directory), removed with the sandbox; it stays on disk and is bound
+  into the private ``/tmp`` at its usual path.
 
 A server that is not root cannot change user: the child then enters a user
 namespace of its own (same steps without the user switch, capabilities
@@ -41,15 +46,26 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from softquery.jobs import private_mounts
 from softquery.jobs.cgroups import pid_alive
+from softquery.jobs.mount_calls import (
+    MS_BIND,
+    MS_NODEV,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_RDONLY,
+    MS_REC,
+)
+from softquery.jobs.mount_calls import check as _check
+from softquery.jobs.mount_calls import libc as _libc
+from softquery.jobs.mount_calls import mount as _mount
 
 UID_FIRST, UID_LAST = 61184, 65519  # the range systemd hands to dynamic users
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+UNMOUNTED = ("the home, data files and Unix sockets are protected by permissions only, and /tmp, "
+             "/var/tmp, /dev/shm and /run are shared with other jobs")
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,8 @@ class Grant:
     expose: tuple[str, ...]    # paths the child must still read (the Python installation)
     parent_pid: int = 0
     notes: list[str] = field(default_factory=list)
+    private_size_mb: int | None = None  # the fresh /tmp, /var/tmp, /dev/shm and /run together
+    sockets: tuple[str, ...] = ()  # Unix sockets listening when the child started: covered
 
 
 def _uids_in_use() -> set[int]:
@@ -117,8 +135,9 @@ def refuse_tracing() -> None:
         _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
-def prepare(isolation: Isolation, pid: int) -> Grant | None:
-    """In the parent: pick the child's uid and make its working directory."""
+def prepare(isolation: Isolation, pid: int, memory_mb: int | None = None) -> Grant | None:
+    """In the parent: pick the child's uid and make its working directory; ``memory_mb``
+    bounds the child's private /tmp, /var/tmp, /dev/shm and /run together."""
     if not isolation.enabled:
         return None
     uid = pick_uid(pid) if os.geteuid() == 0 and isolation.own_user else None
@@ -128,7 +147,8 @@ def prepare(isolation: Isolation, pid: int) -> Grant | None:
     if uid is not None:
         os.chown(workdir, uid, uid)
     os.chmod(workdir, 0o700)
-    return Grant(uid=uid, workdir=workdir, hide=isolation.hide, expose=python_paths(), parent_pid=os.getpid())
+    return Grant(uid=uid, workdir=workdir, hide=isolation.hide, expose=python_paths(), parent_pid=os.getpid(),
+                 private_size_mb=memory_mb, sockets=private_mounts.listening_sockets())
 
 
 def release(grant: Grant | None) -> None:
@@ -138,18 +158,6 @@ def release(grant: Grant | None) -> None:
 
 
 # -- in the child ----------------------------------------------------------------------
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    _check(_libc.mount(source.encode() if source else None, target.encode(),
-                       fstype.encode() if fstype else None, flags, data.encode() if data else None),
-           f"mount {target}")
-
-
 def _others_can_enter(path: str) -> bool:
     return bool(os.stat(path).st_mode & stat.S_IXOTH)
 
@@ -214,6 +222,7 @@ def _unshare(flags: int, what: str) -> None:
 
 def _own_mounts(grant: Grant, notes: list[str]) -> None:
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing done here reaches the server's view
+    private_mounts.make_private(grant.private_size_mb, grant.expose + (grant.workdir,))
     expose = _Expose()
     try:
         if grant.uid is not None:
@@ -222,6 +231,7 @@ def _own_mounts(grant: Grant, notes: list[str]) -> None:
     finally:
         expose.close()
     _hide(grant.hide, grant.expose + (grant.workdir,), notes)
+    notes += private_mounts.close_sockets(grant.sockets)
 
 
 def _switch_user(uid: int) -> None:
@@ -260,7 +270,7 @@ def enter(grant: Grant) -> list[str]:
             _unshare(CLONE_NEWNS, "a mount namespace")
             _own_mounts(grant, notes)
         except OSError as exc:
-            notes.append(f"the home and data files are protected by permissions only ({exc})")
+            notes.append(f"{UNMOUNTED} ({exc})")
         try:
             _unshare(CLONE_NEWNET, "a network namespace")
         except OSError as exc:
@@ -277,7 +287,7 @@ def enter(grant: Grant) -> list[str]:
             try:
                 _own_mounts(grant, notes)
             except OSError as exc:
-                notes.append(f"the home and data files are protected by permissions only ({exc})")
+                notes.append(f"{UNMOUNTED} ({exc})")
             _drop_capabilities()  # raises rather than run model code with them
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     # Same user as the server (user namespace): no process of that user may trace or read it.
@@ -297,8 +307,8 @@ def describe(grant: Grant | None) -> str:
     if grant is None:
         return "none: SOFTQUERY_ISOLATION is off"
     if grant.uid is None:
-        return "user namespace: no network, home hidden (server not root)"
-    return f"uid {grant.uid}, no network, home and data files hidden"
+        return "user namespace: no network, home hidden, own /tmp, /dev/shm and /run (server not root)"
+    return f"uid {grant.uid}, no network, home and data files hidden, own /tmp, /dev/shm and /run"
 
 
 __all__ = ["Grant", "Isolation", "describe", "enter", "prepare", "release"]

@@ -51,6 +51,12 @@ def memory_error_message(limits: Limits) -> str:
     return f"The run exceeded its memory limit of {limits.memory_mb} MB and was stopped."
 
 
+def private_folders_full_message(limits: Limits) -> str:
+    return (f"The run wrote more than its memory limit of {limits.memory_mb} MB into /tmp, /var/tmp, "
+            "/dev/shm and /run, which are kept in memory. Write large files into the run's own "
+            "folder ($TMPDIR, on disk) instead.")
+
+
 def time_limit_message(limits: Limits) -> str:
     if limits.wall_seconds is None:
         return "The run exceeded its time limit and was stopped."

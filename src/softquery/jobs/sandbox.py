@@ -5,9 +5,9 @@ interpreter: the child holds none of the server's memory). The child is in
 its own session, dies with its parent, sees a scrubbed environment, writes
 stdout/stderr into pipes the parent reads, sits in its own pids and memory
 cgroups (rlimits where cgroups are not available; see ``enforcement``), and
-runs as a user of its own with no network and the home hidden
-(``softquery.jobs.isolation``). The parent polls it with ``receive``/``wait``,
-stops it with ``kill`` and releases it with ``close``.
+runs as a user of its own with no network, the home hidden and its own /tmp,
+/var/tmp, /dev/shm and /run (``softquery.jobs.isolation``). The parent polls it
+with ``receive``/``wait``, stops it with ``kill`` and releases it with ``close``.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class Sandbox:
         limits = self.limits
         self.cgroups = JobCgroups.create(name, self.pid, limits.max_processes, limits.memory_mb)
         try:
-            self.grant = isolation.prepare(limits.isolation, self.pid)
+            self.grant = isolation.prepare(limits.isolation, self.pid, limits.memory_mb)
         except OSError as exc:  # no working directory: the child is told to give up
             log.error("job %s (pid %d): cannot prepare its isolation: %s", name, self.pid, exc)
             with contextlib.suppress(OSError):

@@ -100,7 +100,8 @@ def test_serve_on_loopback_with_a_development_secret_prints_a_link_until_the_fir
     link = re.fullmatch(rf"Log in \(one-time link, valid 24 h\): {re.escape(url)}/login\?token=(\S+)", lines[at + 1])
     assert link is not None, out
     if os.geteuid() == 0:
-        assert re.search(r"Model code runs isolated: uid \d+, no network, home and data files hidden\n", out), out
+        assert re.search(r"Model code runs isolated: uid \d+, no network, home and data files hidden, own /tmp, "
+                         r"/dev/shm and /run\n", out), out
     _, out2 = serve(home, tmp_path / "second.log", env)  # nobody logged in yet: a fresh link
     second = re.search(r"/login\?token=(\S+)", out2)
     assert second is not None and second.group(1) != link.group(1)

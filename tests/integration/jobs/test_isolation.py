@@ -119,28 +119,22 @@ def test_without_isolation_the_child_is_the_servers_user() -> None:
         sandbox.close()
 
 
-def test_hidden_folders_and_files_are_empty_even_when_world_readable(tmp_path: Path) -> None:
-    shared = Path("/tmp") / f"softquery-open-{os.getpid()}"  # noqa: S108 - world-readable on purpose
-    shared.mkdir(mode=0o755)
-    try:
-        (shared / "secret.key").write_text("key")
-        (shared / "data.db").write_text("rows")
-        for path in (shared, shared / "secret.key", shared / "data.db"):
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        probe = [str(shared), str(shared / "data.db")]
-        hidden = results(Sandbox.start(reads, probe, limits=limits(hide=(str(shared),)), name="hide"))[0]
-        assert hidden == {str(shared): ("refused", "PermissionError"),
-                          str(shared / "data.db"): ("refused", "PermissionError")}
-        one_file = results(Sandbox.start(reads, probe, limits=limits(hide=(str(shared / "data.db"),)),
-                                         name="hide-file"))[0]
-        assert one_file[str(shared / "data.db")] == ("ok", "")
-        assert one_file[str(shared)] == ("ok", ["data.db", "secret.key"])
-        plain = results(Sandbox.start(reads, probe, limits=limits(), name="control"))[0]
-        assert plain[str(shared / "data.db")] == ("ok", "rows")
-    finally:
-        for child in shared.iterdir():
-            child.unlink()
-        shared.rmdir()
+def test_hidden_folders_and_files_are_empty_even_when_world_readable(open_folder: Path) -> None:
+    shared = open_folder
+    (shared / "secret.key").write_text("key")
+    (shared / "data.db").write_text("rows")
+    for path in (shared / "secret.key", shared / "data.db"):
+        path.chmod(0o644)
+    probe = [str(shared), str(shared / "data.db")]
+    hidden = results(Sandbox.start(reads, probe, limits=limits(hide=(str(shared),)), name="hide"))[0]
+    assert hidden == {str(shared): ("refused", "PermissionError"),
+                      str(shared / "data.db"): ("refused", "PermissionError")}
+    one_file = results(Sandbox.start(reads, probe, limits=limits(hide=(str(shared / "data.db"),)),
+                                     name="hide-file"))[0]
+    assert one_file[str(shared / "data.db")] == ("ok", "")
+    assert one_file[str(shared)] == ("ok", ["data.db", "secret.key"])
+    plain = results(Sandbox.start(reads, probe, limits=limits(), name="control"))[0]
+    assert plain[str(shared / "data.db")] == ("ok", "rows")
 
 
 def test_no_network(listener: int) -> None:
@@ -181,9 +175,9 @@ def capabilities(conn: Connection, payload: Any) -> None:
                "network": _outcome(lambda: socket.create_connection(("127.0.0.1", 9), timeout=1).close())})
 
 
-def test_a_server_that_cannot_switch_users_hides_files_in_a_user_namespace(tmp_path: Path) -> None:
+def test_a_server_that_cannot_switch_users_hides_files_in_a_user_namespace(open_folder: Path) -> None:
     """What a server not running as root does (tried here as root, without the user switch)."""
-    home = tmp_path / "home"
+    home = open_folder / "home"
     home.mkdir()
     (home / "softquery.db").write_text("metadata")
     seen = results(Sandbox.start(capabilities, str(home), limits=limits(own_user=False, hide=(str(home),)),
