@@ -98,11 +98,28 @@ class PostgresServer:
             hba.write("host all all 127.0.0.1/32 trust\n")
             if self.local_trust:
                 hba.write("local all all trust\n")
+        self._run([pg_ctl, "-D", str(self.datadir), "-l", str(self.logfile), "-o", self._options(), "start"])
+        self._wait_ready()
+
+    def _options(self) -> str:
         sockets = ",".join(self.socket_dirs or (str(self.root),))
-        options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
-                   f"-c unix_socket_directories='{sockets}' -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
-        self._run([pg_ctl, "-D", str(self.datadir), "-l", str(self.logfile), "-o", options, "start"])
+        return (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
+                f"-c unix_socket_directories='{sockets}' -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off")
+
+    def restart(self) -> None:
+        """``pg_ctl restart`` (fast shutdown: open sessions are ended), back when it answers."""
+        self._run([find_pg_bin("pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile), "-m", "fast",
+                   "-o", self._options(), "restart"])
+        self._wait_ready()
+
+    def halt(self) -> None:
+        """Stop the server (fast shutdown), keeping its data: ``resume()`` starts it again."""
+        self._run([find_pg_bin("pg_ctl"), "-D", str(self.datadir), "-m", "fast", "stop"])
+
+    def resume(self) -> None:
+        self._run([find_pg_bin("pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile),
+                   "-o", self._options(), "start"])
         self._wait_ready()
 
     def _wait_ready(self) -> None:

@@ -55,11 +55,17 @@ class RedisServer:
             time.sleep(0.05)
         raise RedisUnavailable("redis-server did not answer PING in time")
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """End the server process, keeping its port: ``start()`` brings it back (empty, like
+        a Redis restarted without persistence)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait(10)
+
+    def stop(self) -> None:
+        self.halt()
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     isolation: bool = Field(default=True, description="Run model code as a user of its own, with no network and the home and data files hidden (README, Isolation). Turn off only to debug.")
     heartbeat_seconds: float = Field(default=2.0, gt=0, description="How often a running job reports it is alive.")
     abandon_after_seconds: float = Field(default=30.0, gt=0, description="A running job silent this long is marked failed (abandoned).")
+    metadata_retry_seconds: float = Field(default=20.0, gt=0, description="How long a running job retries its heartbeat, log, progress and outcome writes while the metadata DB is unreachable (a PostgreSQL restart); longer, it fails naming the lost connection. Keep it below SOFTQUERY_ABANDON_AFTER_SECONDS.")
     statement_timeout_seconds: float = Field(default=1800.0, gt=0, description="Longest a train or predict query may read (PostgreSQL statement_timeout, SQLite/DuckDB interrupt); previews get at most 30 s.")
     host: str = Field(default="127.0.0.1", description="Address `softquery serve` listens on.")
     port: int = Field(default=8765, ge=0, le=65535, description="Port `softquery serve` listens on.")

@@ -62,7 +62,7 @@ def test_null_is_allowed_like_in_batch(client: TestClient) -> None:
 
 def test_array_and_text_columns(client: TestClient) -> None:
     found = problems(client.post("/api/v1/models/pj/predict", json={"rows": [{"features": "not a list"}]}))
-    assert found[0]["column"] == "features" and "a list of numbers" in found[0]["message"]
+    assert found[0]["column"] == "features" and "a list of 11 numbers" in found[0]["message"]
     # JSON text arrays, as the database holds them, are accepted like lists
     as_list = client.post("/api/v1/models/pj/predict", json={"rows": [{"features": [0.05] * 11}]})
     as_text = client.post("/api/v1/models/pj/predict", json={"rows": [{"features": "[" + ", ".join(["0.05"] * 11) + "]"}]})

@@ -44,6 +44,8 @@ def _execute(model: str, kind: RunKind, wait: bool, as_json: bool) -> None:
             else:
                 console().print(f"Queued run {run.id} ({kind.value} {model}) on the {executor.name} executor. "
                                 f"Follow it with `softquery run logs {run.id} --follow`.")
+                if run.phase:  # e.g. waiting for Redis, which the submission could not reach
+                    console().print(f"Now: {run.phase}.")
             return
         with progress:
             task = progress.add_task(f"{kind.value} {model}", total=1.0, detail="")

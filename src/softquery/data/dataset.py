@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from softquery.data.features import FeatureSpec, feature_kind, frame, to_pandas
+from softquery.data.features import FeatureSpec, feature_kind, frame, to_pandas, vector_length
 from softquery.data.fingerprint import fingerprint
 from softquery.errors import DataError, SchemaMismatchError
 
@@ -107,8 +107,12 @@ def build_training_set(table: pa.Table, *, label: str | None, id_columns: list[s
     if label is not None:
         target = table.column(label)
         y = to_pandas(target, FeatureSpec(label, str(target.type), feature_kind(target.type)))
+    X = frame(table, features)
+    for spec in features:
+        if spec.kind == "array":  # online requests are held to it (a shorter vector is not padded)
+            spec.length = vector_length(X[spec.name])
     return TrainingSet(
-        X=frame(table, features), y=y, label=label, id_columns=list(id_columns), features=features,
+        X=X, y=y, label=label, id_columns=list(id_columns), features=features,
         columns=columns, fingerprint=digest, row_count=table.num_rows, notes=notes,
     )
 

@@ -32,6 +32,7 @@ class FeatureSpec:
     name: str
     arrow_type: str
     kind: str
+    length: int | None = None  # array: the one length of every training vector (None: ragged, or older)
 
 
 def _is_string(typ: pa.DataType) -> bool:
@@ -113,6 +114,12 @@ def to_pandas(column: pa.ChunkedArray | pa.Array, spec: FeatureSpec) -> pd.Serie
     if array.null_count:
         values[pd.isna(values)] = np.nan
     return pd.Series(values, dtype=object, name=name)
+
+
+def vector_length(series: pd.Series) -> int | None:
+    """The length every non-NULL vector of an array column shares; None when they differ (or none)."""
+    lengths = {len(v) for v in series if v is not None}
+    return lengths.pop() if len(lengths) == 1 else None
 
 
 def frame(table: pa.Table | pa.RecordBatch, features: list[FeatureSpec]) -> pd.DataFrame:

@@ -7,6 +7,19 @@ import socket
 from typing import Protocol
 
 from softquery.config import Settings
+from softquery.errors import SoftqueryError
+
+#: The phase of a queued run that could not be handed to the queue: the workers' sweep
+#: enqueues such a run as soon as Redis answers (``RQExecutor.requeue_lost``).
+WAITING_FOR_QUEUE = "waiting for Redis: a worker queues it as soon as Redis is back"
+
+
+class QueueUnavailableError(SoftqueryError):
+    """``Executor.submit`` could not hand the run to its queue (Redis unreachable). The run
+    stays queued in the metadata DB, the truth; the workers' sweep enqueues it later."""
+
+    code = "queue_unavailable"
+    http_status = 503
 
 
 class Executor(Protocol):
@@ -15,7 +28,8 @@ class Executor(Protocol):
 
     name: str
 
-    def submit(self, run_id: str) -> None: ...
+    def submit(self, run_id: str) -> None:
+        """Hand over a queued run; ``QueueUnavailableError`` when the queue cannot be reached."""
 
     def cancel(self, run_id: str) -> None: ...
 

@@ -12,10 +12,11 @@ from datetime import timedelta
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 
 from softquery.config import Settings
-from softquery.jobs.executor import worker_id
+from softquery.jobs.executor import WAITING_FOR_QUEUE, QueueUnavailableError, worker_id
 from softquery.jobs.reaper import reap_abandoned
 from softquery.services.context import ServiceContext, open_context
 from softquery.store.clock import utcnow
@@ -25,6 +26,7 @@ QUEUE_NAME = "softquery"
 JOB_FUNCTION = "softquery.jobs.rq_queue.execute_run_job"
 LOST_AFTER_SECONDS = 10.0
 BUSY_RETRY_SECONDS = 0.05
+REDIS_TIMEOUT_SECONDS = 10.0  # an unreachable Redis host fails a submit in seconds, not minutes
 
 
 def _job_id(run_id: str) -> str:
@@ -35,30 +37,44 @@ class RQExecutor:
     name = "rq"
 
     def __init__(self, url: str):
-        self.redis = Redis.from_url(url)
+        self.redis = Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                                    socket_timeout=REDIS_TIMEOUT_SECONDS)
         self.queue = Queue(QUEUE_NAME, connection=self.redis)
 
     def submit(self, run_id: str) -> None:
-        self.queue.enqueue(JOB_FUNCTION, run_id, job_id=_job_id(run_id), job_timeout=-1,
-                           result_ttl=60, failure_ttl=24 * 3600)
+        try:
+            self.queue.enqueue(JOB_FUNCTION, run_id, job_id=_job_id(run_id), job_timeout=-1,
+                               result_ttl=60, failure_ttl=24 * 3600)
+        except RedisError as exc:
+            raise QueueUnavailableError(
+                f"Redis, the job queue, could not be reached ({type(exc).__name__}: {exc}). Run {run_id} "
+                "is queued in the metadata database; a worker queues it as soon as Redis is back.",
+                details={"run": run_id}) from exc
 
     def cancel(self, run_id: str) -> None:
-        for job_id in self.queued_job_ids(run_id):
-            self.queue.remove(job_id)
+        try:
+            for job_id in self.queued_job_ids(run_id):
+                self.queue.remove(job_id)
+        except RedisError as exc:  # the run row says cancelled: a job left in Redis finds it "gone"
+            log.warning("could not remove run %s from Redis (%s); its job will find it cancelled", run_id, exc)
 
     def queued_job_ids(self, run_id: str | None = None) -> list[str]:
         prefix = f"run-{run_id}-" if run_id else "run-"
         return [j for j in self.queue.get_job_ids() if j.startswith(prefix)]
 
     def requeue_lost(self, ctx: ServiceContext) -> list[str]:
-        """Queued runs that Redis no longer holds (e.g. Redis restarted empty)."""
+        """Queued runs that Redis no longer holds (e.g. Redis restarted empty), and at once
+        those whose submission found Redis down (a younger run may be between its creation
+        and its ``submit``; a duplicate job is harmless: only one claims the run)."""
         in_queue = {j.split("-")[1] for j in self.queued_job_ids()}
         cutoff = utcnow() - timedelta(seconds=LOST_AFTER_SECONDS)
         lost = []
         for run_id in ctx.runs.queued_ids(limit=1000):
             run = ctx.runs.get(run_id)
-            if run_id not in in_queue and run.created_at < cutoff:
+            if run_id not in in_queue and (run.created_at < cutoff or run.phase == WAITING_FOR_QUEUE):
                 self.submit(run_id)
+                if run.phase == WAITING_FOR_QUEUE:
+                    ctx.runs.set_queued_phase(run_id, None, only_from=WAITING_FOR_QUEUE)
                 lost.append(run_id)
         return lost
 
@@ -88,6 +104,10 @@ def execute_run_job(run_id: str) -> str:
 
 class SoftqueryWorker(SimpleWorker):
     """An RQ worker that also keeps the run table honest between jobs."""
+
+    # While Redis is down, retry every few seconds at most (RQ's default grows to 60 s):
+    # runs submitted during the outage are queued by the first sweep once it is back.
+    max_connection_wait_time = 4.0
 
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any):
         super().__init__(*args, **kwargs)

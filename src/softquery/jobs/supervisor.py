@@ -10,10 +10,11 @@ Every outcome ends up on the run row.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from softquery.domain import Run, RunKind, RunStatus
 from softquery.errors import RunStoppedError, SoftqueryError
@@ -24,8 +25,10 @@ from softquery.services.isolation import isolation_of
 from softquery.services.prediction import predict_spec, record_prediction
 from softquery.services.progress import Listener, RunProgress
 from softquery.services.training import record_training, train_spec
+from softquery.store.reconnect import RetryingRunRepository, retrying
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def limits_for(ctx: ServiceContext, run: Run) -> Limits:
@@ -40,22 +43,37 @@ def limits_for(ctx: ServiceContext, run: Run) -> Limits:
     )
 
 
+def _riding_out_restarts(ctx: ServiceContext) -> ServiceContext:
+    """``ctx`` whose run writes (heartbeat, logs, progress, outcome) retry across a lost
+    metadata-DB connection, for ``metadata_retry_seconds`` (the outcome up to the reaper's
+    ``abandon_after_seconds``): a PostgreSQL restart mid-run is ridden out."""
+    s = ctx.settings
+    runs = RetryingRunRepository(ctx.engine, s.metadata_retry_seconds, s.abandon_after_seconds)
+    return dataclasses.replace(ctx, runs=runs)
+
+
 def supervise(ctx: ServiceContext, run_id: str, *, worker: str, listener: Listener | None = None) -> str:
     """Claim and execute ``run_id``; returns the claim outcome ("claimed", "busy", "gone")."""
     claim = ctx.runs.claim(run_id, worker)
     if claim != "claimed":
         return claim
-    run = ctx.runs.get(run_id)
-    progress = RunProgress(ctx.runs, run_id, listener)
+    ctx = _riding_out_restarts(ctx)
+    budget = ctx.settings.metadata_retry_seconds
+
+    def again(call: Callable[[], T], what: str) -> T:  # reads, and writes that are safe to repeat
+        return retrying(call, budget=budget, what=what)
+
     result: dict[str, Any] = {}
     try:
-        limits = limits_for(ctx, run)
+        run = ctx.runs.get(run_id)
+        progress = RunProgress(ctx.runs, run_id, listener)
+        limits = again(lambda: limits_for(ctx, run), "reading the model")
         if run.kind in (RunKind.TRAIN, RunKind.TRAIN_THEN_PREDICT):
-            job = train_spec(ctx, run)
+            job = again(lambda: train_spec(ctx, run), "reading the model")
             out = train_in_child(ctx, run, job, limits, progress, listener)
-            result["train"] = record_training(ctx, run, job, out)
+            result["train"] = again(lambda: record_training(ctx, run, job, out), "storing the new version")
         if run.kind in (RunKind.PREDICT, RunKind.TRAIN_THEN_PREDICT):
-            pjob = predict_spec(ctx, run)
+            pjob = again(lambda: predict_spec(ctx, run), "reading the active version")
             pout = predict_with_child(ctx, run, pjob, limits, progress, listener)
             result["predict"] = record_prediction(pout)
     except RunStoppedError as exc:

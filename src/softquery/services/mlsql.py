@@ -13,17 +13,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from softquery.errors import InvalidInputError, PermissionDeniedError
+from softquery.errors import InvalidInputError, PermissionDeniedError, SchemaMismatchError
 from softquery.services.online import OnlinePredictor, ServedVersion
-from softquery.serving.inputs import to_batch
+from softquery.serving.inputs import parse_json, to_batch
 from softquery.serving.mlsql import Call, parse_select
 
 
 def _data_rows(data: str) -> list[dict[str, Any]]:
-    try:
-        rows = json.loads(data)
-    except ValueError as exc:
-        raise InvalidInputError(f"The data field is not valid JSON: {exc}.") from None
+    rows = parse_json(data, "The data field")
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise InvalidInputError('The data field must be a JSON list of row objects, like [{"features": [0.1, 2.0]}].')
     if not rows:
@@ -35,7 +32,7 @@ def _vector(value: Any, call: Call, column: str, row: int) -> list[Any]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested past the parser's depth: not a vector either
             value = None
     if not isinstance(value, list):
         raise InvalidInputError(f"{call.text()}: row {row} column {column!r} is not a JSON list of numbers, "
@@ -96,8 +93,11 @@ async def mlsql_predict(online: OnlinePredictor, sql: str, data: str, data_type:
     versions: dict[str, int] = {}
     for call in calls:
         served = await online.served_version(call.model, None)
-        batch = to_batch({"rows": _model_rows(call, served, rows)}, served.schema,
-                         max_rows=online.settings.serving_max_rows, version=served.key.version)
+        try:
+            batch = to_batch({"rows": _model_rows(call, served, rows)}, served.schema,
+                             max_rows=online.settings.serving_max_rows, version=served.key.version)
+        except SchemaMismatchError as exc:  # name the select item: its columns are the model's
+            raise SchemaMismatchError(f"{call.text()}: {exc.message}", details=exc.details) from None
         answer = await online.predict_batch(served, batch)
         versions[call.model] = served.key.version
         for out, prediction in zip(answers, answer.predictions, strict=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -9,11 +10,19 @@ from dataclasses import dataclass
 
 from softquery.domain import Run, RunKind, RunStatus, RunTrigger
 from softquery.errors import NoVersionError, SoftqueryError
-from softquery.jobs.executor import DatabaseQueue, Executor, queue_executor, worker_id
+from softquery.jobs.executor import (
+    WAITING_FOR_QUEUE,
+    DatabaseQueue,
+    Executor,
+    QueueUnavailableError,
+    queue_executor,
+    worker_id,
+)
 from softquery.services import audit
 from softquery.services.context import ServiceContext
 from softquery.services.progress import Listener
 
+log = logging.getLogger(__name__)
 LIVE_EXECUTOR_SECONDS = 10.0
 
 
@@ -31,11 +40,20 @@ def pick_executor(ctx: ServiceContext) -> Executor | None:
 
 def submit_run(ctx: ServiceContext, model: str, kind: RunKind, trigger: RunTrigger,
                executor: Executor | None) -> Run:
-    """Create a queued run and hand its id to ``executor`` (None: nobody yet)."""
+    """Create a queued run and hand its id to ``executor`` (None: nobody yet).
+
+    When the queue cannot be reached the run still exists, queued in the metadata DB: the
+    answer says so (its phase) rather than fail, since a client retrying a failure would
+    create a second run. The workers' sweep hands it to the queue when Redis is back."""
     run = ctx.runs.create(model, kind, trigger)
     audit.record(ctx, f"model.{kind.value}", "model", model, {"run": run.id, "trigger": trigger.value})
     if executor is not None:
-        executor.submit(run.id)
+        try:
+            executor.submit(run.id)
+        except QueueUnavailableError as exc:
+            log.warning("%s", exc.message)
+            ctx.runs.set_queued_phase(run.id, WAITING_FOR_QUEUE)
+            return ctx.runs.get(run.id)
     return run
 
 

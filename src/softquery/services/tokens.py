@@ -11,6 +11,7 @@ from softquery.errors import InvalidInputError, NotFoundError
 from softquery.identifiers import check_identifier
 from softquery.services import audit
 from softquery.services.context import ServiceContext
+from softquery.services.numbers import check_number
 from softquery.store.clock import utcnow
 
 MAX_DAYS = 3660
@@ -85,6 +86,7 @@ def revoke_token(ctx: ServiceContext, token_id: int) -> ApiToken:
 
     Someone else's token is "not found", in the very words of a missing one (no leak)."""
     actor = ctx.actor
+    check_number(token_id, "Token ids", "token")
     try:
         token = ctx.tokens.get(token_id)
     except NotFoundError:

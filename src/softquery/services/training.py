@@ -61,7 +61,15 @@ def _should_activate(ctx: ServiceContext, model: Model, task: TaskType, metrics:
 
 
 def record_training(ctx: ServiceContext, run: Run, spec: TrainJob, out: TrainOutput) -> dict[str, Any]:
-    """Sign and store the version — only while the run is still running and not stopped."""
+    """Sign and store the version — only while the run is still running and not stopped.
+
+    Safe to call again (the supervisor does, when the metadata DB connection was lost): a
+    version this run already stored is answered, never stored twice."""
+    stored = ctx.versions.by_run(run.id)
+    if stored is not None:
+        version = ctx.versions.get(*stored)
+        return {"version": version.version, "activated": version.active, "task": out.task,
+                "metrics": out.metrics, "rows": out.data["rows"], "notes": version.manifest.get("notes", [])}
     model = ctx.models.get(run.model)
     number = ctx.versions.peek_next_number(model.name)
     manifest = json_clean(build_manifest(

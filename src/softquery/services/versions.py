@@ -10,6 +10,7 @@ from softquery.domain import Version
 from softquery.errors import NoVersionError
 from softquery.services import audit
 from softquery.services.context import ServiceContext
+from softquery.services.numbers import check_number
 
 
 def list_versions(ctx: ServiceContext, model: str) -> list[Version]:
@@ -26,11 +27,11 @@ def get_version(ctx: ServiceContext, model: str, number: int | None = None) -> V
                 details={"model": model},
             )
         number = active
-    return ctx.versions.get(model, number)
+    return ctx.versions.get(model, check_number(number, "Version numbers", "version"))
 
 
 def activate_version(ctx: ServiceContext, model: str, number: int) -> Version:
-    ctx.versions.get(model, number)
+    ctx.versions.get(model, check_number(number, "Version numbers", "version"))
     previous = ctx.models.get(model).active_version
     ctx.models.set_active_version(model, number)
     audit.record(ctx, "version.activate", "model", model, {"version": number, "previous": previous})

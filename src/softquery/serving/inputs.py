@@ -31,6 +31,7 @@ FORMATS = ("rows", "dataframe_records", "dataframe_split", "instances")
 _EXPECTS = {"numeric": "a number", "boolean": "true/false (or 0/1)", "categorical": "text",
             "text": "text", "array": "a list of numbers", "datetime": "a date/time text (ISO 8601)"}
 MAX_LISTED_ROWS = 5
+_NUMBERS_ONLY = object()
 
 
 @dataclass
@@ -45,16 +46,41 @@ class Schema:
         return [f.name for f in self.features]
 
 
-def _typename(value: Any) -> str:
+def _kind_of(value: Any) -> str:
     return {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list",
             dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
 
 
-def parse_json(raw: bytes) -> Any:
+def _typename(value: Any) -> str:
+    """What a sent value is, in an analyst's words ("a list holding text")."""
+    if type(value) is not list:
+        return _kind_of(value)
+    if not value:
+        return "an empty list"
+    odd = next((x for x in value if not _is_number(x)), _NUMBERS_ONLY)
+    return f"a list of {len(value)} numbers" if odd is _NUMBERS_ONLY else f"a list holding {_kind_of(odd)}"
+
+
+def _expects(spec: FeatureSpec) -> str:
+    """What a column takes, and how it was trained, without contradicting itself."""
+    if spec.kind == "array":
+        numbers = f"{spec.length} numbers" if spec.length is not None else "numbers"
+        stored = "JSON text arrays" if spec.arrow_type in ("string", "large_string", "string_view") else "lists"
+        return f"a list of {numbers} (trained on {stored} of {numbers})"
+    return f"{_EXPECTS.get(spec.kind, spec.kind)} (trained as {spec.arrow_type})"
+
+
+def parse_json(raw: bytes | str, what: str = "The request body") -> Any:
+    """``raw`` parsed; ``InvalidInputError`` (422) for invalid JSON and for JSON nested so
+    deeply that the parser gives up (Python's recursion limit, about 1,000 levels)."""
     try:
         return json.loads(raw)
+    except RecursionError:
+        message = (f"{what} is nested too deeply to read. A row holds column: value pairs, and a value "
+                   "is a number, text, true/false, null or a list of numbers.")
+        raise InvalidInputError(message, details={"problems": [{"problem": "too_deep", "message": message}]}) from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"The request body is not valid JSON: {exc}.",
+        raise InvalidInputError(f"{what} is not valid JSON: {exc}.",
                                 details={"problems": [{"message": str(exc)}]}) from None
 
 
@@ -143,11 +169,30 @@ def _wrong(spec: FeatureSpec, values: list[Any], ok: Any) -> dict[str, Any] | No
     bad = [i for i, v in enumerate(values) if v is not None and not ok(v)]
     if not bad:
         return None
-    rows = ", ".join(map(str, bad[:MAX_LISTED_ROWS])) + (" …" if len(bad) > MAX_LISTED_ROWS else "")
+    rows = _listed(bad)
     return {"column": spec.name, "problem": "wrong_type", "rows": bad[:100],
-            "message": f"column {spec.name!r} expects {_EXPECTS.get(spec.kind, spec.kind)} "
-                       f"(trained as {spec.arrow_type}) but row(s) {rows} hold "
+            "message": f"column {spec.name!r} expects {_expects(spec)} but row(s) {rows} hold "
                        f"{_typename(values[bad[0]])}"}
+
+
+def _listed(rows: list[int]) -> str:
+    return ", ".join(map(str, rows[:MAX_LISTED_ROWS])) + (" …" if len(rows) > MAX_LISTED_ROWS else "")
+
+
+def _wrong_length(spec: FeatureSpec, vectors: list[list[float] | None]) -> dict[str, Any] | None:
+    """A vector of another length than every training vector had: refused, never padded
+    with the mean (nor cut short) as the model's preprocessing would silently do."""
+    if spec.length is None:
+        return None
+    bad = [i for i, v in enumerate(vectors) if v is not None and len(v) != spec.length]
+    if not bad:
+        return None
+    got = [len(vectors[i] or []) for i in bad]
+    return {"column": spec.name, "problem": "wrong_length", "rows": bad[:100], "expected": spec.length,
+            "got": got[:100],
+            "message": f"column {spec.name!r} expects a list of {spec.length} numbers (the length every "
+                       f"training row had) but row(s) {_listed(bad)} hold {got[0]}"
+                       + ("" if len(set(got)) == 1 else " or another count")}
 
 
 def _is_number(v: Any) -> bool:
@@ -158,7 +203,7 @@ def _json_array(v: Any) -> list[float] | None:
     if isinstance(v, str):
         try:
             v = json.loads(v)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     if isinstance(v, list) and all(_is_number(x) for x in v):
         return [float(x) for x in v]
@@ -210,6 +255,9 @@ def _array(spec: FeatureSpec, values: list[Any], problems: list[dict[str, Any]])
             if bad:
                 problems.append(_wrong(spec, values, lambda v: _json_array(v) is not None) or {})
                 return None
+            if (problem := _wrong_length(spec, parsed)) is not None:
+                problems.append(problem)
+                return None
             return pa.array(parsed, type=pa.list_(pa.float64()))
         if kind == "datetime":
             problem = _wrong(spec, values, lambda v: type(v) is str)
@@ -219,7 +267,7 @@ def _array(spec: FeatureSpec, values: list[Any], problems: list[dict[str, Any]])
             return pa.array(values, type=pa.string()).cast(_temporal_type(spec.arrow_type))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError) as exc:
         problems.append({"column": spec.name, "problem": "wrong_type",
-                         "message": f"column {spec.name!r} expects {_EXPECTS.get(kind, kind)}: {exc}"})
+                         "message": f"column {spec.name!r} expects {_expects(spec)}: {exc}"})
         return None
     problems.append({"column": spec.name, "problem": "unsupported",
                      "message": f"column {spec.name!r} has kind {kind!r}, which online prediction cannot take"})
@@ -262,7 +310,8 @@ def to_batch(body: Any, schema: Schema, *, max_rows: int, version: int) -> Rows:
         raise SchemaMismatchError(
             f"The rows do not match the columns version {version} was trained on: {message}.",
             details={"problems": problems[:200],
-                     "features": [{"name": f.name, "kind": f.kind, "arrow_type": f.arrow_type}
+                     "features": [{"name": f.name, "kind": f.kind, "arrow_type": f.arrow_type,
+                                   **({"length": f.length} if f.length is not None else {})}
                                   for f in schema.features]})
     floats = [a for a in arrays if isinstance(a, np.ndarray)]
     if len(floats) == len(arrays):

@@ -97,6 +97,14 @@ class RunRepository:
         with write_tx(self.engine) as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
 
+    def set_queued_phase(self, run_id: str, phase: str | None, *, only_from: str | None = None) -> bool:
+        """Set the phase of a run that is still queued (and, with ``only_from``, still in that phase)."""
+        where = [runs.c.id == run_id, runs.c.status == RunStatus.QUEUED.value]
+        if only_from is not None:
+            where.append(runs.c.phase == only_from)
+        with write_tx(self.engine) as conn:
+            return bool(conn.execute(update(runs).where(*where).values(phase=phase)).rowcount)
+
     def mark_running(self, run_id: str) -> None:
         self.update(run_id, status=RunStatus.RUNNING, started_at=utcnow(), phase="starting", progress=0.0)
 

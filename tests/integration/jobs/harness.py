@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -60,6 +61,9 @@ class JobSystem:
             while proc.stdout and "serving at" not in line and (line := proc.stdout.readline()):
                 pass
             assert "serving at" in line, line
+            # keep reading its output: a full pipe would block the server's logging (and with
+            # it a supervisor that logs, e.g. while the metadata DB is down)
+            threading.Thread(target=_drain, args=(proc, self.tmp / "serve.log"), daemon=True).start()
             self.procs.append(proc)
             ctx = self.context()
             try:
@@ -96,6 +100,14 @@ class JobSystem:
     def wait_finished(self, run_id: str, timeout: float = 60) -> Run:
         return wait_for(lambda: (r := self.run(run_id)).status.finished and r, timeout, f"run {run_id} to finish",
                         interval=0.1)
+
+
+def _drain(proc: subprocess.Popen[str], log: Path) -> None:
+    assert proc.stdout is not None
+    with open(log, "a") as out:
+        for line in proc.stdout:
+            out.write(line)
+            out.flush()
 
 
 def make_source(path: Path, rows: int = 100) -> str:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from softquery.api.security import allow
 from softquery.auth.policy import Action
+from softquery.services.numbers import MAX_STORED_NUMBER
 from softquery.services.online import VERSION_HEADER, OnlinePredictor
 from softquery.serving.errors import PayloadTooLargeError
 
@@ -75,7 +76,8 @@ def _too_large(size: int, limit: int) -> PayloadTooLargeError:
 @router.post("/models/{name}/predict", response_class=Response, openapi_extra=PREDICT_BODY,
              responses=PREDICT_DOC, dependencies=[allow(Action.PREDICT_ONLINE)])
 async def predict(name: str, request: Request, online: Online,
-                  version: Annotated[int | None, Query(ge=1, description="Pin a version (default: the active one).")] = None,
+                  version: Annotated[int | None, Query(ge=1, le=MAX_STORED_NUMBER,
+                                                      description="Pin a version (default: the active one).")] = None,
                   ) -> Response:
     """Predict the given rows with the active version (or `?version=N`), in a serving worker."""
     raw = await read_body(request, online.settings.serving_max_body_bytes)

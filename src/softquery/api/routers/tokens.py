@@ -16,10 +16,10 @@ from softquery.auth.policy import Action
 from softquery.domain.accounts import Principal, Role, Via
 from softquery.errors import PermissionDeniedError
 from softquery.services import tokens as svc
+from softquery.services.numbers import MAX_STORED_NUMBER
 from softquery.store.clock import utcnow
 
 router = APIRouter(tags=["accounts"])
-MAX_ID = 2**63 - 1  # the database's integer range: larger ids are a 422, not an overflow
 
 
 def _only_admins_for_others(principal: Principal, username: str | None, what: str) -> str:
@@ -61,7 +61,7 @@ def create_token(body: TokenCreate, ctx: Ctx, principal: Me) -> TokenCreated:
 
 @router.delete("/tokens/{token_id}", status_code=204, response_class=Response,
                dependencies=[allow(Action.OWN_ACCOUNT)])
-def revoke_token(token_id: Annotated[int, Path(ge=1, le=MAX_ID)], ctx: Ctx) -> Response:
+def revoke_token(token_id: Annotated[int, Path(ge=1, le=MAX_STORED_NUMBER)], ctx: Ctx) -> Response:
     """Revoke one of your tokens (admins: any). It stops working within
     SOFTQUERY_SERVING_REFRESH_SECONDS on every server."""
     svc.revoke_token(ctx, token_id)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 
 from softquery.api.deps import Ctx
 from softquery.api.schemas.versions import VersionDetailPublic, VersionPublic
@@ -14,8 +14,10 @@ from softquery.auth.policy import Action
 from softquery.services import export as export_svc
 from softquery.services import versions as svc
 from softquery.services.context import ServiceContext
+from softquery.services.numbers import MAX_STORED_NUMBER
 
 router = APIRouter(tags=["versions"])
+Number = Annotated[int, Path(ge=1, le=MAX_STORED_NUMBER, description="The version number.")]
 
 EXPORT_DOC: dict[int | str, dict[str, Any]] = {
     200: {"description": "The linear model's coefficients and preprocessing, as a JSON download.",
@@ -29,12 +31,12 @@ def list_versions(name: str, ctx: Ctx) -> list[VersionPublic]:
 
 
 @router.get("/models/{name}/versions/{number}", response_model=VersionDetailPublic, dependencies=[allow(Action.READ)])
-def show_version(name: str, number: int, ctx: Ctx) -> VersionDetailPublic:
+def show_version(name: str, number: Number, ctx: Ctx) -> VersionDetailPublic:
     return VersionDetailPublic.of(svc.get_version(ctx, name, number))
 
 
 @router.post("/models/{name}/versions/{number}/activate", response_model=VersionPublic, dependencies=[allow(Action.CHANGE_MODEL)])
-def activate_version(name: str, number: int, ctx: Ctx) -> VersionPublic:
+def activate_version(name: str, number: Number, ctx: Ctx) -> VersionPublic:
     """Make this version the one batch and online predictions use (rollback included)."""
     return VersionPublic.of(svc.activate_version(ctx, name, number))
 
@@ -54,6 +56,6 @@ def export_active(name: str, ctx: Ctx) -> Response:
 
 @router.get("/models/{name}/versions/{number}/export.json", response_class=Response,
             responses=EXPORT_DOC, dependencies=[allow(Action.READ)])
-def export_version(name: str, number: int, ctx: Ctx) -> Response:
+def export_version(name: str, number: Number, ctx: Ctx) -> Response:
     """JSON export of one version (422 for a non-linear model)."""
     return _download(ctx, name, number)

@@ -15,6 +15,7 @@ from softquery.errors import SoftqueryError
 from softquery.services import accounts
 from softquery.services import models as models_svc
 from softquery.services import tokens as tokens_svc
+from softquery.services.numbers import MAX_STORED_NUMBER
 from softquery.web.access import principal_of
 from softquery.web.account_forms import TokenForm, change_password, token_days
 from softquery.web.deps import ctx_of, page_router
@@ -98,6 +99,6 @@ def create_token(request: Request, name: Annotated[str, Form()] = "",
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[allow(Action.OWN_ACCOUNT)])
-def revoke_token(request: Request, token_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
+def revoke_token(request: Request, token_id: Annotated[int, Path(ge=1, le=MAX_STORED_NUMBER)]) -> Response:
     tokens_svc.revoke_token(ctx_of(request), token_id)
     return RedirectResponse("/account?notice=revoked#tokens", status_code=303)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Form, Request
+from fastapi import Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from softquery.api.security import allow
@@ -15,6 +15,7 @@ from softquery.services import models as models_svc
 from softquery.services import preview as preview_svc
 from softquery.services import runs as runs_svc
 from softquery.services import versions as versions_svc
+from softquery.services.numbers import MAX_STORED_NUMBER
 from softquery.web import access, model_view
 from softquery.web.deps import ctx_of, executor_of, page_router
 from softquery.web.summaries import model_card, safe_versions
@@ -48,7 +49,7 @@ def model_page(request: Request, name: str) -> Response:
 
 
 @router.post("/models/{name}/versions/{number}/activate", dependencies=[allow(Action.CHANGE_MODEL)])
-def activate(request: Request, name: str, number: int) -> Response:
+def activate(request: Request, name: str, number: Annotated[int, Path(ge=1, le=MAX_STORED_NUMBER)]) -> Response:
     versions_svc.activate_version(ctx_of(request), name, number)
     return RedirectResponse(f"/models/{name}?notice=activated-{number}#versions", status_code=303)
 
