@@ -163,18 +163,13 @@ def test_kill_while_writing_the_output_table(system: System, tmp_path: Path) -> 
     assert jobs.wait_finished(run_id, 30).error_code == "abandoned"
 
 
-def _finished_run_with_stage(jobs: JobSystem, db: Path) -> str:
-    """A finished run of ``fast`` whose staging table was left behind."""
-    ctx = jobs.context()
-    try:
-        run = ctx.runs.create("fast", RunKind.PREDICT, RunTrigger.CLI)
-        ctx.runs.finish(run.id, RunStatus.FAILED, error={"code": "abandoned", "message": "", "details": {}})
-    finally:
-        ctx.close()
-    stage = staging_name(run.id)
+def leave_stage_tables(db: Path, finished_run: str) -> str:
+    """The staging table a finished run left behind, and one of a run this installation
+    does not know (another installation may be writing it)."""
+    stage = staging_name(finished_run)
     with sqlite3.connect(db) as conn:
         conn.execute(f"create table {stage} as select id, x from t limit 10")
-        conn.execute("create table _sq_stage_notours (id integer)")  # another installation's write
+        conn.execute("create table _sq_stage_notours (id integer)")
     conn.close()
     return stage
 
@@ -187,7 +182,13 @@ def test_start_recovers_what_a_killed_writer_left(system: System, tmp_path: Path
     jobs.kill_all(signal.SIGKILL)
     grow(db, 5_000)
     create_fast(cli, tmp_path)
-    _finished_run_with_stage(jobs, db)
+    ctx = jobs.context()  # nothing runs now: the run cannot be claimed before it is finished
+    try:
+        run = ctx.runs.create("fast", RunKind.PREDICT, RunTrigger.CLI)
+        ctx.runs.finish(run.id, RunStatus.FAILED, error={"code": "abandoned", "message": "", "details": {}})
+    finally:
+        ctx.close()
+    leave_stage_tables(db, run.id)
     kill_mid_write(db, BIG_WRITE)
     assert read_only_fails(db)
     jobs.start()
@@ -198,10 +199,11 @@ def test_start_recovers_what_a_killed_writer_left(system: System, tmp_path: Path
 
 def test_a_blocked_source_says_so_and_the_next_prediction_recovers_it(system: System, tmp_path: Path) -> None:
     jobs, cli, db = system
-    create_fast(cli, tmp_path)
-    run_ok(jobs, cli, "train", "fast")
     grow(db, 5_000)
-    stage = _finished_run_with_stage(jobs, db)
+    create_fast(cli, tmp_path)
+    trained = run_ok(jobs, cli, "train", "fast")
+    run_ok(jobs, cli, "predict", "fast")  # its table is claimed: the next predict only reads, then writes
+    stage = leave_stage_tables(db, trained)
     kill_mid_write(db, BIG_WRITE)
 
     error = preview_error(jobs)
