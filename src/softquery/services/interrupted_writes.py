@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 
 from softquery.data.sources import mask_url
 from softquery.data.write_recovery import WriteRecovery, recover_writes
-from softquery.errors import NotFoundError
+from softquery.errors import NotFoundError, SoftqueryError
 from softquery.prediction.table_writer import STAGE_PREFIX, staging_name
 from softquery.services.context import ServiceContext
 
@@ -49,13 +49,20 @@ def recover_url(ctx: ServiceContext, url: str) -> WriteRecovery:
     return result
 
 
+def _not_checked(source: str, exc: Exception) -> None:
+    if isinstance(exc, SoftqueryError):  # e.g. a missing file: its message says it all
+        log.warning("could not check data source %s for interrupted writes: %s", source, exc.message)
+    else:
+        log.warning("could not check data source %s for interrupted writes", source, exc_info=exc)
+
+
 def recover_before_write(ctx: ServiceContext, url: str) -> None:
     """Best effort before a write: a source that cannot be recovered now fails the write
     itself, with its own message."""
     try:
         recover_url(ctx, url)
-    except Exception:  # noqa: BLE001 - the write that follows reports what is wrong
-        log.warning("could not check data source %s for interrupted writes", mask_url(url), exc_info=True)
+    except Exception as exc:  # noqa: BLE001 - the write that follows reports what is wrong
+        _not_checked(mask_url(url), exc)
 
 
 def recover_sources(ctx: ServiceContext, names: Iterable[str] | None = None) -> dict[str, WriteRecovery]:
@@ -64,8 +71,8 @@ def recover_sources(ctx: ServiceContext, names: Iterable[str] | None = None) -> 
     for name in sorted(set(names)) if names is not None else [s.name for s in ctx.sources.list()]:
         try:
             done[name] = recover_url(ctx, ctx.sources.get(name).url)
-        except Exception:  # noqa: BLE001 - one unreachable source must not stop the others
-            log.warning("could not check data source %r for interrupted writes", name, exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - one unreachable source must not stop the others
+            _not_checked(repr(name), exc)
     return done
 
 

@@ -1,5 +1,6 @@
 """Recovery from a killed write: SQLite's hot journal and left-over staging tables,
-on SQLite, DuckDB and PostgreSQL (``softquery.data.write_recovery``)."""
+on SQLite, DuckDB and PostgreSQL (``softquery.data.write_recovery`` and the use case
+``softquery.services.interrupted_writes``)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 from tests.integration.data.killed_writer import as_written, kill_mid_write, read_only_fails
+from tests.integration.engine.cli_harness import SoftqueryCLI
 
+from softquery.config import Settings
 from softquery.data import open_source
 from softquery.data.write_recovery import recover_writes
+from softquery.domain import RunKind, RunStatus, RunTrigger
 from softquery.errors import InterruptedWriteError
+from softquery.prediction.table_writer import staging_name
+from softquery.services.context import open_context
+from softquery.services.interrupted_writes import recover_sources
 
 PREFIX = "_sq_stage_"
 # enough changed pages to go past the killed writer's page cache into the file
@@ -72,3 +79,31 @@ def test_recovery_rolls_the_interrupted_write_back(sqlite_url: str, sql) -> None
                                  what="check").column(0).to_pylist() == [0]
         assert source.read_table("select * from houses order by id", what="check").num_rows == len(before)
     assert sql(sqlite_url, "select * from houses order by id") == before
+
+
+def test_the_use_case_keeps_tables_of_running_and_unknown_runs(backend_url: str, sql, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SOFTQUERY_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SOFTQUERY_DATABASE_URL", raising=False)
+    cli = SoftqueryCLI(capsys, tmp_path / "home")
+    cli("init")
+    cli("source", "add", "src", backend_url)
+    code = tmp_path / "m.py"
+    code.write_text("class Model:\n    def train(self, X, y): pass\n    def predict(self, X): return [0] * len(X)\n")
+    cli("model", "create", "m", "--source", "src", "--code-file", str(code), "--label", "price",
+        "--train-sql", "select id, rooms, price from houses", "--predict-sql", "select id, rooms from houses")
+    ctx = open_context(Settings())
+    try:
+        running, finished = (ctx.runs.create("m", RunKind.PREDICT, RunTrigger.CLI) for _ in range(2))
+        assert ctx.runs.claim(running.id, "elsewhere:1:worker") == "claimed"
+        ctx.runs.finish(finished.id, RunStatus.CANCELLED)
+        tables = [staging_name(running.id), staging_name(finished.id), "_sq_stage_0123456789ab"]
+        for name in tables:
+            sql(backend_url, f"create table {name} (id bigint)")
+        result = recover_sources(ctx)["src"]
+    finally:
+        ctx.close()
+    assert result.dropped == [staging_name(finished.id)]
+    assert sorted(result.kept) == sorted([staging_name(running.id), "_sq_stage_0123456789ab"])
+    assert staging_name(finished.id) not in _tables(sql, backend_url)
