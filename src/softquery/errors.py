@@ -89,6 +89,14 @@ class SourceError(SoftqueryError):
     http_status = 422
 
 
+class InterruptedWriteError(SourceError):
+    """A write to the data source was killed midway and must be undone before it can be
+    read again (softquery does that at its next write to it, and at start)."""
+
+    code = "interrupted_write"
+    http_status = 409
+
+
 class ConflictError(SoftqueryError):
     code = "conflict"
     http_status = 409

@@ -14,6 +14,7 @@ from softquery.jobs.executor import Executor, queue_executor
 from softquery.services.accounts import first_start_link
 from softquery.services.context import open_context
 from softquery.services.home import check_serving_secret
+from softquery.services.interrupted_writes import recover_in_background
 from softquery.services.isolation import isolation_probe
 
 
@@ -44,6 +45,7 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
     check_serving_secret(settings, host)
     operator = operator_for(click.get_current_context().command)
     ctx = open_context(settings)
+    recover_in_background(lambda: open_context(settings))  # writes a killed process left unfinished
     executor: Executor | None = queue_executor(settings)
     local: LocalExecutor | None = None
     if executor is None:
@@ -104,6 +106,7 @@ def worker_cmd(settings: Settings, burst: bool) -> None:
 
     secure_home_on_start(settings)
     open_context(settings).close()
+    recover_in_background(lambda: open_context(settings))  # writes a killed process left unfinished
     run_worker(settings, burst=burst)
 
 

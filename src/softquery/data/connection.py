@@ -78,6 +78,9 @@ class SourceConnection(ABC):
         try:
             self._table("select 1 as ok", "connection test")
         except errors as exc:
+            blocked = self._blocked(None)
+            if blocked is not None:
+                raise blocked from exc
             message = exc.message if isinstance(exc, SoftqueryError) else clean_message(exc, self.url)
             raise source_error(self.url, self.dialect, message) from exc
 
@@ -114,6 +117,11 @@ class SourceConnection(ABC):
             return self._table(wrapped, what)
 
     # -- helpers -------------------------------------------------------------------
+    def _blocked(self, what: str | None) -> SoftqueryError | None:
+        """Backend hook, asked when a read was refused as a write: the reason the source
+        cannot be read at all right now (None: the query itself was refused)."""
+        return None
+
     def _preflight(self, sql: str, what: str, *, run: bool) -> None:
         """Backend hook run before a user query (``run``: a bounded preview may be executed)."""
         return None
@@ -136,6 +144,8 @@ class SourceConnection(ABC):
             if self.timeout is not None and (self._timed_out or "due to statement timeout" in message):
                 raise timeout_error(what, sql, self.timeout) from exc
             if is_write_refusal(message, str(state) if state else None):
+                if (blocked := self._blocked(what)) is not None:
+                    raise blocked from exc
                 raise write_refused(what, sql, "", database_message=message) from exc
             raise
 

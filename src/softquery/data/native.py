@@ -18,7 +18,8 @@ from softquery.data import sqlite_types
 from softquery.data.connection import DEFAULT_STATEMENT_TIMEOUT_SECONDS, SourceConnection
 from softquery.data.readonly import timeout_error, write_refused
 from softquery.data.sources import file_path_of, mask_url, native_postgres_uri, parse_url
-from softquery.errors import SourceError
+from softquery.data.sqlite_journal import interrupted_write, pending_journal
+from softquery.errors import SoftqueryError, SourceError
 
 T = TypeVar("T")
 
@@ -97,7 +98,7 @@ class SqliteSource(SourceConnection):
         super().__init__(url, timeout)
         import adbc_driver_sqlite.dbapi
 
-        path = existing_file(url, "SQLite")
+        path = self._path = existing_file(url, "SQLite")
         uri = ":memory:" if path is None else f"file:{quote(str(path))}?mode=ro"
         # autocommit: no read transaction left open to block writers of the same file.
         self._conn = adbc_driver_sqlite.dbapi.connect(uri, autocommit=True)
@@ -115,6 +116,10 @@ class SqliteSource(SourceConnection):
         self._guard.close()
         if not self._abandoned:  # a statement still runs on an abandoned thread: leave it be
             self._conn.close()
+
+    def _blocked(self, what: str | None) -> SoftqueryError | None:
+        journal = None if self._path is None else pending_journal(self._path)
+        return None if journal is None else interrupted_write(self.url, journal, what)
 
     # -- guard -----------------------------------------------------------------------
     def _preflight(self, sql: str, what: str, *, run: bool) -> None:

@@ -50,6 +50,10 @@ class Sink(ABC):
         """Column names of ``table``, or None when it does not exist."""
 
     @abstractmethod
+    def table_names(self) -> list[str]:
+        """Names of the tables this connection creates tables in (its current schema)."""
+
+    @abstractmethod
     def transaction(self, statements: list[str]) -> None:
         """Run ``statements`` in one transaction (all or nothing)."""
 
@@ -136,6 +140,15 @@ class SqliteSink(_AdbcSink):
         self._conn.commit()
         return names or None
 
+    def table_names(self) -> list[str]:
+        # Reading the file on this read-write connection also rolls back a hot journal
+        # (``softquery.data.sqlite_journal``).
+        with self._conn.cursor() as cursor:
+            cursor.execute("select name from sqlite_master where type = 'table' order by name")
+            names = [str(row[0]) for row in cursor.fetchall()]
+        self._conn.commit()
+        return names
+
 
 class PostgresSink(_AdbcSink):
     dialect = "postgresql"
@@ -153,6 +166,14 @@ class PostgresSink(_AdbcSink):
             names = [row[0] for row in cursor.fetchall()]
         self._conn.commit()
         return names or None
+
+    def table_names(self) -> list[str]:
+        with self._conn.cursor() as cursor:
+            cursor.execute("select table_name from information_schema.tables where table_schema = "
+                           "current_schema() and table_type = 'BASE TABLE' order by table_name")
+            names = [str(row[0]) for row in cursor.fetchall()]
+        self._conn.commit()
+        return names
 
 
 class DuckdbSink(Sink):
@@ -188,6 +209,12 @@ class DuckdbSink(Sink):
             "and table_name = ? order by ordinal_position", [table]).fetchall()
         return [row[0] for row in rows] or None
 
+    def table_names(self) -> list[str]:
+        rows = self._conn.execute(
+            "select table_name from information_schema.tables where table_catalog = current_database() "
+            "and table_schema = current_schema() and table_type = 'BASE TABLE' order by table_name").fetchall()
+        return [str(row[0]) for row in rows]
+
     def transaction(self, statements: list[str]) -> None:
         self._conn.execute("begin transaction")
         try:
@@ -221,6 +248,9 @@ class SqlAlchemySink(Sink):
         if not inspector.has_table(table):
             return None
         return [str(col["name"]) for col in inspector.get_columns(table)]
+
+    def table_names(self) -> list[str]:
+        return [str(name) for name in sa.inspect(self._engine).get_table_names()]
 
     def transaction(self, statements: list[str]) -> None:
         with self._engine.begin() as conn:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from softquery.domain import RunStatus
 from softquery.services.context import ServiceContext
+from softquery.services.interrupted_writes import recover_after_abandoned
 from softquery.store.clock import utcnow
 
 ABANDONED = {
@@ -26,4 +27,6 @@ def reap_abandoned(ctx: ServiceContext, now: datetime | None = None) -> list[str
     for run_id in ctx.runs.silent_running(cutoff):
         if ctx.runs.finish_if_running(run_id, RunStatus.FAILED, error=ABANDONED):
             reaped.append(run_id)
+    if reaped:  # a supervisor killed while writing left a staging table (and maybe a hot journal)
+        recover_after_abandoned(ctx, reaped)
     return reaped

@@ -29,10 +29,11 @@ from softquery.errors import DataError, InvalidInputError, QueryError, Softquery
 from softquery.identifiers import check_identifier
 
 MODES = ("replace", "append")
+STAGE_PREFIX = "_sq_stage_"  # a writer killed midway leaves its table: see services.interrupted_writes
 
 
 def staging_name(run_id: str) -> str:
-    return check_identifier(("_sq_stage_" + re.sub(r"[^A-Za-z0-9_]", "_", run_id))[:63], "staging table")
+    return check_identifier((STAGE_PREFIX + re.sub(r"[^A-Za-z0-9_]", "_", run_id))[:63], "staging table")
 
 
 class TableWriter:

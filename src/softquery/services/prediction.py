@@ -15,6 +15,7 @@ from softquery.domain import Run
 from softquery.prediction.batch import PredictJob, PredictOutput
 from softquery.prediction.loaded_model import PredictSpec
 from softquery.services.context import ServiceContext
+from softquery.services.interrupted_writes import recover_before_write
 from softquery.services.output_tables import claim_target
 from softquery.services.versions import get_version
 
@@ -28,6 +29,7 @@ def predict_spec(ctx: ServiceContext, run: Run, *, capture_output: bool = False)
            label=f"Version {version.version} of model {model.name!r}")
     source_url = ctx.sources.get(model.source).url
     claim_target(ctx, model, source_url)  # a model writes only the table it created
+    recover_before_write(ctx, source_url)  # undo a killed earlier write first: it blocks reading
     manifest = version.manifest
     child = PredictSpec(
         version=version.version, artifact=artifact, code=manifest["code"],

@@ -11,15 +11,23 @@ from tests.integration.engine.cli_harness import SoftqueryCLI
 from tests.integration.jobs.harness import JobSystem, make_source
 
 
+@pytest.fixture
+def job_env() -> dict[str, str]:
+    """Extra SOFTQUERY_* settings of the job system (a test module overrides this fixture)."""
+    return {}
+
+
 @pytest.fixture(params=["local", pytest.param("rq", marks=pytest.mark.postgres)])
 def system(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-           capsys: pytest.CaptureFixture[str]) -> Iterator[tuple[JobSystem, SoftqueryCLI, Path]]:
+           capsys: pytest.CaptureFixture[str], job_env: dict[str, str],
+           ) -> Iterator[tuple[JobSystem, SoftqueryCLI, Path]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOFTQUERY_")}
     env.update({
         "SOFTQUERY_HOME": str(tmp_path / "home"),
         "SOFTQUERY_HEARTBEAT_SECONDS": "0.5",
         "SOFTQUERY_ABANDON_AFTER_SECONDS": "3",
         "SOFTQUERY_JOB_SLOTS": "2",
+        **job_env,
     })
     if request.param == "rq":
         env["SOFTQUERY_DATABASE_URL"] = request.getfixturevalue("pg_database")
