@@ -16,16 +16,18 @@ SLEEPY = '''import time
 class Model:
     def train(self, X, y):
         time.sleep(30)
+        self.mean = float(sum(y)) / len(y)
     def predict(self, X):
-        return [0.0] * len(X)
+        return [self.mean] * len(X)
 '''
 
 GREEDY = '''class Model:
     def train(self, X, y):
         block = bytearray(400 * 1024 * 1024)
         block[::4096] = b"x" * len(block[::4096])
+        self.mean = float(sum(y)) / len(y)
     def predict(self, X):
-        return [0.0] * len(X)
+        return [self.mean] * len(X)
 '''
 
 
@@ -34,7 +36,7 @@ def src(sq: SoftqueryCLI, tmp_path: Path) -> None:
     db = tmp_path / "t.db"
     with sqlite3.connect(db) as conn:
         conn.execute("create table t (id integer, x real, y real)")
-        conn.executemany("insert into t values (?, ?, ?)", [(i, i * 1.0, i * 2.0) for i in range(20)])
+        conn.executemany("insert into t values (?, ?, ?)", [(i, i * 1.0, i * 0.37 + 0.1) for i in range(20)])
     conn.close()
     sq("source", "add", "src", f"sqlite:///{db}")
 
