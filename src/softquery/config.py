@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     job_slots: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, description="Job slots of `softquery serve` with the local executor.")
     time_limit_seconds: int = Field(default=3600, ge=1, description="Default wall-time limit of one run (a model can set its own).")
     memory_limit_mb: int = Field(default=4096, ge=64, description="Default memory limit of one run (a model can set its own).")
+    max_time_limit_seconds: int | None = Field(default=None, ge=1, description="Largest time limit a model may set (a larger one is refused; runs never get more); SOFTQUERY_TIME_LIMIT_SECONDS when unset.")
+    max_memory_limit_mb: int | None = Field(default=None, ge=64, description="Largest memory limit a model may set (a larger one is refused; runs never get more); SOFTQUERY_MEMORY_LIMIT_MB when unset.")
     max_processes: int = Field(default=64, ge=1, description="Most processes a run's code may have at once.")
     max_file_mb: int = Field(default=10240, ge=1, description="Largest file a run's code may write.")
     isolation: bool = Field(default=True, description="Run model code as a user of its own, with no network and the home and data files hidden (README, Isolation). Turn off only to debug.")
@@ -44,6 +46,7 @@ class Settings(BaseSettings):
     serving_max_versions: int = Field(default=4, ge=1, description="Most model versions one serving worker keeps loaded (least recently used unloaded first).")
     serving_max_rows: int = Field(default=10_000, ge=1, description="Most rows in one online prediction request (more: 413).")
     serving_max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="Largest online prediction request body (more: 413).")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest request body of the API and web pages, online predictions aside (SOFTQUERY_SERVING_MAX_BODY_BYTES); more: 413.")
     serving_timeout_seconds: float = Field(default=30.0, gt=0, description="An online prediction taking longer gets 503 and its serving worker restarted.")
     serving_refresh_seconds: float = Field(default=0.5, gt=0, description="How long the server trusts its cached active version before re-reading it (activations by other processes).")
 

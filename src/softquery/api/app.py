@@ -10,6 +10,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from softquery import __version__
+from softquery.api.body_limit import BodyLimitMiddleware
 from softquery.api.errors import install_error_handlers
 from softquery.api.openapi import install_openapi
 from softquery.api.routers import api_router, health, mlsql
@@ -48,6 +49,8 @@ def create_app(ctx: ServiceContext, executor: Executor | None,
     app.state.executor = executor
     app.state.online = online
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=ctx.settings.max_body_bytes,
+                       serving_max_body_bytes=ctx.settings.serving_max_body_bytes)
     app.include_router(health.router)
     app.include_router(api_router())
     # MLSQL's client posts to /model/predict (outside /api/v1); it runs models, so the

@@ -1,5 +1,6 @@
 """The OpenAPI document: a bearer security scheme on every protected operation, and the
-error envelope as the documented body of every error (401, 403, 422, and the default).
+error envelope as the documented body of every error (401, 403, 413 where there is a body,
+422, and the default).
 
 Which operations are protected is read from the routes themselves: one that carries an
 ``allow(...)`` dependency needs credentials; one marked ``public()`` does not. So the
@@ -30,6 +31,9 @@ ERRORS: dict[str, str] = {
     "401": "Not logged in, or the API token is unknown, expired or revoked (`WWW-Authenticate: Bearer`).",
     "403": "Logged in, but this role or token scope may not do this.",
 }
+
+TOO_LARGE = ("The request body is larger than SOFTQUERY_MAX_BODY_BYTES (online predictions: "
+             "SOFTQUERY_SERVING_MAX_BODY_BYTES); refused before it is read.")
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -70,6 +74,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             responses.setdefault("default", _error("Any other error, in the one error envelope."))
+            if "requestBody" in operation:
+                responses.setdefault("413", _error(TOO_LARGE))
             for status, response in responses.items():
                 if status == "default" or status[0] in "45":  # FastAPI's 422 body is not ours
                     response["content"] = {"application/json": {"schema": ENVELOPE_REF}}

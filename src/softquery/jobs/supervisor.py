@@ -24,6 +24,7 @@ from softquery.services.context import ServiceContext
 from softquery.services.isolation import isolation_of
 from softquery.services.prediction import predict_spec, record_prediction
 from softquery.services.progress import Listener, RunProgress
+from softquery.services.run_limits import run_limits
 from softquery.services.training import record_training, train_spec
 from softquery.store.reconnect import RetryingRunRepository, retrying
 
@@ -31,16 +32,27 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def limits_for(ctx: ServiceContext, run: Run) -> Limits:
-    model = ctx.models.get(run.model)
+def limits_for(ctx: ServiceContext, run: Run) -> tuple[Limits, list[str]]:
+    """The run's sandbox limits, none above the server's maxima, and one note per limit that
+    was lowered to its maximum (for the run log)."""
     s = ctx.settings
+    chosen = run_limits(s, ctx.models.get(run.model))
     return Limits(
-        wall_seconds=float(model.time_limit_seconds or s.time_limit_seconds),
-        memory_mb=model.memory_limit_mb or s.memory_limit_mb,
+        wall_seconds=float(chosen.wall_seconds),
+        memory_mb=chosen.memory_mb,
         max_processes=s.max_processes,
         max_file_mb=s.max_file_mb,
         isolation=isolation_of(ctx),  # the home and file sources hidden: the child gets rows, not files
-    )
+    ), chosen.notes
+
+
+def log_lowered_limits(ctx: ServiceContext, run: Run, notes: list[str], listener: Listener | None) -> None:
+    """Say in the run log (stderr) which limits were lowered to the server's maximum."""
+    if notes:
+        text = "".join(f"{note}\n" for note in notes)
+        ctx.runs.append_logs(run.id, "", text, ctx.settings.max_log_chars)
+        if listener is not None:
+            listener("log", None, text)
 
 
 def _riding_out_restarts(ctx: ServiceContext) -> ServiceContext:
@@ -67,7 +79,8 @@ def supervise(ctx: ServiceContext, run_id: str, *, worker: str, listener: Listen
     try:
         run = ctx.runs.get(run_id)
         progress = RunProgress(ctx.runs, run_id, listener)
-        limits = again(lambda: limits_for(ctx, run), "reading the model")
+        limits, notes = again(lambda: limits_for(ctx, run), "reading the model")
+        log_lowered_limits(ctx, run, notes, listener)
         if run.kind in (RunKind.TRAIN, RunKind.TRAIN_THEN_PREDICT):
             job = again(lambda: train_spec(ctx, run), "reading the model")
             out = train_in_child(ctx, run, job, limits, progress, listener)

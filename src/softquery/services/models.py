@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from softquery.config import Settings
 from softquery.domain import DeployStrategy, Model, Run, TaskType, WriteMode
 from softquery.errors import ConflictError, InvalidInputError
 from softquery.identifiers import check_identifier
@@ -14,7 +15,9 @@ from softquery.modelcode.templates import template_code
 from softquery.services import audit
 from softquery.services.context import ServiceContext
 from softquery.services.output_tables import check_target_free, release_tables, reserve_tables
+from softquery.services.run_limits import LIMITS, check_limit, maximum
 from softquery.services.schedules import apply_schedule, next_fire_time
+from softquery.services.text_limits import MAX_CHARS, check_length
 from softquery.store.clock import utcnow
 from softquery.store.models_repo import EDITABLE
 
@@ -44,7 +47,6 @@ class ModelSpec:
 
 
 CLEARABLE = ("label", "id_columns", "output_table", "schedule", "time_limit_seconds", "memory_limit_mb")
-LIMITS = {"time_limit_seconds": "time limit (seconds)", "memory_limit_mb": "memory limit (MB)"}
 
 
 @dataclass
@@ -62,7 +64,11 @@ def _enum(enum: Any, value: str, what: str) -> Any:
                                 details={"field": what, "value": value}) from exc
 
 
-def _apply(model: Model, spec: ModelSpec) -> Model:
+def _apply(settings: Settings, model: Model, spec: ModelSpec) -> Model:
+    for name in MAX_CHARS:
+        value = getattr(spec, name, None)
+        if isinstance(value, str):
+            check_length(name, value)  # first: nothing below works on a text that is too long
     if spec.template is not None and spec.code is not None:
         raise InvalidInputError("Give either a template or model code, not both.")
     if spec.template is not None:
@@ -85,13 +91,10 @@ def _apply(model: Model, spec: ModelSpec) -> Model:
         model.write_mode = _enum(WriteMode, spec.write_mode, "write mode")
     if spec.deploy is not None:
         model.deploy = _enum(DeployStrategy, spec.deploy, "deploy strategy")
-    for name, what in LIMITS.items():
+    for name in LIMITS:
         value = getattr(spec, name)
         if value is not None:
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise InvalidInputError(f"The {what} must be a whole number above 0; got {value!r}.",
-                                        details={"field": name, "value": value})
-            setattr(model, name, value)
+            setattr(model, name, check_limit(settings, name, value))
     for name in spec.clear:
         if name not in CLEARABLE:
             raise InvalidInputError(f"{name} cannot be reset.")
@@ -122,7 +125,7 @@ def create_model(ctx: ServiceContext, name: str, spec: ModelSpec) -> SavedModel:
                                 details={"field": "code"})
     draft = Model(name=name, source=spec.source, code="", train_sql="", predict_sql="",
                   owner_id=ctx.actor.user_id)
-    model = _apply(draft, spec)
+    model = _apply(ctx.settings, draft, spec)
     warnings = _validate(ctx, model)
     check_target_free(ctx, model)
     saved = SavedModel(ctx.models.add(model), warnings)
@@ -137,7 +140,7 @@ def create_model(ctx: ServiceContext, name: str, spec: ModelSpec) -> SavedModel:
 
 def update_model(ctx: ServiceContext, name: str, spec: ModelSpec) -> SavedModel:
     before = ctx.models.get(name)
-    model = _apply(replace(before), spec)  # _apply changes the model it is given
+    model = _apply(ctx.settings, replace(before), spec)  # _apply changes the model it is given
     warnings = _validate(ctx, model)
     check_target_free(ctx, model)
     saved = SavedModel(ctx.models.save(model), warnings)
@@ -166,12 +169,18 @@ def delete_model(ctx: ServiceContext, name: str) -> None:
 
 
 def duplicate_model(ctx: ServiceContext, name: str, new_name: str) -> Model:
+    """A copy of model ``name``; a time or memory limit above today's maximum (saved before the
+    maximum was lowered) is copied as the maximum, which is what a run of the original gets."""
     check_identifier(new_name, "model name")
     original = ctx.models.get(name)
     copy = replace(original, name=new_name, active_version=None, created_at=None, updated_at=None,
                    output_table=None if original.output_table is None else f"{new_name}_prediction",
                    schedule_since=utcnow() if original.schedule else None,  # no past slot fires
                    owner_id=ctx.actor.user_id, owner=None)
+    for limit in LIMITS:
+        value = getattr(copy, limit)
+        if value is not None:
+            setattr(copy, limit, min(value, maximum(ctx.settings, limit)))
     check_target_free(ctx, copy)
     created = ctx.models.add(copy)
     try:

@@ -10,6 +10,7 @@ from softquery.errors import ConflictError
 from softquery.identifiers import check_identifier
 from softquery.services import audit
 from softquery.services.context import ServiceContext
+from softquery.services.text_limits import check_length
 
 
 @dataclass
@@ -30,6 +31,7 @@ def _view(name: str, url: str) -> SourceView:
 
 def add_source(ctx: ServiceContext, name: str, url: str, *, test: bool = True) -> SourceView:
     check_identifier(name, "source name")
+    check_length("url", url)
     dialect_of(url)
     if test:
         with open_source(url) as conn:

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 from softquery.errors import InvalidInputError
 
-_TOKEN = re.compile(r"\s*(?:(?P<ident>[A-Za-z_][A-Za-z0-9_]*)|(?P<punct>[(),;])|(?P<other>\S))")
+# Whitespace is a token of its own (skipped): a leading ``\s*`` would rescan a long run of
+# spaces from every position in it, quadratic time for one request.
+_TOKEN = re.compile(r"(?P<space>\s+)|(?P<ident>[A-Za-z_][A-Za-z0-9_]*)|(?P<punct>[(),;])|(?P<other>\S)")
 _MAX_IDENT = 63
 
 
@@ -47,6 +49,8 @@ class _Tokens:
         self.items: list[tuple[str, str, int]] = []
         for match in _TOKEN.finditer(sql):
             kind = match.lastgroup or "other"
+            if kind == "space":
+                continue
             self.items.append((kind, match.group(kind), match.start(kind)))
         self.i = 0
 

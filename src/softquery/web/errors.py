@@ -28,7 +28,7 @@ from softquery.web.templating import is_htmx, render
 log = logging.getLogger(__name__)
 
 TITLES = {400: "That did not work", 401: "Please log in", 403: "Not allowed", 404: "Not found",
-          405: "Not allowed here", 409: "Conflict", 422: "Please check your input", 429: "Too many attempts",
+          405: "Not allowed here", 409: "Conflict", 413: "Too large", 422: "Please check your input", 429: "Too many attempts",
           500: "Something went wrong", 503: "Not ready"}
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import JsonDict
 
 from softquery.api.schemas.code import CodeProblemPublic
 from softquery.api.schemas.patterns import IDENTIFIER_PATTERN, documented
 from softquery.api.schemas.runs import RunSummary
 from softquery.domain import DeployStrategy, RunKind, WriteMode
 from softquery.services.models import CLEARABLE, ModelOverview, ModelSpec
+from softquery.services.text_limits import MAX_CHARS
 
 _DOC = {
     "source": "Data source name.",
@@ -29,17 +31,22 @@ _DOC = {
 }
 
 
+def _text(name: str) -> JsonDict:
+    """The longest text the service stores in field ``name`` (documentation: it checks it)."""
+    return {"maxLength": MAX_CHARS[name][1]}
+
+
 class _ModelFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     template: str | None = Field(None, description=_DOC["template"])
-    code: str | None = Field(None, max_length=1_000_000, description=_DOC["code"])
+    code: str | None = Field(None, description=_DOC["code"], json_schema_extra=_text("code"))
     label: str | None = Field(None, description=_DOC["label"])
     id_columns: list[str] | None = Field(None, description=_DOC["id_columns"])
     output_table: str | None = Field(None, description=_DOC["output_table"])
     write_mode: WriteMode | None = None
     deploy: DeployStrategy | None = Field(None, description="Activate every new version, or only better ones.")
-    schedule: str | None = Field(None, description=_DOC["schedule"])
+    schedule: str | None = Field(None, description=_DOC["schedule"], json_schema_extra=_text("schedule"))
     schedule_action: RunKind | None = Field(None, description=_DOC["schedule_action"])
     schedule_timezone: str | None = Field(None, description=_DOC["schedule_timezone"])
     time_limit_seconds: int | None = Field(None, ge=1, description=_DOC["time_limit_seconds"])
@@ -62,9 +69,9 @@ class ModelCreate(_ModelFields):
     name: str = Field(description="Letters, digits and underscores, e.g. house_prices.",
                       json_schema_extra=documented(IDENTIFIER_PATTERN))
     source: str = Field(description=_DOC["source"])
-    train_sql: str = Field(max_length=1_000_000, description=_DOC["train_sql"])
-    predict_sql: str = Field(max_length=1_000_000, description=_DOC["predict_sql"])
-    description: str = ""
+    train_sql: str = Field(description=_DOC["train_sql"], json_schema_extra=_text("train_sql"))
+    predict_sql: str = Field(description=_DOC["predict_sql"], json_schema_extra=_text("predict_sql"))
+    description: str = Field("", json_schema_extra=_text("description"))
 
     def to_spec(self) -> ModelSpec:
         spec = super().to_spec()
@@ -77,9 +84,9 @@ class ModelUpdate(_ModelFields):
     schedule (like --no-schedule), time_limit_seconds and memory_limit_mb."""
 
     source: str | None = Field(None, description=_DOC["source"])
-    train_sql: str | None = Field(None, max_length=1_000_000, description=_DOC["train_sql"])
-    predict_sql: str | None = Field(None, max_length=1_000_000, description=_DOC["predict_sql"])
-    description: str | None = None
+    train_sql: str | None = Field(None, description=_DOC["train_sql"], json_schema_extra=_text("train_sql"))
+    predict_sql: str | None = Field(None, description=_DOC["predict_sql"], json_schema_extra=_text("predict_sql"))
+    description: str | None = Field(None, json_schema_extra=_text("description"))
 
 
 class ModelDuplicate(BaseModel):

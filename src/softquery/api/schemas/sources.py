@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from softquery.api.schemas.patterns import IDENTIFIER_PATTERN, documented
 from softquery.services.sources import SourceView
+from softquery.services.text_limits import MAX_CHARS
 
 
 class SourceCreate(BaseModel):
@@ -13,7 +14,8 @@ class SourceCreate(BaseModel):
 
     name: str = Field(description="Letters, digits and underscores, e.g. shop.",
                       json_schema_extra=documented(IDENTIFIER_PATTERN))
-    url: str = Field(description="SQLAlchemy URL, e.g. postgresql://user:password@host:5432/db.")
+    url: str = Field(description="SQLAlchemy URL, e.g. postgresql://user:password@host:5432/db.",
+                     json_schema_extra={"maxLength": MAX_CHARS["url"][1]})
     test: bool = Field(True, description="Connect and run `select 1` before saving.")
 
 
