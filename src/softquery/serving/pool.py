@@ -1,6 +1,7 @@
 """The serving worker pool: long-lived sandboxed children that hold loaded versions.
 
-* ``workers`` slots, each started on first demand (a ``Sandbox`` child: same
+* ``workers`` slots, started as demand grows, with one blank worker kept ready
+  while a slot is free (each a ``Sandbox`` child: same
   limits, scrubbed environment and pinned thread pools as a job child, no wall
   time; a request that takes longer than ``timeout`` seconds gets its worker
   killed and restarted);
@@ -135,11 +136,18 @@ class ServingPool:
             log.warning("serving worker %d could not be started: %s", slot, task.exception())
             self._notify()
 
-    def _fill_slots(self) -> None:
-        """Empty slots start a blank worker in the background (ready for whichever owner comes)."""
+    def _start_empty_slot(self) -> bool:
         for slot, worker in enumerate(self._slots):
-            if worker is None:
+            if worker is None and slot not in self._starting:
                 self._start_slot(slot)
+                return True
+        return False
+
+    def _keep_a_spare(self) -> None:
+        """One blank worker ready (or starting) in an empty slot for the next owner or the next
+        busy moment; not all slots at once (ten processes starting together slow each other)."""
+        if not self._starting and not any(w is not None and w.usable and w.owner is None for w in self._slots):
+            self._start_empty_slot()
 
     def _on_close(self, worker: WorkerHandle, reason: str) -> None:
         """The channel closed: the worker is gone (or being stopped). Reap it, restart the slot."""
@@ -222,12 +230,13 @@ class ServingPool:
             while True:
                 if self._closed:
                     raise WorkerUnavailableError("Online prediction is shutting down.")
-                self._fill_slots()
+                self._keep_a_spare()
                 worker = choose([w for w in self._slots if w is not None], key)
                 if worker is not None:
                     if worker.owner is None:
                         worker.owner = key.owner
                         log.info("serving worker %d (pid %d) serves %s", worker.slot, worker.pid, key.owner)
+                        self._keep_a_spare()  # the next one starts now
                         if self._waiting:
                             self._notify()  # the blank they waited for is gone: others make room again
                     worker.users += 1
@@ -245,10 +254,11 @@ class ServingPool:
                     del self._waiting[key.owner]
 
     def _make_room(self) -> None:
-        """Retire another owner's worker when fewer slots are on the way than owners wait."""
+        """When fewer workers are on the way than owners wait: start one in an empty slot, else
+        retire another owner's worker."""
         workers = [w for w in self._slots if w is not None]
         coming = len(self._starting) + sum(1 for w in workers if w.retiring is not None and w.alive)
-        if coming < len(self._waiting):
+        if coming < len(self._waiting) and not self._start_empty_slot():
             chosen = victim(workers, self._waiting)
             if chosen is not None:
                 self._retire(chosen, "its slot goes to another owner's models")
