@@ -179,10 +179,10 @@ def wrk(url: str, payload: Path, connections: int, duration: float,
                       f'local f = io.open("{payload}", "rb")\nwrk.body = f:read("*all")\nf:close()\n{turns}')
     threads = 1 if connections == 1 else 2
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency",
-                          "-s", str(script), url], capture_output=True, text=True, check=True).stdout
-    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+                          "--timeout", "10s", "-s", str(script), url], capture_output=True, text=True, check=True).stdout
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors or "Socket errors" in out:
+    if errors or "Socket errors" in out or "50" not in lat:
         raise SystemExit(f"wrk saw errors against {url}:\n{out}")
     return {"p50": _ms(lat["50"]), "p99": _ms(lat["99"]),
             "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]

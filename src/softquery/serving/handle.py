@@ -50,7 +50,7 @@ class WorkerHandle:
         self.owner: str | None = None  # set by its first version, never changed
         self.users = 0  # requests that chose it and have not finished
         self.retiring: str | None = None  # why it takes no new requests (stopped once idle)
-        self.started = self.last_used = time.monotonic()
+        self.started = self.last_used = self.claimed = time.monotonic()  # claimed: became its owner's
         self.ended: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.logged = 0
         self.readers: list[int] = []

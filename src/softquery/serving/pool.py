@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -64,11 +65,13 @@ def _hidden(limits: Limits) -> frozenset[str] | None:
 
 class ServingPool:
     def __init__(self, *, workers: int, max_versions: int, limits: Callable[[], Limits], timeout: float,
-                 refresh: float = 0.5):
+                 refresh: float = 0.5, spread: int | None = None):
         """``limits`` is asked each time a worker starts or loads a version, and every ``refresh``
-        seconds while workers run (what model code must not see may have grown)."""
+        seconds while workers run (what model code must not see may have grown). One owner's
+        requests use at most ``spread`` workers (default: the cores but one, at least 1)."""
         self.size, self.max_versions, self.limits, self.timeout = workers, max_versions, limits, timeout
         self.refresh = refresh
+        self.spread = spread or max(1, (os.cpu_count() or 2) - 1)
         self._slots: list[WorkerHandle | None] = [None] * workers
         self._starting: dict[int, asyncio.Task[WorkerHandle]] = {}
         self._waiting: Counter[str] = Counter()  # owners whose requests wait for a worker
@@ -231,10 +234,10 @@ class ServingPool:
                 if self._closed:
                     raise WorkerUnavailableError("Online prediction is shutting down.")
                 self._keep_a_spare()
-                worker = choose([w for w in self._slots if w is not None], key)
+                worker = choose([w for w in self._slots if w is not None], key, self.spread)
                 if worker is not None:
                     if worker.owner is None:
-                        worker.owner = key.owner
+                        worker.owner, worker.claimed = key.owner, time.monotonic()
                         log.info("serving worker %d (pid %d) serves %s", worker.slot, worker.pid, key.owner)
                         self._keep_a_spare()  # the next one starts now
                         if self._waiting:
@@ -259,7 +262,7 @@ class ServingPool:
         workers = [w for w in self._slots if w is not None]
         coming = len(self._starting) + sum(1 for w in workers if w.retiring is not None and w.alive)
         if coming < len(self._waiting) and not self._start_empty_slot():
-            chosen = victim(workers, self._waiting)
+            chosen = victim(workers, self._waiting, time.monotonic())  # a later release tries again
             if chosen is not None:
                 self._retire(chosen, "its slot goes to another owner's models")
 
