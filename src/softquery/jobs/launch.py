@@ -57,19 +57,24 @@ _main_lock = threading.Lock()
 def _main_not_rerun(target: Any) -> Iterator[None]:
     """multiprocessing makes every forkserver child run the parent's ``__main__`` again:
     for ``softquery serve`` that is the console script, which imports the whole app
-    (about a second per job). A target that lives in an importable module does not
-    need it; one defined in ``__main__`` (a script) does."""
+    (about a second per job; ``python -m softquery.cli.main`` is named by its
+    ``__spec__``). A target that lives in an importable module does not need it; one
+    defined in ``__main__`` (a script) does."""
     main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if main is None or path is None or getattr(target, "__module__", None) == "__main__":
+    path, spec = getattr(main, "__file__", None), getattr(main, "__spec__", None)
+    if main is None or (path is None and spec is None) or getattr(target, "__module__", None) == "__main__":
         yield
         return
     with _main_lock:
-        del main.__file__
+        if path is not None:
+            del main.__file__
+        main.__spec__ = None
         try:
             yield
         finally:
-            main.__file__ = path
+            main.__spec__ = spec
+            if path is not None:
+                main.__file__ = path
 
 
 def _noop() -> None:

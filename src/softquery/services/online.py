@@ -72,7 +72,13 @@ def pool_for(ctx: ServiceContext) -> ServingPool:
                       max_file_mb=settings.max_file_mb, threads=1, isolation=isolation_of(ctx))
 
     return ServingPool(workers=settings.serving_workers, max_versions=settings.serving_max_versions,
-                       limits=limits, timeout=settings.serving_timeout_seconds)
+                       limits=limits, timeout=settings.serving_timeout_seconds,
+                       refresh=settings.serving_refresh_seconds)
+
+
+def owner_group(owner_id: int | None) -> str:
+    """Whose serving workers hold a model's versions: its owner's (admin-made models: the admins')."""
+    return "admins" if owner_id is None else f"user:{owner_id}"
 
 
 class OnlinePredictor:
@@ -99,12 +105,13 @@ class OnlinePredictor:
 
     # -- versions ---------------------------------------------------------------------
     def _read_version(self, model: str, number: int | None) -> ServedVersion:
-        version = get_version(self.ctx, model, number)  # 404 unknown model/version, 409 none trained
+        owner = owner_group(self.ctx.models.get(model).owner_id)  # 404 unknown model
+        version = get_version(self.ctx, model, number)  # 404 unknown version, 409 none trained
         data = version.manifest.get("data") or {}
         features = [FeatureSpec(**f) for f in data.get("features") or []]
         classes = version.manifest.get("classes")
         return ServedVersion(
-            key=VersionKey(model, version.version, version.signature),
+            key=VersionKey(model, version.version, version.signature, owner),
             schema=Schema(features, list(data.get("id_columns") or [])),
             classes=list(classes) if classes else None,
         )
@@ -117,11 +124,16 @@ class OnlinePredictor:
         return served
 
     def _load_spec(self, key: VersionKey) -> LoadSpec:
-        """Fetch and verify the artifact (here, in the trusted process) before a worker sees it."""
+        """Fetch and verify the artifact (here, in the trusted process) before a worker sees it.
+
+        The model's owner is read again: a version goes only to a worker of the owner the
+        model has when it is loaded (not one read before an owner change)."""
+        owner = owner_group(self.ctx.models.get(key.model).owner_id)
         version = self.ctx.versions.get(key.model, key.version)
-        if version.signature != key.signature:
+        if version.signature != key.signature or owner != key.owner:
             self.versions.changed()
-            raise ConflictError(f"{key.label()} was replaced while this request was answered; retry it.",
+            what = "was replaced" if version.signature != key.signature else "changed owner"
+            raise ConflictError(f"{key.label()} {what} while this request was answered; retry it.",
                                 details={"model": key.model, "version": key.version})
         artifact = self.ctx.versions.artifact(key.model, key.version)
         verify(self.ctx.secret_key(), version.manifest, artifact, version.signature,

@@ -88,5 +88,6 @@ async def predict(name: str, request: Request, online: Online,
 
 @router.get("/serving/workers", dependencies=[allow(Action.READ)])
 async def serving_workers(online: Online) -> dict[str, Any]:
-    """The serving workers: pid, loaded versions, requests in flight."""
-    return {"workers": online.pool.status(), "restarts": online.pool.restarts}
+    """The serving workers: pid, owner, loaded versions, requests in flight; restarts after a crash,
+    and workers retired (for another owner's models, or to hide a data source added since)."""
+    return {"workers": online.pool.status(), "restarts": online.pool.restarts, "retired": online.pool.retired}
