@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     statement_timeout_seconds: float = Field(default=1800.0, gt=0, description="Longest a train or predict query may read (PostgreSQL statement_timeout, SQLite/DuckDB interrupt); previews get at most 30 s.")
     host: str = Field(default="127.0.0.1", description="Address `softquery serve` listens on.")
     port: int = Field(default=8765, ge=0, le=65535, description="Port `softquery serve` listens on.")
-    serving_workers: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 2) - 1), ge=1, description="Serving worker processes for online predictions (started on demand), counted across owners: each holds one owner's models; the API process takes one core.")
+    serving_workers: int = Field(default_factory=lambda: max(4, (os.cpu_count() or 2) - 1), ge=1, description="Serving worker processes for online predictions (started on demand), counted across owners: each holds one owner's models, and one owner uses at most cores - 1 of them (the API process takes one core).")
     serving_max_versions: int = Field(default=4, ge=1, description="Most model versions one serving worker keeps loaded (least recently used unloaded first).")
     serving_max_rows: int = Field(default=10_000, ge=1, description="Most rows in one online prediction request (more: 413).")
     serving_max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="Largest online prediction request body (more: 413).")
