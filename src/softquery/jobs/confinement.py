@@ -2,9 +2,10 @@
 
 Order matters: own session, die with the parent, fds, environment, rlimits,
 then wait for the parent's "go" (sent once the child is in its cgroups, with
-its isolation grant), then isolation (own user, mounts, no network) while the
-child is still single-threaded, then the limits the cgroups could not provide,
-then thread pools, then target.
+its isolation grant), then isolation (own user, mounts, no network, a PID
+namespace for its children) while the child is still single-threaded, then the
+limits the cgroups could not provide, then the namespace's init and model code
+under it (``softquery.jobs.pidns``), then thread pools, then target.
 The child always leaves through ``os._exit``: the parent's atexit handlers
 and finalizers (database connections, servers) must never run here.
 """
@@ -24,7 +25,7 @@ from typing import Any
 
 import threadpoolctl
 
-from softquery.jobs import environment, isolation, private_mounts
+from softquery.jobs import environment, isolation, pidns, private_mounts
 from softquery.jobs.cgroups import pid_alive
 from softquery.jobs.limits import Limits, memory_error_message, private_folders_full_message
 
@@ -100,7 +101,8 @@ def _fallback_limits(limits: Limits, memory_cgroup: bool, pids_cgroup: bool, own
         # RLIMIT_NPROC counts every task of the user: a user of its own has only the
         # job's; the server's user has others, so the cap goes on top of those.
         others = 0 if own_user else _tasks_of_user(os.getuid())
-        _set_limit(resource.RLIMIT_NPROC, others + limits.max_processes)
+        _set_limit(resource.RLIMIT_NPROC, others + limits.max_processes
+                   + (pidns.HELPERS if pidns.prepared() else 0))
 
 
 def _report(exc: BaseException) -> tuple[str, int]:
@@ -168,6 +170,7 @@ def child_main(target: Callable[[Connection, Any], None], payload: Any, conn: Co
         grant = go.get("grant")
         _fallback_limits(limits, bool(go.get("memory_cgroup")), bool(go.get("pids_cgroup")),
                          own_user=grant is not None and grant.uid is not None)
+        pidns.enter()  # from here on: model code, under its namespace's init
         # After isolation: pinning the pools starts BLAS/OpenMP threads, and a user
         # namespace can only be entered by a single-threaded process.
         pools = threadpoolctl.threadpool_limits(limits.threads)

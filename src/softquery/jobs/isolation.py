@@ -22,6 +22,8 @@ to every service on the machine. So, before the child runs any model code:
 * **Own working directory.** A fresh 0700 directory (``HOME``, ``TMPDIR`` and
   the working directory), removed with the sandbox; it stays on disk and is bound
   into the private ``/tmp`` at its usual path.
+* **Own PID namespace.** Every process model code starts ends with the job,
+  detached daemons too (``softquery.jobs.pidns``).
 
 A server that is not root cannot change user: the child then enters a user
 namespace of its own (same steps without the user switch, capabilities
@@ -46,7 +48,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from softquery.jobs import private_mounts
+from softquery.jobs import pidns, private_mounts
 from softquery.jobs.cgroups import pid_alive
 from softquery.jobs.mount_calls import (
     MS_BIND,
@@ -275,6 +277,7 @@ def enter(grant: Grant) -> list[str]:
             _unshare(CLONE_NEWNET, "a network namespace")
         except OSError as exc:
             notes.append(f"model code can reach the network ({exc})")
+        pidns.unshare(notes)  # while still root: every process of the job ends with it
         _switch_user(grant.uid)
     else:
         try:
@@ -288,6 +291,7 @@ def enter(grant: Grant) -> list[str]:
                 _own_mounts(grant, notes)
             except OSError as exc:
                 notes.append(f"{UNMOUNTED} ({exc})")
+            pidns.unshare(notes)  # while it has the namespace's capabilities
             _drop_capabilities()  # raises rather than run model code with them
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     # Same user as the server (user namespace): no process of that user may trace or read it.

@@ -6,8 +6,9 @@ its own session, dies with its parent, sees a scrubbed environment, writes
 stdout/stderr into pipes the parent reads, sits in its own pids and memory
 cgroups (rlimits where cgroups are not available; see ``enforcement``), and
 runs as a user of its own with no network, the home hidden and its own /tmp,
-/var/tmp, /dev/shm and /run (``softquery.jobs.isolation``). The parent polls it
-with ``receive``/``wait``, stops it with ``kill`` and releases it with ``close``.
+/var/tmp, /dev/shm and /run (``softquery.jobs.isolation``), with every process it
+starts in a PID namespace that ends with it (``softquery.jobs.pidns``). The parent
+polls it with ``receive``/``wait``, stops it with ``kill`` and releases it with ``close``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from softquery.jobs import isolation
+from softquery.jobs import isolation, pidns
 from softquery.jobs.cgroups import JobCgroups
 from softquery.jobs.confinement import child_main
 from softquery.jobs.launch import Served, launch, prepare_forkserver
@@ -83,7 +84,9 @@ class Sandbox:
 
     def _confine(self, name: str) -> None:
         limits = self.limits
-        self.cgroups = JobCgroups.create(name, self.pid, limits.max_processes, limits.memory_mb)
+        helpers = pidns.HELPERS if limits.isolation.enabled else 0  # the PID namespace's init and its parent
+        processes = None if limits.max_processes is None else limits.max_processes + helpers
+        self.cgroups = JobCgroups.create(name, self.pid, processes, limits.memory_mb)
         try:
             self.grant = isolation.prepare(limits.isolation, self.pid, limits.memory_mb)
         except OSError as exc:  # no working directory: the child is told to give up

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy  # noqa: F401 - a warm parent: OpenBLAS is loaded before the fork
 import pytest
+from tests.integration.jobs.hostpids import host_ids, host_pid_of
 
 from softquery.jobs import isolation
 from softquery.jobs.sandbox import ExitInfo, Limits, Sandbox, memory_error_message
@@ -26,7 +27,7 @@ SMALL = Limits(wall_seconds=30.0, memory_mb=300, max_processes=20, max_file_mb=1
 # -- targets (module level so the forkserver child can unpickle them) -------------
 def send_and_return(conn: Connection, payload: Any) -> None:
     conn.send(("got", payload))
-    conn.send(("pid", os.getpid(), os.getpgid(0), os.getsid(0)))
+    conn.send(("pid", os.getpid(), *host_ids()))
 
 
 def print_everywhere(conn: Connection, payload: Any) -> None:
@@ -79,12 +80,12 @@ def fork_bomb(conn: Connection, payload: Any) -> None:
         if pid == 0:
             time.sleep(100)
             os._exit(0)
-        conn.send(("forked", pid))
+        conn.send(("forked", host_pid_of(pid)))
 
 
 def start_sleep(conn: Connection, payload: Any) -> None:
     sleeper = subprocess.Popen(["sleep", "100"])
-    conn.send(("sleep", sleeper.pid))
+    conn.send(("sleep", host_pid_of(sleeper.pid)))
     sleeper.wait()
 
 
@@ -154,8 +155,10 @@ def test_ok_with_messages_in_own_session(method: str) -> None:
     info, messages = run(sandbox)
     assert info == ExitInfo("ok", 0, None, info.message)
     assert ("got", {"n": 1}) in messages
-    pid_message = next(m for m in messages if m[0] == "pid")
-    assert pid_message == ("pid", sandbox.pid, sandbox.pid, sandbox.pid)
+    _, own_pid, host_pid, group, session = next(m for m in messages if m[0] == "pid")
+    # model code is pid 2 of its own PID namespace, under the namespace's init, in the
+    # job child's process group and session
+    assert (own_pid, group, session) == (2, sandbox.pid, sandbox.pid) and host_pid != sandbox.pid
 
 
 def test_python_and_c_output_arrive(method: str) -> None:
