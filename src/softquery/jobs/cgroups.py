@@ -1,6 +1,7 @@
 """Per-job cgroup v1 directories (pids and memory), created by the parent.
 
-Each job gets ``<controller mount><our own cgroup>/softquery/<name>-<our pid>-<its pid>``:
+Each job gets ``<controller mount><our own cgroup>/softquery/<name>-<owner>-<its pid>``
+(``<owner>`` is our ``<pid>@<start time>``, see ``softquery.jobs.owner``):
 nested under the cgroup this service already runs in, so a job never escapes
 the limits and accounting the service itself is under. A controller that is
 not mounted or not writable is simply absent (``None``); the caller falls
@@ -17,7 +18,10 @@ import signal
 import time
 from pathlib import Path
 
+from softquery.jobs.owner import owner_alive, owner_tag
+
 SUBTREE = "softquery"
+STALE = re.compile(r"-(\d+@\d+|\d+)-\d+$")  # <owner>-<child>; a bare pid before owner tags
 
 
 def _mounts() -> dict[str, Path]:
@@ -67,17 +71,27 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale(base: Path) -> None:
-    """Remove job cgroups whose parent died before close() (named ``<job>-<parent>-<child>``).
+def _owner_gone(name: str) -> bool:
+    match = STALE.search(name)
+    if match is None:
+        return False
+    owner = match.group(1)
+    return not (owner_alive(owner) if "@" in owner else pid_alive(int(owner)))
+
+
+def remove_stale(base: Path, timeout: float = 2.0) -> dict[Path, bool]:
+    """End the processes of job cgroups whose owner died before close(), then remove
+    the cgroups; returns each one found and whether it is gone.
 
     Only the owner's death makes a cgroup stale: a live owner may not have
     read the OOM and fork counters of its finished job yet.
     """
+    found: dict[Path, bool] = {}
     with contextlib.suppress(OSError):
         for entry in base.iterdir():
-            match = re.search(r"-(\d+)-\d+$", entry.name)
-            if entry.is_dir() and match and not pid_alive(int(match.group(1))):
-                _rmtree_cgroup(entry)
+            if entry.is_dir() and _owner_gone(entry.name):
+                found[entry] = _kill_and_remove(entry, timeout)
+    return found
 
 
 def _rmtree_cgroup(path: Path) -> None:
@@ -85,6 +99,35 @@ def _rmtree_cgroup(path: Path) -> None:
     for inner, _, _ in sorted(os.walk(path), reverse=True):
         with contextlib.suppress(FileNotFoundError):
             os.rmdir(inner)
+
+
+def bases() -> list[Path]:
+    """Where this process makes its jobs' cgroups (one per mounted pids/memory controller)."""
+    mounts, own = _mounts(), _own_paths()
+    return [mounts[c] / own.get(c, "/").lstrip("/") / SUBTREE for c in ("pids", "memory") if c in mounts]
+
+
+def _procs(path: Path) -> set[int]:
+    found: set[int] = set()
+    for inner, _, _ in os.walk(path):
+        found.update(int(x) for x in _read(Path(inner) / "cgroup.procs").split() if x.isdigit())
+    return found
+
+
+def _kill_and_remove(path: Path, timeout: float) -> bool:
+    """SIGKILL every process in the cgroup ``path`` until it is empty, then remove it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for pid in _procs(path):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):  # EBUSY until the killed processes have exited
+            _rmtree_cgroup(path)
+        if not path.exists():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
 
 
 class JobCgroups:
@@ -108,7 +151,7 @@ class JobCgroups:
                 problems.append(f"no cgroup v1 {controller} controller mounted")
                 continue
             base = mounts[controller] / own.get(controller, "/").lstrip("/") / SUBTREE
-            path = base / f"{safe}-{os.getpid()}-{pid}"
+            path = base / f"{safe}-{owner_tag()}-{pid}"
             try:
                 for attempt in range(3):  # another job's close() may rmdir base meanwhile
                     try:

@@ -62,6 +62,7 @@ from softquery.jobs.mount_calls import (
 from softquery.jobs.mount_calls import check as _check
 from softquery.jobs.mount_calls import libc as _libc
 from softquery.jobs.mount_calls import mount as _mount
+from softquery.jobs.owner import owner_tag
 
 UID_FIRST, UID_LAST = 61184, 65519  # the range systemd hands to dynamic users
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
@@ -123,7 +124,8 @@ def python_paths() -> tuple[str, ...]:
     return tuple(sorted(p for p in paths if os.path.exists(p)))
 
 
-def _workdir_base() -> str:
+def workdir_base() -> str:
+    """Where job folders are made (``softquery.jobs.leftovers`` looks for them there too)."""
     base = tempfile.gettempdir()
     mode = os.stat(base).st_mode
     return base if mode & stat.S_IXOTH and mode & stat.S_ISVTX else "/tmp"  # noqa: S108
@@ -145,7 +147,8 @@ def prepare(isolation: Isolation, pid: int, memory_mb: int | None = None) -> Gra
     uid = pick_uid(pid) if os.geteuid() == 0 and isolation.own_user else None
     if uid is None:
         refuse_tracing()
-    workdir = tempfile.mkdtemp(prefix="softquery-job-", dir=_workdir_base())
+    # named after its owner: a server that comes back removes the folders of one that was killed
+    workdir = tempfile.mkdtemp(prefix=f"softquery-job-{owner_tag()}-", dir=workdir_base())
     if uid is not None:
         os.chown(workdir, uid, uid)
     os.chmod(workdir, 0o700)
