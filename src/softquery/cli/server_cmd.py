@@ -38,13 +38,13 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
     import uvicorn
 
     from softquery.api.app import create_app
-    from softquery.jobs.leftovers import sweep
+    from softquery.jobs.leftovers import end_leftovers
     from softquery.jobs.local import LocalExecutor
 
     host = host or settings.host
     secure_home_on_start(settings)
     check_serving_secret(settings, host)
-    sweep()  # what a killed server or worker left on this host: job processes, cgroups, folders
+    end_leftovers()  # what a killed server or worker left on this host: job processes, cgroups, folders
     operator = operator_for(click.get_current_context().command)
     ctx = open_context(settings)
     recover_in_background(lambda: open_context(settings))  # writes a killed process left unfinished

@@ -7,7 +7,7 @@ PID namespace so may processes of the jobs' users. Both are named after their
 owner (``softquery.jobs.owner``), so whoever comes back on this host finds
 those of owners that are gone, without asking the metadata DB — which could
 not help anyway: a run is marked abandoned by any server or worker, on any
-host, and only this host can end its processes. ``sweep`` runs when a server
+host, and only this host can end its processes. ``end_leftovers`` runs when a server
 or worker starts and after it marks runs abandoned.
 
 Leftovers of an owner that is gone: every process in its jobs' cgroups and
@@ -97,7 +97,7 @@ def _end_processes(uid: int, base: Path) -> int:
     return len(ended)
 
 
-def sweep() -> list[str]:
+def end_leftovers() -> list[str]:
     """End and remove the leftovers of this host's servers and workers that are gone;
     returns what was done (also logged)."""
     done: list[str] = []

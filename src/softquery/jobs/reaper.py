@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from softquery.domain import RunStatus
-from softquery.jobs.leftovers import sweep
+from softquery.jobs.leftovers import end_leftovers
 from softquery.services.context import ServiceContext
 from softquery.services.interrupted_writes import recover_after_abandoned
 from softquery.store.clock import utcnow
@@ -31,7 +31,7 @@ def reap_abandoned(ctx: ServiceContext, now: datetime | None = None) -> list[str
         if ctx.runs.finish_if_running(run_id, RunStatus.FAILED, error=ABANDONED):
             reaped.append(run_id)
     if reaped:
-        sweep()  # their jobs' processes, cgroups and folders, on this host
+        end_leftovers()  # their jobs' processes, cgroups and folders, on this host
         # a supervisor killed while writing left a staging table (and maybe a hot journal)
         recover_after_abandoned(ctx, reaped)
     return reaped

@@ -139,12 +139,12 @@ def run_worker(settings: Settings, *, burst: bool = False) -> bool:
     import softquery.jobs.supervisor  # noqa: F401
     import softquery.prediction.batch  # noqa: F401
     import softquery.training.pipeline  # noqa: F401
-    from softquery.jobs.leftovers import sweep
+    from softquery.jobs.leftovers import end_leftovers
     from softquery.jobs.sandbox import prepare_forkserver
 
     if not settings.queue:
         raise SystemExit("softquery worker needs SOFTQUERY_QUEUE=redis://HOST:PORT/DB")
-    sweep()  # what a killed server or worker left on this host
+    end_leftovers()  # what a killed server or worker left on this host
     redis = Redis.from_url(settings.queue)
     worker = SoftqueryWorker([Queue(QUEUE_NAME, connection=redis)], connection=redis,
                              settings=settings, worker_ttl=20, maintenance_interval=5)

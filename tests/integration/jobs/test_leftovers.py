@@ -172,7 +172,7 @@ def _sleeper(uid: int = 0) -> subprocess.Popen[bytes]:
 
 
 @root_only
-def test_sweep_ends_processes_and_removes_cgroups_and_folders_of_dead_owners() -> None:
+def test_end_leftovers_ends_processes_and_removes_cgroups_and_folders_of_dead_owners() -> None:
     """Where the kernel gave no PID namespace: leftovers are ended by cgroup and by user."""
     base = Path(isolation.workdir_base())
     dead, alive = _dead_owner(), owner_tag()
@@ -193,7 +193,7 @@ def test_sweep_ends_processes_and_removes_cgroups_and_folders_of_dead_owners() -
         group_dirs[-1].mkdir(parents=True)
         (group_dirs[-1] / "cgroup.procs").write_text(str(in_group.pid))
     try:
-        done = leftovers.sweep()
+        done = leftovers.end_leftovers()
         assert by_user.wait(5) == -signal.SIGKILL
         assert not stale.exists()
         assert f"removed job folder {stale}" in done
