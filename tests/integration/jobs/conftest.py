@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from tests.integration.engine.cli_harness import SoftqueryCLI
-from tests.integration.jobs.harness import JobSystem, make_source
+from tests.integration.jobs.harness import JobSystem, make_source, use_softquery_env
 
 
 @pytest.fixture
@@ -32,11 +32,7 @@ def system(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
     if request.param == "rq":
         env["SOFTQUERY_DATABASE_URL"] = request.getfixturevalue("pg_database")
         env["SOFTQUERY_QUEUE"] = request.getfixturevalue("redis_url")
-    for key in [k for k in os.environ if k.startswith("SOFTQUERY_")]:
-        monkeypatch.delenv(key)
-    for key, value in env.items():
-        if key.startswith("SOFTQUERY_"):
-            monkeypatch.setenv(key, value)
+    use_softquery_env(monkeypatch, env)
     cli = SoftqueryCLI(capsys, tmp_path / "home")
     cli("init")
     db = tmp_path / "source.db"

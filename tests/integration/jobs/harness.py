@@ -21,6 +21,15 @@ from softquery.services.context import ServiceContext, open_context
 SOFTQUERY = [sys.executable, "-m", "softquery.cli.main"]
 
 
+def use_softquery_env(monkeypatch: Any, env: dict[str, str]) -> None:
+    """Make this process's SOFTQUERY_* settings exactly those of ``env`` (undone after the test)."""
+    for key in [k for k in os.environ if k.startswith("SOFTQUERY_")]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        if key.startswith("SOFTQUERY_"):
+            monkeypatch.setenv(key, value)
+
+
 def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
     """Poll ``predicate`` until it returns something truthy, or fail after ``timeout``."""
     deadline = time.monotonic() + timeout

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from tests.integration.engine.cli_harness import SoftqueryCLI
-from tests.integration.jobs.harness import JobSystem, make_source, wait_for
+from tests.integration.jobs.harness import JobSystem, make_source, use_softquery_env, wait_for
 
 from softquery.domain import RunKind, RunStatus, RunTrigger
 
@@ -49,11 +49,7 @@ def rq_system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
         "SOFTQUERY_DATABASE_URL": pg_database,
         "SOFTQUERY_QUEUE": redis_url,
     })
-    for key in [k for k in os.environ if k.startswith("SOFTQUERY_")]:
-        monkeypatch.delenv(key)
-    for key, value in env.items():
-        if key.startswith("SOFTQUERY_"):
-            monkeypatch.setenv(key, value)
+    use_softquery_env(monkeypatch, env)
     cli = SoftqueryCLI(capsys, tmp_path / "home")
     cli("init")
     cli("source", "add", "src", make_source(tmp_path / "source.db", rows=10))

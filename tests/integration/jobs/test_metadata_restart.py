@@ -20,7 +20,13 @@ from typing import Any
 import pytest
 from tests.conftest import PostgresServer
 from tests.integration.engine.cli_harness import SoftqueryCLI
-from tests.integration.jobs.harness import JobSystem, make_source, pid_alive, wait_for
+from tests.integration.jobs.harness import (
+    JobSystem,
+    make_source,
+    pid_alive,
+    use_softquery_env,
+    wait_for,
+)
 from tests.integration.jobs.models import slow_code
 
 from softquery.domain import RunStatus
@@ -43,11 +49,7 @@ def start(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch, capsys: pyt
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOFTQUERY_")}
     env.update({"SOFTQUERY_HOME": str(tmp_path / "home"), "SOFTQUERY_DATABASE_URL": url,
                 "SOFTQUERY_HEARTBEAT_SECONDS": "0.5", **settings})
-    for key in [k for k in os.environ if k.startswith("SOFTQUERY_")]:
-        monkeypatch.delenv(key)
-    for key, value in env.items():
-        if key.startswith("SOFTQUERY_"):
-            monkeypatch.setenv(key, value)
+    use_softquery_env(monkeypatch, env)
     cli = SoftqueryCLI(capsys, tmp_path / "home")
     cli("init")
     cli("source", "add", "src", make_source(tmp_path / "source.db"))

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from tests import authkit
 from tests.integration.engine.cli_harness import SoftqueryCLI
-from tests.integration.jobs.harness import JobSystem, make_source, wait_for
+from tests.integration.jobs.harness import JobSystem, make_source, use_softquery_env, wait_for
 from tests.integration.jobs.models import FAST
 from tests.redisserver import RedisServer
 
@@ -38,11 +38,7 @@ def test_a_run_submitted_while_redis_is_down_runs_once_when_it_is_back(
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOFTQUERY_")}
     env.update({"SOFTQUERY_HOME": str(tmp_path / "home"), "SOFTQUERY_DATABASE_URL": pg_database,
                 "SOFTQUERY_QUEUE": redis.url, "SOFTQUERY_HEARTBEAT_SECONDS": "0.5"})
-    for key in [k for k in os.environ if k.startswith("SOFTQUERY_")]:
-        monkeypatch.delenv(key)
-    for key, value in env.items():
-        if key.startswith("SOFTQUERY_"):
-            monkeypatch.setenv(key, value)
+    use_softquery_env(monkeypatch, env)
     cli = SoftqueryCLI(capsys, tmp_path / "home")
     cli("init")
     cli("source", "add", "src", make_source(tmp_path / "source.db"))

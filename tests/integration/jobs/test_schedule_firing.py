@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from tests.integration.engine.cli_harness import SoftqueryCLI
-from tests.integration.jobs.harness import JobSystem, make_source, wait_for
+from tests.integration.jobs.harness import JobSystem, make_source, use_softquery_env, wait_for
 from tests.integration.jobs.models import FAST
 
 from softquery.cli.access import os_user
@@ -29,11 +29,7 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
         "SOFTQUERY_HEARTBEAT_SECONDS": "0.5",
         "SOFTQUERY_JOB_SLOTS": "2",
     })
-    for key in [k for k in os.environ if k.startswith("SOFTQUERY_")]:
-        monkeypatch.delenv(key)
-    for key, value in env.items():
-        if key.startswith("SOFTQUERY_"):
-            monkeypatch.setenv(key, value)
+    use_softquery_env(monkeypatch, env)
     cli = SoftqueryCLI(capsys, tmp_path / "home")
     cli("init")
     cli("source", "add", "src", make_source(tmp_path / "source.db"))
