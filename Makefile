@@ -25,7 +25,7 @@ run: install
 	$(BIN)/softquery serve
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 
 typecheck: install
 	$(BIN)/mypy src

@@ -1,0 +1,1 @@
+"""What the API and the web UI share: authentication, the app factory, error envelopes."""
