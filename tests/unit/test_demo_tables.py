@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from softquery.data.demo_tables import DEMO_MODELS, DEMO_TABLES, write_demo_database
+from softquery.demo.demo_tables import DEMO_MODELS, DEMO_TABLES, write_demo_database
 
 TEMPLATES = {
     "linear_regression", "ridge_regression", "logistic_regression",

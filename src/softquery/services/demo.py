@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from softquery.data.demo_models import DEMO_MODELS
-from softquery.data.demo_tables import write_demo_database
+from softquery.demo.demo_models import DEMO_MODELS
+from softquery.demo.demo_tables import write_demo_database
 from softquery.errors import AlreadyExistsError, NotFoundError
 from softquery.services.context import ServiceContext
 from softquery.services.models import ModelSpec, create_model

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.integration.engine.cli_harness import SoftqueryCLI
 
-from softquery.data.demo_models import DEMO_MODELS
+from softquery.demo.demo_models import DEMO_MODELS
 
 
 def test_every_demo_model_trains_and_predicts(sq: SoftqueryCLI, home: Path) -> None:

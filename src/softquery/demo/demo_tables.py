@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
 
-from softquery.data.demo_models import DEMO_MODELS
+from softquery.demo.demo_models import DEMO_MODELS
 from softquery.identifiers import check_identifier
 
 __all__ = ["DEMO_MODELS", "DEMO_TABLES", "write_demo_database"]
