@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from softquery.data.arrow_bytes import batch_from_bytes, schema_from_bytes
 from softquery.errors import SoftqueryError
-from softquery.prediction.loaded_model import LoadedModel, PredictSpec
+from softquery.prediction.predict_rows import LoadedModel, PredictSpec
 from softquery.training.capture import Captured, capture_output
 from softquery.training.pipeline import TrainSpec, train_from_rows
 
@@ -75,7 +75,7 @@ def _train(conn: Connection, spec: TrainSpec, progress: Any) -> None:
 def _predict(conn: Connection, spec: PredictSpec) -> None:
     capture = capture_output(spec.log_limit) if spec.capture_output else contextlib.nullcontext(Captured())
     with capture as captured:
-        model = LoadedModel(spec)
+        model = LoadedModel.of_spec(spec)
         conn.send(("ready",))
         while (message := _expect(conn, "predict", "done"))[0] == "predict":
             preds, proba = model.predict(batch_from_bytes(message[1]), bool(message[2]))

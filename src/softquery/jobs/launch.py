@@ -23,7 +23,7 @@ FORKSERVER_PRELOAD = [
     "numpy", "pandas", "pyarrow", "sklearn", "sklearn.base", "sklearn.pipeline",
     "sklearn.linear_model", "sklearn.ensemble", "threadpoolctl",
     "softquery.jobs.forkserver_init", "softquery.jobs.sandbox", "softquery.jobs.child",
-    "softquery.training.pipeline", "softquery.prediction.loaded_model", "softquery.modelcode.preprocessing",
+    "softquery.training.pipeline", "softquery.prediction.predict_rows", "softquery.modelcode.preprocessing",
     "softquery.serving.worker",
 ]
 

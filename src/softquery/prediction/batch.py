@@ -22,9 +22,8 @@ from softquery.data.connection import DEFAULT_STATEMENT_TIMEOUT_SECONDS
 from softquery.data.sources import dialect_of
 from softquery.errors import ModelCodeError, RunStoppedError
 from softquery.jobs.feed import SourceFeed, waiting
-from softquery.prediction.loaded_model import PredictSpec
 from softquery.prediction.output import output_batch
-from softquery.prediction.replies import checked_predictions
+from softquery.prediction.predict_rows import PredictSpec, checked_predictions
 from softquery.prediction.spool import SINGLE_WRITER_DIALECTS, BatchSpool
 from softquery.prediction.table_writer import TableWriter, open_writer
 from softquery.training.fit import Progress

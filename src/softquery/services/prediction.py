@@ -2,7 +2,7 @@
 
 The supervisor runs ``softquery.prediction.batch.predict_to_table`` itself
 (reading the predict query, writing the table); the untrusted half
-(unpickling, running predict) is ``softquery.prediction.loaded_model``, run in
+(unpickling, running predict) is ``softquery.prediction.predict_rows``, run in
 a job child that gets ``PredictJob.child`` only: no source URL.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from softquery.artifacts.signing import verify
 from softquery.domain import Run
 from softquery.prediction.batch import PredictJob, PredictOutput
-from softquery.prediction.loaded_model import PredictSpec
+from softquery.prediction.predict_rows import PredictSpec
 from softquery.services.context import ServiceContext
 from softquery.services.interrupted_writes import recover_before_write
 from softquery.services.output_tables import claim_target

@@ -13,7 +13,9 @@ Protocol on the message socket (``multiprocessing.Connection`` framing):
   ``{"id", "ok": true, "predictions", "probabilities"}`` or ``{"id", "ok": false, "error"}``.
 
 Requests that are already waiting for the same version are predicted together in
-one call (micro-batching); each request gets back exactly its own rows.
+one call (micro-batching); each request gets back exactly its own rows. Predicting
+itself (X from the rows, predict, the checks) is ``prediction.predict_rows``, the path
+batch prediction's job child takes too.
 """
 
 from __future__ import annotations
@@ -26,21 +28,11 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 
-from softquery.artifacts import serialize
-from softquery.data import FeatureSpec, frame_for_prediction
 from softquery.errors import SoftqueryError
-from softquery.training.fit import as_predictions, call_user, predict_proba_or_none
+from softquery.prediction.predict_rows import LoadedModel
 
 MAX_BATCHED_ROWS = 2000  # a micro-batch stops growing at this many rows
-
-
-class _Loaded:
-    def __init__(self, trained: Any, features: list[FeatureSpec]):
-        self.trained = trained
-        self.features = features
 
 
 def _json_value(value: Any) -> Any:
@@ -74,25 +66,7 @@ def _rows(payload: Any) -> int:
     return int(payload.shape[0]) if isinstance(payload, np.ndarray) else int(payload.num_rows)
 
 
-def _frame(loaded: _Loaded, parts: list[Any]) -> pd.DataFrame:
-    """X as a batch prediction builds it. A float64 matrix (every feature a float column)
-    becomes the DataFrame ``frame_for_prediction`` would give for it, without its
-    per-column conversion cost; an Arrow batch goes through ``frame_for_prediction``."""
-    if isinstance(parts[0], np.ndarray):
-        matrix = parts[0] if len(parts) == 1 else np.vstack(parts)
-        return pd.DataFrame(matrix, columns=[f.name for f in loaded.features])
-    table = parts[0] if len(parts) == 1 else pa.Table.from_batches(parts).combine_chunks()
-    return frame_for_prediction(table, loaded.features)
-
-
-def _predict(loaded: _Loaded, parts: list[Any], want_proba: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    X = _frame(loaded, parts)
-    preds = as_predictions(call_user(loaded.trained.predict, "predict(X)", X), len(X))
-    proba = predict_proba_or_none(loaded.trained, X) if want_proba else None
-    return preds, proba
-
-
-def _answer(conn: Connection, models: dict[Any, _Loaded], group: list[tuple[Any, ...]]) -> None:
+def _answer(conn: Connection, models: dict[Any, LoadedModel], group: list[tuple[Any, ...]]) -> None:
     """Predict a group of requests for one version in one call; reply to each."""
     key, want_proba = group[0][2], group[0][4]
     loaded = models.get(key)
@@ -102,7 +76,7 @@ def _answer(conn: Connection, models: dict[Any, _Loaded], group: list[tuple[Any,
                 "code": "not_loaded", "message": "The version is not loaded in this worker.", "details": {}}})
         return
     try:
-        preds, proba = _predict(loaded, [m[3] for m in group], want_proba)
+        preds, proba = loaded.checked_predict([m[3] for m in group], want_proba)
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the requests
         if len(group) > 1:  # find whose rows failed: answer one by one
             for message in group:
@@ -121,11 +95,10 @@ def _answer(conn: Connection, models: dict[Any, _Loaded], group: list[tuple[Any,
         start += n
 
 
-def _load(conn: Connection, models: dict[Any, _Loaded], message: tuple[Any, ...]) -> None:
+def _load(conn: Connection, models: dict[Any, LoadedModel], message: tuple[Any, ...]) -> None:
     _, request_id, key, artifact, code, features = message
     try:
-        trained = serialize.loads(artifact, code)  # the server verified the signature
-        models[key] = _Loaded(trained, [FeatureSpec(**f) for f in features])
+        models[key] = LoadedModel.load(artifact, code, features)  # the server verified the signature
         _reply(conn, {"id": request_id, "ok": True})
     except BaseException as exc:  # noqa: BLE001
         _reply(conn, {"id": request_id, "ok": False, "error": _error_dict(exc)})
@@ -133,7 +106,7 @@ def _load(conn: Connection, models: dict[Any, _Loaded], message: tuple[Any, ...]
 
 def serving_worker_main(conn: Connection, payload: Any) -> None:
     """Serve until the server closes the channel (then return: the sandbox exits 0)."""
-    models: dict[Any, _Loaded] = {}
+    models: dict[Any, LoadedModel] = {}
     pending: list[tuple[Any, ...]] = []
     while True:
         if not pending:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from softquery.errors import ModelCodeError
-from softquery.prediction.replies import checked_predictions
+from softquery.prediction.predict_rows import checked_predictions
 
 
 def test_good_answers_pass_unchanged() -> None:
