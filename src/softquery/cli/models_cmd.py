@@ -19,39 +19,30 @@ from softquery.cli.context import (
     print_table,
     service_context,
 )
-from softquery.cli.present import model_dict
+from softquery.cli.present import BLOCKS, model_dict
 from softquery.errors import InvalidInputError
 from softquery.modelcode.templates import list_templates
 from softquery.services import models as svc
 from softquery.services.accounts import get_user
+from softquery.services.model_settings import MODEL_SETTINGS, ModelSetting, names_of
 from softquery.services.models import ModelSpec, SavedModel
 
+
+def _option(setting: ModelSetting) -> Callable[[Any], Any]:
+    assert setting.flag is not None
+    kind: Any = None
+    if setting.kind == "limit":
+        kind = int
+    elif setting.choices:
+        kind = click.Choice(list(setting.choices))
+    return click.option(setting.flag, setting.name, type=kind, metavar=setting.metavar, help=setting.cli_help())
+
+
+_CODE_FILE = click.option("--code-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                          help="Python file with class Model (train/predict).")
+# The model's settings (services.model_settings), --code-file where the code setting stands.
 _OPTIONS: list[Callable[[Any], Any]] = [
-    click.option("--source", help="Data source name."),
-    click.option("--template", help="Start from a template (see `softquery templates`)."),
-    click.option("--code-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                 help="Python file with class Model (train/predict)."),
-    click.option("--train-sql", help="SELECT returning the training rows (label included)."),
-    click.option("--predict-sql", help="SELECT returning the rows to predict."),
-    click.option("--label", help="Label column (default: the train column the predict query lacks)."),
-    click.option("--id-columns", help="Comma-separated id columns (default: id and *_id)."),
-    click.option("--output-table", help="Table for predictions (default: <name>_prediction)."),
-    click.option("--write-mode", type=click.Choice(["replace", "append"])),
-    click.option("--deploy", type=click.Choice(["most_recent", "best_score"]),
-                 help="Activate every new version, or only better-scoring ones."),
-    click.option("--description", help="What this model is for."),
-    click.option("--schedule", metavar="CRON|hourly|daily|weekly",
-                 help="Run the model on a schedule: a 5-field cron expression "
-                      "('30 6 * * 1-5') or hourly, daily, weekly (Monday 00:00)."),
-    click.option("--schedule-action", type=click.Choice(["train", "predict", "train_then_predict"]),
-                 help="What the schedule runs (default: train)."),
-    click.option("--schedule-timezone", metavar="ZONE",
-                 help="IANA time zone the schedule is read in, e.g. Europe/Berlin (default: UTC)."),
-    click.option("--time-limit", "time_limit_seconds", type=int, metavar="SECONDS",
-                 help="Wall-time limit of each run of this model (default: the server's)."),
-    click.option("--memory-limit", "memory_limit_mb", type=int, metavar="MB",
-                 help="Memory limit of each run of this model (default: the server's)."),
-]
+    _CODE_FILE if s.name == "code" else _option(s) for s in MODEL_SETTINGS if s.flag or s.name == "code"]
 
 
 owner_option = click.option(
@@ -80,7 +71,7 @@ def _spec(kw: dict[str, Any]) -> ModelSpec:
         except UnicodeDecodeError as exc:
             raise InvalidInputError(f"{code_file} is not a UTF-8 text file.") from exc
     if id_columns is not None:
-        spec.id_columns = [c.strip() for c in id_columns.split(",") if c.strip()]
+        spec.id_columns = names_of(id_columns)
     return spec
 
 
@@ -155,7 +146,7 @@ def show_cmd(name: str, as_json: bool) -> None:
         return
     out = console()
     for key, value in data.items():
-        if key in ("code", "train_sql", "predict_sql"):
+        if key in BLOCKS:
             out.print(f"[bold]{key}[/]:")
             out.print(str(value), markup=False)
         elif key == "next_run_at" and value is not None:

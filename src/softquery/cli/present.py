@@ -5,35 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from softquery.domain import Model, Run, Version
+from softquery.services.model_settings import MODEL_SETTINGS, setting_values
 from softquery.services.schedules import next_fire_time
+
+# Settings printed on lines of their own by `softquery model show` (queries, code).
+BLOCKS = frozenset(s.name for s in MODEL_SETTINGS if s.block)
 
 
 def model_dict(model: Model, *, include_code: bool = False) -> dict[str, Any]:
+    """The model's settings (``services.model_settings``, as the API shows them) and its state."""
+    settings = setting_values(model)
+    settings["output_table"] = model.target_table  # the table it writes, also when left automatic
+    blocks = {name: settings.pop(name) for name in list(settings) if name in BLOCKS}  # shown last
+    code = blocks.pop("code")
     data: dict[str, Any] = {
         "name": model.name,
-        "description": model.description,
         "owner": model.owner,
-        "source": model.source,
-        "template": model.template,
-        "label": model.label,
-        "id_columns": model.id_columns,
-        "output_table": model.target_table,
-        "write_mode": model.write_mode.value,
-        "deploy": model.deploy.value,
+        **settings,
         "active_version": model.active_version,
-        "schedule": model.schedule,
-        "schedule_action": model.schedule_action.value if model.schedule_action else None,
-        "schedule_timezone": model.schedule_timezone,
         "next_run_at": next_fire_time(model),
-        "time_limit_seconds": model.time_limit_seconds,
-        "memory_limit_mb": model.memory_limit_mb,
         "created_at": model.created_at,
         "updated_at": model.updated_at,
-        "train_sql": model.train_sql,
-        "predict_sql": model.predict_sql,
+        **blocks,
     }
     if include_code:
-        data["code"] = model.code
+        data["code"] = code
     return data
 
 

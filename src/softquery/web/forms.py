@@ -1,4 +1,9 @@
-"""The model editor's form: what the user typed, turned into a ModelSpec, and errors put by their field."""
+"""The model editor's form: what the user typed, turned into a ModelSpec, and errors put by their field.
+
+How each setting is shown as text and read back, and what it is called, comes from
+``services.model_settings`` (shared with the CLI and the API); this module adds what
+only the editor has: the schedule preset, the template-or-own-code choice, the layout
+of errors."""
 
 from __future__ import annotations
 
@@ -10,20 +15,17 @@ from pydantic import BaseModel, field_validator
 from softquery.domain import Model
 from softquery.errors import InvalidInputError, SoftqueryError
 from softquery.modelcode.templates import template_code
+from softquery.services.model_settings import MODEL_SETTINGS, SETTINGS, names_of
 from softquery.services.models import ModelSpec
 
 SCHEDULE_PRESETS = ("hourly", "daily", "weekly")
+_NAME_LABEL = "model name"
+# Settings the editor reads its own way (template or own code; schedule preset + expression).
+_OWN_WAY = ("template", "code", "schedule", "schedule_action", "schedule_timezone")
 
 # The "field" a service names in an error's details -> the form field it belongs to.
-FIELD_ALIASES = {
-    "model name": "name", "model": "name", "source": "source", "source name": "source",
-    "code": "code", "problems": "code", "template": "template",
-    "train query": "train_sql", "predict query": "predict_sql",
-    "label column": "label", "label": "label", "id column": "id_columns", "id_columns": "id_columns",
-    "output table": "output_table", "write mode": "write_mode", "deploy strategy": "deploy",
-    "schedule": "schedule", "schedule_action": "schedule_action", "schedule_timezone": "schedule_timezone",
-    "time_limit_seconds": "time_limit_seconds", "memory_limit_mb": "memory_limit_mb",
-}
+FIELD_ALIASES = {_NAME_LABEL: "name", "model": "name"} | {
+    key: s.name for s in MODEL_SETTINGS for key in (s.name, s.label, *s.aliases)}
 
 
 class EditorForm(BaseModel):
@@ -56,20 +58,11 @@ class EditorForm(BaseModel):
 
     @classmethod
     def of(cls, model: Model) -> EditorForm:
-        schedule = model.schedule or ""
+        texts = {s.name: s.as_text(model) for s in MODEL_SETTINGS}
+        schedule = texts.pop("schedule")
         preset = schedule if schedule in SCHEDULE_PRESETS else ("custom" if schedule else "")
-        return cls(
-            name=model.name, description=model.description, source=model.source,
-            template=model.template or "", code=model.code, train_sql=model.train_sql,
-            predict_sql=model.predict_sql, label=model.label or "",
-            id_columns=", ".join(model.id_columns or []), output_table=model.output_table or "",
-            write_mode=model.write_mode.value, deploy=model.deploy.value, schedule_preset=preset,
-            schedule="" if preset != "custom" else schedule,
-            schedule_action=model.schedule_action.value if model.schedule_action else "train",
-            schedule_timezone=model.schedule_timezone or "",
-            time_limit_seconds="" if model.time_limit_seconds is None else str(model.time_limit_seconds),
-            memory_limit_mb="" if model.memory_limit_mb is None else str(model.memory_limit_mb),
-        )
+        return cls(name=model.name, schedule_preset=preset, schedule="" if preset != "custom" else schedule,
+                   **texts)
 
     @property
     def schedule_expression(self) -> str:
@@ -78,7 +71,7 @@ class EditorForm(BaseModel):
         return self.schedule.strip() if self.schedule_preset == "custom" else ""
 
     def id_column_list(self) -> list[str]:
-        return [c.strip() for c in self.id_columns.split(",") if c.strip()]
+        return names_of(self.id_columns)
 
 
 @dataclass
@@ -90,16 +83,11 @@ class FormErrors:
     def __bool__(self) -> bool:
         return bool(self.fields or self.general)
 
-
-def _limit(value: str, name: str, what: str) -> int | None:
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidInputError(f"The {what} must be a whole number above 0; got {text!r}.",
-                                details={"field": name, "value": text}) from None
+    @property
+    def first_field_label(self) -> str:
+        """What the first field with an error is called (the summary on top of the form links it)."""
+        name = next(iter(self.fields), "")
+        return _NAME_LABEL if name == "name" else SETTINGS[name].label if name in SETTINGS else name
 
 
 def _uses_template(form: EditorForm) -> bool:
@@ -113,27 +101,19 @@ def _uses_template(form: EditorForm) -> bool:
 
 def to_spec(form: EditorForm, *, updating: bool) -> ModelSpec:
     """The ModelSpec of the form. Updating: an emptied optional field goes back to automatic."""
-    spec = ModelSpec(
-        source=form.source or None,
-        train_sql=form.train_sql, predict_sql=form.predict_sql, description=form.description,
-        write_mode=form.write_mode or None, deploy=form.deploy or None,
-        time_limit_seconds=_limit(form.time_limit_seconds, "time_limit_seconds", "time limit (seconds)"),
-        memory_limit_mb=_limit(form.memory_limit_mb, "memory_limit_mb", "memory limit (MB)"),
-    )
+    spec = ModelSpec()
+    for setting in MODEL_SETTINGS:
+        if setting.name in _OWN_WAY:
+            continue
+        value = setting.parse(getattr(form, setting.name))
+        if value is not None:
+            setattr(spec, setting.name, value)
+        elif updating and setting.clearable:
+            spec.clear.add(setting.name)
     if _uses_template(form):
         spec.template = form.template
     else:
         spec.code = form.code
-    optional = {"label": form.label.strip() or None, "id_columns": form.id_column_list() or None,
-                "output_table": form.output_table.strip() or None}
-    for name, value in optional.items():
-        if value is not None:
-            setattr(spec, name, value)
-        elif updating:
-            spec.clear.add(name)
-    for name in ("time_limit_seconds", "memory_limit_mb"):
-        if getattr(spec, name) is None and updating:
-            spec.clear.add(name)
     expression = form.schedule_expression
     if expression:
         spec.schedule = expression

@@ -1,4 +1,7 @@
-"""Model definitions: Create, Update (PATCH) and Public."""
+"""Model definitions: Create, Update (PATCH) and Public.
+
+The fields are typed here (the API's contract); their descriptions and how a model's
+values are shown come from ``services.model_settings``, shared with the CLI and the web."""
 
 from __future__ import annotations
 
@@ -11,24 +14,14 @@ from softquery.api.schemas.code import CodeProblemPublic
 from softquery.api.schemas.patterns import IDENTIFIER_PATTERN, documented
 from softquery.api.schemas.runs import RunSummary
 from softquery.domain import DeployStrategy, RunKind, WriteMode
+from softquery.services.model_settings import SETTINGS, setting_values
 from softquery.services.models import CLEARABLE, ModelOverview, ModelSpec
 from softquery.services.text_limits import MAX_CHARS
 
-_DOC = {
-    "source": "Data source name.",
-    "template": "Start from this template's code (see /api/v1/templates); not with `code`.",
-    "code": "Python source with `class Model` (train(self, X, y), predict(self, X)).",
-    "train_sql": "SELECT returning the training rows, label included.",
-    "predict_sql": "SELECT returning the rows to predict.",
-    "label": "Label column; null: the train column the predict query lacks.",
-    "id_columns": "Id columns copied to the output; null: id and *_id columns.",
-    "output_table": "Table for predictions; null: <name>_prediction.",
-    "schedule": "5-field cron expression or hourly|daily|weekly; null: no schedule.",
-    "schedule_action": "What the schedule runs (default train).",
-    "schedule_timezone": "IANA time zone the schedule is read in (default UTC).",
-    "time_limit_seconds": "Wall-time limit of each run; null: the server's default.",
-    "memory_limit_mb": "Memory limit of each run; null: the server's default.",
-}
+
+def _doc(name: str) -> str:
+    """The setting's one sentence of help, shared with the CLI's --help (``services.model_settings``)."""
+    return SETTINGS[name].api_help()
 
 
 def _text(name: str) -> JsonDict:
@@ -39,18 +32,18 @@ def _text(name: str) -> JsonDict:
 class _ModelFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    template: str | None = Field(None, description=_DOC["template"])
-    code: str | None = Field(None, description=_DOC["code"], json_schema_extra=_text("code"))
-    label: str | None = Field(None, description=_DOC["label"])
-    id_columns: list[str] | None = Field(None, description=_DOC["id_columns"])
-    output_table: str | None = Field(None, description=_DOC["output_table"])
-    write_mode: WriteMode | None = None
-    deploy: DeployStrategy | None = Field(None, description="Activate every new version, or only better ones.")
-    schedule: str | None = Field(None, description=_DOC["schedule"], json_schema_extra=_text("schedule"))
-    schedule_action: RunKind | None = Field(None, description=_DOC["schedule_action"])
-    schedule_timezone: str | None = Field(None, description=_DOC["schedule_timezone"])
-    time_limit_seconds: int | None = Field(None, ge=1, description=_DOC["time_limit_seconds"])
-    memory_limit_mb: int | None = Field(None, ge=1, description=_DOC["memory_limit_mb"])
+    template: str | None = Field(None, description=_doc("template"))
+    code: str | None = Field(None, description=_doc("code"), json_schema_extra=_text("code"))
+    label: str | None = Field(None, description=_doc("label"))
+    id_columns: list[str] | None = Field(None, description=_doc("id_columns"))
+    output_table: str | None = Field(None, description=_doc("output_table"))
+    write_mode: WriteMode | None = Field(None, description=_doc("write_mode"))
+    deploy: DeployStrategy | None = Field(None, description=_doc("deploy"))
+    schedule: str | None = Field(None, description=_doc("schedule"), json_schema_extra=_text("schedule"))
+    schedule_action: RunKind | None = Field(None, description=_doc("schedule_action"))
+    schedule_timezone: str | None = Field(None, description=_doc("schedule_timezone"))
+    time_limit_seconds: int | None = Field(None, ge=1, description=_doc("time_limit_seconds"))
+    memory_limit_mb: int | None = Field(None, ge=1, description=_doc("memory_limit_mb"))
 
     def to_spec(self) -> ModelSpec:
         """Given fields only; on PATCH, null resets a clearable field (label, schedule, ...)."""
@@ -68,10 +61,10 @@ class _ModelFields(BaseModel):
 class ModelCreate(_ModelFields):
     name: str = Field(description="Letters, digits and underscores, e.g. house_prices.",
                       json_schema_extra=documented(IDENTIFIER_PATTERN))
-    source: str = Field(description=_DOC["source"])
-    train_sql: str = Field(description=_DOC["train_sql"], json_schema_extra=_text("train_sql"))
-    predict_sql: str = Field(description=_DOC["predict_sql"], json_schema_extra=_text("predict_sql"))
-    description: str = Field("", json_schema_extra=_text("description"))
+    source: str = Field(description=_doc("source"))
+    train_sql: str = Field(description=_doc("train_sql"), json_schema_extra=_text("train_sql"))
+    predict_sql: str = Field(description=_doc("predict_sql"), json_schema_extra=_text("predict_sql"))
+    description: str = Field("", description=_doc("description"), json_schema_extra=_text("description"))
 
     def to_spec(self) -> ModelSpec:
         spec = super().to_spec()
@@ -83,10 +76,10 @@ class ModelUpdate(_ModelFields):
     """Only the fields present change. ``null`` resets label, id_columns, output_table,
     schedule (like --no-schedule), time_limit_seconds and memory_limit_mb."""
 
-    source: str | None = Field(None, description=_DOC["source"])
-    train_sql: str | None = Field(None, description=_DOC["train_sql"], json_schema_extra=_text("train_sql"))
-    predict_sql: str | None = Field(None, description=_DOC["predict_sql"], json_schema_extra=_text("predict_sql"))
-    description: str | None = Field(None, json_schema_extra=_text("description"))
+    source: str | None = Field(None, description=_doc("source"))
+    train_sql: str | None = Field(None, description=_doc("train_sql"), json_schema_extra=_text("train_sql"))
+    predict_sql: str | None = Field(None, description=_doc("predict_sql"), json_schema_extra=_text("predict_sql"))
+    description: str | None = Field(None, description=_doc("description"), json_schema_extra=_text("description"))
 
 
 class ModelDuplicate(BaseModel):
@@ -133,16 +126,11 @@ class ModelPublic(BaseModel):
     def of(cls, o: ModelOverview) -> ModelPublic:
         m = o.model
         return cls(
-            name=m.name, description=m.description, owner=m.owner, source=m.source, template=m.template, code=m.code,
-            train_sql=m.train_sql, predict_sql=m.predict_sql, label=m.label, id_columns=m.id_columns,
-            output_table=m.output_table, target_table=m.target_table, write_mode=m.write_mode.value,
-            deploy=m.deploy.value, active_version=m.active_version,
+            name=m.name, owner=m.owner, **setting_values(m), target_table=m.target_table,
+            active_version=m.active_version,
             active_metric=None if o.key_metric is None else MetricPublic(name=o.key_metric,
                                                                          value=o.key_metric_value),
             last_run=None if o.last_run is None else RunSummary.of(o.last_run),
-            schedule=m.schedule, schedule_action=m.schedule_action.value if m.schedule_action else None,
-            schedule_timezone=m.schedule_timezone, next_run_at=o.next_run_at,
-            time_limit_seconds=m.time_limit_seconds, memory_limit_mb=m.memory_limit_mb,
-            created_at=m.created_at, updated_at=m.updated_at,
+            next_run_at=o.next_run_at, created_at=m.created_at, updated_at=m.updated_at,
             warnings=[CodeProblemPublic.of(p) for p in o.warnings],
         )
