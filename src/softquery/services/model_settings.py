@@ -163,10 +163,5 @@ def setting_values(model: Model) -> dict[str, Any]:
     return {s.name: s.value(model) for s in MODEL_SETTINGS}
 
 
-def setting_named(field: str) -> ModelSetting | None:
-    """The setting an error's details["field"] names: its name, its label or an alias."""
-    return _BY_ANY_NAME.get(field)
-
-
-_BY_ANY_NAME: dict[str, ModelSetting] = {
-    key: s for s in MODEL_SETTINGS for key in (s.name, s.label, *s.aliases)}
+# The setting an error's details["field"] names (by its name, its label or an alias) -> its name.
+FIELD_NAMES: dict[str, str] = {key: s.name for s in MODEL_SETTINGS for key in (s.name, s.label, *s.aliases)}

@@ -15,7 +15,7 @@ from pydantic import BaseModel, field_validator
 from softquery.domain import Model
 from softquery.errors import InvalidInputError, SoftqueryError
 from softquery.modelcode.templates import template_code
-from softquery.services.model_settings import MODEL_SETTINGS, SETTINGS, names_of
+from softquery.services.model_settings import FIELD_NAMES, MODEL_SETTINGS, SETTINGS, names_of
 from softquery.services.models import ModelSpec
 
 SCHEDULE_PRESETS = ("hourly", "daily", "weekly")
@@ -24,8 +24,7 @@ _NAME_LABEL = "model name"
 _OWN_WAY = ("template", "code", "schedule", "schedule_action", "schedule_timezone")
 
 # The "field" a service names in an error's details -> the form field it belongs to.
-FIELD_ALIASES = {_NAME_LABEL: "name", "model": "name"} | {
-    key: s.name for s in MODEL_SETTINGS for key in (s.name, s.label, *s.aliases)}
+FIELD_ALIASES = {_NAME_LABEL: "name", "model": "name"} | FIELD_NAMES
 
 
 class EditorForm(BaseModel):
