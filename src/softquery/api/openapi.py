@@ -17,7 +17,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from softquery.api.schemas.error_envelope import ErrorEnvelope
+from softquery.http.error_envelope import ErrorEnvelope
 from softquery.http.route_policies import Allow, policy_of
 
 SCHEME = "bearer"

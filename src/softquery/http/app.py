@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from softquery import __version__
 from softquery.http.body_limit import BodyLimitMiddleware, PageError
-from softquery.http.error_envelopes import install_error_handlers
+from softquery.http.error_envelope import install_error_handlers
 from softquery.jobs.executor import Executor
 from softquery.services.context import ServiceContext
 from softquery.services.online import OnlinePredictor

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from softquery.http.error_envelopes import envelope
+from softquery.http.error_envelope import envelope
 
 ONLINE_PREDICT = re.compile(r"/api/v1/models/[^/]+/predict|/model/predict")
 JSON_PREFIXES = ("/api/", "/model/", "/static/")
