@@ -113,7 +113,7 @@ def softquery_env(env: dict[str, str]) -> Iterator[None]:
 
 def cli(*args: str) -> None:
     """The real `softquery` command, in-process (setup only)."""
-    from softquery.cli.errors import run_with_error_handling
+    from softquery.cli.exit_codes import run_with_error_handling
     from softquery.cli.main import cli as command
 
     out = io.StringIO()

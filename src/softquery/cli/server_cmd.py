@@ -7,8 +7,9 @@ from typing import Any
 
 import click
 
-from softquery.cli.access import Access, declare, operator_for
-from softquery.cli.context import login_link, secure_home_on_start, server_url
+from softquery.cli.command_access import Access, declare, operator_for
+from softquery.cli.home_securing import secure_home_on_start
+from softquery.cli.server_urls import login_link, server_url
 from softquery.config import Settings
 from softquery.jobs.executor import Executor, queue_executor
 from softquery.services.accounts import first_start_link
@@ -37,9 +38,9 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
     """
     import uvicorn
 
-    from softquery.api.app import create_app
     from softquery.jobs.leftovers import end_leftovers
     from softquery.jobs.local import LocalExecutor
+    from softquery.server import create_app
 
     host = host or settings.host
     secure_home_on_start(settings)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, field_validator
 
 from softquery.domain import Model
 from softquery.errors import InvalidInputError, SoftqueryError
-from softquery.modelcode.templates import template_code
+from softquery.services.code import template_code
 from softquery.services.models import ModelSpec
 
 SCHEDULE_PRESETS = ("hourly", "daily", "weekly")
