@@ -1,10 +1,18 @@
-"""Reading what a job child sends without trusting it.
+"""The one message protocol between a parent and its sandboxed child: job children,
+serving workers and exports all talk through it.
 
-The child runs model code, so its pickles are untrusted: a crafted pickle
-would run code in the supervisor. Messages are decoded with an allow-list:
-plain builtins, datetime/decimal/uuid values, numpy arrays and scalars, and
-softquery's own dataclasses and enums. Anything else becomes an
-("invalid_message", reason) message instead of running.
+* **Frames** are ``multiprocessing.Connection``'s (a signed 4-byte big-endian length, or
+  -1 and an 8-byte length, then the bytes), so the child's end is a plain ``Connection``.
+* **Parent -> child**: pickles (``dumps``, or ``encode`` for a parent that writes the
+  socket itself); the child trusts its parent and reads them with ``receive``.
+* **Child -> parent**: pickles sent with ``send``. The child runs model code, so what it
+  sends is untrusted: a crafted pickle would run code in the parent. ``MessageReader``
+  cuts frames from whatever bytes have arrived (never blocking on a half-sent message,
+  refusing a frame larger than its limit before it is buffered) and decodes each with an
+  allow-list (``safe_loads``): plain builtins, datetime/decimal/uuid values, numpy
+  arrays and scalars, and softquery's own dataclasses and enums. Anything else becomes
+  an ("invalid_message", reason) message instead of running.
+* **Output**: the child's stdout and stderr are pipes of their own (``OutputDecoder``).
 """
 
 from __future__ import annotations
@@ -15,8 +23,14 @@ import enum
 import io
 import pickle
 import struct
+from multiprocessing.connection import Connection
 from typing import Any
 
+_HEADER = struct.Struct("!i")
+_LONG_HEADER = struct.Struct("!Q")
+# The child pickles with protocol 4: protocol 5 pickles a numpy array through
+# numpy's ``_frombuffer``, which the allow-list does not take.
+CHILD_PICKLE_PROTOCOL = 4
 _BUILTINS = frozenset({
     "dict", "list", "tuple", "set", "frozenset", "str", "bytes", "bytearray", "int", "float",
     "complex", "bool", "slice", "range", "NoneType",
@@ -54,6 +68,7 @@ class _SafeUnpickler(pickle.Unpickler):
 
 
 def safe_loads(data: bytes) -> Any:
+    """A message from the child, decoded with the allow-list (or ("invalid_message", why))."""
     try:
         return _SafeUnpickler(io.BytesIO(data)).load()
     except Exception as exc:  # noqa: BLE001 - anything odd from the child is refused
@@ -73,7 +88,13 @@ class OutputDecoder:
 
 
 class MessageTooLarge(Exception):
-    pass
+    """The child sent a frame larger than the reader's limit: nothing more is read from it.
+    ``before`` holds the frames (or, from ``MessageReader``, the messages) that were
+    complete ahead of it in the same bytes."""
+
+    def __init__(self, size: int, limit: int, before: list[Any]):
+        super().__init__(f"the job process sent a message of {size:,} bytes (at most {limit:,} are accepted)")
+        self.size, self.limit, self.before = size, limit, before
 
 
 class FrameReader:
@@ -91,16 +112,65 @@ class FrameReader:
         buf += data
         frames: list[bytes] = []
         while len(buf) >= 4:
-            (size,), header = struct.unpack_from("!i", buf), 4
+            (size,), header = _HEADER.unpack_from(buf), 4
             if size == -1:
                 if len(buf) < 12:
                     break
-                (size,), header = struct.unpack_from("!Q", buf, 4), 12
+                (size,), header = _LONG_HEADER.unpack_from(buf, 4), 12
             if size < 0 or size > self.limit:
-                raise MessageTooLarge(f"the job process sent a message of {size:,} bytes "
-                                      f"(at most {self.limit:,} are accepted)")
+                raise MessageTooLarge(size, self.limit, frames)
             if len(buf) < header + size:
                 break
             frames.append(bytes(buf[header:header + size]))
             del buf[:header + size]
         return frames
+
+
+class MessageReader:
+    """The parent's reader of one child's message socket: frames of at most ``limit``
+    bytes, each decoded with the allow-list."""
+
+    def __init__(self, limit: int):
+        self._frames = FrameReader(limit)
+
+    @property
+    def limit(self) -> int:
+        return self._frames.limit
+
+    def feed(self, data: bytes) -> list[Any]:
+        """The messages completed by ``data``; raises ``MessageTooLarge``."""
+        try:
+            frames = self._frames.feed(data)
+        except MessageTooLarge as exc:
+            exc.before = [safe_loads(frame) for frame in exc.before]
+            raise
+        return [safe_loads(frame) for frame in frames]
+
+
+# -- parent side: what the parent sends (trusted by the child) ---------------------------
+def dumps(message: Any) -> bytes:
+    """A message for the child, unframed (``Connection.send_bytes`` adds the frame)."""
+    return pickle.dumps(message, protocol=5)
+
+
+def frame(data: bytes) -> bytes:
+    """``data`` with the frame header in front, as ``Connection.send_bytes`` writes it."""
+    if len(data) > 0x7FFFFFFF:
+        return _HEADER.pack(-1) + _LONG_HEADER.pack(len(data)) + data
+    return _HEADER.pack(len(data)) + data
+
+
+def encode(message: Any) -> bytes:
+    """A framed message for the child, for a parent that writes the socket itself."""
+    return frame(dumps(message))
+
+
+# -- child side ----------------------------------------------------------------------
+def send(conn: Connection, message: Any) -> None:
+    """In the child: send ``message`` to the parent (which decodes it with ``safe_loads``)."""
+    conn.send_bytes(pickle.dumps(message, protocol=CHILD_PICKLE_PROTOCOL))
+
+
+def receive(conn: Connection) -> Any:
+    """In the child: the parent's next message (raises EOFError once the parent closed)."""
+    return pickle.loads(conn.recv_bytes())  # noqa: S301 - written by the trusted parent
