@@ -35,7 +35,7 @@ from softquery.sandbox.forkserver import Served, launch, prepare_forkserver
 from softquery.sandbox.limits import EndFacts, ExitInfo, Limits, classify, memory_error_message
 from softquery.sandbox.protocol import MessageReader, MessageTooLarge, OutputDecoder, dumps
 
-__all__ = ["ExitInfo", "Limits", "Sandbox", "memory_error_message", "prepare_forkserver"]
+__all__ = ["ExitInfo", "Limits", "Sandbox", "is_output", "memory_error_message", "prepare_forkserver"]
 
 log = logging.getLogger(__name__)
 KILL_GRACE_SECONDS = 1.0
