@@ -1,4 +1,5 @@
-"""Who model code runs as, and what it can reach.
+"""Who model code runs as, and what it can reach: the mechanism behind ``Isolation``
+(``softquery.sandbox.limits``; what to hide is the caller's policy).
 
 Limits bound how much a job child may use; isolation bounds what it may touch.
 Model code is an editor's Python: without isolation it would run as the
