@@ -16,7 +16,7 @@ from softquery.services.accounts import first_start_link
 from softquery.services.context import open_context
 from softquery.services.home import check_serving_secret
 from softquery.services.interrupted_writes import recover_in_background
-from softquery.services.isolation import isolation_probe
+from softquery.services.sandbox_policy import end_leftovers, isolation_probe
 
 
 @declare(Access.SERVER, "serves others: each request acts for its own login or token, the scheduler as "
@@ -38,7 +38,6 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
     """
     import uvicorn
 
-    from softquery.jobs.leftovers import end_leftovers
     from softquery.jobs.local import LocalExecutor
     from softquery.server import create_app
 
