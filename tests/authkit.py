@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from softquery.api.security import CSRF_HEADER, SESSION_COOKIE
 from softquery.domain.accounts import Role, TokenScope, User
 from softquery.errors import NotFoundError
+from softquery.http.authentication import CSRF_HEADER, SESSION_COOKIE
 from softquery.services import accounts, tokens
 from softquery.services.context import ServiceContext
 

@@ -23,8 +23,8 @@ from fastapi import FastAPI
 from tests import authkit
 from tests.integration.jobs.harness import wait_for
 
-from softquery.api.app import create_app
 from softquery.errors import NotFoundError
+from softquery.server import create_app
 from softquery.services.context import ServiceContext
 
 MB = 1024 * 1024

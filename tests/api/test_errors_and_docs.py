@@ -8,8 +8,8 @@ from fastapi import HTTPException
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
-from softquery.api.app import create_app
-from softquery.api.security import require_access
+from softquery.http.authentication import require_access
+from softquery.server import create_app
 from softquery.services.context import ServiceContext
 
 from .conftest import assert_envelope

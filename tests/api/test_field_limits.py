@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from tests import authkit
 from tests.api.conftest import assert_envelope
 
-from softquery.api.app import create_app
 from softquery.config import Settings
 from softquery.errors import NotFoundError
+from softquery.server import create_app
 from softquery.services.context import ServiceContext, open_context
 from softquery.services.demo import create_demo
 from softquery.services.home import init_home

@@ -19,8 +19,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
-from softquery.api.security import Allow, Public, policy_of
-from softquery.web.errors import PageRoute
+from softquery.http.route_policies import Allow, Public, policy_of
+from softquery.web.error_pages import PageRoute
 
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 _PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")

@@ -15,8 +15,9 @@ from starlette.routing import Mount
 from tests.security.routemap import RouteInfo, app_routes, dependency_calls, describe
 from tests.security.world import World, build_world
 
-from softquery.api.security import Allow, Public, allow, public, require_access
 from softquery.auth.policy import Action
+from softquery.http.authentication import require_access
+from softquery.http.route_policies import Allow, Public, allow, public
 
 # The only routes anyone may call without logging in: liveness, and logging in itself
 # (the form, its POST, the one-time link's page `GET /login?token=`, which only asks, and its

@@ -15,7 +15,7 @@ from tests import authkit
 from tests.security.routemap import RouteInfo, app_routes, fill_path, json_body
 from tests.security.world import World, build_world
 
-from softquery.api.security import SESSION_COOKIE
+from softquery.http.authentication import SESSION_COOKIE
 
 BAD_AUTHORIZATION = [
     "Bearer sq_garbage",

@@ -25,7 +25,7 @@ import pytest
 from tests.integration.jobs.test_isolation import _outcome, limits, results
 from tests.pgserver import PG_USER, PostgresServer, PostgresUnavailable
 
-from softquery.jobs.sandbox import Sandbox, prepare_forkserver
+from softquery.sandbox import Sandbox, prepare_forkserver
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="a user of its own needs a parent running as root")
 

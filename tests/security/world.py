@@ -21,10 +21,10 @@ from fastapi.testclient import TestClient
 from tests import authkit
 from tests.api.conftest import FakeExecutor, train_now
 
-from softquery.api.app import create_app
 from softquery.config import Settings
 from softquery.domain import RunKind, RunTrigger
 from softquery.domain.accounts import Principal, Role, User, Via
+from softquery.server import create_app
 from softquery.services import models as models_svc
 from softquery.services.context import ServiceContext, open_context
 from softquery.services.demo import create_demo

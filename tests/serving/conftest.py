@@ -30,9 +30,9 @@ import pytest
 from fastapi.testclient import TestClient
 from tests import authkit
 
-from softquery.api.app import create_app
 from softquery.config import Settings
 from softquery.domain import RunKind, RunTrigger
+from softquery.server import create_app
 from softquery.services.context import ServiceContext, open_context
 from softquery.services.demo import create_demo
 from softquery.services.home import init_home

@@ -12,8 +12,8 @@ from tests.api.conftest import assert_envelope
 from tests.predictions_equal import assert_predictions_equal
 from tests.serving.conftest import lin_row
 
-from softquery.api.app import create_app
 from softquery.config import Settings
+from softquery.server import create_app
 from softquery.services.context import ServiceContext, open_context
 
 URL = "/api/v1/models/lin/predict"

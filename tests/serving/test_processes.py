@@ -19,8 +19,8 @@ from tests import authkit
 from tests.predictions_equal import assert_predictions_equal
 from tests.serving.conftest import Server, lin_row, start_server, stop_server, train_now, wait_for
 
-from softquery.api.app import create_app
 from softquery.config import Settings
+from softquery.server import create_app
 from softquery.services.context import open_context
 from softquery.services.models import ModelSpec, create_model
 from softquery.services.versions import activate_version

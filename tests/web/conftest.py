@@ -26,7 +26,7 @@ from softquery.web import mount_web
 
 def build_app(ctx: ServiceContext, executor: Any) -> FastAPI:
     """The API engineer's app factory; it mounts the pages (or we do, until it does)."""
-    from softquery.api.app import create_app
+    from softquery.server import create_app
 
     app = create_app(ctx, executor)
     if not any(getattr(route, "path", None) == "/sources" for route in app.routes):

@@ -14,8 +14,8 @@ from tests import authkit
 from tests.web.conftest import FakeExecutor, client_for, follow_login_link
 from tests.web.html import element, has_testid
 
-from softquery.api.security import SESSION_COOKIE
 from softquery.domain.accounts import Role
+from softquery.http.authentication import SESSION_COOKIE
 from softquery.services import accounts
 from softquery.services.context import ServiceContext
 from softquery.store.tables import login_links, sessions

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from softquery.api.security import request_ctx
 from softquery.domain.accounts import Principal
+from softquery.http.authentication import request_ctx
 from softquery.jobs.executor import Executor
 from softquery.services.context import ServiceContext
 

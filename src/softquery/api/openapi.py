@@ -17,8 +17,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from softquery.api.schemas.errors import ErrorEnvelope
-from softquery.api.security import Allow, policy_of
+from softquery.http.error_envelope import ErrorEnvelope
+from softquery.http.route_policies import Allow, policy_of
 
 SCHEME = "bearer"
 ENVELOPE_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import click
 
-from softquery.cli.access import Access, declare
-from softquery.cli.context import (
-    console,
-    json_option,
-    login_link,
-    print_json,
-    report_repairs,
-    service_context,
-)
+from softquery.cli.command_access import Access, declare
+from softquery.cli.home_securing import report_repairs
+from softquery.cli.printing import console, json_option, print_json
+from softquery.cli.server_urls import login_link
+from softquery.cli.service_context import service_context
 from softquery.config import Settings
 from softquery.services.accounts import first_admin
 from softquery.services.demo import create_demo, demo_exists

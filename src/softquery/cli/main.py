@@ -18,8 +18,8 @@ from softquery.cli import (
     users_cmd,
     versions_cmd,
 )
-from softquery.cli.access import Access, declare
-from softquery.cli.errors import run_with_error_handling
+from softquery.cli.command_access import Access, declare
+from softquery.cli.exit_codes import run_with_error_handling
 from softquery.cli.scheduler_cmd import register as register_scheduler
 from softquery.config import Settings
 

@@ -10,18 +10,12 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from softquery.cli.access import Access, declare
-from softquery.cli.context import (
-    console,
-    fmt_time,
-    json_option,
-    print_json,
-    print_table,
-    service_context,
-)
+from softquery.cli.command_access import Access, declare
 from softquery.cli.present import BLOCKS, model_dict
+from softquery.cli.printing import console, fmt_time, json_option, print_json, print_table
+from softquery.cli.service_context import service_context
 from softquery.errors import InvalidInputError
-from softquery.modelcode.templates import list_templates
+from softquery.services import code as code_svc
 from softquery.services import models as svc
 from softquery.services.accounts import get_user
 from softquery.services.model_settings import MODEL_SETTINGS, ModelSetting, names_of
@@ -218,7 +212,7 @@ def duplicate_cmd(name: str, new_name: str, owner: str | None) -> None:
 @json_option
 def templates_cmd(as_json: bool) -> None:
     """List the model code templates."""
-    templates = list_templates()
+    templates = code_svc.templates()
     if as_json:
         print_json([t.__dict__ for t in templates])
         return

@@ -7,18 +7,18 @@ import sys
 import click
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from softquery.cli.access import Access, declare
-from softquery.cli.context import (
+from softquery.cli.command_access import Access, declare
+from softquery.cli.exit_codes import RUN_FAILED
+from softquery.cli.present import run_dict
+from softquery.cli.printing import (
     console,
     fmt_metrics,
     fmt_time,
     json_option,
     print_json,
     print_table,
-    service_context,
 )
-from softquery.cli.errors import RUN_FAILED
-from softquery.cli.present import run_dict
+from softquery.cli.service_context import service_context
 from softquery.domain import Run, RunKind, RunStatus, RunTrigger
 from softquery.services import runs as svc
 

@@ -9,8 +9,9 @@ from types import FrameType
 
 import click
 
-from softquery.cli.access import Access, declare
-from softquery.cli.context import console, print_json, secure_home_on_start
+from softquery.cli.command_access import Access, declare
+from softquery.cli.home_securing import secure_home_on_start
+from softquery.cli.printing import console, print_json
 from softquery.config import Settings
 from softquery.scheduler.loop import SchedulerLoop
 from softquery.scheduler.tick import Submit

@@ -7,15 +7,16 @@ from typing import Any
 
 import click
 
-from softquery.cli.access import Access, declare, operator_for
-from softquery.cli.context import login_link, secure_home_on_start, server_url
+from softquery.cli.command_access import Access, declare, operator_for
+from softquery.cli.home_securing import secure_home_on_start
+from softquery.cli.server_urls import login_link, server_url
 from softquery.config import Settings
 from softquery.jobs.executor import Executor, queue_executor
 from softquery.services.accounts import first_start_link
 from softquery.services.context import open_context
 from softquery.services.home import check_serving_secret
 from softquery.services.interrupted_writes import recover_in_background
-from softquery.services.isolation import isolation_probe
+from softquery.services.sandbox_policy import end_leftovers, isolation_probe
 
 
 @declare(Access.SERVER, "serves others: each request acts for its own login or token, the scheduler as "
@@ -37,9 +38,8 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
     """
     import uvicorn
 
-    from softquery.api.app import create_app
-    from softquery.jobs.leftovers import end_leftovers
     from softquery.jobs.local import LocalExecutor
+    from softquery.server import create_app
 
     host = host or settings.host
     secure_home_on_start(settings)

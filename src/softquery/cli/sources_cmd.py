@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from softquery.cli.access import Access, declare
-from softquery.cli.context import console, json_option, print_json, print_table, service_context
+from softquery.cli.command_access import Access, declare
+from softquery.cli.printing import console, json_option, print_json, print_table
+from softquery.cli.service_context import service_context
 from softquery.services import sources as svc
 
 

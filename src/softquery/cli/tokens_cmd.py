@@ -7,15 +7,9 @@ from typing import Any
 
 import click
 
-from softquery.cli.access import Access, declare
-from softquery.cli.context import (
-    console,
-    fmt_time,
-    json_option,
-    print_json,
-    print_table,
-    service_context,
-)
+from softquery.cli.command_access import Access, declare
+from softquery.cli.printing import console, fmt_time, json_option, print_json, print_table
+from softquery.cli.service_context import service_context
 from softquery.domain.accounts import ApiToken, TokenScope
 from softquery.services import tokens
 

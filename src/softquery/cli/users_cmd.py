@@ -7,16 +7,10 @@ from typing import Any
 
 import click
 
-from softquery.cli.access import Access, declare
-from softquery.cli.context import (
-    console,
-    fmt_time,
-    json_option,
-    login_link,
-    print_json,
-    print_table,
-    service_context,
-)
+from softquery.cli.command_access import Access, declare
+from softquery.cli.printing import console, fmt_time, json_option, print_json, print_table
+from softquery.cli.server_urls import login_link
+from softquery.cli.service_context import service_context
 from softquery.config import Settings
 from softquery.domain.accounts import Role, User
 from softquery.errors import InvalidInputError

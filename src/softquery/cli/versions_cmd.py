@@ -7,17 +7,17 @@ from pathlib import Path
 
 import click
 
-from softquery.cli.access import Access, declare
-from softquery.cli.context import (
+from softquery.cli.command_access import Access, declare
+from softquery.cli.present import version_dict
+from softquery.cli.printing import (
     console,
     fmt_metrics,
     fmt_time,
     json_option,
     print_json,
     print_table,
-    service_context,
 )
-from softquery.cli.present import version_dict
+from softquery.cli.service_context import service_context
 from softquery.services import export as export_svc
 from softquery.services import versions as svc
 

@@ -36,11 +36,11 @@ class FeatureSpec:
 
 
 def _is_string(typ: pa.DataType) -> bool:
-    return pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_string_view(typ)
+    return bool(pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_string_view(typ))
 
 
 def _is_list(typ: pa.DataType) -> bool:
-    return pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ)
+    return bool(pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ))
 
 
 def looks_like_json_arrays(column: pa.ChunkedArray | pa.Array) -> bool:

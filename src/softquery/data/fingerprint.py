@@ -50,14 +50,14 @@ def _hash_chunk(streams: list[Any], chunk: pa.Array, column_has_nulls: bool) -> 
     buffers = chunk.buffers()
     if width is not None and len(buffers) == 2 and not pa.types.is_nested(typ):
         start = chunk.offset * width
-        values.update(memoryview(buffers[1])[start:start + len(chunk) * width])  # type: ignore[index]
+        values.update(memoryview(buffers[1])[start:start + len(chunk) * width])
         return True
     if pa.types.is_string(typ) or pa.types.is_binary(typ) or pa.types.is_large_string(typ) or pa.types.is_large_binary(typ):
         dtype = np.int64 if pa.types.is_large_string(typ) or pa.types.is_large_binary(typ) else np.int32
-        offsets = np.frombuffer(buffers[1], dtype=dtype)[chunk.offset:chunk.offset + len(chunk) + 1]  # type: ignore[call-overload]
+        offsets = np.frombuffer(buffers[1], dtype=dtype)[chunk.offset:chunk.offset + len(chunk) + 1]
         lengths.update(np.diff(offsets).astype(np.int64).tobytes())
         if buffers[2] is not None and len(offsets):
-            values.update(memoryview(buffers[2])[int(offsets[0]):int(offsets[-1])])  # type: ignore[index]
+            values.update(memoryview(buffers[2])[int(offsets[0]):int(offsets[-1])])
         return True
     return False
 

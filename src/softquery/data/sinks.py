@@ -27,7 +27,7 @@ def quoter(dialect: str, url: str) -> Any:
     if dialect == "sqlite":
         return sqlite.dialect().identifier_preparer
     if dialect in ("postgresql", "duckdb"):
-        return postgresql.dialect().identifier_preparer
+        return postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
     return sa.create_engine(url).dialect.identifier_preparer
 
 

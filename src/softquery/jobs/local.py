@@ -41,7 +41,7 @@ class LocalExecutor:
         """Queued runs are cancelled in the DB; slots skip them."""
 
     def start(self) -> None:
-        from softquery.jobs.sandbox import prepare_forkserver
+        from softquery.sandbox import prepare_forkserver
 
         prepare_forkserver()  # job children fork from a warm server with the heavy imports done
         ctx = self.ctx_factory()

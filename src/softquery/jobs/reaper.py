@@ -1,12 +1,12 @@
 """Find runs whose supervisor died and end them as failed (abandoned), and end what
-their jobs left on this host (``softquery.jobs.leftovers``)."""
+their jobs left on this host (``softquery.sandbox.leftovers``)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from softquery.domain import RunStatus
-from softquery.jobs.leftovers import end_leftovers
+from softquery.sandbox import end_leftovers
 from softquery.services.context import ServiceContext
 from softquery.services.interrupted_writes import recover_after_abandoned
 from softquery.store.clock import utcnow

@@ -139,8 +139,7 @@ def run_worker(settings: Settings, *, burst: bool = False) -> bool:
     import softquery.jobs.supervisor  # noqa: F401
     import softquery.prediction.batch  # noqa: F401
     import softquery.training.pipeline  # noqa: F401
-    from softquery.jobs.leftovers import end_leftovers
-    from softquery.jobs.sandbox import prepare_forkserver
+    from softquery.sandbox import end_leftovers, prepare_forkserver
 
     if not settings.queue:
         raise SystemExit("softquery worker needs SOFTQUERY_QUEUE=redis://HOST:PORT/DB")

@@ -9,7 +9,7 @@ child is gone the waiting call raises the run's error (``RunStoppedError``,
 ``LimitExceededError`` or ``ChildFailed``).
 
 Only one side sends a big message at a time. The child's messages are decoded
-with the allow-list of ``softquery.jobs.messages``. Messages to the child are
+with the allow-list of ``softquery.sandbox.protocol``. Messages to the child are
 sent by a helper thread on a duplicate of the socket, so a child that stops
 reading cannot block the supervisor (its stop checks and time limit go on).
 """
@@ -28,7 +28,7 @@ from typing import Any
 from softquery.domain import Run
 from softquery.errors import LimitExceededError, RunStoppedError, SoftqueryError
 from softquery.jobs.child import JobPayload, job_child_main
-from softquery.jobs.sandbox import ExitInfo, Limits, Sandbox
+from softquery.sandbox import ExitInfo, Limits, Sandbox
 from softquery.services.context import ServiceContext
 from softquery.services.progress import Listener, RunProgress
 

@@ -17,9 +17,9 @@ from softquery.data.arrow_bytes import batch_to_bytes, schema_to_bytes
 from softquery.domain import Run
 from softquery.jobs.child import JobPayload
 from softquery.jobs.feed import SourceFeed, waiting
-from softquery.jobs.sandbox import Limits, memory_error_message
 from softquery.jobs.session import ChildSession, unexpected
 from softquery.prediction.batch import PredictJob, PredictOutput, predict_to_table
+from softquery.sandbox import Limits, memory_error_message
 from softquery.services.context import ServiceContext
 from softquery.services.progress import Listener, RunProgress
 from softquery.services.training import TrainJob

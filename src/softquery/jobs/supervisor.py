@@ -18,13 +18,13 @@ from typing import Any, TypeVar
 
 from softquery.domain import Run, RunKind, RunStatus
 from softquery.errors import RunStoppedError, SoftqueryError
-from softquery.jobs.sandbox import Limits
 from softquery.jobs.steps import predict_with_child, train_in_child
+from softquery.sandbox import Limits
 from softquery.services.context import ServiceContext
-from softquery.services.isolation import isolation_of
 from softquery.services.prediction import predict_spec, record_prediction
 from softquery.services.progress import Listener, RunProgress
 from softquery.services.run_limits import run_limits
+from softquery.services.sandbox_policy import isolation_of
 from softquery.services.training import record_training, train_spec
 from softquery.store.reconnect import RetryingRunRepository, retrying
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from softquery.modelcode.checks import CodeProblem, check_code
-from softquery.modelcode.templates import TemplateInfo, list_templates, template_code
+from softquery.modelcode.templates import TemplateInfo, list_templates
+from softquery.modelcode.templates import template_code as _template_code
 
-__all__ = ["CodeProblem", "TemplateDetail", "check_model_code", "get_template", "templates"]
+__all__ = ["CodeProblem", "TemplateDetail", "TemplateInfo", "check_model_code", "get_template", "template_code",
+           "templates"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,12 @@ def check_model_code(code: str) -> list[CodeProblem]:
 
 def templates() -> list[TemplateInfo]:
     return list_templates()
+
+
+def template_code(name: str) -> str:
+    """The Python source of one template, as shown in the model editor; ``NotFoundError``
+    lists the available names."""
+    return _template_code(name)
 
 
 def get_template(name: str) -> TemplateDetail:

@@ -37,22 +37,23 @@ def export_json(ctx: ServiceContext, model: str, version: int | None = None) -> 
 
 def _export_child(conn: Connection, payload: tuple[bytes, str]) -> None:
     """Job-child side: unpickle the (already verified) artifact and describe the linear model."""
+    from softquery.sandbox import protocol
+
     artifact, code = payload
     try:
-        conn.send(("result", export_linear_model(serialize.loads(artifact, code))))
+        protocol.send(conn, ("result", export_linear_model(serialize.loads(artifact, code))))
     except SoftqueryError as exc:
-        conn.send(("error", exc.to_dict()))
+        protocol.send(conn, ("error", exc.to_dict()))
     except Exception as exc:  # noqa: BLE001 - reported to the parent in words
-        conn.send(("error", {"code": "export_failed", "details": {},
-                             "message": f"The export failed ({type(exc).__name__}: {exc})."}))
+        protocol.send(conn, ("error", {"code": "export_failed", "details": {},
+                                       "message": f"The export failed ({type(exc).__name__}: {exc})."}))
 
 
 def export_json_isolated(ctx: ServiceContext, model: str, version: int | None = None) -> dict[str, Any]:
     """``export_json`` for the API/web process: the signature is checked here and the
     unpickling (which runs model code) happens in a sandboxed job child with limits."""
-    from softquery.jobs.limits import Limits
-    from softquery.jobs.sandbox import Sandbox
-    from softquery.services.isolation import isolation_of
+    from softquery.sandbox import Limits, Sandbox
+    from softquery.services.sandbox_policy import isolation_of
 
     found = get_version(ctx, model, version)
     artifact = ctx.versions.artifact(model, found.version)
@@ -66,20 +67,12 @@ def export_json_isolated(ctx: ServiceContext, model: str, version: int | None = 
     outcome: tuple[str, Any] | None = None
     info = None
     try:
-        while True:
-            for message in sandbox.receive(0.05):
-                if message[0] in ("result", "error"):
-                    outcome = (message[0], message[1])
-            if outcome is not None:
+        while (message := sandbox.next_reply()) is not None:
+            if isinstance(message, tuple) and len(message) >= 2 and message[0] in ("result", "error"):
+                outcome = (message[0], message[1])
                 break
-            if sandbox.deadline_passed():
-                sandbox.kill("time_limit")
-            info = sandbox.wait(0)
-            if info is not None:
-                for message in sandbox.receive(0.05):
-                    if message[0] in ("result", "error"):
-                        outcome = (message[0], message[1])
-                break
+        else:
+            info = sandbox.wait()
     finally:
         sandbox.close()
     if outcome is None:

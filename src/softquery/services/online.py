@@ -18,9 +18,9 @@ from typing import Any
 from softquery.artifacts.signing import verify
 from softquery.data import FeatureSpec
 from softquery.errors import ConflictError
-from softquery.jobs.limits import Limits
+from softquery.sandbox import Limits
 from softquery.services.context import ServiceContext
-from softquery.services.isolation import isolation_of
+from softquery.services.sandbox_policy import isolation_of
 from softquery.services.versions import get_version
 from softquery.serving.errors import WorkerUnavailableError
 from softquery.serving.inputs import Rows, Schema, parse_json, row_count, to_batch

@@ -72,7 +72,7 @@ def start_run(ctx: ServiceContext, model: str, kind: RunKind, trigger: RunTrigge
 
 def execute_here(ctx: ServiceContext, run_id: str, listener: Listener | None = None) -> Run:
     """Supervise a queued run in this process (user code still runs in a sandboxed child)."""
-    from softquery.jobs.launch import prepare_forkserver
+    from softquery.sandbox import prepare_forkserver
 
     # Job children start from a forkserver, a fresh interpreter importing numpy, pandas and
     # scikit-learn (~1.5 s): start it now, on another core, while this process imports the

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from softquery.data import open_source
-from softquery.data.sources import dialect_of, mask_url
+from softquery.data.sources import URL_EXAMPLES, dialect_of, mask_url, password_of
 from softquery.errors import ConflictError
 from softquery.identifiers import check_identifier
 from softquery.services import audit
 from softquery.services.context import ServiceContext
 from softquery.services.text_limits import check_length
+
+__all__ = ["URL_EXAMPLES", "SourceView", "add_source", "get_source_url", "has_password", "list_sources",
+           "remove_source", "test_source"]
 
 
 @dataclass
@@ -23,6 +26,11 @@ class SourceView:
 
     def to_dict(self) -> dict[str, str]:
         return {"name": self.name, "url": self.url, "dialect": self.dialect}
+
+
+def has_password(url: str) -> bool:
+    """Does the URL carry a password (in its user-info part or as a secret query parameter)?"""
+    return password_of(url) is not None
 
 
 def _view(name: str, url: str) -> SourceView:

@@ -1,10 +1,11 @@
 """The server's end of one serving worker's message socket, on the event loop.
 
-Frames use ``multiprocessing.Connection``'s format (a signed 4-byte big-endian
-length, then the bytes), so the worker side is a plain ``Connection``. Requests
-are pickled (the worker trusts the server); replies are JSON (the server trusts
-nothing the worker says). Each request waits on a future keyed by its id; when
-the socket closes (the worker died), every waiting request fails at once.
+Messages are the sandbox's (``softquery.sandbox.protocol``), so the worker side is a
+plain ``Connection``: requests are pickled (the worker trusts the server); replies are
+read with the sandbox's ``MessageReader``, at most ``MAX_REPLY_BYTES`` each and decoded
+with its allow-list (the server trusts nothing the worker says). Each request waits on
+a future keyed by its id; when the socket closes (the worker died) or the worker sends
+anything but a reply to a waiting request, every waiting request fails at once.
 """
 
 from __future__ import annotations
@@ -12,17 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 import os
-import pickle
 import socket
-import struct
 from collections.abc import Callable
 from typing import Any
 
+from softquery.sandbox.protocol import MessageReader, MessageTooLarge, encode
+
 log = logging.getLogger(__name__)
-_HEADER = struct.Struct("!i")
 MAX_REPLY_BYTES = 512 * 1024 * 1024
 
 
@@ -33,28 +32,25 @@ class ChannelClosed(Exception):
 class _Protocol(asyncio.Protocol):
     def __init__(self, channel: Channel):
         self.channel = channel
-        self.buffer = bytearray()
+        self.reader = MessageReader(MAX_REPLY_BYTES)
 
     def data_received(self, data: bytes) -> None:
-        buf = self.buffer
-        buf += data
-        while len(buf) >= 4:
-            (size,) = _HEADER.unpack_from(buf)
-            if size < 0 or size > MAX_REPLY_BYTES:
-                self.channel.fail(f"the worker sent a frame of {size} bytes")
-                return
-            if len(buf) < 4 + size:
-                return
-            frame = bytes(buf[4:4 + size])
-            del buf[:4 + size]
-            self.channel.deliver(frame)
+        try:
+            replies = self.reader.feed(data)
+        except MessageTooLarge as exc:
+            for reply in exc.before:
+                self.channel.deliver(reply)
+            self.channel.fail(f"the worker sent a frame of {exc.size} bytes")
+            return
+        for reply in replies:
+            self.channel.deliver(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.channel.fail("the worker closed its channel")
 
 
 class Channel:
-    """Send pickled requests, await JSON replies, notice when the worker goes away."""
+    """Send requests, await the worker's replies, notice when the worker goes away."""
 
     def __init__(self, on_close: Callable[[str], None]):
         self._futures: dict[int, asyncio.Future[dict[str, Any]]] = {}
@@ -80,24 +76,26 @@ class Channel:
     def _write(self, message: tuple[Any, ...]) -> None:
         if self.closed_reason is not None or self._transport is None:
             raise ChannelClosed(self.closed_reason or "not open")
-        data = pickle.dumps(message, protocol=5)
-        self._transport.write(_HEADER.pack(len(data)) + data)
+        self._transport.write(encode(message))
 
     def send(self, message: tuple[Any, ...]) -> None:
         """A message without a reply (unload)."""
         self._write(message)
 
     def request(self, build: Callable[[int], tuple[Any, ...]]) -> asyncio.Future[dict[str, Any]]:
-        """Send ``build(request_id)``; the future gets the worker's JSON reply."""
+        """Send ``build(request_id)``; the future gets the worker's reply (a dict)."""
         request_id = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._write(build(request_id))
         self._futures[request_id] = future
         return future
 
-    def deliver(self, frame: bytes) -> None:
+    def deliver(self, reply: Any) -> None:
+        if self.closed_reason is not None:
+            return
         try:
-            reply = json.loads(frame)
+            if not isinstance(reply, dict):
+                raise TypeError(type(reply).__name__)
             future = self._futures.pop(int(reply["id"]))
         except (ValueError, KeyError, TypeError):
             self.fail("the worker sent a message that is not a reply to a request")

@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from softquery.jobs.sandbox import Sandbox
+from softquery.sandbox import Sandbox
 from softquery.serving.channel import Channel
 
 log = logging.getLogger("softquery.serving.pool")

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from softquery.errors import SoftqueryError
-from softquery.jobs.sandbox import Limits, Sandbox
+from softquery.sandbox import Limits, Sandbox
 from softquery.serving.assign import choose, victim
 from softquery.serving.channel import Channel, ChannelClosed
 from softquery.serving.errors import ModelLoadError, PredictionFailedError, WorkerUnavailableError

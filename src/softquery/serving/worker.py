@@ -4,13 +4,15 @@ It runs in a ``Sandbox`` child (own session, dies with the server, scrubbed
 environment, memory/process/file limits, BLAS/OpenMP threads pinned to 1) and
 stays alive, holding loaded versions, until the server closes the channel.
 
-Protocol on the message socket (``multiprocessing.Connection`` framing):
+Messages on the socket are the sandbox's (``softquery.sandbox.protocol``):
 
-* in (from the trusted server, pickled): ``("load", id, key, artifact, code, features)``,
+* in (from the trusted server): ``("load", id, key, artifact, code, features)``,
   ``("unload", key)``, ``("predict", id, key, batch, want_proba)`` where ``batch`` is an
   Arrow RecordBatch typed from the version's feature schema;
-* out (JSON, never pickle: the server must not unpickle what model code could forge):
-  ``{"id", "ok": true, "predictions", "probabilities"}`` or ``{"id", "ok": false, "error"}``.
+* out (decoded by the server with the sandbox's allow-list: model code could forge them):
+  ``{"id", "ok": True, "predictions", "probabilities"}`` or ``{"id", "ok": False, "error"}``,
+  holding JSON's types only (lists, dicts, str, int, float, bool, None), as the server's
+  HTTP answers do: any other value becomes its ``str``.
 
 Requests that are already waiting for the same version are predicted together in
 one call (micro-batching); each request gets back exactly its own rows. Predicting
@@ -22,7 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-import pickle
 import traceback
 from multiprocessing.connection import Connection
 from typing import Any
@@ -31,8 +32,11 @@ import numpy as np
 
 from softquery.errors import SoftqueryError
 from softquery.prediction.predict_rows import LoadedModel
+from softquery.sandbox import protocol
 
 MAX_BATCHED_ROWS = 2000  # a micro-batch stops growing at this many rows
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+_PLAIN_KINDS = "biufU"  # numpy kinds whose tolist() holds JSON scalars only
 
 
 def _json_value(value: Any) -> Any:
@@ -41,11 +45,18 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _as_json(value: Any) -> Any:
+    """``value`` with JSON's types only (what a JSON round trip with ``default=str`` gives)."""
+    return json.loads(json.dumps(value, default=str))
+
+
 def _as_list(values: np.ndarray) -> list[Any]:
     out = values.tolist()
     if values.dtype.kind == "f" and not np.isfinite(values).all():
         return [_json_value(v) for v in out]
-    return out
+    if values.dtype.kind in _PLAIN_KINDS or (values.ndim == 1 and all(type(v) in _JSON_SCALARS for v in out)):
+        return out
+    return list(_as_json(out))
 
 
 def _error_dict(exc: BaseException) -> dict[str, Any]:
@@ -59,7 +70,11 @@ def _error_dict(exc: BaseException) -> dict[str, Any]:
 
 
 def _reply(conn: Connection, message: dict[str, Any]) -> None:
-    conn.send_bytes(json.dumps(message, default=str).encode())
+    protocol.send(conn, message)
+
+
+def _error_reply(conn: Connection, request_id: Any, error: dict[str, Any]) -> None:
+    _reply(conn, {"id": request_id, "ok": False, "error": _as_json(error)})
 
 
 def _rows(payload: Any) -> int:
@@ -72,8 +87,8 @@ def _answer(conn: Connection, models: dict[Any, LoadedModel], group: list[tuple[
     loaded = models.get(key)
     if loaded is None:
         for message in group:
-            _reply(conn, {"id": message[1], "ok": False, "error": {
-                "code": "not_loaded", "message": "The version is not loaded in this worker.", "details": {}}})
+            _error_reply(conn, message[1], {
+                "code": "not_loaded", "message": "The version is not loaded in this worker.", "details": {}})
         return
     try:
         preds, proba = loaded.checked_predict([m[3] for m in group], want_proba)
@@ -82,7 +97,7 @@ def _answer(conn: Connection, models: dict[Any, LoadedModel], group: list[tuple[
             for message in group:
                 _answer(conn, models, [message])
             return
-        _reply(conn, {"id": group[0][1], "ok": False, "error": _error_dict(exc)})
+        _error_reply(conn, group[0][1], _error_dict(exc))
         return
     start = 0
     for message in group:
@@ -90,7 +105,8 @@ def _answer(conn: Connection, models: dict[Any, LoadedModel], group: list[tuple[
         part = preds[start:start + n]
         reply: dict[str, Any] = {"id": message[1], "ok": True, "predictions": _as_list(part)}
         if proba is not None:
-            reply["probabilities"] = proba[start:start + n].tolist()
+            probabilities = proba[start:start + n].tolist()
+            reply["probabilities"] = probabilities if proba.dtype.kind in _PLAIN_KINDS else _as_json(probabilities)
         _reply(conn, reply)
         start += n
 
@@ -101,7 +117,7 @@ def _load(conn: Connection, models: dict[Any, LoadedModel], message: tuple[Any, 
         models[key] = LoadedModel.load(artifact, code, features)  # the server verified the signature
         _reply(conn, {"id": request_id, "ok": True})
     except BaseException as exc:  # noqa: BLE001
-        _reply(conn, {"id": request_id, "ok": False, "error": _error_dict(exc)})
+        _error_reply(conn, request_id, _error_dict(exc))
 
 
 def serving_worker_main(conn: Connection, payload: Any) -> None:
@@ -111,14 +127,14 @@ def serving_worker_main(conn: Connection, payload: Any) -> None:
     while True:
         if not pending:
             try:
-                pending.append(pickle.loads(conn.recv_bytes()))
+                pending.append(protocol.receive(conn))
             except (EOFError, OSError):
                 return
         # Take whatever else is already waiting (bounded), so queued requests batch up.
         rows = 0
         while len(pending) < 256 and rows < MAX_BATCHED_ROWS and conn.poll(0):
             try:
-                message = pickle.loads(conn.recv_bytes())
+                message = protocol.receive(conn)
             except (EOFError, OSError):
                 return
             pending.append(message)

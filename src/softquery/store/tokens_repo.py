@@ -39,7 +39,7 @@ class TokenRepository:
             token_id = conn.execute(insert(api_tokens).values(
                 user_id=user_id, name=name, prefix=prefix, token_hash=token_hash, scope=scope.value,
                 models=models, created_at=utcnow(), expires_at=expires_at,
-                parent_id=parent_id)).inserted_primary_key[0]  # type: ignore[index]
+                parent_id=parent_id)).inserted_primary_key[0]
         return self.get(int(token_id))
 
     def get(self, token_id: int) -> ApiToken:

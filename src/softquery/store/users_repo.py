@@ -153,7 +153,7 @@ class UserRepository:
     def delete_session(self, session_id: str) -> bool:
         """True when the session existed (and is now gone)."""
         with write_tx(self.engine) as conn:
-            return conn.execute(delete(sessions).where(sessions.c.id == session_id)).rowcount == 1
+            return bool(conn.execute(delete(sessions).where(sessions.c.id == session_id)).rowcount == 1)
 
     def delete_sessions_of(self, user_id: int) -> None:
         with write_tx(self.engine) as conn:

@@ -86,7 +86,7 @@ def _split(X: pd.DataFrame, y: pd.Series | None, stratify: bool) -> tuple[Any, A
     if y is None:
         X_tr, X_te = train_test_split(X, test_size=TEST_FRACTION, random_state=SPLIT_SEED)
         return X_tr, X_te, None, None
-    return tuple(train_test_split(X, y, test_size=TEST_FRACTION, random_state=SPLIT_SEED, stratify=strat))  # type: ignore[return-value]
+    return tuple(train_test_split(X, y, test_size=TEST_FRACTION, random_state=SPLIT_SEED, stratify=strat))
 
 
 def _classes(y: pd.Series, label: str) -> list[Any]:

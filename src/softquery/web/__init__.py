@@ -1,7 +1,7 @@
 """Server-rendered pages (Jinja2 + htmx) over the service layer, and their static files.
 
 ``mount_web(app)`` adds the pages and ``/static`` to an app built by
-``softquery.api.app.create_app``; page routes never run SQL, file I/O or
+``softquery.http.app.create_app`` (``softquery.server`` does); page routes never run SQL, file I/O or
 training themselves: they call ``softquery.services``.
 """
 
@@ -17,7 +17,7 @@ STATIC_DIR = Path(__file__).with_name("static")
 
 def mount_web(app: FastAPI) -> None:
     """Mount ``/static`` and every page router on ``app`` (unknown pages get an HTML 404)."""
-    from softquery.web.errors import install_page_not_found
+    from softquery.web.error_pages import install_page_not_found
     from softquery.web.routes import account, admin, editor, home, login, model_page, runs, sources
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

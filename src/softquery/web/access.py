@@ -14,10 +14,10 @@ from fastapi import Request
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
-from softquery.api.security import CSRF_FIELD
 from softquery.auth.policy import Action, decide
 from softquery.domain import Model
 from softquery.domain.accounts import Principal, Role
+from softquery.http.authentication import CSRF_FIELD
 
 ROLE_RULE = ("Viewers read; editors create models and change the models they own; "
              "admins do everything, including users, data sources and the audit log.")

@@ -1,7 +1,7 @@
 """What every page handler needs: the service context, the executor, a router factory.
 
 Every page router comes from ``page_router()``, which carries the same access
-dependency as the REST API (``softquery.api.security.require_access``: 401 without
+dependency as the REST API (``softquery.http.authentication.require_access``: 401 without
 a login, CSRF on cookie sessions); only the login page uses ``public_page_router()``.
 """
 
@@ -11,10 +11,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from softquery.api.security import client_ip, request_ctx, require_access
+from softquery.http.authentication import client_ip, request_ctx, require_access
 from softquery.jobs.executor import Executor
 from softquery.services.context import ServiceContext
-from softquery.web.errors import PageRoute
+from softquery.web.error_pages import PageRoute
 
 
 def page_router(**kwargs: Any) -> APIRouter:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, field_validator
 
 from softquery.domain import Model
 from softquery.errors import InvalidInputError, SoftqueryError
-from softquery.modelcode.templates import template_code
+from softquery.services.code import template_code
 from softquery.services.model_settings import FIELD_NAMES, MODEL_SETTINGS, SETTINGS, names_of
 from softquery.services.models import ModelSpec
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from softquery.cli.errors import run_with_error_handling
+from softquery.cli.exit_codes import run_with_error_handling
 from softquery.cli.main import cli
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from tests.integration.engine.cli_harness import SoftqueryCLI
 
-from softquery.cli.access import os_user
+from softquery.cli.command_access import os_user
 from softquery.config import Settings
 from softquery.domain.accounts import Role, TokenScope
 from softquery.errors import AuthenticationError

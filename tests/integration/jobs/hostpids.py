@@ -1,6 +1,6 @@
 """Pids as the test sees them, from inside a job.
 
-Model code runs in a PID namespace of its own (``softquery.jobs.pidns``):
+Model code runs in a PID namespace of its own (``softquery.sandbox.pid_namespace``):
 ``os.getpid()`` there is not the pid the test, outside, can look at or kill.
 ``/proc`` is still the host's, so a job can find the host's pid of a process.
 """

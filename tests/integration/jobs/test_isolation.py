@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from tests.integration.jobs.test_sandbox import SMALL, run
 
-from softquery.jobs.isolation import UID_FIRST, UID_LAST, Isolation
-from softquery.jobs.sandbox import Limits, Sandbox
+from softquery.sandbox import Isolation, Limits, Sandbox
+from softquery.sandbox.namespaces import UID_FIRST, UID_LAST
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="a user of its own needs a parent running as root")
 

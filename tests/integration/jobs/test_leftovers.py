@@ -27,9 +27,8 @@ from tests.integration.jobs.test_sandbox import output, run, start
 from tests.integration.jobs.test_sandbox_fallbacks import no_cgroups
 
 from softquery.domain import RunStatus
-from softquery.jobs import cgroups, isolation, leftovers
-from softquery.jobs.owner import owner_tag
-from softquery.jobs.sandbox import Limits, Sandbox
+from softquery.sandbox import Isolation, Limits, Sandbox, cgroups, leftovers, namespaces
+from softquery.sandbox.owner_tags import owner_tag
 
 __all__ = ["no_cgroups"]  # the fixture, shared with test_sandbox_fallbacks
 System = tuple[JobSystem, SoftqueryCLI, Path]
@@ -154,7 +153,7 @@ def signal_server(conn: Connection, payload: Any) -> None:
 def test_model_code_cannot_signal_the_server_even_as_its_user(own_user: bool) -> None:
     """As the server's own user (a user namespace, as when the server is not root) too:
     the server has no pid in the job's PID namespace."""
-    limits = Limits(wall_seconds=30.0, memory_mb=300, isolation=isolation.Isolation(own_user=own_user))
+    limits = Limits(wall_seconds=30.0, memory_mb=300, isolation=Isolation(own_user=own_user))
     info, messages = run(Sandbox.start(signal_server, os.getpid(), limits=limits, name="signal"))
     assert info.status == "ok", (info, output(messages, "stderr"))
     assert ("refused", "ProcessLookupError") in messages
@@ -174,13 +173,13 @@ def _sleeper(uid: int = 0) -> subprocess.Popen[bytes]:
 @root_only
 def test_end_leftovers_ends_processes_and_removes_cgroups_and_folders_of_dead_owners() -> None:
     """Where the kernel gave no PID namespace: leftovers are ended by cgroup and by user."""
-    base = Path(isolation.workdir_base())
+    base = Path(namespaces.workdir_base())
     dead, alive = _dead_owner(), owner_tag()
-    stale_uid = isolation.pick_uid(1)
+    stale_uid = namespaces.pick_uid(1)
     stale = Path(tempfile.mkdtemp(prefix=f"softquery-job-{dead}-", dir=base))
     os.chown(stale, stale_uid, stale_uid)
     by_user = _sleeper(stale_uid)
-    live_uid = isolation.pick_uid(2)
+    live_uid = namespaces.pick_uid(2)
     live = Path(tempfile.mkdtemp(prefix=f"softquery-job-{alive}-", dir=base))
     os.chown(live, live_uid, live_uid)
     live_job = _sleeper(live_uid)

@@ -25,8 +25,7 @@ with open(os.environ["MARKER"], "a") as marker:
 
 if __name__ == "__main__":
     import probe_target
-    from softquery.jobs.isolation import Isolation
-    from softquery.jobs.sandbox import Limits, Sandbox
+    from softquery.sandbox import Isolation, Limits, Sandbox
 
     sandbox = Sandbox.start(probe_target.hello, None, name="probe",
                             limits=Limits(wall_seconds=30, isolation=Isolation(enabled=False)))

@@ -20,8 +20,7 @@ from tests.integration.jobs.test_isolation import _outcome, first_message, limit
 from tests.integration.jobs.test_sandbox import output, run
 from tests.integration.jobs.test_sandbox_fallbacks import no_cgroups
 
-from softquery.jobs.isolation import Isolation
-from softquery.jobs.sandbox import Limits, Sandbox
+from softquery.sandbox import Isolation, Limits, Sandbox
 
 __all__ = ["no_cgroups"]  # the fixture, shared with test_sandbox_fallbacks
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="a user of its own needs a parent running as root")

@@ -20,11 +20,11 @@ from tests.integration.jobs.harness import JobSystem, make_source, use_softquery
 from tests.integration.jobs.models import FAST
 from tests.redisserver import RedisServer
 
-from softquery.api.app import create_app
 from softquery.config import Settings
 from softquery.domain import RunStatus
 from softquery.jobs.executor import WAITING_FOR_QUEUE
 from softquery.jobs.rq_queue import RQExecutor
+from softquery.server import create_app
 from softquery.services.context import open_context
 from softquery.services.runs import pick_executor
 

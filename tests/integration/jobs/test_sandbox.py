@@ -18,8 +18,7 @@ import numpy  # noqa: F401 - a warm parent: OpenBLAS is loaded before the fork
 import pytest
 from tests.integration.jobs.hostpids import host_ids, host_pid_of
 
-from softquery.jobs import isolation
-from softquery.jobs.sandbox import ExitInfo, Limits, Sandbox, memory_error_message
+from softquery.sandbox import ExitInfo, Limits, Sandbox, memory_error_message, namespaces
 
 SMALL = Limits(wall_seconds=30.0, memory_mb=300, max_processes=20, max_file_mb=100)
 
@@ -274,7 +273,7 @@ def test_close_removes_cgroups_and_is_idempotent(method: str) -> None:
     dirs = sandbox.cgroups.dirs()
     if os.geteuid() == 0:
         assert sandbox.enforcement == {"memory": "cgroup v1 memory", "processes": "cgroup v1 pids",
-                                       "isolation": isolation.describe(sandbox.grant)}
+                                       "isolation": namespaces.describe(sandbox.grant)}
         assert len(dirs) == 2 and all(d.is_dir() for d in dirs)
         assert all(str(sandbox.pid) in (d / "cgroup.procs").read_text().split() for d in dirs)
     assert sandbox.grant is not None and os.path.isdir(sandbox.grant.workdir)

@@ -22,9 +22,9 @@ from tests.integration.jobs.test_sandbox import (
     wait_gone,
 )
 
-from softquery.jobs import sandbox as sandbox_module
-from softquery.jobs.cgroups import JobCgroups
-from softquery.jobs.sandbox import Limits, memory_error_message
+from softquery.sandbox import Limits, memory_error_message
+from softquery.sandbox import parent as sandbox_module
+from softquery.sandbox.cgroups import JobCgroups
 
 __all__ = ["method"]  # the fixture, shared with test_sandbox
 

@@ -12,7 +12,7 @@ from tests.integration.jobs.test_sandbox import gone, wait_gone
 
 INTERMEDIATE = """
 import time
-from softquery.jobs.sandbox import Limits, Sandbox
+from softquery.sandbox import Limits, Sandbox
 from tests.integration.jobs.test_sandbox import sleep_forever
 sandbox = Sandbox.start(sleep_forever, None, limits=Limits(memory_mb=300), name="orphan")
 print(sandbox.pid, *sandbox.cgroups.dirs(), flush=True)

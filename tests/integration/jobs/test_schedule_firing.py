@@ -14,7 +14,7 @@ from tests.integration.engine.cli_harness import SoftqueryCLI
 from tests.integration.jobs.harness import JobSystem, make_source, use_softquery_env, wait_for
 from tests.integration.jobs.models import FAST
 
-from softquery.cli.access import os_user
+from softquery.cli.command_access import os_user
 from softquery.domain import Run, RunKind, RunStatus, RunTrigger
 
 Served = tuple[JobSystem, SoftqueryCLI]

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 import pytest
 
-from softquery.cli.access import Access, declaration_of, declare, walk
-from softquery.cli.context import service_context
-from softquery.cli.errors import run_with_error_handling
+from softquery.cli.command_access import Access, declaration_of, declare, walk
+from softquery.cli.exit_codes import run_with_error_handling
 from softquery.cli.main import cli
+from softquery.cli.service_context import service_context
 from softquery.config import Settings
 from softquery.domain.accounts import Via
 from softquery.services.home import init_home

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from softquery.config import Settings
-from softquery.services.isolation import isolation_for
+from softquery.services.sandbox_policy import isolation_for
 
 
 def test_hides_the_home_a_metadata_db_elsewhere_and_file_sources(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from softquery.api.routers import (
     users,
     versions,
 )
-from softquery.api.security import require_access
+from softquery.http.authentication import require_access
 
 API_PREFIX = "/api/v1"
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 
 from softquery.api.deps import Ctx
 from softquery.api.schemas.accounts import AuditEventPublic
-from softquery.api.security import allow
 from softquery.auth.policy import Action
+from softquery.http.route_policies import allow
 from softquery.services import audit as svc
 
 router = APIRouter(tags=["audit"])

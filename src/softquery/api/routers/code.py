@@ -10,8 +10,8 @@ from softquery.api.schemas.code import (
     TemplateDetailPublic,
     TemplatePublic,
 )
-from softquery.api.security import allow
 from softquery.auth.policy import Action
+from softquery.http.route_policies import allow
 from softquery.services import code as svc
 
 router = APIRouter()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from softquery import __version__
 from softquery.api.deps import get_executor
-from softquery.api.security import public
+from softquery.http.route_policies import public
 from softquery.jobs.executor import Executor
 
 router = APIRouter(tags=["health"])

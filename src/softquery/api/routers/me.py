@@ -6,8 +6,8 @@ from fastapi import APIRouter
 
 from softquery.api.deps import Me
 from softquery.api.schemas.accounts import MePublic
-from softquery.api.security import allow
 from softquery.auth.policy import Action
+from softquery.http.route_policies import allow
 
 router = APIRouter(tags=["accounts"])
 

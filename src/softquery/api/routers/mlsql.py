@@ -10,9 +10,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 
-from softquery.api.security import allow
 from softquery.auth.policy import Action
 from softquery.domain.accounts import Principal
+from softquery.http.route_policies import allow
 from softquery.services.mlsql import mlsql_predict
 from softquery.services.online import VERSION_HEADER, OnlinePredictor
 

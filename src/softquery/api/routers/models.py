@@ -6,9 +6,9 @@ from fastapi import APIRouter, Response
 
 from softquery.api.deps import Ctx
 from softquery.api.schemas.models import ModelCreate, ModelDuplicate, ModelPublic, ModelUpdate
-from softquery.api.security import allow
 from softquery.auth.policy import Action
 from softquery.domain import Model
+from softquery.http.route_policies import allow
 from softquery.services import models as svc
 from softquery.services.context import ServiceContext
 

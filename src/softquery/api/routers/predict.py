@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from softquery.api.security import allow
 from softquery.auth.policy import Action
+from softquery.http.route_policies import allow
 from softquery.services.numbers import MAX_STORED_NUMBER
 from softquery.services.online import VERSION_HEADER, OnlinePredictor
 from softquery.serving.errors import PayloadTooLargeError

@@ -11,8 +11,8 @@ from softquery.api.schemas.preview import (
     QueryPreviewPublic,
     QueryPreviewRequest,
 )
-from softquery.api.security import allow
 from softquery.auth.policy import Action
+from softquery.http.route_policies import allow
 from softquery.services import preview as svc
 
 router = APIRouter(tags=["preview"])

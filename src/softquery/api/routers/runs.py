@@ -13,9 +13,9 @@ from fastapi import APIRouter, Query
 
 from softquery.api.deps import Ctx, Exec
 from softquery.api.schemas import RunCreate, RunLogs, RunPublic
-from softquery.api.security import allow
 from softquery.auth.policy import Action
 from softquery.domain import RunKind, RunStatus, RunTrigger
+from softquery.http.route_policies import allow
 from softquery.services import runs as svc
 
 router = APIRouter(tags=["runs"])

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Response
 
 from softquery.api.deps import Ctx
 from softquery.api.schemas.sources import SourceCreate, SourcePublic, SourceTestPublic
-from softquery.api.security import allow
 from softquery.auth.policy import Action
+from softquery.http.route_policies import allow
 from softquery.services import sources as svc
 
 router = APIRouter(tags=["sources"])

@@ -14,8 +14,8 @@ from softquery.api.schemas.accounts import (
     UserPublic,
     UserUpdate,
 )
-from softquery.api.security import allow
 from softquery.auth.policy import Action
+from softquery.http.route_policies import allow
 from softquery.services import accounts as svc
 from softquery.services.context import ServiceContext
 from softquery.store.clock import utcnow

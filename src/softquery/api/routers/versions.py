@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Response
 
 from softquery.api.deps import Ctx
 from softquery.api.schemas.versions import VersionDetailPublic, VersionPublic
-from softquery.api.security import allow
 from softquery.auth.policy import Action
+from softquery.http.route_policies import allow
 from softquery.services import export as export_svc
 from softquery.services import versions as svc
 from softquery.services.context import ServiceContext

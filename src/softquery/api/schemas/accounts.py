@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import JsonDict
+from pydantic.config import JsonDict
 
 from softquery.api.schemas.patterns import IDENTIFIER_PATTERN, USERNAME_PATTERN, documented
 from softquery.auth.passwords import MIN_LENGTH

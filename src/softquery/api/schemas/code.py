@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from softquery.modelcode.checks import CodeProblem
-from softquery.modelcode.templates import TemplateInfo
+from softquery.services.code import CodeProblem, TemplateInfo
 
 
 class CodeCheckRequest(BaseModel):

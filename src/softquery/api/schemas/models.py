@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import JsonDict
+from pydantic.config import JsonDict
 
 from softquery.api.schemas.code import CodeProblemPublic
 from softquery.api.schemas.patterns import IDENTIFIER_PATTERN, documented

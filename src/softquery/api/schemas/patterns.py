@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic.json_schema import JsonDict
+from pydantic.config import JsonDict
 
 from softquery.identifiers import IDENTIFIER_RE
 from softquery.services.accounts import USERNAME

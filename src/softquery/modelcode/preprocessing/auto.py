@@ -44,7 +44,7 @@ def _as_frame(X: Any) -> pd.DataFrame:
     return frame
 
 
-class AutoPreprocessor(TransformerMixin, BaseEstimator):
+class AutoPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sklearn has no type stubs
     """Automatic feature preprocessing, decided per column from the training data.
 
     * numbers and booleans: NULL -> training mean, standardised when ``scale``;

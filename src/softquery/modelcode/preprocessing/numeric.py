@@ -85,7 +85,8 @@ class NumericEncoder(_NumericBlock):
                     details={"column": self.column, "value": repr(example)},
                 )
             series = converted
-        return series.to_numpy(dtype=float, na_value=np.nan).reshape(-1, 1)
+        matrix: np.ndarray = series.to_numpy(dtype=float, na_value=np.nan).reshape(-1, 1)
+        return matrix
 
 
 class ArrayEncoder(_NumericBlock):

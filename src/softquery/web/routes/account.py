@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from softquery.api.security import allow, set_session_cookie
 from softquery.auth.policy import Action
 from softquery.domain.accounts import TokenScope, Via
 from softquery.errors import SoftqueryError
+from softquery.http.authentication import set_session_cookie
+from softquery.http.route_policies import allow
 from softquery.services import accounts
 from softquery.services import models as models_svc
 from softquery.services import tokens as tokens_svc

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from softquery.api.security import allow
 from softquery.auth.policy import Action
 from softquery.domain.accounts import Role
 from softquery.errors import SoftqueryError
+from softquery.http.route_policies import allow
 from softquery.services import accounts
 from softquery.services import audit as audit_svc
 from softquery.web.deps import ctx_of, page_router

@@ -9,12 +9,11 @@ from zoneinfo import available_timezones
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from softquery.api.security import allow
 from softquery.auth.policy import Action
 from softquery.domain import DeployStrategy, RunKind, WriteMode
 from softquery.errors import SoftqueryError
-from softquery.modelcode.checks import check_code
-from softquery.modelcode.templates import list_templates, template_code
+from softquery.http.route_policies import allow
+from softquery.services import code as code_svc
 from softquery.services import models as models_svc
 from softquery.services import preview as preview_svc
 from softquery.services import sources as sources_svc
@@ -34,14 +33,14 @@ def _timezones() -> list[str]:
 @lru_cache(maxsize=1)
 def _templates() -> list[dict[str, str]]:
     return [{"name": t.name, "title": t.title, "description": t.description, "task": t.task,
-             "code": template_code(t.name)} for t in list_templates()]
+             "code": code_svc.template_code(t.name)} for t in code_svc.templates()]
 
 
 def _editor(request: Request, form: EditorForm, *, creating: bool, errors: FormErrors | None = None,
             status_code: int = 200, extra: dict[str, Any] | None = None) -> Response:
     ctx = ctx_of(request)
     errors = errors or FormErrors()
-    problems = errors.code_problems or [p.to_dict() for p in check_code(form.code)]
+    problems = errors.code_problems or [p.to_dict() for p in code_svc.check_model_code(form.code)]
     return render(request, "editor.html", {
         "nav": "create" if creating else "models", "creating": creating, "form": form,
         "errors": errors, "code_problems": problems, "sources": sources_svc.list_sources(ctx),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from softquery.api.security import allow
 from softquery.auth.policy import Action
 from softquery.domain import RunKind, RunTrigger
+from softquery.http.route_policies import allow
 from softquery.services import demo as demo_svc
 from softquery.services import models as models_svc
 from softquery.services import runs as runs_svc

@@ -8,17 +8,16 @@ from urllib.parse import urlsplit
 from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from softquery.api.security import (
-    SESSION_COOKIE,
-    allow,
-    clear_session_cookie,
-    client_ip,
-    public,
-    set_session_cookie,
-)
 from softquery.auth.policy import Action
 from softquery.domain.accounts import Via
 from softquery.errors import AuthenticationError, TooManyAttemptsError
+from softquery.http.authentication import (
+    SESSION_COOKIE,
+    clear_session_cookie,
+    client_ip,
+    set_session_cookie,
+)
+from softquery.http.route_policies import allow, public
 from softquery.services import accounts
 from softquery.web.access import principal_of
 from softquery.web.deps import anonymous_ctx, ctx_of, page_router, public_page_router

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from softquery.api.security import allow
 from softquery.auth.policy import Action
+from softquery.http.route_policies import allow
 from softquery.identifiers import check_identifier
 from softquery.services import accounts
 from softquery.services import models as models_svc

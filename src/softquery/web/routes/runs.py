@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from softquery.api.security import allow
 from softquery.auth.policy import Action
 from softquery.domain import Model, RunStatus
 from softquery.errors import InvalidInputError, NotFoundError
+from softquery.http.route_policies import allow
 from softquery.services import models as models_svc
 from softquery.services import runs as runs_svc
 from softquery.web.deps import ctx_of, executor_of, page_router

@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from softquery.api.security import allow
 from softquery.auth.policy import Action
-from softquery.data.sources import URL_EXAMPLES, password_of
 from softquery.errors import SoftqueryError
+from softquery.http.route_policies import allow
 from softquery.services import sources as sources_svc
 from softquery.web.deps import ctx_of, page_router
 from softquery.web.forms import FIELD_ALIASES
@@ -22,7 +21,7 @@ router = page_router()
 def _page(request: Request, *, status_code: int = 200, **extra: object) -> Response:
     ctx = ctx_of(request)
     return render(request, "sources.html", {
-        "nav": "sources", "sources": sources_svc.list_sources(ctx), "examples": URL_EXAMPLES,
+        "nav": "sources", "sources": sources_svc.list_sources(ctx), "examples": sources_svc.URL_EXAMPLES,
         "notice": request.query_params.get("notice"), "notice_name": request.query_params.get("name"),
         "errors": {}, "name": "", "url": "", **extra,
     }, status_code=status_code)
@@ -42,7 +41,7 @@ def add_source(request: Request, name: Annotated[str, Form()] = "", url: Annotat
         field = FIELD_ALIASES.get(str(exc.details.get("field", "")), "")
         target = "name" if field == "source" or exc.code == "already_exists" else "url"
         # A URL with a password is not sent back to the browser; one without is kept.
-        keep = password_of(url.strip()) is None
+        keep = not sources_svc.has_password(url.strip())
         return _page(request, errors={target: exc.message}, name=name,
                      url=url if keep else "", url_dropped=bool(url.strip()) and not keep)
     return RedirectResponse(f"/sources?notice=added&name={name.strip()}", status_code=303)

@@ -1,7 +1,7 @@
 """Per-job cgroup v1 directories (pids and memory), created by the parent.
 
 Each job gets ``<controller mount><our own cgroup>/softquery/<name>-<owner>-<its pid>``
-(``<owner>`` is our ``<pid>@<start time>``, see ``softquery.jobs.owner``):
+(``<owner>`` is our ``<pid>@<start time>``, see ``softquery.sandbox.owner_tags``):
 nested under the cgroup this service already runs in, so a job never escapes
 the limits and accounting the service itself is under. A controller that is
 not mounted or not writable is simply absent (``None``); the caller falls
@@ -18,7 +18,7 @@ import signal
 import time
 from pathlib import Path
 
-from softquery.jobs.owner import owner_alive, owner_tag
+from softquery.sandbox.owner_tags import owner_alive, owner_tag
 
 SUBTREE = "softquery"
 STALE = re.compile(r"-(\d+@\d+|\d+)-\d+$")  # <owner>-<child>; a bare pid before owner tags

@@ -1,4 +1,4 @@
-"""Imported by the forkserver at its start (see ``launch.FORKSERVER_PRELOAD``).
+"""Imported by the forkserver at its start (see ``softquery.sandbox.forkserver.FORKSERVER_PRELOAD``).
 
 Every job child is a fork of the forkserver, so the forkserver must hold no
 secret either: it drops (and zeroes) the server's secrets from its environment,
@@ -10,8 +10,8 @@ through /proc).
 import sys
 import traceback
 
-from softquery.jobs import environment
-from softquery.jobs.isolation import refuse_tracing
+from softquery.sandbox import environment
+from softquery.sandbox.namespaces import refuse_tracing
 
 try:
     environment.apply(threads=1)

@@ -24,7 +24,7 @@ import os
 import stat
 from collections.abc import Iterable
 
-from softquery.jobs.mount_calls import MS_BIND, MS_NODEV, MS_NOSUID, MS_REC, mount
+from softquery.sandbox.mount_calls import MS_BIND, MS_NODEV, MS_NOSUID, MS_REC, mount
 
 PRIVATE_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run", "/var/run")  # noqa: S108
 SO_ACCEPTCON = 0x10000  # the Flags bit of a listening socket in /proc/net/unix

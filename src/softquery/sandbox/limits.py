@@ -1,14 +1,22 @@
-"""What a job child may use (Limits), how its end is reported (ExitInfo), and
-the analyst-facing messages that name the limit that was hit."""
+"""What a sandboxed child may use (Limits) and reach (Isolation), how its end is
+reported (ExitInfo), and the analyst-facing messages that name the limit that was hit."""
 
 from __future__ import annotations
 
 import signal as signal_module
 from dataclasses import dataclass, field
 
-from softquery.jobs.isolation import Isolation
-
 STATUSES = ("ok", "exited", "signal", "time_limit", "memory_limit", "process_limit", "stopped")
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """What to isolate a child from (set by whoever starts sandboxes); how is in
+    ``softquery.sandbox.namespaces``."""
+
+    enabled: bool = True
+    hide: tuple[str, ...] = ()  # the home, the metadata DB, file sources
+    own_user: bool = True  # switch to a user of its own when the parent is root
 
 
 @dataclass(frozen=True)

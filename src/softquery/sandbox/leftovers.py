@@ -1,10 +1,10 @@
 """End what a killed server or worker left behind on this host.
 
-A job's processes end with it (``softquery.jobs.pidns``), but a server killed
+A job's processes end with it (``softquery.sandbox.pid_namespace``), but a server killed
 with ``kill -9`` never runs ``Sandbox.close``: its jobs' cgroup directories
 and folders (``softquery-job-<owner>-*``) stay, and where the kernel refused a
 PID namespace so may processes of the jobs' users. Both are named after their
-owner (``softquery.jobs.owner``), so whoever comes back on this host finds
+owner (``softquery.sandbox.owner_tags``), so whoever comes back on this host finds
 those of owners that are gone, without asking the metadata DB — which could
 not help anyway: a run is marked abandoned by any server or worker, on any
 host, and only this host can end its processes. ``end_leftovers`` runs when a server
@@ -26,9 +26,9 @@ import signal
 import time
 from pathlib import Path
 
-from softquery.jobs import cgroups
-from softquery.jobs.isolation import UID_FIRST, UID_LAST, workdir_base
-from softquery.jobs.owner import owner_alive
+from softquery.sandbox import cgroups
+from softquery.sandbox.namespaces import UID_FIRST, UID_LAST, workdir_base
+from softquery.sandbox.owner_tags import owner_alive
 
 log = logging.getLogger(__name__)
 FOLDER = re.compile(r"softquery-job-(\d+@\d+)-.+")

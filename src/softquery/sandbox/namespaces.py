@@ -1,4 +1,5 @@
-"""Who model code runs as, and what it can reach.
+"""Who model code runs as, and what it can reach: the mechanism behind ``Isolation``
+(``softquery.sandbox.limits``; what to hide is the caller's policy).
 
 Limits bound how much a job child may use; isolation bounds what it may touch.
 Model code is an editor's Python: without isolation it would run as the
@@ -18,12 +19,12 @@ to every service on the machine. So, before the child runs any model code:
 * **Own shared folders, no Unix sockets.** A fresh ``/tmp``, ``/var/tmp``,
   ``/dev/shm`` and ``/run`` in memory that counts against the job's memory limit and
   goes with it, and every listening Unix socket covered
-  (``softquery.jobs.private_mounts``).
+  (``softquery.sandbox.private_mounts``).
 * **Own working directory.** A fresh 0700 directory (``HOME``, ``TMPDIR`` and
   the working directory), removed with the sandbox; it stays on disk and is bound
   into the private ``/tmp`` at its usual path.
 * **Own PID namespace.** Every process model code starts ends with the job,
-  detached daemons too (``softquery.jobs.pidns``).
+  detached daemons too (``softquery.sandbox.pid_namespace``).
 
 A server that is not root cannot change user: the child then enters a user
 namespace of its own (same steps without the user switch, capabilities
@@ -48,9 +49,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from softquery.jobs import pidns, private_mounts
-from softquery.jobs.cgroups import pid_alive
-from softquery.jobs.mount_calls import (
+from softquery.sandbox import pid_namespace, private_mounts
+from softquery.sandbox.cgroups import pid_alive
+from softquery.sandbox.limits import Isolation
+from softquery.sandbox.mount_calls import (
     MS_BIND,
     MS_NODEV,
     MS_NOEXEC,
@@ -59,25 +61,16 @@ from softquery.jobs.mount_calls import (
     MS_RDONLY,
     MS_REC,
 )
-from softquery.jobs.mount_calls import check as _check
-from softquery.jobs.mount_calls import libc as _libc
-from softquery.jobs.mount_calls import mount as _mount
-from softquery.jobs.owner import owner_tag
+from softquery.sandbox.mount_calls import check as _check
+from softquery.sandbox.mount_calls import libc as _libc
+from softquery.sandbox.mount_calls import mount as _mount
+from softquery.sandbox.owner_tags import owner_tag
 
 UID_FIRST, UID_LAST = 61184, 65519  # the range systemd hands to dynamic users
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 UNMOUNTED = ("the home, data files and Unix sockets are protected by permissions only, and /tmp, "
              "/var/tmp, /dev/shm and /run are shared with other jobs")
-
-
-@dataclass(frozen=True)
-class Isolation:
-    """What to isolate a child from (set by whoever starts sandboxes)."""
-
-    enabled: bool = True
-    hide: tuple[str, ...] = ()  # the home, the metadata DB, file sources
-    own_user: bool = True  # switch to a user of its own when the parent is root
 
 
 @dataclass(frozen=True)
@@ -125,7 +118,7 @@ def python_paths() -> tuple[str, ...]:
 
 
 def workdir_base() -> str:
-    """Where job folders are made (``softquery.jobs.leftovers`` looks for them there too)."""
+    """Where job folders are made (``softquery.sandbox.leftovers`` looks for them there too)."""
     base = tempfile.gettempdir()
     mode = os.stat(base).st_mode
     return base if mode & stat.S_IXOTH and mode & stat.S_ISVTX else "/tmp"  # noqa: S108
@@ -280,7 +273,7 @@ def enter(grant: Grant) -> list[str]:
             _unshare(CLONE_NEWNET, "a network namespace")
         except OSError as exc:
             notes.append(f"model code can reach the network ({exc})")
-        pidns.unshare(notes)  # while still root: every process of the job ends with it
+        pid_namespace.unshare(notes)  # while still root: every process of the job ends with it
         _switch_user(grant.uid)
     else:
         try:
@@ -294,7 +287,7 @@ def enter(grant: Grant) -> list[str]:
                 _own_mounts(grant, notes)
             except OSError as exc:
                 notes.append(f"{UNMOUNTED} ({exc})")
-            pidns.unshare(notes)  # while it has the namespace's capabilities
+            pid_namespace.unshare(notes)  # while it has the namespace's capabilities
             _drop_capabilities()  # raises rather than run model code with them
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     # Same user as the server (user namespace): no process of that user may trace or read it.
@@ -319,31 +312,3 @@ def describe(grant: Grant | None) -> str:
 
 
 __all__ = ["Grant", "Isolation", "describe", "enter", "prepare", "release"]
-
-
-def _probe(conn: object, payload: object) -> None:
-    """Target of ``probe``: the warnings ``enter`` printed are all it needs to report."""
-
-
-def probe(isolation: Isolation) -> str:
-    """Start one isolated child and say, in a line, how model code runs here."""
-    from softquery.jobs.limits import Limits
-    from softquery.jobs.sandbox import Sandbox
-
-    sandbox = Sandbox.start(_probe, None, limits=Limits(wall_seconds=30.0, isolation=isolation), name="probe")
-    warnings: list[str] = []
-    try:
-        info = None
-        while info is None:
-            warnings += [m[1] for m in sandbox.receive(0.05) if isinstance(m, tuple) and m[0] == "stderr"]
-            if sandbox.deadline_passed():
-                sandbox.kill("time_limit")
-            info = sandbox.wait(0)
-        warnings += [m[1] for m in sandbox.receive(0.05) if isinstance(m, tuple) and m[0] == "stderr"]
-        summary = sandbox.enforcement.get("isolation", "none")
-    finally:
-        sandbox.close()
-    if info.status != "ok":
-        return f"WARNING: an isolated job child could not start ({info.message}) " + "".join(warnings).strip()
-    text = "".join(warnings).strip()
-    return f"{summary}; {text}" if text else summary

@@ -21,7 +21,7 @@ the SIGKILL after the grace ends all three. Model code sees pids of its own
 namespace (``os.getpid()`` is 2) and cannot signal any process outside it.
 
 ``unshare`` runs in the job child while it still has the privileges to make
-the namespace (``softquery.jobs.isolation.enter``); ``enter`` forks init and
+the namespace (``softquery.sandbox.namespaces.enter``); ``enter`` forks init and
 model code afterwards and returns only in model code.
 """
 

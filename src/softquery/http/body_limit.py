@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -19,12 +20,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from softquery.api.errors import envelope
-from softquery.web.errors import error_page
+from softquery.http.error_envelope import envelope
 
 ONLINE_PREDICT = re.compile(r"/api/v1/models/[^/]+/predict|/model/predict")
 JSON_PREFIXES = ("/api/", "/model/", "/static/")
 JSON_PATHS = ("/docs", "/openapi.json", "/redoc")
+
+
+class PageError(Protocol):
+    """How the pages answer an error (``softquery.web.error_pages.error_page``)."""
+
+    def __call__(self, request: Request, status: int, message: str, *, code: str = ...,
+                 details: dict[str, Any] | None = ...) -> Response: ...
 
 
 @dataclass(frozen=True)
@@ -46,8 +53,10 @@ class BodyLimitMiddleware:
     """ASGI middleware: at most ``max_body_bytes`` per request body (online predictions:
     ``serving_max_body_bytes``)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, serving_max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, serving_max_body_bytes: int,
+                 page_error: PageError | None = None) -> None:
         self.app = app
+        self.page_error = page_error
         self.general = BodyLimit(max_body_bytes, "SOFTQUERY_MAX_BODY_BYTES",
                                  "Send less: descriptions, model code and queries have limits of their own; "
                                  "an admin can raise SOFTQUERY_MAX_BODY_BYTES.")
@@ -64,7 +73,7 @@ class BodyLimitMiddleware:
         limit = self.limit_for(scope.get("path", ""))
         length = _content_length(scope)
         if length is not None and length > limit.max_bytes:
-            await refuse(scope, receive, send, limit, length)  # not one byte of the body read
+            await refuse(scope, receive, send, limit, length, self.page_error)  # not one byte of the body read
             return
         seen = 0
         exceeded = started = False
@@ -95,7 +104,7 @@ class BodyLimitMiddleware:
             if not exceeded or started:
                 raise
         if exceeded and not started:
-            await refuse(scope, receive, send, limit, seen)
+            await refuse(scope, receive, send, limit, seen, self.page_error)
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -103,7 +112,8 @@ def _content_length(scope: Scope) -> int | None:
     return int(value) if value is not None and value.strip().isdigit() else None
 
 
-async def refuse(scope: Scope, receive: Receive, send: Send, limit: BodyLimit, size: int) -> None:
+async def refuse(scope: Scope, receive: Receive, send: Send, limit: BodyLimit, size: int,
+                 page_error: PageError | None = None) -> None:
     """Answer 413 (JSON envelope for the API, the error page for pages) and close the connection
     (what is left of the body is not read)."""
     message = (f"The request body is larger than {limit.max_bytes:,} bytes ({limit.setting}). "
@@ -111,9 +121,9 @@ async def refuse(scope: Scope, receive: Receive, send: Send, limit: BodyLimit, s
     details = {"bytes": size, "max_bytes": limit.max_bytes, "setting": limit.setting}
     path: str = scope.get("path", "")
     response: Response
-    if path.startswith(JSON_PREFIXES) or path in JSON_PATHS:
+    if page_error is None or path.startswith(JSON_PREFIXES) or path in JSON_PATHS:
         response = envelope(413, "payload_too_large", message, details)
     else:
-        response = error_page(Request(scope, receive), 413, message, code="payload_too_large", details=details)
+        response = page_error(Request(scope, receive), 413, message, code="payload_too_large", details=details)
     response.headers["connection"] = "close"
     await response(scope, receive, send)

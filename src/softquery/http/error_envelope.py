@@ -1,18 +1,36 @@
-"""One JSON error envelope for every error: {"error": {"code", "message", "details"}}."""
+"""One JSON error envelope for every error: {"error": {"code", "message", "details"}}.
+
+``install_error_handlers`` maps every error to it (the status of a ``SoftqueryError`` is its
+``http_status``); ``ErrorEnvelope`` is its shape, for the OpenAPI document.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from softquery.errors import AuthenticationError, SoftqueryError, TooManyAttemptsError
 
 log = logging.getLogger(__name__)
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable error code, e.g. unauthenticated, forbidden, not_found.")
+    message: str = Field(description="What went wrong and what to do next.")
+    details: dict[str, Any]
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error of the API has this shape: ``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorBody
 
 
 def envelope(status: int, code: str, message: str, details: dict[str, object] | None = None) -> JSONResponse:

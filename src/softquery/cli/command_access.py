@@ -26,7 +26,7 @@ class Access(StrEnum):
     # reads or changes the home as the local operator (admin), audited as cli:<os user>
     OPERATOR = "operator"
     # starts a long-lived process for others: each HTTP request decides for its own
-    # principal (api/security.py), the scheduler acts as system:scheduler, and what the
+    # principal (http/route_policies.py), the scheduler acts as system:scheduler, and what the
     # process itself does at start (first login link) is done as the local operator
     SERVER = "server"
     # touches no data of the home (groups of subcommands, built-in lists)

@@ -19,8 +19,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from softquery.api.security import SESSION_COOKIE, authenticate, clear_session_cookie
 from softquery.errors import AuthenticationError, PermissionDeniedError, SoftqueryError
+from softquery.http.authentication import SESSION_COOKIE, authenticate, clear_session_cookie
 from softquery.web.access import ROLE_RULE, principal_of
 from softquery.web.login_page import login_location, render_login, requested_path
 from softquery.web.templating import is_htmx, render

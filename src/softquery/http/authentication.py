@@ -1,42 +1,27 @@
-"""Access control for every route: who is asking (401) and may they do this (403).
+"""Who is asking (401): the session cookie or ``Authorization: Bearer``, and the CSRF check.
 
-Two dependencies, used together on every route of the app:
+``require_access`` (on every protected router of the API and the pages) reads
+``Authorization: Bearer`` or the session cookie, refuses anything else with 401, checks
+the CSRF token of a cookie-authenticated state-changing request, and keeps the principal
+on ``request.state.principal``. What that principal may do is each route's own decision:
+``softquery.http.route_policies``.
 
-* ``require_access`` (on every protected router): reads ``Authorization: Bearer``
-  or the session cookie, refuses anything else with 401, checks the CSRF token of a
-  cookie-authenticated state-changing request, and keeps the principal on
-  ``request.state.principal``.
-* ``allow(Action.X)`` (on every route): the route's explicit permission decision,
-  made by ``softquery.auth.policy.decide`` with the model the route acts on (path
-  parameter ``name``, or the model of ``run_id``). ``public()`` marks the few routes
-  that need no login (health, login). ``tests/security/test_route_policies.py``
-  fails when a route has neither.
-
-Both are ``async``: no threadpool hop per request (online predictions are measured
-in milliseconds). Bearer tokens are looked up at most every ``serving_refresh_seconds``
-per token (an LRU cache), so a revoked token stops working within that time.
+It is ``async``: no threadpool hop per request (online predictions are measured in
+milliseconds). Bearer tokens are looked up at most every ``serving_refresh_seconds`` per
+token (an LRU cache), so a revoked token stops working within that time.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections import OrderedDict
-from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
-from fastapi.params import Depends as DependsParam
+from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from softquery.auth import credentials
-from softquery.auth.policy import Action, decide
 from softquery.domain.accounts import Principal, Via
-from softquery.errors import (
-    AuthenticationError,
-    InvalidInputError,
-    NotFoundError,
-    PermissionDeniedError,
-)
+from softquery.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
 from softquery.services import accounts, tokens
 from softquery.services.context import ServiceContext
 
@@ -73,7 +58,8 @@ class _TokenCache:
         return principal
 
 
-def _base_ctx(request: Request) -> ServiceContext:
+def base_ctx(request: Request) -> ServiceContext:
+    """The app's service context (acting for nobody yet)."""
     ctx: ServiceContext = request.app.state.ctx
     return ctx
 
@@ -109,7 +95,7 @@ async def authenticate(request: Request) -> Principal | None:
             raise InvalidInputError("API tokens are never sent in URLs (they end up in logs and "
                                     "browser history): send `Authorization: Bearer <token>`.",
                                     details={"parameter": key})
-    ctx = _base_ctx(request)
+    ctx = base_ctx(request)
     token = bearer_token(request)
     principal: Principal | None = None
     if token is not None:
@@ -148,81 +134,9 @@ async def _check_csrf(request: Request, principal: Principal) -> None:
             "Reload the page and try again.", code="csrf_failed")
 
 
-class Allow:
-    """A route's permission decision (a dependency; see the module docstring)."""
-
-    def __init__(self, action: Action, *, models_checked_by_route: bool = False) -> None:
-        self.action = action
-        # a route that calls models named in its body (MLSQL) checks a limited token's
-        # model list itself, once it knows the names
-        self.models_checked_by_route = models_checked_by_route
-
-    def __repr__(self) -> str:
-        return f"allow({self.action.value})"
-
-    async def __call__(self, request: Request,
-                       principal: Annotated[Principal, Depends(require_access)]) -> Principal:
-        model: str | None = request.path_params.get("name")
-        owner_id: int | None = None
-        if self.action is Action.CHANGE_MODEL:
-            model, owner_id, exists = await run_in_threadpool(_target, request)
-            if not exists:
-                # the route answers 404 itself; decide as if the principal owned it
-                owner_id = principal.user_id
-        asking = principal
-        if self.models_checked_by_route and model is None:
-            asking = dataclasses.replace(principal, models=None)
-        decision = decide(asking, self.action, model=model, owner_id=owner_id)
-        if not decision.allowed:
-            raise PermissionDeniedError(decision.reason, details={"action": self.action.value})
-        return principal
-
-
-class Public:
-    """Marks a route that needs no login (health, the login page and form). It still sees a
-    principal when the request carries one."""
-
-    def __repr__(self) -> str:
-        return "public"
-
-    async def __call__(self, request: Request) -> Principal | None:
-        try:
-            return await authenticate(request)
-        except (AuthenticationError, InvalidInputError):
-            return None
-
-
-def allow(action: Action, *, models_checked_by_route: bool = False) -> DependsParam:
-    """``dependencies=[allow(Action.READ)]`` on a route: its explicit permission decision."""
-    return Depends(Allow(action, models_checked_by_route=models_checked_by_route))
-
-
-_PUBLIC = Public()
-
-
-def public() -> DependsParam:
-    return Depends(_PUBLIC)
-
-
-def _target(request: Request) -> tuple[str | None, int | None, bool]:
-    """The model a request acts on (path ``name`` or ``run_id``), its owner's id, and
-    whether it exists."""
-    params = request.path_params
-    ctx = _base_ctx(request)
-    name: str | None = params.get("name")
-    try:
-        if name is None and "run_id" in params:
-            name = ctx.runs.get(params["run_id"]).model
-        if name is None:
-            return None, None, True
-        return name, ctx.models.get(name).owner_id, True
-    except NotFoundError:
-        return name, None, False
-
-
 def set_session_cookie(response: Response, request: Request, session: accounts.NewSession) -> None:
     """HttpOnly, SameSite=Lax, and Secure behind https (or with SOFTQUERY_SECURE_COOKIES)."""
-    settings = _base_ctx(request).settings
+    settings = base_ctx(request).settings
     secure = settings.secure_cookies or request.url.scheme == "https"
     max_age = int(settings.session_hours * 3600)
     response.set_cookie(SESSION_COOKIE, session.secret, max_age=max_age, httponly=True,
@@ -233,13 +147,8 @@ def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
 
 
-def policy_of(dependency: Any) -> Allow | Public | None:
-    """The policy object behind a dependency callable (for the route-enumeration test)."""
-    return dependency if isinstance(dependency, Allow | Public) else None
-
-
 def request_ctx(request: Request) -> ServiceContext:
     """The service context acting for this request's principal (owner, audit actor)."""
-    ctx = _base_ctx(request)
+    ctx = base_ctx(request)
     principal: Principal | None = getattr(request.state, "principal", None)
     return ctx.acting_as(principal, client_ip(request)) if principal is not None else ctx

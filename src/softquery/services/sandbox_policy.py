@@ -1,4 +1,5 @@
-"""What model code must not see: the isolation every sandbox of this installation gets."""
+"""What model code must not see: the isolation every sandbox of this installation gets;
+and the end of what a killed server left behind (for the entry points)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy.engine import make_url
 
 from softquery.config import Settings
 from softquery.data.sources import dialect_of, file_path_of
-from softquery.jobs.isolation import Isolation, probe
+from softquery.sandbox import Isolation, probe
+from softquery.sandbox import end_leftovers as _end_leftovers
 from softquery.services.context import ServiceContext
 
 
@@ -46,3 +48,9 @@ def isolation_probe(settings: Settings, ctx: ServiceContext) -> str:
     if not settings.isolation:
         return "no: SOFTQUERY_ISOLATION is off, model code runs as the server's user"
     return probe(isolation_of(ctx))
+
+
+def end_leftovers() -> list[str]:
+    """End what killed servers and workers left on this host: job processes, cgroups and
+    folders (``softquery.sandbox.leftovers``); returns what was done."""
+    return _end_leftovers()

@@ -1,14 +1,17 @@
-"""Run untrusted model code in a limited, isolated child process.
+"""The parent side of a sandbox (its one entry, ``Sandbox``): run untrusted model code
+in a limited, isolated child process and talk to it.
 
-``Sandbox.start`` starts a job child from the forkserver (a clean, warm
+``Sandbox.start`` starts a child from the forkserver (a clean, warm
 interpreter: the child holds none of the server's memory). The child is in
 its own session, dies with its parent, sees a scrubbed environment, writes
 stdout/stderr into pipes the parent reads, sits in its own pids and memory
 cgroups (rlimits where cgroups are not available; see ``enforcement``), and
 runs as a user of its own with no network, the home hidden and its own /tmp,
-/var/tmp, /dev/shm and /run (``softquery.jobs.isolation``), with every process it
-starts in a PID namespace that ends with it (``softquery.jobs.pidns``). The parent
-polls it with ``receive``/``wait``, stops it with ``kill`` and releases it with ``close``.
+/var/tmp, /dev/shm and /run (``softquery.sandbox.namespaces``), with every process it
+starts in a PID namespace that ends with it (``softquery.sandbox.pid_namespace``). The
+parent talks to it with ``send`` and ``receive`` or ``next_reply`` (the messages of
+``softquery.sandbox.protocol``), polls it with ``wait``, stops it with ``kill`` and
+releases it with ``close``; a caller with its own event loop reads ``message_fd`` itself.
 """
 
 from __future__ import annotations
@@ -25,24 +28,31 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from softquery.jobs import isolation, pidns
-from softquery.jobs.cgroups import JobCgroups
-from softquery.jobs.confinement import child_main
-from softquery.jobs.launch import Served, launch, prepare_forkserver
-from softquery.jobs.limits import EndFacts, ExitInfo, Limits, classify, memory_error_message
-from softquery.jobs.messages import FrameReader, MessageTooLarge, OutputDecoder, safe_loads
+from softquery.sandbox import namespaces, pid_namespace
+from softquery.sandbox.cgroups import JobCgroups
+from softquery.sandbox.child import child_main
+from softquery.sandbox.forkserver import Served, launch, prepare_forkserver
+from softquery.sandbox.limits import EndFacts, ExitInfo, Limits, classify, memory_error_message
+from softquery.sandbox.protocol import MessageReader, MessageTooLarge, OutputDecoder, dumps
 
-__all__ = ["ExitInfo", "Limits", "Sandbox", "memory_error_message", "prepare_forkserver"]
+__all__ = ["ExitInfo", "Limits", "Sandbox", "is_output", "memory_error_message", "prepare_forkserver"]
 
 log = logging.getLogger(__name__)
 KILL_GRACE_SECONDS = 1.0
 MAX_BUFFERED_OUTPUT = 1024 * 1024  # characters kept while nobody calls receive()
 READ_BYTES = 1024 * 1024
+RECEIVE_SECONDS = 0.05
 UNLIMITED_MESSAGE_BYTES = 4 * 1024 ** 3  # a trained model's artifact travels in one message
 
 
+def is_output(message: Any) -> bool:
+    """True for what ``receive`` hands on from the child's stdout/stderr: ("stdout"|"stderr", text)."""
+    return (isinstance(message, tuple) and len(message) == 2 and message[0] in ("stdout", "stderr")
+            and isinstance(message[1], str))
+
+
 class Sandbox:
-    """One job child process and the parent's handle on it."""
+    """One sandboxed child process and the parent's handle on it."""
 
     def __init__(self, child: Served, limits: Limits, conn: Connection,
                  out: Connection, err: Connection, control: Connection, method: str):
@@ -56,15 +66,16 @@ class Sandbox:
         }
         self._conn_open = True
         # A message is something the child holds in memory: it cannot be larger than that.
-        self._frames = FrameReader(UNLIMITED_MESSAGE_BYTES if limits.memory_mb is None
-                                   else (limits.memory_mb + 64) * 1024 * 1024)
+        self._messages = MessageReader(UNLIMITED_MESSAGE_BYTES if limits.memory_mb is None
+                                       else (limits.memory_mb + 64) * 1024 * 1024)
         self._inbox: deque[Any] = deque()
+        self._held: deque[Any] = deque()  # received, not yet taken by ``next_reply``
         self._buffered_output = self._dropped_output = 0
         self._killed_for: str | None = None
         self._info: ExitInfo | None = None
         self._closed = False
         self.cgroups = JobCgroups(None, None)
-        self.grant: isolation.Grant | None = None
+        self.grant: namespaces.Grant | None = None
         self.enforcement: dict[str, str] = {}
 
     @classmethod
@@ -84,11 +95,11 @@ class Sandbox:
 
     def _confine(self, name: str) -> None:
         limits = self.limits
-        helpers = pidns.HELPERS if limits.isolation.enabled else 0  # the PID namespace's init and its parent
+        helpers = pid_namespace.HELPERS if limits.isolation.enabled else 0  # the PID namespace's init and its parent
         processes = None if limits.max_processes is None else limits.max_processes + helpers
         self.cgroups = JobCgroups.create(name, self.pid, processes, limits.memory_mb)
         try:
-            self.grant = isolation.prepare(limits.isolation, self.pid, limits.memory_mb)
+            self.grant = namespaces.prepare(limits.isolation, self.pid, limits.memory_mb)
         except OSError as exc:  # no working directory: the child is told to give up
             log.error("job %s (pid %d): cannot prepare its isolation: %s", name, self.pid, exc)
             with contextlib.suppress(OSError):
@@ -103,7 +114,7 @@ class Sandbox:
                 "RLIMIT_NPROC of its own user" if own_user else
                 "none: running as root, where RLIMIT_NPROC is not enforced" if os.geteuid() == 0 else
                 "RLIMIT_NPROC"),
-            "isolation": isolation.describe(self.grant),
+            "isolation": namespaces.describe(self.grant),
         }
         if self.cgroups.problems:
             log.warning("job %s (pid %d): %s; enforcing %s", name, self.pid,
@@ -114,7 +125,7 @@ class Sandbox:
 
     # -- messages and output ---------------------------------------------------
     def send(self, message: Any) -> None:
-        self._conn.send(message)
+        self._conn.send_bytes(dumps(message))
 
     def _add_output(self, item: tuple[str, str]) -> None:
         self._inbox.append(item)
@@ -166,16 +177,16 @@ class Sandbox:
                 self._conn_open = False
                 return
             try:
-                frames = self._frames.feed(data)
+                messages = self._messages.feed(data)
             except MessageTooLarge as exc:
                 self._inbox.append(("invalid_message", str(exc)))
                 self._conn_open = False  # nothing more is read from this child
                 return
-            self._inbox.extend(safe_loads(frame) for frame in frames)
+            self._inbox.extend(messages)
 
     def receive(self, timeout: float) -> list[Any]:
         deadline = time.monotonic() + timeout
-        while not self._inbox and (remaining := deadline - time.monotonic()) > 0:
+        while not self._inbox and not self._held and (remaining := deadline - time.monotonic()) > 0:
             self._pump(remaining)
         for _ in range(64):  # take what is already there, bounded: a caller that keeps
             # receiving loses nothing (the buffer's cap only drops output nobody reads)
@@ -183,13 +194,32 @@ class Sandbox:
                 break
         if self._conn_open:
             self._read_messages()  # messages are never held back by the output cap
-        items = list(self._inbox)
+        items = [*self._held, *self._inbox]
+        self._held.clear()
         self._inbox.clear()
         self._buffered_output = 0
         if self._dropped_output:
             items.insert(0, ("stderr", f"[{self._dropped_output} characters of output were dropped]\n"))
             self._dropped_output = 0
         return items
+
+    def next_reply(self, on_output: Callable[[str, str], None] | None = None) -> Any | None:
+        """The child's next message that is not its output, waiting while the child runs and
+        killing it once its wall time is up; None when the child has ended without one.
+        Its output on the way goes to ``on_output(stream, text)``."""
+        while True:
+            while self._held:
+                message = self._held.popleft()
+                if not is_output(message):
+                    return message
+                if on_output is not None:
+                    on_output(message[0], message[1])
+            ended = self.wait(0) is not None  # then what it sent before it ended is read below
+            if not ended and self.deadline_passed():
+                self.kill("time_limit")
+            self._held.extend(self.receive(0 if ended else RECEIVE_SECONDS))
+            if ended and not self._held:
+                return None
 
     # -- for a caller with its own event loop (long-lived serving workers) ------------
     def message_fd(self) -> int:
@@ -273,7 +303,7 @@ class Sandbox:
             self.kill("stopped")
         self.wait(KILL_GRACE_SECONDS)
         self.cgroups.remove()
-        isolation.release(self.grant)
+        namespaces.release(self.grant)
         for stream, _ in self._streams.values():
             stream.close()
         self._streams.clear()

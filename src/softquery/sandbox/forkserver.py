@@ -1,4 +1,4 @@
-"""Starting a job child from the multiprocessing forkserver.
+"""Starting a sandboxed child from the multiprocessing forkserver.
 
 The forkserver is a fresh interpreter (started once, heavy modules preloaded),
 so a job starts in milliseconds and its child holds none of the server's
@@ -22,7 +22,7 @@ from typing import Any
 FORKSERVER_PRELOAD = [
     "numpy", "pandas", "pyarrow", "sklearn", "sklearn.base", "sklearn.pipeline",
     "sklearn.linear_model", "sklearn.ensemble", "threadpoolctl",
-    "softquery.jobs.forkserver_init", "softquery.jobs.sandbox", "softquery.jobs.child",
+    "softquery.sandbox.forkserver_init", "softquery.sandbox", "softquery.jobs.child",
     "softquery.training.pipeline", "softquery.prediction.predict_rows", "softquery.modelcode.preprocessing",
     "softquery.serving.worker",
 ]

@@ -1,11 +1,12 @@
-"""The child side of a sandbox: everything between fork and the end of target.
+"""The child side of a sandbox (its one entry, ``child_main``): everything between
+fork and the end of target.
 
 Order matters: own session, die with the parent, fds, environment, rlimits,
 then wait for the parent's "go" (sent once the child is in its cgroups, with
 its isolation grant), then isolation (own user, mounts, no network, a PID
 namespace for its children) while the child is still single-threaded, then the
 limits the cgroups could not provide, then the namespace's init and model code
-under it (``softquery.jobs.pidns``), then thread pools, then target.
+under it (``softquery.sandbox.pid_namespace``), then thread pools, then target.
 The child always leaves through ``os._exit``: the parent's atexit handlers
 and finalizers (database connections, servers) must never run here.
 """
@@ -25,9 +26,9 @@ from typing import Any
 
 import threadpoolctl
 
-from softquery.jobs import environment, isolation, pidns, private_mounts
-from softquery.jobs.cgroups import pid_alive
-from softquery.jobs.limits import Limits, memory_error_message, private_folders_full_message
+from softquery.sandbox import environment, namespaces, pid_namespace, private_mounts
+from softquery.sandbox.cgroups import pid_alive
+from softquery.sandbox.limits import Limits, memory_error_message, private_folders_full_message
 
 PR_SET_PDEATHSIG = 1
 EXIT_PARENT_GONE = 70
@@ -102,7 +103,7 @@ def _fallback_limits(limits: Limits, memory_cgroup: bool, pids_cgroup: bool, own
         # job's; the server's user has others, so the cap goes on top of those.
         others = 0 if own_user else _tasks_of_user(os.getuid())
         _set_limit(resource.RLIMIT_NPROC, others + limits.max_processes
-                   + (pidns.HELPERS if pidns.prepared() else 0))
+                   + (pid_namespace.HELPERS if pid_namespace.prepared() else 0))
 
 
 def _report(exc: BaseException) -> tuple[str, int]:
@@ -165,12 +166,12 @@ def child_main(target: Callable[[Connection, Any], None], payload: Any, conn: Co
             print(go["refuse"], file=sys.stderr)
             _leave(control, "setup_failed", 71)
         if go.get("grant") is not None:
-            for note in isolation.enter(go["grant"]):
+            for note in namespaces.enter(go["grant"]):
                 print(f"softquery: warning: {note}", file=sys.stderr)
         grant = go.get("grant")
         _fallback_limits(limits, bool(go.get("memory_cgroup")), bool(go.get("pids_cgroup")),
                          own_user=grant is not None and grant.uid is not None)
-        pidns.enter()  # from here on: model code, under its namespace's init
+        pid_namespace.enter()  # from here on: model code, under its namespace's init
         # After isolation: pinning the pools starts BLAS/OpenMP threads, and a user
         # namespace can only be entered by a single-threaded process.
         pools = threadpoolctl.threadpool_limits(limits.threads)

@@ -1,0 +1,23 @@
+"""Where people reach the server: its URL and the login links printed for them."""
+
+from __future__ import annotations
+
+from softquery.config import Settings
+from softquery.services.accounts import login_url
+
+
+def server_url(host: str, port: int) -> str:
+    """``http://HOST:PORT`` (IPv6 addresses in brackets)."""
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{shown}:{port}"
+
+
+def base_url(settings: Settings, host: str | None = None, port: int | None = None) -> str:
+    """Where people reach the server: SOFTQUERY_PUBLIC_URL, else http://HOST:PORT."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    return server_url(host or settings.host, settings.port if port is None else port)
+
+
+def login_link(settings: Settings, secret: str, host: str | None = None, port: int | None = None) -> str:
+    return login_url(base_url(settings, host, port), secret)
