@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import click
 import pytest
 
-from softquery.api.schemas.models import ModelCreate, ModelUpdate
+from softquery.api.schemas.models import ModelCreate, ModelPublic, ModelUpdate
 from softquery.cli.models_cmd import create_cmd, update_cmd
 from softquery.cli.present import model_dict
 from softquery.domain import DeployStrategy, Model, RunKind, WriteMode
@@ -35,6 +35,7 @@ def test_every_setting_is_a_field_everywhere(name: str) -> None:
     assert name in {f.name for f in dataclasses.fields(ModelSpec)}
     for schema in (ModelCreate, ModelUpdate):
         assert schema.model_fields[name].description == SETTINGS[name].api_help()
+    assert name in ModelPublic.model_fields
     assert name in EditorForm.model_fields
     assert name in model_dict(_model(), include_code=True)
 
