@@ -13,11 +13,11 @@ from softquery.api.deps import Ctx, Me
 from softquery.api.schemas.accounts import TokenCreate, TokenCreated, TokenPublic
 from softquery.api.security import allow
 from softquery.auth.policy import Action
+from softquery.clock import utcnow
 from softquery.domain.accounts import Principal, Role, Via
 from softquery.errors import PermissionDeniedError
 from softquery.services import tokens as svc
 from softquery.services.numbers import MAX_STORED_NUMBER
-from softquery.store.clock import utcnow
 
 router = APIRouter(tags=["accounts"])
 

@@ -16,9 +16,9 @@ from softquery.api.schemas.accounts import (
 )
 from softquery.api.security import allow
 from softquery.auth.policy import Action
+from softquery.clock import utcnow
 from softquery.services import accounts as svc
 from softquery.services.context import ServiceContext
-from softquery.store.clock import utcnow
 
 router = APIRouter(tags=["users"])
 
