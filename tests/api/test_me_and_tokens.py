@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from tests import authkit
 
+from softquery.clock import utcnow
 from softquery.domain.accounts import Role, TokenScope
 from softquery.services import tokens
 from softquery.services.context import ServiceContext
-from softquery.store.clock import utcnow
 from softquery.store.tables import api_tokens
 
 from .conftest import assert_envelope

@@ -11,13 +11,13 @@ from sqlalchemy import insert, select
 from tests import authkit
 from tests.api.conftest import FakeExecutor
 
+from softquery.clock import utcnow
 from softquery.config import Settings
 from softquery.errors import SourceError
 from softquery.server import create_app
 from softquery.services import sources as svc
 from softquery.services.context import ServiceContext, open_context
 from softquery.services.home import init_home
-from softquery.store.clock import utcnow
 from softquery.store.secret_box import SecretBox
 from softquery.store.tables import sources
 

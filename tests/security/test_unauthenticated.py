@@ -118,8 +118,8 @@ def test_revoked_and_expired_tokens_get_401(world: World, client: TestClient) ->
 
     from sqlalchemy import update
 
+    from softquery.clock import utcnow
     from softquery.services import tokens
-    from softquery.store.clock import utcnow
     from softquery.store.tables import api_tokens
 
     revoked = tokens.create_token(world.ctx, "admin")

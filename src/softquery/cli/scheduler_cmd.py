@@ -14,15 +14,16 @@ from softquery.cli.home_securing import secure_home_on_start
 from softquery.cli.printing import console, print_json
 from softquery.config import Settings
 from softquery.scheduler.loop import SchedulerLoop
-from softquery.scheduler.tick import Submit
 from softquery.services.context import ServiceContext, open_context
+from softquery.services.scheduled_runs import Submit
 
 
 def _submitter(settings: Settings) -> Submit:
     """Where scheduled runs go: Redis/RQ when ``SOFTQUERY_QUEUE`` is set, else nowhere
     but the metadata DB -- the run row stays `queued`, which is the queue that the
     local executor of `softquery serve` polls."""
-    from softquery.jobs.executor import DatabaseQueue, queue_executor
+    from softquery.jobs.executor import DatabaseQueue
+    from softquery.services.runs import queue_executor
 
     return (queue_executor(settings) or DatabaseQueue()).submit
 

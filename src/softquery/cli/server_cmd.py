@@ -11,11 +11,12 @@ from softquery.cli.command_access import Access, declare, operator_for
 from softquery.cli.home_securing import secure_home_on_start
 from softquery.cli.server_urls import login_link, server_url
 from softquery.config import Settings
-from softquery.jobs.executor import Executor, queue_executor
+from softquery.jobs.executor import Executor
 from softquery.services.accounts import first_start_link
-from softquery.services.context import open_context
+from softquery.services.context import ServiceContext, open_context
 from softquery.services.home import check_serving_secret
 from softquery.services.interrupted_writes import recover_in_background
+from softquery.services.runs import queue_executor
 from softquery.services.sandbox_policy import end_leftovers, isolation_probe
 
 
@@ -40,6 +41,7 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
 
     from softquery.jobs.local import LocalExecutor
     from softquery.server import create_app
+    from softquery.services.run_supervision import run_work
 
     host = host or settings.host
     secure_home_on_start(settings)
@@ -49,9 +51,9 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
     ctx = open_context(settings)
     recover_in_background(lambda: open_context(settings))  # writes a killed process left unfinished
     executor: Executor | None = queue_executor(settings)
-    local: LocalExecutor | None = None
+    local: LocalExecutor[ServiceContext] | None = None
     if executor is None:
-        local = LocalExecutor(lambda: open_context(settings), slots or settings.job_slots)
+        local = LocalExecutor(run_work(settings), slots or settings.job_slots)
         local.start()
         executor = local
     scheduler = None
@@ -105,11 +107,12 @@ def _fast_http() -> dict[str, Any]:
 def worker_cmd(settings: Settings, burst: bool) -> None:
     """Execute runs from the Redis queue (needs SOFTQUERY_QUEUE and a shared metadata DB)."""
     from softquery.jobs.rq_queue import run_worker
+    from softquery.services.run_supervision import run_work
 
     secure_home_on_start(settings)
     open_context(settings).close()
     recover_in_background(lambda: open_context(settings))  # writes a killed process left unfinished
-    run_worker(settings, burst=burst)
+    run_worker(settings, run_work(settings), burst=burst)
 
 
 def register(cli: click.Group) -> None:

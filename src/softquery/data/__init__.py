@@ -1,6 +1,7 @@
 """Data sources, the fast Arrow reader, dataset building, schema checks, fingerprints."""
 
-from softquery.data.connection import SourceConnection, open_source
+from softquery.data.backends import open_source
+from softquery.data.connection import SourceConnection
 from softquery.data.dataset import (
     TrainingSet,
     build_training_set,

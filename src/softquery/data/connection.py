@@ -1,7 +1,5 @@
-"""One connection to a data source, reading query results as Arrow.
-
-``open_source(url)`` picks the fastest reader per backend: ADBC for SQLite and
-PostgreSQL, the duckdb module for DuckDB, SQLAlchemy + pandas for the rest.
+"""One connection to a data source, reading query results as Arrow: the base class
+of every backend's reader (``softquery.data.backends.open_source`` picks one).
 Every database error becomes a ``QueryError`` that names the query.
 
 Queries cannot write: each one is checked to be a single reading statement
@@ -20,7 +18,7 @@ import pyarrow as pa
 
 from softquery.data.query_errors import clean_message, clean_sql, driver_error_types, translated
 from softquery.data.readonly import check_read_only, is_write_refusal, timeout_error, write_refused
-from softquery.data.sources import dialect_of, mask_url
+from softquery.data.sources import mask_url
 from softquery.errors import QueryError, SoftqueryError, SourceError
 
 DEFAULT_CHUNK_ROWS = 100_000
@@ -160,28 +158,3 @@ def source_error(url: str, dialect: str, message: str) -> SourceError:
         f"Cannot use the data source {mask_url(url)}: {message}. {hint}",
         details={"url": mask_url(url), "dialect": dialect, "database_message": message, "hint": hint},
     )
-
-
-def open_source(url: str, *, timeout: float | None = DEFAULT_STATEMENT_TIMEOUT_SECONDS) -> SourceConnection:
-    """Open a read-only connection to the data source at ``url`` (SourceError when impossible).
-
-    ``timeout``: statement time limit in seconds of every query (None: no limit).
-    """
-    dialect = dialect_of(url)
-    from softquery.data import native
-
-    errors: tuple[type[BaseException], ...] = (*driver_error_types(), ImportError)
-    try:
-        if dialect == "sqlite":
-            return native.SqliteSource(url, timeout)
-        if dialect == "postgresql":
-            return native.PostgresSource(url, timeout)
-        if dialect == "duckdb":
-            return native.DuckdbSource(url, timeout)
-        from softquery.data.sqlalchemy_source import SqlAlchemySource
-
-        return SqlAlchemySource(url, dialect, timeout)
-    except SoftqueryError:
-        raise
-    except errors as exc:
-        raise source_error(url, dialect, clean_message(exc, url)) from exc

@@ -1,10 +1,20 @@
-"""The executor interface: where queued runs go to be executed."""
+"""The executor interface: where queued runs go to be executed, and what executors are
+handed to execute them.
+
+Executors never import the service layer (``softquery.services``): the composition
+root (``softquery serve``, ``softquery worker``) hands them a ``RunWork``, built by
+``softquery.services.run_supervision.run_work``, that opens a metadata-DB context,
+supervises one run in it and ends abandoned runs.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
 
 from softquery.config import Settings
 from softquery.errors import SoftqueryError
@@ -38,15 +48,6 @@ def worker_id(kind: str) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{kind}"
 
 
-def queue_executor(settings: Settings) -> Executor | None:
-    """The RQ executor when ``SOFTQUERY_QUEUE`` is set, else None (local executor)."""
-    if not settings.queue:
-        return None
-    from softquery.jobs.rq_queue import RQExecutor
-
-    return RQExecutor(settings.queue)
-
-
 class DatabaseQueue:
     """Local executor seen from another process: the run row is the queue and the
     server's job slots poll it, so submitting needs no message."""
@@ -58,3 +59,73 @@ class DatabaseQueue:
 
     def cancel(self, run_id: str) -> None:
         return None
+
+
+# -- what executors are handed ------------------------------------------------------------
+class QueuedRun(Protocol):
+    """The run row fields an executor reads (``softquery.domain.Run``)."""
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def phase(self) -> str | None: ...
+
+
+class RunRows(Protocol):
+    """The run rows an executor reads and marks (``softquery.store.runs_repo.RunRepository``)."""
+
+    def queued_ids(self, limit: int = ...) -> list[str]: ...
+
+    def get(self, run_id: str) -> QueuedRun: ...
+
+    def set_queued_phase(self, run_id: str, phase: str | None, *, only_from: str | None = None) -> bool: ...
+
+
+class ExecutorRows(Protocol):
+    """Where executors say they are alive (``softquery.store.executors_repo.ExecutorRepository``)."""
+
+    def register(self, executor_id: str, kind: str) -> None: ...
+
+    def heartbeat(self, executor_id: str) -> None: ...
+
+    def unregister(self, executor_id: str) -> None: ...
+
+
+class RunContext(Protocol):
+    """The part of a service context (``softquery.services.context.ServiceContext``) that
+    executors touch themselves; everything else they do goes through ``RunWork``."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def runs(self) -> RunRows: ...
+
+    @property
+    def executors(self) -> ExecutorRows: ...
+
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=RunContext)
+C_contra = TypeVar("C_contra", bound=RunContext, contravariant=True)
+
+
+class Supervise(Protocol[C_contra]):
+    def __call__(self, ctx: C_contra, run_id: str, *, worker: str) -> str:
+        """Claim and execute ``run_id``; the claim outcome ("claimed", "busy", "gone")."""
+
+
+class ReapAbandoned(Protocol[C_contra]):
+    def __call__(self, ctx: C_contra) -> list[str]:
+        """End the runs whose supervisor died; their ids."""
+
+
+@dataclass(frozen=True)
+class RunWork(Generic[C]):
+    """What an executor is handed to execute runs (``softquery.services.run_supervision.run_work``)."""
+
+    open_context: Callable[[], C]  # one per thread: the context holds a metadata-DB engine
+    supervise: Supervise[C]
+    reap_abandoned: ReapAbandoned[C]

@@ -2,29 +2,28 @@
 
 Queued runs live in the metadata DB, so nothing is lost when the server stops;
 slots claim the oldest queued run whose model is not busy. ``submit`` only
-wakes the slots up.
+wakes the slots up. What a slot does with a run comes from the ``RunWork`` it is
+handed (supervision is a use case of ``softquery.services``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from typing import Generic
 
-from softquery.jobs.executor import worker_id
-from softquery.jobs.reaper import reap_abandoned
-from softquery.jobs.supervisor import supervise
-from softquery.services.context import ServiceContext
+from softquery.jobs.executor import C, RunWork, worker_id
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.02
 
 
-class LocalExecutor:
+class LocalExecutor(Generic[C]):
     name = "local"
 
-    def __init__(self, ctx_factory: Callable[[], ServiceContext], slots: int):
-        self.ctx_factory = ctx_factory
+    def __init__(self, work: RunWork[C], slots: int):
+        self.work = work
+        self.ctx_factory = work.open_context
         self.slots = slots
         self.id = worker_id("server")
         self._wake = threading.Condition()
@@ -74,10 +73,10 @@ class LocalExecutor:
         finally:
             ctx.close()
 
-    def _run_one(self, ctx: ServiceContext) -> bool:
+    def _run_one(self, ctx: C) -> bool:
         try:
             for run_id in ctx.runs.queued_ids(limit=50):
-                if supervise(ctx, run_id, worker=self.id) == "claimed":
+                if self.work.supervise(ctx, run_id, worker=self.id) == "claimed":
                     return True
         except Exception:  # keep the slot alive: the DB may be briefly unavailable
             log.exception("job slot error")
@@ -90,7 +89,7 @@ class LocalExecutor:
             while not self._stop.wait(ctx.settings.heartbeat_seconds):
                 try:
                     ctx.executors.heartbeat(self.id)
-                    reap_abandoned(ctx)
+                    self.work.reap_abandoned(ctx)
                 except Exception:
                     log.exception("housekeeping error")
             ctx.executors.unregister(self.id)

@@ -1,12 +1,16 @@
 """The RQ executor: runs travel through Redis (only their ids); `softquery worker`
 executes them. The metadata DB stays the truth: a run lost from Redis is
 re-enqueued by the workers' maintenance sweep.
+
+The job itself is a use case, enqueued by name (``JOB_FUNCTION``,
+``softquery.services.run_supervision.execute_run_job``): this module never
+imports the service layer. The worker is handed a ``RunWork`` for its own context
+and its maintenance.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -15,17 +19,20 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 
+from softquery.clock import utcnow
 from softquery.config import Settings
-from softquery.jobs.executor import WAITING_FOR_QUEUE, QueueUnavailableError, worker_id
-from softquery.jobs.reaper import reap_abandoned
-from softquery.services.context import ServiceContext, open_context
-from softquery.store.clock import utcnow
+from softquery.jobs.executor import (
+    WAITING_FOR_QUEUE,
+    QueueUnavailableError,
+    RunContext,
+    RunWork,
+    worker_id,
+)
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "softquery"
-JOB_FUNCTION = "softquery.jobs.rq_queue.execute_run_job"
+JOB_FUNCTION = "softquery.services.run_supervision.execute_run_job"
 LOST_AFTER_SECONDS = 10.0
-BUSY_RETRY_SECONDS = 0.05
 REDIS_TIMEOUT_SECONDS = 10.0  # an unreachable Redis host fails a submit in seconds, not minutes
 
 
@@ -62,7 +69,7 @@ class RQExecutor:
         prefix = f"run-{run_id}-" if run_id else "run-"
         return [j for j in self.queue.get_job_ids() if j.startswith(prefix)]
 
-    def requeue_lost(self, ctx: ServiceContext) -> list[str]:
+    def requeue_lost(self, ctx: RunContext) -> list[str]:
         """Queued runs that Redis no longer holds (e.g. Redis restarted empty), and at once
         those whose submission found Redis down (a younger run may be between its creation
         and its ``submit``; a duplicate job is harmless: only one claims the run)."""
@@ -79,27 +86,13 @@ class RQExecutor:
         return lost
 
 
-_worker_context: ServiceContext | None = None  # set by run_worker for its own process
+_worker_context: RunContext | None = None  # set by run_worker for its own process
 
 
-def execute_run_job(run_id: str) -> str:
-    """The RQ job: supervise one run. It executes inside the worker process itself
-    (the model code runs in a sandboxed child forked from this warm process), so
-    the run's worker id is the worker's and a killed worker takes its job child
-    with it."""
-    from softquery.jobs.supervisor import supervise
-
-    ctx = _worker_context or open_context(Settings())
-    try:
-        outcome = supervise(ctx, run_id, worker=worker_id("worker"))
-        if outcome == "busy" and ctx.settings.queue:
-            # Another run of this model is running: go to the back of the queue.
-            time.sleep(BUSY_RETRY_SECONDS)
-            RQExecutor(ctx.settings.queue).submit(run_id)
-        return outcome
-    finally:
-        if ctx is not _worker_context:
-            ctx.close()
+def worker_context() -> RunContext | None:
+    """The context `softquery worker` opened for its own process (its jobs share it), or
+    None outside a worker."""
+    return _worker_context
 
 
 class SoftqueryWorker(SimpleWorker):
@@ -109,17 +102,18 @@ class SoftqueryWorker(SimpleWorker):
     # runs submitted during the outage are queued by the first sweep once it is back.
     max_connection_wait_time = 4.0
 
-    def __init__(self, *args: Any, settings: Settings, **kwargs: Any):
+    def __init__(self, *args: Any, settings: Settings, run_work: RunWork[Any], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.settings = settings
+        self.run_work = run_work
         self.executor_id = worker_id("worker")
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
-        ctx = _worker_context or open_context(self.settings)
+        ctx = _worker_context or self.run_work.open_context()
         try:
             ctx.executors.heartbeat(self.executor_id)
-            reap_abandoned(ctx)
+            self.run_work.reap_abandoned(ctx)
             if self.settings.queue:
                 RQExecutor(self.settings.queue).requeue_lost(ctx)
         except Exception:
@@ -129,16 +123,15 @@ class SoftqueryWorker(SimpleWorker):
                 ctx.close()
 
 
-def run_worker(settings: Settings, *, burst: bool = False) -> bool:
-    """`softquery worker`: warm up the heavy imports, then work the queue."""
+def run_worker(settings: Settings, work: RunWork[Any], *, burst: bool = False) -> bool:
+    """`softquery worker`: warm up the heavy imports, then work the queue. ``work`` comes
+    from the supervision module, so the supervisor, batch prediction and training are
+    imported already."""
     import pandas  # noqa: F401  - warm parent: job children fork with these loaded
     import pyarrow  # noqa: F401
     import sklearn.ensemble  # noqa: F401
     import sklearn.linear_model  # noqa: F401
 
-    import softquery.jobs.supervisor  # noqa: F401
-    import softquery.prediction.batch  # noqa: F401
-    import softquery.training.pipeline  # noqa: F401
     from softquery.sandbox import end_leftovers, prepare_forkserver
 
     if not settings.queue:
@@ -146,10 +139,10 @@ def run_worker(settings: Settings, *, burst: bool = False) -> bool:
     end_leftovers()  # what a killed server or worker left on this host
     redis = Redis.from_url(settings.queue)
     worker = SoftqueryWorker([Queue(QUEUE_NAME, connection=redis)], connection=redis,
-                             settings=settings, worker_ttl=20, maintenance_interval=5)
+                             settings=settings, run_work=work, worker_ttl=20, maintenance_interval=5)
     prepare_forkserver()  # used when RQ's command listener thread makes forking unsafe
     global _worker_context
-    _worker_context = open_context(settings)
+    _worker_context = work.open_context()
     _worker_context.executors.register(worker.executor_id, "worker")
     try:
         return bool(worker.work(burst=burst, logging_level="WARNING"))

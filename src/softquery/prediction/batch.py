@@ -19,9 +19,9 @@ import pyarrow as pa
 
 from softquery.data import FeatureSpec, check_predict_schema
 from softquery.data.connection import DEFAULT_STATEMENT_TIMEOUT_SECONDS
+from softquery.data.feed import SourceFeed, waiting
 from softquery.data.sources import dialect_of
 from softquery.errors import ModelCodeError, RunStoppedError
-from softquery.jobs.feed import SourceFeed, waiting
 from softquery.prediction.output import output_batch
 from softquery.prediction.predict_rows import PredictSpec, checked_predictions
 from softquery.prediction.spool import SINGLE_WRITER_DIALECTS, BatchSpool

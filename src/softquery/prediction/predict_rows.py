@@ -1,6 +1,6 @@
 """The one predict path: rows in, checked predictions out.
 
-A batch prediction's job child (``jobs.child``) and a serving worker
+A batch prediction's job child (``services.job_child``) and a serving worker
 (``serving.worker``) both hold a ``LoadedModel`` and call its ``predict``: X is
 built from the rows the same way (``features_frame``), ``predict(X)`` and
 ``predict_proba(X)`` are called the same way, and the answer is checked by

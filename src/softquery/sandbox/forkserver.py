@@ -22,7 +22,7 @@ from typing import Any
 FORKSERVER_PRELOAD = [
     "numpy", "pandas", "pyarrow", "sklearn", "sklearn.base", "sklearn.pipeline",
     "sklearn.linear_model", "sklearn.ensemble", "threadpoolctl",
-    "softquery.sandbox.forkserver_init", "softquery.sandbox", "softquery.jobs.child",
+    "softquery.sandbox.forkserver_init", "softquery.sandbox", "softquery.services.job_child",
     "softquery.training.pipeline", "softquery.prediction.predict_rows", "softquery.modelcode.preprocessing",
     "softquery.serving.worker",
 ]

@@ -1,1 +1,2 @@
-"""Cron schedules of models: ``tick(now)`` only enqueues due runs; a loop calls it."""
+"""The scheduler process: a loop that calls the use case ``tick(now)``
+(``softquery.services.scheduled_runs``), which only enqueues due runs."""

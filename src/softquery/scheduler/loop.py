@@ -1,4 +1,5 @@
-"""The scheduler thread: ``tick(now=utcnow())`` about every second, surviving errors."""
+"""The scheduler thread: the use case ``tick(now=utcnow())``
+(``softquery.services.scheduled_runs``) about every second, surviving errors."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from softquery.scheduler.tick import Submit, tick
+from softquery.clock import utcnow
 from softquery.services.context import ServiceContext
-from softquery.store.clock import utcnow
+from softquery.services.scheduled_runs import Submit, tick
 
 log = logging.getLogger(__name__)
 

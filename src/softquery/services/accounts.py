@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from softquery.auth import credentials, passwords
+from softquery.clock import utcnow
 from softquery.domain.accounts import Principal, Role, User, Via
 from softquery.errors import (
     AuthenticationError,
@@ -21,7 +22,6 @@ from softquery.errors import (
 )
 from softquery.services import audit
 from softquery.services.context import ServiceContext
-from softquery.store.clock import utcnow
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,62}$")
 FAILURE_WINDOW = timedelta(minutes=15)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from softquery.config import Settings
+from softquery.data.sources import mask_url, password_of
 from softquery.domain.accounts import Principal
 from softquery.errors import NotInitialisedError
 from softquery.store.audit_repo import AuditRepository
@@ -18,7 +19,8 @@ from softquery.store.executors_repo import ExecutorRepository
 from softquery.store.models_repo import ModelRepository
 from softquery.store.output_tables_repo import OutputTableRepository
 from softquery.store.runs_repo import RunRepository
-from softquery.store.sources_repo import SourceRepository
+from softquery.store.schedules_repo import ScheduleRepository
+from softquery.store.sources_repo import SourceRepository, UrlSecrets
 from softquery.store.tokens_repo import TokenRepository
 from softquery.store.users_repo import UserRepository
 from softquery.store.versions_repo import VersionRepository
@@ -39,6 +41,7 @@ class ServiceContext:
     tokens: TokenRepository
     audit: AuditRepository
     output_tables: OutputTableRepository
+    schedules: ScheduleRepository
     # who the use cases act for (owner of new models, the audit log's actor); entry points
     # set it with ``acting_as``; the default is the local operator (CLI, tests, scripts)
     actor: Principal = field(default_factory=lambda: Principal.local_operator(_os_user()))
@@ -49,7 +52,7 @@ class ServiceContext:
         return cls(
             settings=settings,
             engine=engine,
-            sources=SourceRepository(engine, lambda: read_secret_key(settings)),
+            sources=source_repository(settings, engine),
             models=ModelRepository(engine),
             versions=VersionRepository(engine),
             runs=RunRepository(engine),
@@ -58,6 +61,7 @@ class ServiceContext:
             tokens=TokenRepository(engine),
             audit=AuditRepository(engine),
             output_tables=OutputTableRepository(engine),
+            schedules=ScheduleRepository(engine),
         )
 
     def acting_as(self, actor: Principal, client_ip: str | None = None) -> ServiceContext:
@@ -76,6 +80,12 @@ def _os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def source_repository(settings: Settings, engine: Engine) -> SourceRepository:
+    """The data-source repository, told how a source URL carries its password."""
+    return SourceRepository(engine, lambda: read_secret_key(settings),
+                            UrlSecrets(password_of=password_of, mask=mask_url))
 
 
 def read_secret_key(settings: Settings) -> bytes:

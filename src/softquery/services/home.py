@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from softquery.config import Settings
 from softquery.errors import SoftqueryError
-from softquery.services.context import read_secret_key
+from softquery.services.context import read_secret_key, source_repository
 from softquery.services.home_privacy import (
     PRIVATE_FILE,
     create_private_file,
@@ -21,7 +21,6 @@ from softquery.services.home_privacy import (
     secure_home,
 )
 from softquery.store.database import make_engine, migrate
-from softquery.store.sources_repo import SourceRepository
 
 
 @dataclass
@@ -49,7 +48,7 @@ def init_home(settings: Settings) -> InitResult:
     try:
         migrate(engine)
         # Passwords saved before they were encrypted at rest: encrypt them now (init has the key).
-        SourceRepository(engine, lambda: read_secret_key(settings)).encrypt_plaintext()
+        source_repository(settings, engine).encrypt_plaintext()
     finally:
         engine.dispose()
     database = settings.metadata_url

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from softquery.clock import utcnow
 from softquery.config import Settings
 from softquery.domain import DeployStrategy, Model, Run, TaskType, WriteMode
 from softquery.errors import ConflictError, InvalidInputError
@@ -18,7 +19,6 @@ from softquery.services.output_tables import check_target_free, release_tables, 
 from softquery.services.run_limits import LIMITS, check_limit, maximum
 from softquery.services.schedules import apply_schedule, next_fire_time
 from softquery.services.text_limits import MAX_CHARS, check_length
-from softquery.store.clock import utcnow
 from softquery.store.models_repo import EDITABLE
 
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from softquery.config import Settings
 from softquery.domain import Run, RunKind, RunStatus, RunTrigger
 from softquery.errors import NoVersionError, SoftqueryError
 from softquery.jobs.executor import (
@@ -15,7 +16,6 @@ from softquery.jobs.executor import (
     DatabaseQueue,
     Executor,
     QueueUnavailableError,
-    queue_executor,
     worker_id,
 )
 from softquery.services import audit
@@ -24,6 +24,15 @@ from softquery.services.progress import Listener
 
 log = logging.getLogger(__name__)
 LIVE_EXECUTOR_SECONDS = 10.0
+
+
+def queue_executor(settings: Settings) -> Executor | None:
+    """The RQ executor when ``SOFTQUERY_QUEUE`` is set, else None (local executor)."""
+    if not settings.queue:
+        return None
+    from softquery.jobs.rq_queue import RQExecutor
+
+    return RQExecutor(settings.queue)
 
 
 def pick_executor(ctx: ServiceContext) -> Executor | None:
@@ -78,7 +87,7 @@ def execute_here(ctx: ServiceContext, run_id: str, listener: Listener | None = N
     # scikit-learn (~1.5 s): start it now, on another core, while this process imports the
     # supervisor and reads the source.
     threading.Thread(target=prepare_forkserver, name="softquery-forkserver-start", daemon=True).start()
-    from softquery.jobs.supervisor import supervise
+    from softquery.services.run_supervision import supervise
 
     deadline = time.monotonic() + 24 * 3600
     while supervise(ctx, run_id, worker=worker_id("cli"), listener=listener) == "busy":

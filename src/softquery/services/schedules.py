@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from softquery.clock import utcnow
+from softquery.cron import parse_schedule
 from softquery.domain import Model, RunKind
 from softquery.errors import InvalidInputError, SoftqueryError
-from softquery.scheduler.cron import parse_schedule
 from softquery.services import audit
 from softquery.services.context import ServiceContext
-from softquery.store.clock import utcnow
 
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_ACTION = RunKind.TRAIN

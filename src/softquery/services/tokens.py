@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from softquery.auth import credentials
+from softquery.clock import utcnow
 from softquery.domain.accounts import ApiToken, Principal, Role, TokenScope, Via
 from softquery.errors import InvalidInputError, NotFoundError
 from softquery.identifiers import check_identifier
 from softquery.services import audit
 from softquery.services.context import ServiceContext
 from softquery.services.numbers import check_number
-from softquery.store.clock import utcnow
 
 MAX_DAYS = 3660
 TOUCH_EVERY = timedelta(minutes=1)

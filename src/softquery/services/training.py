@@ -1,6 +1,6 @@
 """Use case: train a model — the trusted half (job in, signed version out).
 
-The supervisor (``softquery.jobs.steps``) reads the train query itself and
+The supervisor (``softquery.services.run_steps``) reads the train query itself and
 hands the rows to the untrusted half, ``softquery.training.pipeline``, run in
 a job child. The child gets ``TrainJob.child`` only: no source URL.
 """

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
+from softquery.clock import as_utc, utcnow
 from softquery.domain.accounts import AuditEvent
-from softquery.store.clock import as_utc, utcnow
 from softquery.store.database import write_tx
 from softquery.store.tables import audit_events
 

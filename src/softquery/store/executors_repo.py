@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, insert, select, update
 
-from softquery.store.clock import as_utc, utcnow
+from softquery.clock import as_utc, utcnow
 from softquery.store.database import write_tx
 from softquery.store.tables import executors
 

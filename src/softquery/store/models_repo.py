@@ -9,9 +9,9 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from softquery.clock import as_utc, utcnow
 from softquery.domain import DeployStrategy, Model, RunKind, WriteMode
 from softquery.errors import AlreadyExistsError, NotFoundError
-from softquery.store.clock import as_utc, utcnow
 from softquery.store.database import write_tx
 from softquery.store.tables import models, users
 

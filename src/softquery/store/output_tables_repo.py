@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from sqlalchemy import Engine, and_, delete, false, insert, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from softquery.clock import utcnow
 from softquery.domain import OutputTableClaim
-from softquery.store.clock import utcnow
 from softquery.store.database import write_tx
 from softquery.store.tables import output_tables
 

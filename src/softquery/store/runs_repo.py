@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import RowMapping
 
+from softquery.clock import as_utc, utcnow
 from softquery.domain import Run, RunKind, RunStatus, RunTrigger
 from softquery.errors import NotFoundError
-from softquery.store.clock import as_utc, utcnow
 from softquery.store.database import write_tx
 from softquery.store.tables import models, runs
 

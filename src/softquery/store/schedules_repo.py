@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from softquery.clock import utcnow
 from softquery.domain import Model, RunKind, RunStatus, RunTrigger
-from softquery.store.clock import utcnow
 from softquery.store.database import write_tx
 from softquery.store.models_repo import SELECT_MODELS
 from softquery.store.models_repo import _entity as model_entity

@@ -3,30 +3,41 @@
 A URL with a password is stored twice: masked in ``url`` (what people see)
 and whole in ``url_encrypted`` (Fernet, key derived from the secret key).
 The metadata DB never holds the password in plain text; ``get`` and ``list``
-return the real URL for trusted code (job specs, connection tests).
+return the real URL for trusted code (job specs, connection tests). How a URL
+carries its password is the data layer's knowledge (``softquery.data.sources``):
+the service layer hands it over as ``UrlSecrets``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from softquery.data.sources import mask_url, password_of
+from softquery.clock import as_utc, utcnow
 from softquery.domain import DataSource
 from softquery.errors import AlreadyExistsError, NotFoundError
-from softquery.store.clock import as_utc, utcnow
 from softquery.store.database import write_tx
 from softquery.store.secret_box import SecretBox
 from softquery.store.tables import sources
 
 
+@dataclass(frozen=True)
+class UrlSecrets:
+    """How to find a source URL's password and how to show the URL without it."""
+
+    password_of: Callable[[str], str | None]
+    mask: Callable[[str], str]
+
+
 class SourceRepository:
-    def __init__(self, engine: Engine, secret_key: Callable[[], bytes]):
+    def __init__(self, engine: Engine, secret_key: Callable[[], bytes], url_secrets: UrlSecrets):
         self.engine = engine
         self._secret_key = secret_key
+        self._urls = url_secrets
         self._box: SecretBox | None = None
 
     def _sealed(self) -> SecretBox:
@@ -35,9 +46,9 @@ class SourceRepository:
         return self._box
 
     def _stored(self, url: str) -> dict[str, str | None]:
-        if password_of(url) is None:
+        if self._urls.password_of(url) is None:
             return {"url": url, "url_encrypted": None}
-        return {"url": mask_url(url), "url_encrypted": self._sealed().encrypt(url)}
+        return {"url": self._urls.mask(url), "url_encrypted": self._sealed().encrypt(url)}
 
     def _entity(self, row: RowMapping) -> DataSource:
         url = row["url"]
@@ -76,7 +87,7 @@ class SourceRepository:
         """name → URL without its password, no key needed (what people may see)."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(sources.c.name, sources.c.url).order_by(sources.c.name)).all()
-        return {name: mask_url(url) for name, url in rows}
+        return {name: self._urls.mask(url) for name, url in rows}
 
     def remove(self, name: str) -> None:
         self.get(name)
@@ -90,7 +101,7 @@ class SourceRepository:
                                 .where(sources.c.url_encrypted.is_(None))).all()
             changed = 0
             for row_id, url in rows:
-                if password_of(url) is None:
+                if self._urls.password_of(url) is None:
                     continue
                 conn.execute(update(sources).where(sources.c.id == row_id).values(**self._stored(url)))
                 changed += 1

@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import RowMapping
 
+from softquery.clock import as_utc, utcnow
 from softquery.domain.accounts import ApiToken, TokenScope, User
 from softquery.errors import NotFoundError
-from softquery.store.clock import as_utc, utcnow
 from softquery.store.database import write_tx
 from softquery.store.tables import api_tokens, users
 from softquery.store.users_repo import _user

@@ -9,9 +9,9 @@ from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from softquery.clock import as_utc, utcnow
 from softquery.domain.accounts import Role, User
 from softquery.errors import AlreadyExistsError, NotFoundError
-from softquery.store.clock import as_utc, utcnow
 from softquery.store.database import write_tx
 from softquery.store.tables import login_failures, login_links, sessions, users
 

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
+from softquery.clock import as_utc, utcnow
 from softquery.domain import Version
 from softquery.errors import ConflictError, NotFoundError, RunStoppedError
-from softquery.store.clock import as_utc, utcnow
 from softquery.store.database import write_tx
 from softquery.store.tables import artifacts, models, runs, versions
 

@@ -2,7 +2,7 @@
 
 Runs where user code may run (a job child). It opens no database and never
 sees a data-source URL: the trusted supervisor reads the train query and
-sends the rows (``softquery.jobs.child``); it never touches the metadata DB.
+sends the rows (``softquery.services.job_child``); it never touches the metadata DB.
 """
 
 from __future__ import annotations

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Table, update
 
+from softquery.clock import utcnow
 from softquery.domain.accounts import Principal, Via
 from softquery.services.context import ServiceContext
-from softquery.store.clock import utcnow
 from softquery.store.database import write_tx
 
 PASSWORD = "correct horse battery staple"

@@ -12,8 +12,8 @@ from tests.integration.data.conftest import RunSql
 from tests.integration.jobs.harness import wait_for
 
 from softquery.data import open_source
+from softquery.data.feed import SourceFeed, waiting
 from softquery.errors import QueryError, SoftqueryError, SourceError
-from softquery.jobs.feed import SourceFeed, waiting
 
 TRAIN = "select id, price, color from houses order by id"
 

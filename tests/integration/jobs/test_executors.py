@@ -166,7 +166,7 @@ def test_sigkill_of_the_executor_abandons_the_run_and_loses_nothing(system: Syst
 
 def test_a_run_executed_twice_creates_one_version(system: System, tmp_path: Path) -> None:
     jobs, cli, db = system
-    from softquery.jobs.supervisor import supervise
+    from softquery.services.run_supervision import supervise
 
     create(cli, tmp_path, "fast", FAST, "--write-mode", "append")
     run_id = submit(cli, "train", "fast", "--and-predict")

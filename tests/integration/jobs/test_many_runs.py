@@ -124,7 +124,7 @@ def test_fifty_runs_across_two_rq_workers_all_finish_none_lost(rq_system: Rq) ->
 
     # Both worker processes did work: the RQ jobs that claimed our runs name 2 workers.
     # The runs' `worker` column holds the id of the RQ work-horse (one forked process
-    # per job, see jobs/rq_queue.py:execute_run_job), so it has >= 2 distinct values.
+    # per job, see services/run_supervision.py:execute_run_job), so it has >= 2 distinct values.
     assert all(r.worker for r in runs)
     assert len({r.worker for r in runs}) >= 2
     assert len(_rq_worker_names(jobs)) == 2

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from softquery.domain import RunKind, RunTrigger
-from softquery.scheduler.tick import tick
 from softquery.services.context import ServiceContext
+from softquery.services.scheduled_runs import tick
 from softquery.store.schedules_repo import ScheduleRepository
 from softquery.store.tables import runs, schedule_fires
 

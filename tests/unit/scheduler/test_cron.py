@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from softquery.cron import parse_schedule
 from softquery.errors import InvalidInputError
-from softquery.scheduler.cron import parse_schedule
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

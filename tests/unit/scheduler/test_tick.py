@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from softquery.domain import Model, RunKind, RunStatus, RunTrigger
-from softquery.scheduler.tick import tick
 from softquery.services.context import ServiceContext
 from softquery.services.models import ModelSpec, update_model
+from softquery.services.scheduled_runs import tick
 from softquery.services.schedules import clear_schedule, next_fire_time, set_schedule
 
 from .conftest import AddModel

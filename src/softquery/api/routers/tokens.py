@@ -12,12 +12,12 @@ from fastapi import APIRouter, Path, Query, Response
 from softquery.api.deps import Ctx, Me
 from softquery.api.schemas.accounts import TokenCreate, TokenCreated, TokenPublic
 from softquery.auth.policy import Action
+from softquery.clock import utcnow
 from softquery.domain.accounts import Principal, Role, Via
 from softquery.errors import PermissionDeniedError
 from softquery.http.route_policies import allow
 from softquery.services import tokens as svc
 from softquery.services.numbers import MAX_STORED_NUMBER
-from softquery.store.clock import utcnow
 
 router = APIRouter(tags=["accounts"])
 

@@ -15,10 +15,10 @@ from softquery.api.schemas.accounts import (
     UserUpdate,
 )
 from softquery.auth.policy import Action
+from softquery.clock import utcnow
 from softquery.http.route_policies import allow
 from softquery.services import accounts as svc
 from softquery.services.context import ServiceContext
-from softquery.store.clock import utcnow
 
 router = APIRouter(tags=["users"])
 

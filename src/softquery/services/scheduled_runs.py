@@ -14,13 +14,12 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from softquery.cron import parse_schedule
 from softquery.domain import Model, RunKind
 from softquery.domain.accounts import Principal
 from softquery.errors import SoftqueryError
-from softquery.scheduler.cron import parse_schedule
 from softquery.services import audit
 from softquery.services.context import ServiceContext
-from softquery.store.schedules_repo import ScheduleRepository
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ def tick(ctx: ServiceContext, now: datetime, submit: Submit) -> list[str]:
     if now.tzinfo is None:
         raise ValueError("tick needs a timezone-aware `now`")
     ctx = ctx.acting_as(SCHEDULER)
-    repo = ScheduleRepository(ctx.engine)
+    repo = ctx.schedules
     fired: list[str] = []
     for model in repo.scheduled_models():
         try:

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import pyarrow as pa
 
-from softquery.data import open_source
+from softquery.data.backends import open_source
 from softquery.data.connection import (
     DEFAULT_CHUNK_ROWS,
     DEFAULT_STATEMENT_TIMEOUT_SECONDS,

@@ -4,7 +4,7 @@
 returns its ``TrainOutput``. ``predict_with_child`` runs the batch prediction
 here (``predict_to_table``: read, check, write, swap) with a job child that
 only answers predict requests. Neither child gets a source URL or opens a
-database; the protocol is described in ``softquery.jobs.child``.
+database; the protocol is described in ``softquery.services.job_child``.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from typing import Any
 import pyarrow as pa
 
 from softquery.data.arrow_bytes import batch_to_bytes, schema_to_bytes
+from softquery.data.feed import SourceFeed, waiting
 from softquery.domain import Run
-from softquery.jobs.child import JobPayload
-from softquery.jobs.feed import SourceFeed, waiting
-from softquery.jobs.session import ChildSession, unexpected
 from softquery.prediction.batch import PredictJob, PredictOutput, predict_to_table
 from softquery.sandbox import Limits, memory_error_message
+from softquery.services.child_session import ChildSession, unexpected
 from softquery.services.context import ServiceContext
+from softquery.services.job_child import JobPayload
 from softquery.services.progress import Listener, RunProgress
 from softquery.services.training import TrainJob
 from softquery.training.pipeline import TrainOutput

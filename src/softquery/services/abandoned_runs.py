@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from softquery.clock import utcnow
 from softquery.domain import RunStatus
 from softquery.sandbox import end_leftovers
 from softquery.services.context import ServiceContext
 from softquery.services.interrupted_writes import recover_after_abandoned
-from softquery.store.clock import utcnow
 
 ABANDONED = {
     "code": "abandoned",

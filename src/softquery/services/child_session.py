@@ -27,9 +27,9 @@ from typing import Any
 
 from softquery.domain import Run
 from softquery.errors import LimitExceededError, RunStoppedError, SoftqueryError
-from softquery.jobs.child import JobPayload, job_child_main
 from softquery.sandbox import ExitInfo, Limits, Sandbox
 from softquery.services.context import ServiceContext
+from softquery.services.job_child import JobPayload, job_child_main
 from softquery.services.progress import Listener, RunProgress
 
 LOG_FLUSH_SECONDS = 0.5

@@ -4,32 +4,40 @@ record the outcome.
 
 The supervisor is trusted: it holds the metadata DB, the signing key and the
 data-source credentials, and never runs model code. It alone opens the data
-source: the job child gets Arrow data, never a URL (``softquery.jobs.steps``).
+source: the job child gets Arrow data, never a URL (``softquery.services.run_steps``).
 Every outcome ends up on the run row.
+
+Executors (``softquery.jobs``) never import this module: the composition root hands
+them ``run_work(settings)``, and the RQ job ``execute_run_job`` is enqueued by name.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from softquery.config import Settings
 from softquery.domain import Run, RunKind, RunStatus
 from softquery.errors import RunStoppedError, SoftqueryError
-from softquery.jobs.steps import predict_with_child, train_in_child
+from softquery.jobs.executor import RunWork, worker_id
 from softquery.sandbox import Limits
-from softquery.services.context import ServiceContext
+from softquery.services.abandoned_runs import reap_abandoned
+from softquery.services.context import ServiceContext, open_context
 from softquery.services.prediction import predict_spec, record_prediction
 from softquery.services.progress import Listener, RunProgress
 from softquery.services.run_limits import run_limits
+from softquery.services.run_steps import predict_with_child, train_in_child
 from softquery.services.sandbox_policy import isolation_of
 from softquery.services.training import record_training, train_spec
 from softquery.store.reconnect import RetryingRunRepository, retrying
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+BUSY_RETRY_SECONDS = 0.05
 
 
 def limits_for(ctx: ServiceContext, run: Run) -> tuple[Limits, list[str]]:
@@ -108,3 +116,30 @@ def supervise(ctx: ServiceContext, run_id: str, *, worker: str, listener: Listen
 
 
 Supervise = Callable[[ServiceContext, str], str]
+
+
+def run_work(settings: Settings) -> RunWork[ServiceContext]:
+    """What the executors (local job slots, the RQ worker) are handed to execute runs."""
+    return RunWork(open_context=lambda: open_context(settings), supervise=supervise,
+                   reap_abandoned=reap_abandoned)
+
+
+def execute_run_job(run_id: str) -> str:
+    """The RQ job (``softquery.jobs.rq_queue.JOB_FUNCTION``): supervise one run. It
+    executes inside the worker process itself (the model code runs in a sandboxed child
+    forked from this warm process), so the run's worker id is the worker's and a killed
+    worker takes its job child with it."""
+    from softquery.jobs.rq_queue import RQExecutor, worker_context
+
+    shared = worker_context()
+    ctx = shared if isinstance(shared, ServiceContext) else open_context(Settings())
+    try:
+        outcome = supervise(ctx, run_id, worker=worker_id("worker"))
+        if outcome == "busy" and ctx.settings.queue:
+            # Another run of this model is running: go to the back of the queue.
+            time.sleep(BUSY_RETRY_SECONDS)
+            RQExecutor(ctx.settings.queue).submit(run_id)
+        return outcome
+    finally:
+        if ctx is not shared:
+            ctx.close()
