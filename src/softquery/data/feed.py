@@ -141,7 +141,7 @@ class SourceFeed:
         if isinstance(item, _Failed):
             self._ended = True
             raise item.error
-        return item  # type: ignore[no-any-return]
+        return item
 
     def close(self, join_seconds: float = 1.0) -> None:
         """Stop reading: the thread leaves at its next batch and closes the connection.

@@ -15,7 +15,7 @@ Both are ``async``: no threadpool hop per request.
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
 from fastapi.params import Depends as DependsParam
@@ -78,14 +78,14 @@ class Public:
 
 def allow(action: Action, *, models_checked_by_route: bool = False) -> DependsParam:
     """``dependencies=[allow(Action.READ)]`` on a route: its explicit permission decision."""
-    return Depends(Allow(action, models_checked_by_route=models_checked_by_route))
+    return cast(DependsParam, Depends(Allow(action, models_checked_by_route=models_checked_by_route)))
 
 
 _PUBLIC = Public()
 
 
 def public() -> DependsParam:
-    return Depends(_PUBLIC)
+    return cast(DependsParam, Depends(_PUBLIC))
 
 
 def _target(request: Request) -> tuple[str | None, int | None, bool]:

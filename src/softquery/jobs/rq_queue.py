@@ -109,7 +109,7 @@ class SoftqueryWorker(SimpleWorker):
         self.executor_id = worker_id("worker")
 
     def run_maintenance_tasks(self) -> None:
-        super().run_maintenance_tasks()
+        super().run_maintenance_tasks()  # type: ignore[no-untyped-call]  # RQ leaves it untyped
         ctx = _worker_context or self.run_work.open_context()
         try:
             ctx.executors.heartbeat(self.executor_id)

@@ -59,7 +59,7 @@ class PredictOutput:
 
 
 class ModelCalls(Protocol):
-    """The model as the supervisor reaches it (``softquery.jobs.steps.ChildModel``)."""
+    """The model as the supervisor reaches it (``softquery.services.run_steps.ChildModel``)."""
 
     def loaded(self) -> None:
         """Wait until the model is loaded; a load failure is raised here."""

@@ -122,7 +122,8 @@ def _checked_values(preds: Any, rows: int) -> np.ndarray:
             raise ModelCodeError(f"predict(X) returned a value of type {type(odd).__name__}; each prediction "
                                  "must be a number, text, a boolean or NULL.",
                                  details={"type": type(odd).__name__})
-    return preds
+    checked: np.ndarray = preds
+    return checked
 
 
 def _checked_proba(proba: Any, rows: int, width: int | None) -> np.ndarray | None:

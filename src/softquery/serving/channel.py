@@ -66,7 +66,7 @@ class Channel:
         sock.setblocking(False)
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_connection(lambda: _Protocol(channel), sock=sock)
-        channel._transport = transport  # type: ignore[assignment]
+        channel._transport = transport
         return channel
 
     @property

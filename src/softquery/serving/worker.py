@@ -55,7 +55,8 @@ def _as_list(values: np.ndarray) -> list[Any]:
     if values.dtype.kind == "f" and not np.isfinite(values).all():
         return [_json_value(v) for v in out]
     if values.dtype.kind in _PLAIN_KINDS or (values.ndim == 1 and all(type(v) in _JSON_SCALARS for v in out)):
-        return out
+        plain: list[Any] = out
+        return plain
     return list(_as_json(out))
 
 
