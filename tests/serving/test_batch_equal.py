@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from tests.predictions_equal import assert_predictions_equal
 
-from softquery.data.sources import dialect_of
+from softquery.data.source_urls import dialect_of
 from softquery.domain import RunKind, RunTrigger
 from softquery.services.context import ServiceContext
 from softquery.services.runs import execute_here, submit_run

@@ -12,7 +12,7 @@ from softquery.data.dataset import (
 )
 from softquery.data.features import FeatureSpec
 from softquery.data.fingerprint import fingerprint
-from softquery.data.sources import SUPPORTED, dialect_of, mask_url
+from softquery.data.source_urls import SUPPORTED, dialect_of, mask_url
 
 __all__ = [
     "SUPPORTED",

@@ -12,7 +12,7 @@ from softquery.data.connection import (
     source_error,
 )
 from softquery.data.query_errors import clean_message, driver_error_types
-from softquery.data.sources import dialect_of
+from softquery.data.source_urls import dialect_of
 from softquery.errors import SoftqueryError
 
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from softquery.data.query_errors import clean_message, clean_sql, driver_error_types, translated
 from softquery.data.readonly import check_read_only, is_write_refusal, timeout_error, write_refused
-from softquery.data.sources import mask_url
+from softquery.data.source_urls import mask_url
 from softquery.errors import QueryError, SoftqueryError, SourceError
 
 DEFAULT_CHUNK_ROWS = 100_000

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from softquery.data import sqlite_types
 from softquery.data.connection import DEFAULT_STATEMENT_TIMEOUT_SECONDS, SourceConnection
 from softquery.data.readonly import timeout_error, write_refused
-from softquery.data.sources import file_path_of, mask_url, native_postgres_uri, parse_url
+from softquery.data.source_urls import file_path_of, mask_url, native_postgres_uri, parse_url
 from softquery.data.sqlite_journal import interrupted_write, pending_journal
 from softquery.errors import SoftqueryError, SourceError
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from softquery.data.sources import scrub_password
+from softquery.data.source_urls import scrub_password
 from softquery.errors import QueryError, SoftqueryError
 
 _PREFIXES = re.compile(

@@ -15,7 +15,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from softquery.data.native import existing_file
-from softquery.data.sources import dialect_of, native_postgres_uri
+from softquery.data.source_urls import dialect_of, native_postgres_uri
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from softquery.data.sources import mask_url
+from softquery.data.source_urls import mask_url
 from softquery.errors import InterruptedWriteError
 
 JOURNAL_MAGIC = bytes.fromhex("d9d505f920a163d7")  # the first 8 bytes of a journal in use

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from softquery.data.native import existing_file
 from softquery.data.sinks import open_sink
-from softquery.data.sources import dialect_of
+from softquery.data.source_urls import dialect_of
 from softquery.data.sqlite_journal import pending_journal
 
 

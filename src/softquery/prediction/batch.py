@@ -20,7 +20,7 @@ import pyarrow as pa
 from softquery.data import FeatureSpec, check_predict_schema
 from softquery.data.connection import DEFAULT_STATEMENT_TIMEOUT_SECONDS
 from softquery.data.feed import SourceFeed, waiting
-from softquery.data.sources import dialect_of
+from softquery.data.source_urls import dialect_of
 from softquery.errors import ModelCodeError, RunStoppedError
 from softquery.prediction.output import output_batch
 from softquery.prediction.predict_rows import PredictSpec, checked_predictions

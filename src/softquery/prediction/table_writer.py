@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from softquery.data.query_errors import clean_message, driver_error_types
 from softquery.data.sinks import Sink, open_sink
-from softquery.data.sources import mask_url
+from softquery.data.source_urls import mask_url
 from softquery.errors import DataError, InvalidInputError, QueryError, SoftqueryError
 from softquery.identifiers import check_identifier
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from softquery.config import Settings
-from softquery.data.sources import mask_url, password_of
+from softquery.data.source_urls import mask_url, password_of
 from softquery.domain.accounts import Principal
 from softquery.errors import NotInitialisedError
 from softquery.store.audit_repo import AuditRepository

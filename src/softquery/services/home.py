@@ -53,7 +53,7 @@ def init_home(settings: Settings) -> InitResult:
         engine.dispose()
     database = settings.metadata_url
     if "@" in database:
-        from softquery.data.sources import mask_url
+        from softquery.data.source_urls import mask_url
 
         database = mask_url(database)
     return InitResult(home=str(home), database=database, created_key=created_key,

@@ -21,7 +21,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 
-from softquery.data.sources import mask_url
+from softquery.data.source_urls import mask_url
 from softquery.data.write_recovery import WriteRecovery, recover_writes
 from softquery.errors import NotFoundError, SoftqueryError
 from softquery.prediction.table_writer import STAGE_PREFIX, staging_name

@@ -16,7 +16,7 @@ from typing import Any
 from softquery.errors import InvalidInputError, PermissionDeniedError, SchemaMismatchError
 from softquery.services.online import OnlinePredictor, ServedVersion
 from softquery.serving.inputs import parse_json, to_batch
-from softquery.serving.mlsql import Call, parse_select
+from softquery.serving.mlsql_parser import Call, parse_select
 
 
 def _data_rows(data: str) -> list[dict[str, Any]]:
@@ -85,7 +85,7 @@ async def mlsql_predict(online: OnlinePredictor, sql: str, data: str, data_type:
             f"the query also calls {', '.join(refused)}.", details={"models": refused})
     rows = _data_rows(data)
     if len(rows) > online.settings.serving_max_rows:
-        from softquery.serving.errors import PayloadTooLargeError
+        from softquery.serving.failures import PayloadTooLargeError
 
         raise PayloadTooLargeError(f"The data field has {len(rows):,} rows; at most "
                                    f"{online.settings.serving_max_rows:,} are accepted per request.")

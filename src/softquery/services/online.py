@@ -22,10 +22,10 @@ from softquery.sandbox import Limits
 from softquery.services.context import ServiceContext
 from softquery.services.sandbox_policy import isolation_of
 from softquery.services.versions import get_version
-from softquery.serving.errors import WorkerUnavailableError
+from softquery.serving.failures import WorkerUnavailableError
 from softquery.serving.inputs import Rows, Schema, parse_json, row_count, to_batch
 from softquery.serving.pool import LoadSpec, ServingPool, VersionKey
-from softquery.serving.versions import VersionCache
+from softquery.serving.version_cache import VersionCache
 from softquery.training.metrics import positive_class
 
 VERSION_HEADER = "X-Softquery-Model-Version"

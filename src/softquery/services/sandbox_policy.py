@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from sqlalchemy.engine import make_url
 
 from softquery.config import Settings
-from softquery.data.sources import dialect_of, file_path_of
+from softquery.data.source_urls import dialect_of, file_path_of
 from softquery.sandbox import Isolation, probe
 from softquery.sandbox import end_leftovers as _end_leftovers
 from softquery.services.context import ServiceContext

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from softquery.data import open_source
-from softquery.data.sources import URL_EXAMPLES, dialect_of, mask_url, password_of
+from softquery.data.source_urls import URL_EXAMPLES, dialect_of, mask_url, password_of
 from softquery.errors import ConflictError
 from softquery.identifiers import check_identifier
 from softquery.services import audit

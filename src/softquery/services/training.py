@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from softquery.artifacts.signing import json_clean, sign
-from softquery.data.sources import dialect_of
+from softquery.data.source_urls import dialect_of
 from softquery.domain import DeployStrategy, Model, Run, TaskType
 from softquery.modelcode.checks import require_valid_code
 from softquery.services.context import ServiceContext

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from softquery.data import FeatureSpec
 from softquery.errors import InvalidInputError, SchemaMismatchError
-from softquery.serving.errors import PayloadTooLargeError
+from softquery.serving.failures import PayloadTooLargeError
 
 FORMATS = ("rows", "dataframe_records", "dataframe_split", "instances")
 _EXPECTS = {"numeric": "a number", "boolean": "true/false (or 0/1)", "categorical": "text",

@@ -38,7 +38,7 @@ from softquery.errors import SoftqueryError
 from softquery.sandbox import Limits, Sandbox
 from softquery.serving.assign import choose, victim
 from softquery.serving.channel import Channel, ChannelClosed
-from softquery.serving.errors import ModelLoadError, PredictionFailedError, WorkerUnavailableError
+from softquery.serving.failures import ModelLoadError, PredictionFailedError, WorkerUnavailableError
 from softquery.serving.handle import VersionKey, WorkerHandle
 from softquery.serving.worker import serving_worker_main
 

@@ -4,7 +4,7 @@ A URL with a password is stored twice: masked in ``url`` (what people see)
 and whole in ``url_encrypted`` (Fernet, key derived from the secret key).
 The metadata DB never holds the password in plain text; ``get`` and ``list``
 return the real URL for trusted code (job specs, connection tests). How a URL
-carries its password is the data layer's knowledge (``softquery.data.sources``):
+carries its password is the data layer's knowledge (``softquery.data.source_urls``):
 the service layer hands it over as ``UrlSecrets``.
 """
 

@@ -18,11 +18,20 @@ STATIC_DIR = Path(__file__).with_name("static")
 def mount_web(app: FastAPI) -> None:
     """Mount ``/static`` and every page router on ``app`` (unknown pages get an HTML 404)."""
     from softquery.web.error_pages import install_page_not_found
-    from softquery.web.routes import account, admin, editor, home, login, model_page, runs, sources
+    from softquery.web.routes import (
+        account,
+        admin,
+        editor,
+        login,
+        model_list,
+        model_page,
+        runs,
+        sources,
+    )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.include_router(login.router)
     app.include_router(login.logout_router)
-    for module in (home, editor, model_page, runs, sources, account, admin):
+    for module in (model_list, editor, model_page, runs, sources, account, admin):
         app.include_router(module.router)
     install_page_not_found(app)

@@ -10,7 +10,7 @@ from softquery.auth.policy import Action
 from softquery.http.route_policies import allow
 from softquery.services.numbers import MAX_STORED_NUMBER
 from softquery.services.online import VERSION_HEADER, OnlinePredictor
-from softquery.serving.errors import PayloadTooLargeError
+from softquery.serving.failures import PayloadTooLargeError
 
 router = APIRouter(tags=["predict"])
 
