@@ -21,7 +21,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from tests import authkit
-from tests.integration.jobs.harness import wait_for
+from tests.integration.harness import wait_for
 
 from softquery.errors import NotFoundError
 from softquery.server import create_app

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.jobs.test_isolation import _outcome, limits, results
+from tests.integration.sandbox.test_isolation import _outcome, limits, results
 from tests.pgserver import PG_USER, PostgresServer, PostgresUnavailable
 
 from softquery.sandbox import Sandbox, prepare_forkserver

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from tests.integration.data.conftest import RunSql
-from tests.integration.jobs.harness import wait_for
+from tests.integration.harness import wait_for
 
 from softquery.data import open_source
 from softquery.data.feed import SourceFeed, waiting

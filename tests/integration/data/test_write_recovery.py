@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
+from tests.integration.cli.cli_harness import SoftqueryCLI
 from tests.integration.data.killed_writer import as_written, kill_mid_write, read_only_fails
-from tests.integration.engine.cli_harness import SoftqueryCLI
 
 from softquery.config import Settings
 from softquery.data import open_source

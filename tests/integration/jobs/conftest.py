@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.integration.engine.cli_harness import SoftqueryCLI
-from tests.integration.jobs.harness import JobSystem, make_source, use_softquery_env
+from tests.integration.cli.cli_harness import SoftqueryCLI
+from tests.integration.harness import JobSystem, make_source, use_softquery_env
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.integration.engine.cli_harness import SoftqueryCLI
-from tests.integration.jobs.harness import JobSystem, pid_alive, table_rows, wait_for
-from tests.integration.jobs.models import FAST, bad_code, slow_code
+from tests.integration.cli.cli_harness import SoftqueryCLI
+from tests.integration.harness import JobSystem, pid_alive, table_rows, wait_for
+from tests.integration.models import FAST, bad_code, slow_code
 
 from softquery.domain import RunStatus
 

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.integration.cli.cli_harness import SoftqueryCLI
 from tests.integration.data.killed_writer import kill_mid_write, read_only_fails
-from tests.integration.engine.cli_harness import SoftqueryCLI
-from tests.integration.jobs.harness import JobSystem, wait_for
-from tests.integration.jobs.models import FAST
+from tests.integration.harness import JobSystem, wait_for
+from tests.integration.models import FAST
 
 from softquery.data.sqlite_journal import pending_journal
 from softquery.domain import RunKind, RunStatus, RunTrigger

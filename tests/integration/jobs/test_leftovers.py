@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.engine.cli_harness import SoftqueryCLI
-from tests.integration.jobs.harness import JobSystem, pid_alive, wait_for
+from tests.integration.cli.cli_harness import SoftqueryCLI
+from tests.integration.harness import JobSystem, pid_alive, wait_for
 from tests.integration.jobs.test_executors import create, submit
-from tests.integration.jobs.test_sandbox import output, run, start
-from tests.integration.jobs.test_sandbox_fallbacks import no_cgroups
+from tests.integration.sandbox.test_sandbox import output, run, start
+from tests.integration.sandbox.test_sandbox_fallbacks import no_cgroups
 
 from softquery.domain import RunStatus
 from softquery.sandbox import Isolation, Limits, Sandbox, cgroups, leftovers, namespaces

@@ -19,15 +19,15 @@ from typing import Any
 
 import pytest
 from tests.conftest import PostgresServer
-from tests.integration.engine.cli_harness import SoftqueryCLI
-from tests.integration.jobs.harness import (
+from tests.integration.cli.cli_harness import SoftqueryCLI
+from tests.integration.harness import (
     JobSystem,
     make_source,
     pid_alive,
     use_softquery_env,
     wait_for,
 )
-from tests.integration.jobs.models import slow_code
+from tests.integration.models import slow_code
 
 from softquery.domain import RunStatus
 

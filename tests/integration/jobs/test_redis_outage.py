@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from tests import authkit
-from tests.integration.engine.cli_harness import SoftqueryCLI
-from tests.integration.jobs.harness import JobSystem, make_source, use_softquery_env, wait_for
-from tests.integration.jobs.models import FAST
+from tests.integration.cli.cli_harness import SoftqueryCLI
+from tests.integration.harness import JobSystem, make_source, use_softquery_env, wait_for
+from tests.integration.models import FAST
 from tests.redisserver import RedisServer
 
 from softquery.config import Settings

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from tests.integration.engine.cli_harness import SoftqueryCLI
-from tests.integration.jobs.harness import JobSystem, make_source, use_softquery_env, wait_for
-from tests.integration.jobs.models import FAST
+from tests.integration.cli.cli_harness import SoftqueryCLI
+from tests.integration.harness import JobSystem, make_source, use_softquery_env, wait_for
+from tests.integration.models import FAST
 
 from softquery.cli.command_access import os_user
 from softquery.domain import Run, RunKind, RunStatus, RunTrigger

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.jobs.harness import wait_for
+from tests.integration.harness import wait_for
 
 from softquery.config import Settings
 from softquery.domain import RunKind, RunStatus, RunTrigger

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from tests.contexts import OpenCtx, context_opener
-from tests.integration.engine.cli_harness import SoftqueryCLI
+from tests.integration.cli.cli_harness import SoftqueryCLI
 
 from softquery.config import Settings
 from softquery.domain import Model

@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from tests.integration.engine.cli_harness import SoftqueryCLI
+from tests.integration.cli.cli_harness import SoftqueryCLI
 
 
 def test_schedule_shows_in_model_show_json(sq: SoftqueryCLI) -> None:

@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 import psycopg
 import pytest
-from tests.integration.engine.cli_harness import SoftqueryCLI
+from tests.integration.cli.cli_harness import SoftqueryCLI
 
 N = 120
 DDL = "create table sales (id integer, a double precision, b double precision, region text, amount double precision, kind text)"

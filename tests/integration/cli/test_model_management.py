@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from tests.integration.engine.cli_harness import SoftqueryCLI
+from tests.integration.cli.cli_harness import SoftqueryCLI
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from tests.integration.engine.cli_harness import SoftqueryCLI
+from tests.integration.cli.cli_harness import SoftqueryCLI
 
 from softquery.cli.command_access import os_user
 from softquery.config import Settings

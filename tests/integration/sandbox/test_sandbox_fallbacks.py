@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.jobs.test_sandbox import (
+from tests.integration.sandbox.test_sandbox import (
     SMALL,
     allocate,
     fork_bomb,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.jobs.test_sandbox import SMALL, run
+from tests.integration.sandbox.test_sandbox import SMALL, run
 
 from softquery.sandbox import Isolation, Limits, Sandbox
 from softquery.sandbox.namespaces import UID_FIRST, UID_LAST

@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import select
 from tests.contexts import OpenCtx
-from tests.integration.accounts.helpers import PASSWORD
+from tests.integration.services.helpers import PASSWORD
 
 from softquery.domain.accounts import Role
 from softquery.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError

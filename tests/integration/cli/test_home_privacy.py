@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.integration.engine.test_serve_access import serve
+from tests.integration.cli.test_serve_access import serve
 
 from softquery.config import Settings
 from softquery.errors import SoftqueryError

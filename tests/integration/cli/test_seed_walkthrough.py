@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LinearRegression
-from tests.integration.engine.cli_harness import SoftqueryCLI
+from tests.integration.cli.cli_harness import SoftqueryCLI
 
 SEED_CODE = '''import numpy as np
 from sklearn.linear_model import LinearRegression

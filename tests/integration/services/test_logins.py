@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 from tests.contexts import OpenCtx
-from tests.integration.accounts.helpers import PASSWORD, as_user, past, set_column
+from tests.integration.services.helpers import PASSWORD, as_user, past, set_column
 
 from softquery.auth import credentials
 from softquery.domain.accounts import Role, Via

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import delete, select
-from tests.integration.accounts.helpers import PASSWORD, as_user
+from tests.integration.services.helpers import PASSWORD, as_user
 
 from softquery.auth.policy import Action, decide
 from softquery.domain.accounts import Role

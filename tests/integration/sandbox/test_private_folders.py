@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.jobs.harness import wait_for
-from tests.integration.jobs.test_isolation import _outcome, first_message, limits, results
-from tests.integration.jobs.test_sandbox import output, run
-from tests.integration.jobs.test_sandbox_fallbacks import no_cgroups
+from tests.integration.harness import wait_for
+from tests.integration.sandbox.test_isolation import _outcome, first_message, limits, results
+from tests.integration.sandbox.test_sandbox import output, run
+from tests.integration.sandbox.test_sandbox_fallbacks import no_cgroups
 
 from softquery.sandbox import Isolation, Limits, Sandbox
 

@@ -8,12 +8,12 @@ import sys
 import time
 from pathlib import Path
 
-from tests.integration.jobs.test_sandbox import gone, wait_gone
+from tests.integration.sandbox.test_sandbox import gone, wait_gone
 
 INTERMEDIATE = """
 import time
 from softquery.sandbox import Limits, Sandbox
-from tests.integration.jobs.test_sandbox import sleep_forever
+from tests.integration.sandbox.test_sandbox import sleep_forever
 sandbox = Sandbox.start(sleep_forever, None, limits=Limits(memory_mb=300), name="orphan")
 print(sandbox.pid, *sandbox.cgroups.dirs(), flush=True)
 time.sleep(1000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 
 import pytest
-from tests.integration.accounts.helpers import PASSWORD, as_user
+from tests.integration.services.helpers import PASSWORD, as_user
 
 from softquery.domain import RunKind, RunStatus, RunTrigger
 from softquery.domain.accounts import AuditEvent, Principal, Role, TokenScope, Via

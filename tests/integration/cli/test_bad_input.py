@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tests.integration.engine.cli_harness import SoftqueryCLI
+from tests.integration.cli.cli_harness import SoftqueryCLI
 
 GOOD_CODE = '''from sklearn.linear_model import LinearRegression
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy  # noqa: F401 - a warm parent: OpenBLAS is loaded before the fork
 import pytest
-from tests.integration.jobs.hostpids import host_ids, host_pid_of
+from tests.integration.hostpids import host_ids, host_pid_of
 
 from softquery.sandbox import ExitInfo, Limits, Sandbox, memory_error_message, namespaces
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.integration.engine.cli_harness import Result, SoftqueryCLI
+from tests.integration.cli.cli_harness import Result, SoftqueryCLI
 
 SLEEPY = '''import time
 

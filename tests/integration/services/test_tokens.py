@@ -7,7 +7,7 @@ import json
 
 import pytest
 from sqlalchemy import select, text
-from tests.integration.accounts.helpers import as_user, past, set_column
+from tests.integration.services.helpers import as_user, past, set_column
 
 from softquery.domain.accounts import Principal, Role, TokenScope, Via
 from softquery.errors import InvalidInputError, NotFoundError
