@@ -54,7 +54,12 @@ def imports_of(path: Path) -> set[str]:
 def graph() -> dict[str, set[str]]:
     edges: dict[str, set[str]] = defaultdict(set)
     for path in sorted(ROOT.rglob("*.py")):
-        source = package_of(module_name(path)) if path.parent != ROOT else "(top)"
+        if path.parent == ROOT:
+            if path.name == "__init__.py":
+                continue
+            source = path.name
+        else:
+            source = package_of(module_name(path))
         edges.setdefault(source, set())
         for target in imports_of(path):
             parts = target.split(".")
