@@ -27,7 +27,7 @@ from typing import Any
 
 from softquery.domain import Run
 from softquery.errors import LimitExceededError, RunStoppedError, SoftqueryError
-from softquery.sandbox import ExitInfo, Limits, Sandbox
+from softquery.sandbox import ExitInfo, Limits, Sandbox, protocol
 from softquery.services.context import ServiceContext
 from softquery.services.job_child import JobPayload, job_child_main
 from softquery.services.progress import Listener, RunProgress
@@ -69,7 +69,7 @@ class _Sender:
     def _run(self) -> None:
         try:
             while (message := self._outbox.get()) is not _STOP:
-                self._conn.send(message)
+                self._conn.send_bytes(protocol.dumps(message))
         except (OSError, EOFError, ValueError):
             pass  # the child is gone: whoever waits for its reply finds out
         finally:

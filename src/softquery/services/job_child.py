@@ -29,6 +29,7 @@ import pyarrow as pa
 from softquery.data.arrow_bytes import batch_from_bytes, schema_from_bytes
 from softquery.errors import SoftqueryError
 from softquery.prediction.predict_rows import LoadedModel, PredictSpec
+from softquery.sandbox import protocol
 from softquery.training.capture import Captured, capture_output
 from softquery.training.pipeline import TrainSpec, train_from_rows
 
@@ -50,7 +51,7 @@ class _ProtocolError(Exception):
 
 
 def _expect(conn: Connection, *kinds: str) -> tuple[Any, ...]:
-    message = conn.recv()
+    message = protocol.receive(conn)
     if not (isinstance(message, tuple) and message and message[0] in kinds):
         raise _ProtocolError(f"expected {kinds} from the supervisor, got {message!r:.100}")
     return message
@@ -58,34 +59,34 @@ def _expect(conn: Connection, *kinds: str) -> tuple[Any, ...]:
 
 def _train(conn: Connection, spec: TrainSpec, progress: Any) -> None:
     def read_rows() -> tuple[pa.Table, list[str]]:
-        conn.send(("next",))
+        protocol.send(conn, ("next",))
         _, schema_bytes, predict_columns = _expect(conn, "schema")
         schema = schema_from_bytes(schema_bytes)
         batches: list[pa.RecordBatch] = []
         while True:
-            conn.send(("next",))
+            protocol.send(conn, ("next",))
             message = _expect(conn, "batch", "end")
             if message[0] == "end":
                 return pa.Table.from_batches(batches, schema=schema), list(predict_columns)
             batches.append(batch_from_bytes(message[1]))
 
-    conn.send(("result", train_from_rows(spec, read_rows, progress)))
+    protocol.send(conn, ("result", train_from_rows(spec, read_rows, progress)))
 
 
 def _predict(conn: Connection, spec: PredictSpec) -> None:
     capture = capture_output(spec.log_limit) if spec.capture_output else contextlib.nullcontext(Captured())
     with capture as captured:
         model = LoadedModel.of_spec(spec)
-        conn.send(("ready",))
+        protocol.send(conn, ("ready",))
         while (message := _expect(conn, "predict", "done"))[0] == "predict":
             preds, proba = model.predict(batch_from_bytes(message[1]), bool(message[2]))
-            conn.send(("predictions", preds, proba))
-    conn.send(("result", {"stdout": captured.stdout, "stderr": captured.stderr}))
+            protocol.send(conn, ("predictions", preds, proba))
+    protocol.send(conn, ("result", {"stdout": captured.stdout, "stderr": captured.stderr}))
 
 
 def job_child_main(conn: Connection, payload: JobPayload) -> None:
     def progress(phase: str, fraction: float | None = None, detail: str = "") -> None:
-        conn.send(("progress", phase, fraction, detail))
+        protocol.send(conn, ("progress", phase, fraction, detail))
 
     try:
         if payload.kind == "train":
@@ -95,13 +96,13 @@ def job_child_main(conn: Connection, payload: JobPayload) -> None:
             assert isinstance(payload.spec, PredictSpec)
             _predict(conn, payload.spec)
     except SoftqueryError as exc:
-        conn.send(("error", exc.to_dict()))
+        protocol.send(conn, ("error", exc.to_dict()))
     except MemoryError:
-        conn.send(("error", {"code": "memory_limit", "message": payload.memory_message, "details": {}}))
+        protocol.send(conn, ("error", {"code": "memory_limit", "message": payload.memory_message, "details": {}}))
     except EOFError:
         return  # the supervisor is done with this child
     except Exception as exc:
-        conn.send(("error", {
+        protocol.send(conn, ("error", {
             "code": "internal_error",
             "message": f"softquery hit an unexpected error ({type(exc).__name__}: {exc}).",
             "details": {"traceback": traceback.format_exc()},
