@@ -24,3 +24,12 @@ def create_app(ctx: ServiceContext, executor: Executor | None,
     ``ctx.settings`` when not given. The app stops its serving workers when it shuts down."""
     # the API first, then /static (Swagger UI, favicon, page assets) and the HTML pages
     return http_app.create_app(ctx, executor, serving, mounts=(mount_api, mount_web), page_error=error_page)
+
+
+def missing_browser_files() -> list[str]:
+    """The /static/vendor/ files the pages and the API's /docs load that this installation
+    lacks (built by scripts/build-assets.sh; every wheel carries them)."""
+    from softquery.api.mount import SWAGGER_CSS, SWAGGER_JS
+    from softquery.web.browser_assets import missing_vendor_files
+
+    return missing_vendor_files(also=(SWAGGER_JS, SWAGGER_CSS))

@@ -40,7 +40,7 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
     import uvicorn
 
     from softquery.jobs.local import LocalExecutor
-    from softquery.server import create_app
+    from softquery.server import create_app, missing_browser_files
     from softquery.services.run_supervision import run_work
 
     host = host or settings.host
@@ -69,6 +69,7 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
     app = create_app(ctx, executor)
     bound_port = sock.getsockname()[1]
     link = first_start_link(ctx.acting_as(operator))  # until someone has logged in
+    warn_missing_browser_files(missing_browser_files())
     click.echo(f"Model code runs isolated: {isolation_probe(settings, ctx)}")
     click.echo(f"softquery is serving at {server_url(host, bound_port)}/ "
                f"(executor: {executor.name}, scheduler: {'on' if scheduler else 'off'})", err=False)
@@ -85,6 +86,20 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
         if local is not None:
             local.stop()
         ctx.close()
+
+
+def warn_missing_browser_files(missing: list[str]) -> None:
+    """Say on stderr, loudly, when the pages' browser libraries are not installed."""
+    if not missing:
+        return
+    shown = "\n".join(f"  {url}" for url in missing[:8]) + (f"\n  … and {len(missing) - 8} more"
+                                                            if len(missing) > 8 else "")
+    click.echo(click.style("WARNING: the web pages' browser libraries are missing", fg="red", bold=True)
+               + f" ({len(missing)} files, served as 404):\n{shown}\n"
+               "Without them pages do not update by themselves (htmx), the code editors are plain text "
+               "boxes (CodeMirror) and charts are empty (Chart.js). Install softquery from a wheel "
+               "(`python -m build` puts them in), or in a source checkout run "
+               "`bash scripts/build-assets.sh` (needs npm).", err=True)
 
 
 def _fast_http() -> dict[str, Any]:
