@@ -6,11 +6,17 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run test lint typecheck pytest system-deps bench clean
 
-$(STAMP): pyproject.toml src/softquery/web/frontend/package-lock.json
+# The browser libraries first: the package build (setup.py) then finds them current and
+# needs no second npm run.
+$(STAMP): pyproject.toml setup.py scripts/build-assets.sh src/softquery/web/frontend/package-lock.json
+	@echo "==> Setting up softquery in $(VENV); the first time takes a few minutes (later runs skip this)."
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "==> Fetching the web pages' browser libraries with npm (htmx, CodeMirror, Chart.js, Swagger UI)..."
+	bash scripts/build-assets.sh
+	@echo "==> Installing softquery and its Python packages with pip (quiet; 2-5 minutes the first time)..."
 	$(BIN)/pip install --quiet --upgrade pip==26.3
 	$(BIN)/pip install --quiet -e '.[dev]'
-	bash scripts/build-assets.sh
+	@echo "==> Installed."
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -20,8 +26,10 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 run: install
+	@echo "==> Preparing the home (metadata DB, secret key, first admin) and the demo data..."
 	$(BIN)/softquery init --if-needed
 	$(BIN)/softquery demo --if-needed
+	@echo "==> Starting the server (Ctrl-C stops it)..."
 	$(BIN)/softquery serve
 
 lint: install

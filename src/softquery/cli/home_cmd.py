@@ -7,7 +7,6 @@ import click
 from softquery.cli.command_access import Access, declare
 from softquery.cli.home_securing import report_repairs
 from softquery.cli.printing import console, json_option, print_json
-from softquery.cli.server_urls import login_link
 from softquery.cli.service_context import service_context
 from softquery.config import Settings
 from softquery.services.accounts import first_admin
@@ -25,9 +24,9 @@ from softquery.services.home import init_home
 def init_cmd(settings: Settings, if_needed: bool, admin_name: str) -> None:
     """Create (or upgrade) the softquery home: metadata DB, secret key and the first admin.
 
-    The first admin gets no password: init prints a one-time login link (valid 24 h by
-    default) to open in a browser and set one. `softquery serve` prints a fresh link on
-    each start until someone has logged in; `softquery user link NAME` makes another.
+    The first admin gets no password: `softquery serve` prints a one-time login link on
+    each start until someone has logged in (valid 24 h by default; open it in a browser and
+    set a password); `softquery user link NAME` makes one without a server.
     """
     existed = (settings.home / "softquery.db").exists() or bool(settings.database_url)
     result = init_home(settings)
@@ -41,12 +40,8 @@ def init_cmd(settings: Settings, if_needed: bool, admin_name: str) -> None:
         if result.created_key:
             out.print(f"secret key:     {settings.secret_key_path} (mode 0600, keep it safe)")
     if created is not None:
-        user, secret = created
-        out.print(f"Created the first admin [bold]{user.username}[/] (no password yet).")
-        click.echo(f"Log in as {user.username} (one-time link, valid {settings.login_link_hours:g} h): "
-                   f"{login_link(settings, secret)}")
-        out.print("Open it after `softquery serve` and set a password; `softquery user link "
-                  f"{user.username}` makes a new link.")
+        out.print(f"Created the first admin [bold]{created.username}[/] (no password yet). "
+                  "`softquery serve` prints a one-time login link for them when it starts.")
     elif admin_name != "admin" and not if_needed:
         out.print(f"The home already has users, so no admin {admin_name!r} was created; "
                   f"add one with `softquery user add {admin_name} --role admin`.", markup=False)

@@ -1,8 +1,8 @@
 """People: users and roles, password and one-time-link login, web sessions.
 
 No default password exists anywhere: ``softquery init`` creates the first admin
-without one and prints a one-time login link; the admin sets a password after
-following it. Failed password logins are rate-limited per username and per address.
+without one, ``softquery serve`` prints a one-time login link for them until someone
+has logged in; the admin sets a password after following it. Failed password logins are rate-limited per username and per address.
 """
 
 from __future__ import annotations
@@ -146,22 +146,25 @@ def login_url(base_url: str, secret: str) -> str:
     return f"{base_url.rstrip('/')}{LINK_PATH}?token={secret}"
 
 
-def first_admin(ctx: ServiceContext, username: str = "admin") -> tuple[User, str] | None:
-    """When there are no users yet: create the first admin (no password) and a login link."""
+def first_admin(ctx: ServiceContext, username: str = "admin") -> User | None:
+    """When there are no users yet: create the first admin (no password, no link yet: the
+    server makes the one login link people see when it starts, ``first_start_link``)."""
     if ctx.users.count():
         return None
-    user = add_user(ctx, username, Role.ADMIN)
-    return user, new_login_link(ctx, username)
+    return add_user(ctx, username, Role.ADMIN)
 
 
 def first_start_link(ctx: ServiceContext) -> str | None:
-    """Until anyone has logged in, each server start prints a fresh one-time link for an admin."""
+    """Until anyone has logged in, each server start prints a fresh one-time link for an admin
+    (the only link printed on a first start: it replaces any earlier unused one)."""
     if ctx.users.any_login_ever():
         return None
     admins = [u for u in ctx.users.list() if u.role is Role.ADMIN and u.active]
     if not admins:
         created = first_admin(ctx)
-        return created[1] if created else None
+        if created is None:
+            return None
+        admins = [created]
     return new_login_link(ctx, admins[0].username)
 
 

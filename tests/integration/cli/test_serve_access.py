@@ -115,3 +115,25 @@ def test_serve_on_loopback_with_a_development_secret_prints_a_link_until_the_fir
         context.close()
     _, out3 = serve(home, tmp_path / "third.log", env)
     assert "serving at" in out3 and "/login?token=" not in out3  # someone has logged in
+
+
+def test_make_run_prints_one_login_link_and_it_works(home: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make run` on a new machine: init --if-needed, demo --if-needed, serve. Of everything they
+    print, exactly one line is a login link (the server's: it knows its address, here the public
+    URL), and that link works."""
+    monkeypatch.setenv("SOFTQUERY_PUBLIC_URL", "https://ml.example.com/")
+    sq = SoftqueryCLI(capsys, home)
+    before = [sq("init", "--if-needed"), sq("demo", "--if-needed")]
+    _, served = serve(home, tmp_path / "serve.log", {})
+    printed = "".join(r.out + r.err for r in before) + served
+    links = re.findall(r"\S*/login\?token=\S+", printed)
+    assert len(links) == 1, printed
+    assert re.search(r"^Log in \(one-time link, valid 24 h\): https://ml\.example\.com/login\?token=(\S+)$",
+                     served, re.MULTILINE), served
+    context = open_context(Settings())
+    try:
+        assert accounts.login_with_link(context, links[0].split("?token=", 1)[1]).user.username == "admin"
+    finally:
+        context.close()
