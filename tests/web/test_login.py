@@ -39,7 +39,9 @@ def test_a_page_without_login_is_401_with_the_login_form(anon: TestClient) -> No
     for path in ("/", "/runs?model=iris_species", "/models/house_quality", "/account", "/admin/users"):
         response = anon.get(path)
         assert response.status_code == 401, path
-        assert has_testid(response.text, "login-form") and "Log in to continue." in response.text
+        assert has_testid(response.text, "login-form")
+        # the first page anyone sees: a plain login page, no error banner above the form
+        assert not has_testid(response.text, "login-message") and 'role="alert"' not in response.text
         assert f'name="next" value="{path.replace("&", "&amp;")}"' in response.text
         assert not has_testid(response.text, "nav-models")  # no navigation for strangers
     assert anon.post("/models/house_quality/train").status_code == 401

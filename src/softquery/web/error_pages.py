@@ -45,19 +45,21 @@ def error_page(request: Request, status: int, message: str, *, code: str = "erro
 
 
 def login_required(request: Request, exc: AuthenticationError) -> Response:
-    """401 with the login form (next = the page asked for); htmx: 401 + HX-Redirect to it."""
+    """401 with the login form (next = the page asked for); htmx: 401 + HX-Redirect to it.
+
+    Someone who simply is not logged in yet (the first page anyone sees) gets the plain login
+    page; only an ended session or a refused Authorization header is explained on top."""
     next_url = requested_path(request)
     stale = bool(request.cookies.get(SESSION_COOKIE)) and "authorization" not in request.headers
+    message: str | None = None
     if stale:
         message = "Your session has ended (it expired, or you logged out elsewhere). Log in again to continue."
     elif "authorization" in request.headers:
         message = exc.message
-    else:
-        message = "Log in to continue."
     if is_htmx(request):
         response: Response = render(request, "partials/flash_error.html",
-                                    {"title": TITLES[401], "message": message}, status_code=401,
-                                    headers={"HX-Redirect": login_location(next_url)})
+                                    {"title": TITLES[401], "message": message or "Log in to continue."},
+                                    status_code=401, headers={"HX-Redirect": login_location(next_url)})
     else:
         response = render_login(request, next_url=next_url, message=message, status_code=401)
     if stale:
