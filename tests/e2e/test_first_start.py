@@ -25,6 +25,8 @@ def test_the_first_page_is_a_plain_login_page(new_page: Callable[..., Page], ser
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(page.locator(".alert, .field-error")).to_have_count(0)
     expect(page.get_by_test_id("flash")).to_be_empty()
+    # whoever just ran `make run` learns where their way in is
+    expect(page.get_by_test_id("login-hint")).to_contain_text("Open the link softquery serve printed")
     page.get_by_test_id("login-username").fill(ADMIN)
     page.get_by_test_id("login-password").fill(PASSWORD)
     page.get_by_test_id("login-button").click()

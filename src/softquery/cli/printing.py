@@ -28,14 +28,29 @@ def console() -> Console:
 
 
 def print_table(columns: list[str], rows: list[list[Any]], *, empty: str) -> None:
+    """Rows for people. Nothing is ever cut (names, tokens and URLs get copied): a terminal gets
+    a table whose narrow cells wrap; a pipe or file gets plain columns with every value whole."""
     out = console()
     if not rows:
         out.print(empty)
         return
-    table = Table(*columns, show_lines=False, header_style="bold")
-    for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    if not out.is_terminal:
+        click.echo(plain_columns(columns, cells))
+        return
+    table = Table(show_lines=False, header_style="bold")
+    for name in columns:
+        table.add_column(name, overflow="fold")  # wrap a long value, never end it with "…"
+    for row in cells:
+        table.add_row(*row)
     out.print(table)
+
+
+def plain_columns(columns: list[str], rows: list[list[str]]) -> str:
+    """Columns padded with spaces to their widest value (two spaces apart), one line a row."""
+    widths = [max(len(line) for line in (name, *(row[i] for row in rows))) for i, name in enumerate(columns)]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+                     for line in (columns, *rows))
 
 
 def fmt_time(value: datetime | None) -> str:
