@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 from playwright.sync_api import Page, expect
-from tests.e2e.kit import Server
+from tests.e2e.kit import PHONE, Server, horizontal_overflow
 
 Shot = Callable[[Page, str], Path]
 TABS = ("overview", "versions", "runs", "output", "use")
@@ -137,3 +137,13 @@ def test_the_http_snippet_works_when_pasted(page: Page, server: Server, trained_
     page.reload()
     expect(page.get_by_test_id("snippet-curl")).to_contain_text("YOUR_PREDICT_TOKEN")
     assert token not in page.content()
+
+
+def test_every_tab_fits_a_phone(new_page: Callable[..., Page], trained_iris: str, shot: Shot) -> None:
+    page = new_page(viewport=PHONE)
+    for tab in TABS:
+        page.goto(f"/models/{trained_iris}?tab={tab}")
+        expect_tab(page, tab)
+        page.wait_for_load_state("networkidle")
+        assert horizontal_overflow(page) == 0, f"the {tab} tab scrolls sideways at {PHONE['width']} px"
+        shot(page, f"model-page-{tab}-phone")

@@ -28,6 +28,7 @@ PAGES = [
     ("editor-new", "/new", 200),
     ("editor-edit", "/models/{model}/edit", 200),
     ("model-page", "/models/{model}", 200),
+    ("version-page", "/models/{model}/versions/1", 200),
     ("runs", "/runs", 200),
     ("run-log", "/runs/{run}", 200),
     ("sources", "/sources", 200),
