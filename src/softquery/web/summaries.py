@@ -14,7 +14,7 @@ from softquery.services.context import ServiceContext
 from softquery.services.schedule_words import ScheduleWords, schedule_words
 from softquery.services.schedules import next_fire_time
 from softquery.web.number_format import fmt_number
-from softquery.web.plain_words import cause_of
+from softquery.web.plain_words import cause_of, plain
 
 LONG_OUTPUT_LINES = 12
 
@@ -85,7 +85,7 @@ def run_summary(run: Run, active: int | None = None) -> str:
         pct = f" ({run.progress:.0%})" if run.progress is not None else ""
         return f"Running: {run.phase or 'starting'}{pct}"
     if run.status.value == "cancelled":
-        return run.error_message or "Stopped."
+        return plain(run.error_message) or "Stopped."
     if run.status.value == "failed":
         return f"Failed: {cause_of(run.error_code)}."
     parts = []
