@@ -110,12 +110,14 @@ def test_create_from_template_preview_save_train_predict(page: Page, shot: Shot)
     expect(model.get_by_test_id("last-run")).to_contain_text("predict")
     expect(model.get_by_test_id("run-summary")).to_contain_text(str(PREDICT_ROWS))
 
+    page.get_by_test_id("model-tab-output").click()  # the output table has its own tab (issue 12)
     page.get_by_test_id("refresh-output").click()
     output = page.get_by_test_id("output-preview")
     expect(output.locator("thead")).to_contain_text("prediction")
     expect(output.locator("tbody tr")).to_have_count(PREDICT_ROWS)
 
     page.reload()  # charts appear once the model has versions
+    page.get_by_test_id("model-tab-overview").click()  # the reload kept the Output tab (issue 12)
     for chart in ("chart-history", "chart-scatter", "chart-importance"):
         expect(page.get_by_test_id(chart)).to_be_visible()
     expect(page.get_by_test_id("versions-table").get_by_test_id("version-row")).to_have_count(1)
@@ -264,6 +266,7 @@ def test_activate_an_older_version(page: Page, shot: Shot) -> None:
     expect(model.get_by_test_id("active-version")).to_have_text("v2")
 
     page.reload()
+    page.get_by_test_id("model-tab-versions").click()  # versions have their own tab (issue 12)
     rows = page.get_by_test_id("version-row")
     expect(rows).to_have_count(2)
     v1 = page.locator('[data-testid="version-row"][data-version="1"]')

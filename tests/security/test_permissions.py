@@ -120,6 +120,7 @@ ROWS_BEFORE_DELETES: list[Row] = [
     Row("openapi document", "GET", "/openapi.json", EVERYONE, frozenset({200})),
     Row("front page", "GET", "/", EVERYONE, frozenset({200})),
     Row("model page", "GET", "/models/{m}", EVERYONE, frozenset({200}), {"m": OTHER}),
+    Row("version page", "GET", "/models/{m}/versions/1", EVERYONE, frozenset({200}), {"m": CLI}),
     Row("runs page", "GET", "/runs", EVERYONE, frozenset({200})),
     Row("sources page", "GET", "/sources", EVERYONE, frozenset({200})),
     # online prediction (the only thing a predict token may do)
@@ -186,6 +187,8 @@ ROWS_BEFORE_DELETES += [
     Row("eve's tokens", "GET", "/api/v1/tokens?user=eve", ADMINS, frozenset({200})),
     Row("a token for myself", "POST", "/api/v1/tokens", EVERYONE, frozenset({201}),
         json={"scope": "predict", "models": [CLI]}),
+    Row("a predict token on the model page", "POST", "/models/{m}/predict-token", EVERYONE, frozenset({200}),
+        {"m": OTHER}),
     Row("a token for eve", "POST", "/api/v1/tokens", ADMINS, frozenset({201}),
         json={"user": "eve", "scope": "full"}),
     Row("list users", "GET", "/api/v1/users", ADMINS, frozenset({200})),

@@ -65,6 +65,14 @@ def create_token(ctx: ServiceContext, username: str, *, name: str = "", scope: T
     return NewToken(token, info)
 
 
+def create_model_token(ctx: ServiceContext, username: str, model: str, *,
+                       parent_token_id: int | None = None) -> NewToken:
+    """A ``predict`` token of ``username`` limited to ``model`` (the model page's button),
+    named after the model, with the server's usual lifetime."""
+    return create_token(ctx, username, name=f"{model}: predict (model page)", scope=TokenScope.PREDICT,
+                        models=[model], parent_token_id=parent_token_id)
+
+
 def _check_models_exist(ctx: ServiceContext, names: list[str]) -> None:
     """404 naming every model in ``names`` that does not exist (a typo would make a useless token)."""
     known = {m.name for m in ctx.models.list()}

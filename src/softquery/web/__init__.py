@@ -34,4 +34,6 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(login.logout_router)
     for module in (model_list, editor, model_page, runs, sources, account, admin):
         app.include_router(module.router)
+    from softquery.web.routes import version_page
+    app.include_router(version_page.router)
     install_page_not_found(app)

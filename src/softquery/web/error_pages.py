@@ -23,6 +23,7 @@ from softquery.errors import AuthenticationError, PermissionDeniedError, Softque
 from softquery.http.authentication import SESSION_COOKIE, authenticate, clear_session_cookie
 from softquery.web.access import ROLE_RULE, principal_of
 from softquery.web.login_page import login_location, render_login, requested_path
+from softquery.web.plain_words import CODE_TITLES, plain
 from softquery.web.templating import is_htmx, render
 
 log = logging.getLogger(__name__)
@@ -31,10 +32,14 @@ TITLES = {400: "That did not work", 401: "Please log in", 403: "Not allowed", 40
           405: "Not allowed here", 409: "Conflict", 413: "Too large", 422: "Please check your input", 429: "Too many attempts",
           500: "Something went wrong", 503: "Not ready"}
 
+GENERIC_CODES = {"error", "http_error", "invalid_input", "not_found", "forbidden", "unauthenticated"}
+
 
 def error_page(request: Request, status: int, message: str, *, code: str = "error",
                details: dict[str, Any] | None = None, explain: str | None = None) -> Response:
-    context = {"status": status, "title": TITLES.get(status, "That did not work"), "message": message,
+    # pages say it in their own words: no CLI hints in the message, a title instead of the code
+    title = CODE_TITLES.get(code) if code not in GENERIC_CODES else None
+    context = {"status": status, "title": title or TITLES.get(status, "That did not work"), "message": plain(message),
                "code": code, "details": details or {}, "explain": explain}
     if is_htmx(request):
         # 200, so the browser logs no failed request; the real status travels in a header.

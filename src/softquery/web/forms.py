@@ -17,6 +17,7 @@ from softquery.errors import InvalidInputError, SoftqueryError
 from softquery.services.code import template_code
 from softquery.services.model_settings import FIELD_NAMES, MODEL_SETTINGS, SETTINGS, names_of
 from softquery.services.models import ModelSpec
+from softquery.web.plain_words import plain
 
 SCHEDULE_PRESETS = ("hourly", "daily", "weekly")
 _NAME_LABEL = "model name"
@@ -142,7 +143,7 @@ def errors_of(exc: SoftqueryError) -> FormErrors:
     else:
         target = next((FIELD_ALIASES[k] for k in ("source", "template", "model") if k in details), None)
     if target is not None:
-        errors.fields[target] = exc.message
+        errors.fields[target] = plain(exc.message)
     else:
-        errors.general = exc.message
+        errors.general = plain(exc.message)
     return errors

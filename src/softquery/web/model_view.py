@@ -9,6 +9,10 @@ from typing import Any
 from softquery.domain import Model, TaskType, Version
 
 LINEAR_TEMPLATES = {"linear_regression", "ridge_regression", "logistic_regression"}
+TOKEN_PLACEHOLDER = "YOUR_PREDICT_TOKEN"  # noqa: S105 - a placeholder the page tells people to replace
+# scores whose best value is 1: their chart's axis ends at 1
+SCORES_UP_TO_ONE = {"r2", "f1", "accuracy", "precision", "recall", "roc_auc", "silhouette"}
+SCORES_FROM_ZERO = {"f1", "accuracy", "precision", "recall", "roc_auc"}
 SAMPLE_BY_KIND = {"numeric": 1.0, "boolean": True, "datetime": "2024-01-31", "date": "2024-01-31",
                   "text": "some text", "json": "[0.1, 0.2]", "categorical": "a value"}
 
@@ -30,7 +34,8 @@ def metric_history(versions: list[Version]) -> dict[str, Any]:
         return {}
     name = task.key_metric
     return {"metric": name, "labels": [f"v{v.version}" for v in ordered],
-            "scores": [v.metrics.get(name) if _task(v) is task else None for v in ordered]}
+            "scores": [v.metrics.get(name) if _task(v) is task else None for v in ordered],
+            "max": 1 if name in SCORES_UP_TO_ONE else None, "min": 0 if name in SCORES_FROM_ZERO else None}
 
 
 def evaluation(version: Version | None) -> dict[str, Any]:
@@ -79,8 +84,10 @@ def feature_columns(version: Version | None) -> list[dict[str, Any]]:
     return [f for f in features if isinstance(f, dict) and f.get("name")]
 
 
-def http_snippets(model: str, version: Version | None, base_url: str) -> dict[str, str]:
-    """curl and Python requests calls of POST /api/v1/models/{model}/predict with one example row."""
+def http_snippets(model: str, version: Version | None, base_url: str,
+                  token: str | None = None) -> dict[str, str]:
+    """curl and Python requests calls of POST /api/v1/models/{model}/predict with one example row,
+    sending ``token`` (or a placeholder to replace) as the bearer token the API asks for."""
     row: dict[str, Any] = {f["name"]: SAMPLE_BY_KIND.get(str(f.get("kind")), 1.0)
                            for f in feature_columns(version)}
     ids = (version.manifest.get("data") or {}).get("id_columns") if version else None
@@ -88,11 +95,14 @@ def http_snippets(model: str, version: Version | None, base_url: str) -> dict[st
         row = {name: 1, **row}
     url = base_url.rstrip("/") + f"/api/v1/models/{model}/predict"
     body = {"rows": [row]}
+    bearer = f"Bearer {token or TOKEN_PLACEHOLDER}"
     curl = (f"curl -s -X POST '{url}' \\\n"
+            f"  -H 'Authorization: {bearer}' \\\n"
             f"  -H 'Content-Type: application/json' \\\n"
             f"  -d '{json.dumps(body)}'")
     python = ("import requests\n\n"
               f"response = requests.post(\n    {url!r},\n"
+              f"    headers={{'Authorization': {bearer!r}}},\n"
               f"    json={pprint.pformat(body, sort_dicts=False, width=70)},\n    timeout=30,\n)\n"
               "response.raise_for_status()\nprint(response.json())")
     return {"curl": curl, "python": python}

@@ -11,7 +11,10 @@ from softquery.errors import NotFoundError, SoftqueryError
 from softquery.services import runs as runs_svc
 from softquery.services import versions as versions_svc
 from softquery.services.context import ServiceContext
+from softquery.services.schedule_words import ScheduleWords, schedule_words
 from softquery.services.schedules import next_fire_time
+from softquery.web.number_format import fmt_number
+from softquery.web.plain_words import cause_of, plain
 
 LONG_OUTPUT_LINES = 12
 
@@ -39,6 +42,7 @@ class ModelCard:
     active: Version | None
     key_metric: tuple[str, Any] | None
     next_run_at: datetime | None
+    schedule: ScheduleWords | None = None  # "Mondays 00:00 UTC, next 7 Dec"
 
     @property
     def live(self) -> bool:
@@ -68,26 +72,29 @@ def last_run(ctx: ServiceContext, model: str) -> Run | None:
 def model_card(ctx: ServiceContext, model: Model) -> ModelCard:
     active = active_version(ctx, model)
     return ModelCard(model=model, last_run=last_run(ctx, model.name), active=active,
-                     key_metric=key_metric_of(active), next_run_at=next_fire_time(model))
+                     key_metric=key_metric_of(active), next_run_at=next_fire_time(model),
+                     schedule=schedule_words(model))
 
 
-def run_summary(run: Run) -> str:
-    """One line saying what a run did (or why it did not)."""
+def run_summary(run: Run, active: int | None = None) -> str:
+    """One line saying what a run did (or why it did not); ``active``: the model's active version
+    now, so a summary of a training that was rolled back since says which version is active."""
     if run.status.value == "queued":
         return "Waiting for a job slot."
     if run.status.value == "running":
         pct = f" ({run.progress:.0%})" if run.progress is not None else ""
         return f"Running: {run.phase or 'starting'}{pct}"
     if run.status.value == "cancelled":
-        return run.error_message or "Stopped."
+        return plain(run.error_message) or "Stopped."
     if run.status.value == "failed":
-        return f"Failed ({run.error_code or 'error'})."
+        return f"Failed: {cause_of(run.error_code)}."
     parts = []
     train, predict = run.result.get("train"), run.result.get("predict")
     if train:
-        metric = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
-                           for k, v in list((train.get("metrics") or {}).items())[:3])
+        metric = ", ".join(f"{k} {fmt_number(v)}" for k, v in list((train.get("metrics") or {}).items())[:3])
         state = "activated" if train.get("activated") else "not activated (the active one scores better)"
+        if active is not None and active != train.get("version"):
+            state += f"; version {active} is active now"
         parts.append(f"Trained version {train.get('version')} on {train.get('rows', 0):,} rows, "
                      f"{state}; {metric}")
     if predict:

@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from softquery.web import access, summaries
+from softquery.web.number_format import fmt_bytes, fmt_number
+from softquery.web.plain_words import plain, title_of
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
@@ -62,16 +64,6 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
-def fmt_number(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return "—" if value is None else str(value)
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
 def to_json(value: Any) -> str:
     """JSON for a <script type="application/json"> block (no `</` can close the tag)."""
     return json.dumps(value, default=str).replace("</", "<\\/")
@@ -81,9 +73,11 @@ def to_json(value: Any) -> str:
 def templates() -> Jinja2Templates:
     tpl = Jinja2Templates(directory=str(TEMPLATE_DIR))
     tpl.env.filters.update(fmt_time=fmt_time, ago=ago, fmt_duration=fmt_duration,
-                           fmt_number=fmt_number, iso=iso, to_json=to_json)
+                           fmt_number=fmt_number, iso=iso, to_json=to_json,
+                           fmt_bytes=fmt_bytes, plain=plain)
     tpl.env.globals.update(run_summary=summaries.run_summary, is_long=summaries.is_long,
                            preview_of=summaries.preview_of)
+    tpl.env.globals.update(error_title=title_of)
     tpl.env.globals.update(can=access.can, csrf_field=access.csrf_field, role_rule=access.ROLE_RULE)
     tpl.env.globals["nav_items"] = [("models", "/", "Models"), ("runs", "/runs", "Runs"),
                                     ("sources", "/sources", "Sources")]

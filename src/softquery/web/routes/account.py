@@ -20,6 +20,7 @@ from softquery.services.numbers import MAX_STORED_NUMBER
 from softquery.web.access import principal_of
 from softquery.web.account_forms import TokenForm, change_password, token_days
 from softquery.web.deps import ctx_of, page_router
+from softquery.web.plain_words import plain
 from softquery.web.templating import render
 
 router = page_router()
@@ -69,7 +70,7 @@ def set_password(request: Request, current_password: Annotated[str, Form()] = ""
         change_password(ctx, _username(request), current_password, new_password, confirm_password)
     except SoftqueryError as exc:
         field = str(exc.details.get("field") or "new_password")
-        return _page(request, password_errors={field: exc.message})
+        return _page(request, password_errors={field: plain(exc.message)})
     response = RedirectResponse("/account?notice=password", status_code=303)
     principal = principal_of(request)
     if principal is not None and principal.via is Via.SESSION:
@@ -93,7 +94,7 @@ def create_token(request: Request, name: Annotated[str, Form()] = "",
                                       days=token_days(form, ctx.settings.token_days))
     except SoftqueryError as exc:
         field = str(exc.details.get("field") or "name")
-        return _page(request, token_errors={field: exc.message}, token_form=form)
+        return _page(request, token_errors={field: plain(exc.message)}, token_form=form)
     response = _page(request, new_token=new)
     response.headers["Cache-Control"] = "no-store"
     return response

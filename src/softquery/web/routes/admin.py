@@ -14,6 +14,7 @@ from softquery.http.route_policies import allow
 from softquery.services import accounts
 from softquery.services import audit as audit_svc
 from softquery.web.deps import ctx_of, page_router
+from softquery.web.plain_words import plain
 from softquery.web.templating import render
 
 router = page_router()
@@ -64,7 +65,7 @@ def add_user(request: Request, username: Annotated[str, Form()] = "",
         secret = accounts.new_login_link(ctx, user.username)
     except SoftqueryError as exc:
         field = "role" if exc.details.get("field") == "role" else "username"
-        return _users_page(request, errors={field: exc.message}, form_username=username, form_role=role)
+        return _users_page(request, errors={field: plain(exc.message)}, form_username=username, form_role=role)
     return _with_link(request, user.username, secret, added=True)
 
 
@@ -73,7 +74,7 @@ def set_role(request: Request, username: str, role: Annotated[str, Form()] = "")
     try:
         accounts.set_role(ctx_of(request), username, accounts.parse_role(role))
     except SoftqueryError as exc:
-        return _users_page(request, error=exc.message)
+        return _users_page(request, error=plain(exc.message))
     return RedirectResponse(f"/admin/users?notice=role&name={username}", status_code=303)
 
 
@@ -82,7 +83,7 @@ def disable(request: Request, username: str) -> Response:
     try:
         accounts.disable_user(ctx_of(request), username)
     except SoftqueryError as exc:
-        return _users_page(request, error=exc.message)
+        return _users_page(request, error=plain(exc.message))
     return RedirectResponse(f"/admin/users?notice=disabled&name={username}", status_code=303)
 
 
@@ -98,7 +99,7 @@ def new_link(request: Request, username: str) -> Response:
     try:
         secret = accounts.new_login_link(ctx_of(request), username)
     except SoftqueryError as exc:
-        return _users_page(request, error=exc.message)
+        return _users_page(request, error=plain(exc.message))
     return _with_link(request, username, secret, added=False)
 
 

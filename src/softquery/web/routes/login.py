@@ -22,6 +22,7 @@ from softquery.services import accounts
 from softquery.web.access import principal_of
 from softquery.web.deps import anonymous_ctx, ctx_of, page_router, public_page_router
 from softquery.web.login_page import render_link_login, render_login, safe_next
+from softquery.web.plain_words import plain
 
 router = public_page_router()
 logout_router = page_router()
@@ -60,7 +61,7 @@ def login_page(request: Request, token: str = "", next_url: Annotated[str, Query
         try:
             user = accounts.login_link_user(anonymous_ctx(request), token)
         except AuthenticationError as exc:
-            return _link_refused(request, exc.message, 401)
+            return _link_refused(request, plain(exc.message), 401)
         response = render_link_login(request, token=token, username=user.username)
         response.headers.update(LINK_PAGE_HEADERS)
         return response
@@ -91,7 +92,7 @@ def login(request: Request, username: Annotated[str, Form()] = "", password: Ann
     try:
         session = accounts.login_with_password(anonymous_ctx(request), username, password, client_ip(request))
     except TooManyAttemptsError as exc:
-        response = render_login(request, next_url=next_url, username=username, message=exc.message,
+        response = render_login(request, next_url=next_url, username=username, message=plain(exc.message),
                                 status_code=exc.http_status)
         retry = exc.details.get("retry_after_seconds")
         if retry:
@@ -99,7 +100,7 @@ def login(request: Request, username: Annotated[str, Form()] = "", password: Ann
         return response
     except AuthenticationError as exc:
         return render_login(request, next_url=next_url, username=username, status_code=401,
-                            error=exc.message + " Check both and try again.")
+                            error=plain(exc.message) + " Check both and try again.")
     return _logged_in(request, session, next_url)
 
 
@@ -113,7 +114,7 @@ def login_with_link(request: Request, token: Annotated[str, Form()] = "") -> Res
     try:
         session = accounts.login_with_link(anonymous_ctx(request), token)
     except AuthenticationError as exc:
-        return _link_refused(request, exc.message, 401)
+        return _link_refused(request, plain(exc.message), 401)
     return _logged_in(request, session, "/", via_link=True)
 
 

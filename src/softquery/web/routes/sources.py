@@ -13,6 +13,7 @@ from softquery.http.route_policies import allow
 from softquery.services import sources as sources_svc
 from softquery.web.deps import ctx_of, page_router
 from softquery.web.forms import FIELD_ALIASES
+from softquery.web.plain_words import plain
 from softquery.web.templating import render
 
 router = page_router()
@@ -42,7 +43,7 @@ def add_source(request: Request, name: Annotated[str, Form()] = "", url: Annotat
         target = "name" if field == "source" or exc.code == "already_exists" else "url"
         # A URL with a password is not sent back to the browser; one without is kept.
         keep = not sources_svc.has_password(url.strip())
-        return _page(request, errors={target: exc.message}, name=name,
+        return _page(request, errors={target: plain(exc.message)}, name=name,
                      url=url if keep else "", url_dropped=bool(url.strip()) and not keep)
     return RedirectResponse(f"/sources?notice=added&name={name.strip()}", status_code=303)
 
@@ -53,7 +54,7 @@ def test_source(request: Request, name: str) -> Response:
         source = sources_svc.test_source(ctx_of(request), name)
     except SoftqueryError as exc:
         return render(request, "partials/source_test.html", {"name": name, "ok": False,
-                                                              "message": exc.message})
+                                                              "message": plain(exc.message)})
     return render(request, "partials/source_test.html", {"name": name, "ok": True,
                                                           "message": f"Connected to {source.dialect}."})
 
@@ -63,5 +64,5 @@ def remove_source(request: Request, name: str) -> Response:
     try:
         sources_svc.remove_source(ctx_of(request), name)
     except SoftqueryError as exc:
-        return _page(request, remove_error={"name": name, "message": exc.message})
+        return _page(request, remove_error={"name": name, "message": plain(exc.message)})
     return RedirectResponse(f"/sources?notice=removed&name={name}", status_code=303)

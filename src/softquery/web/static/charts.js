@@ -9,19 +9,44 @@
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.color = "#475569";
   Chart.defaults.maintainAspectRatio = false;
+  // numbers on axes and in tooltips rounded for reading (3 significant digits)
+  var round = function (value) {
+    if (typeof value !== "number" || !isFinite(value) || value === 0) { return value; }
+    return Math.abs(value) >= 1000 ? Math.round(value).toLocaleString("en") : String(Number(value.toPrecision(3)));
+  };
   var scales = function (x, y) {
-    return { x: { title: { display: !!x, text: x }, grid: { color: grid } },
-             y: { title: { display: !!y, text: y }, grid: { color: grid } } };
+    return { x: { title: { display: !!x, text: x }, grid: { color: grid }, ticks: { callback: tick } },
+             y: { title: { display: !!y, text: y }, grid: { color: grid }, ticks: { callback: tick } } };
+  };
+  function tick(value, index, ticks) {
+    // category axes pass an index: show their label
+    return this.type === "category" ? this.getLabelForValue(value) : round(value);
+  }
+  Chart.defaults.plugins.tooltip.callbacks.label = function (ctx) {
+    var v = ctx.parsed, text;
+    if (v && typeof v.x === "number" && typeof v.y === "number" && ctx.chart.config.type === "scatter") {
+      text = "(" + round(v.x) + ", " + round(v.y) + ")";
+    } else {
+      text = round(ctx.chart.options.indexAxis === "y" ? v.x : v.y);
+    }
+    return (ctx.dataset.label ? ctx.dataset.label + ": " : "") + text;
   };
 
   var history = data.history || {};
+  // a score whose best is 1 (r2, f1, silhouette) is drawn on an axis that ends at 1
+  function historyScales() {
+    var out = scales("version", history.metric);
+    if (typeof history.max === "number") { out.y.max = history.max; }
+    if (typeof history.min === "number") { out.y.min = history.min; }
+    return out;
+  }
   var el = document.getElementById("chart-history");
   if (el && history.scores) {
     new Chart(el, {
       type: "line",
       data: { labels: history.labels, datasets: [{ label: history.metric, data: history.scores, borderColor: accent,
         backgroundColor: accentSoft, pointRadius: 4, tension: 0.2, spanGaps: true }] },
-      options: { plugins: { legend: { display: false } }, scales: scales("version", history.metric) }
+      options: { plugins: { legend: { display: false } }, scales: historyScales() }
     });
   }
 

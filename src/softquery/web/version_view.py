@@ -1,0 +1,53 @@
+"""What a version's page shows: its code beside the active version's, as a readable diff."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from softquery.domain import Version
+
+CONTEXT_LINES = 3
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "hunk" (@@ line), "add", "del", "same"
+    text: str
+    old: int | None = None  # line number in the active version's code
+    new: int | None = None  # line number in this version's code
+
+
+def code_of(version: Version | None) -> str:
+    """The model code a version was trained with (kept in its manifest)."""
+    code = version.manifest.get("code") if version is not None else None
+    return code if isinstance(code, str) else ""
+
+
+def code_diff(active_code: str, code: str) -> list[DiffLine]:
+    """A unified diff from the active version's code to this version's ([] when equal)."""
+    old, new = active_code.splitlines(), code.splitlines()
+    lines: list[DiffLine] = []
+    for group in difflib.SequenceMatcher(None, old, new, autojunk=False).get_grouped_opcodes(CONTEXT_LINES):
+        first, last = group[0], group[-1]
+        lines.append(DiffLine("hunk", f"@@ -{first[1] + 1},{last[2] - first[1]} "
+                                      f"+{first[3] + 1},{last[4] - first[3]} @@"))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                lines.extend(DiffLine("same", old[i], i + 1, j1 + k + 1) for k, i in enumerate(range(i1, i2)))
+                continue
+            lines.extend(DiffLine("del", old[i], i + 1, None) for i in range(i1, i2))
+            lines.extend(DiffLine("add", new[j], None, j + 1) for j in range(j1, j2))
+    return lines
+
+
+def diff_stats(lines: list[DiffLine]) -> dict[str, int]:
+    return {"added": sum(1 for d in lines if d.kind == "add"),
+            "removed": sum(1 for d in lines if d.kind == "del")}
+
+
+def metric_rows(version: Version, active: Version | None) -> list[dict[str, Any]]:
+    """Each holdout metric of ``version`` beside the active version's (None when it has none)."""
+    theirs = active.metrics if active is not None and active.version != version.version else {}
+    return [{"name": k, "value": v, "active": theirs.get(k)} for k, v in version.metrics.items()]
