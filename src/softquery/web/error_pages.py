@@ -8,6 +8,7 @@ gets the same message as a fragment, retargeted to the page's message area
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -16,7 +17,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 from softquery.errors import AuthenticationError, PermissionDeniedError, SoftqueryError
@@ -128,3 +130,50 @@ def install_page_not_found(app: FastAPI) -> None:
         await response(scope, receive, send)
 
     app.router.default = not_found
+
+
+def _is_page_path(path: str) -> bool:
+    return not path.startswith(("/api/", "/static/")) and path not in ("/docs", "/openapi.json", "/redoc")
+
+
+def nearest_page(app: FastAPI, path: str) -> str:
+    """The closest address above ``path`` that a browser can open (GET), e.g. the model page
+    for ``/models/iris/owner``, the account page for ``/account/tokens/3/revoke``; else ``/``."""
+    parts = path.rstrip("/").split("/")
+    while len(parts) > 1:
+        parts.pop()
+        candidate = "/".join(parts) or "/"
+        scope = {"type": "http", "path": candidate, "method": "GET"}
+        if _is_page_path(candidate) and any(route.matches(scope)[0] is Match.FULL
+                                             for route in app.router.routes if isinstance(route, APIRoute)):
+            return candidate
+    return "/"
+
+
+def install_page_method_not_allowed(app: FastAPI) -> None:
+    """A page address opened with a method it does not take never answers with the API's JSON.
+
+    Reloading or bookmarking the address a form was sent to (a POST-only address such as
+    ``/models/iris/stop``) opens the nearest page above it instead (303); any other method
+    gets the HTML 405 page. The API's paths keep their JSON envelope."""
+    api_handler = app.exception_handlers.get(HTTPException)
+
+    async def method_not_allowed(request: Request, exc: Exception) -> Response:
+        if (isinstance(exc, HTTPException) and exc.status_code == 405
+                and _is_page_path(request.url.path)):
+            if request.method in ("GET", "HEAD"):
+                return RedirectResponse(nearest_page(request.app, request.url.path), status_code=303)
+            try:
+                await authenticate(request)  # the top bar shows who is logged in
+            except SoftqueryError:
+                pass
+            response = error_page(request, 405, f"{request.method} is not something this address does. "
+                                  "Open the page it belongs to and use its buttons.", code="method_not_allowed")
+            response.headers.update(exc.headers or {})
+            return response
+        if api_handler is None:
+            raise exc
+        answer = api_handler(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    app.add_exception_handler(HTTPException, method_not_allowed)
