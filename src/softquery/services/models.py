@@ -21,7 +21,7 @@ from softquery.services.schedules import apply_schedule, next_fire_time
 from softquery.services.text_limits import MAX_CHARS, check_length
 from softquery.store.models_repo import EDITABLE
 
-MAX_NAME = 63  # the longest identifier (model names are identifiers)
+MAX_COPY_NAME = 63 - len("_prediction")  # its output table <copy>_prediction is an identifier too
 
 
 @dataclass
@@ -204,11 +204,11 @@ def suggest_copy_name(ctx: ServiceContext, name: str, *, taken: str | None = Non
     the user asked for that is in use; its own ``_2``, ``_3`` … are tried first."""
     original = ctx.models.get(name)
     existing = {m.name for m in ctx.models.list()}
-    bases = [b for b in (taken, f"{name}_copy") if b]
-    for base in bases:
+    bases = [(stem, tail) for stem, tail in ((taken, ""), (name, "_copy")) if stem]
+    for stem, tail in bases:
         for n in range(1, 1000):
-            suffix = "" if n == 1 else f"_{n}"
-            candidate = base[:MAX_NAME - len(suffix)] + suffix
+            suffix = tail + ("" if n == 1 else f"_{n}")
+            candidate = stem[:MAX_COPY_NAME - len(suffix)] + suffix
             if candidate in existing or not _is_identifier(candidate):
                 continue
             try:
@@ -216,7 +216,7 @@ def suggest_copy_name(ctx: ServiceContext, name: str, *, taken: str | None = Non
             except ConflictError:
                 continue
             return candidate
-    return f"{name}_copy"[:MAX_NAME]
+    return f"{name}_copy"[:MAX_COPY_NAME]
 
 
 def _is_identifier(name: str) -> bool:

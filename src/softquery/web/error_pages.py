@@ -15,14 +15,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 from softquery.errors import AuthenticationError, PermissionDeniedError, SoftqueryError
 from softquery.http.authentication import SESSION_COOKIE, authenticate, clear_session_cookie
+from softquery.http.error_envelope import allowed_methods
 from softquery.web.access import ROLE_RULE, principal_of
 from softquery.web.login_page import login_location, render_login, requested_path
 from softquery.web.templating import is_htmx, render
@@ -139,13 +139,14 @@ def _is_page_path(path: str) -> bool:
 def nearest_page(app: FastAPI, path: str) -> str:
     """The closest address above ``path`` that a browser can open (GET), e.g. the model page
     for ``/models/iris/owner``, the account page for ``/account/tokens/3/revoke``; else ``/``."""
+    pages = [c.path_regex for c in iter_route_contexts(app.routes)
+             if c.methods and "GET" in c.methods and c.path and _is_page_path(c.path)
+             and getattr(c, "path_regex", None) is not None]
     parts = path.rstrip("/").split("/")
     while len(parts) > 1:
         parts.pop()
         candidate = "/".join(parts) or "/"
-        scope = {"type": "http", "path": candidate, "method": "GET"}
-        if _is_page_path(candidate) and any(route.matches(scope)[0] is Match.FULL
-                                             for route in app.router.routes if isinstance(route, APIRoute)):
+        if any(regex.match(candidate) for regex in pages):
             return candidate
     return "/"
 
@@ -169,7 +170,9 @@ def install_page_method_not_allowed(app: FastAPI) -> None:
                 pass
             response = error_page(request, 405, f"{request.method} is not something this address does. "
                                   "Open the page it belongs to and use its buttons.", code="method_not_allowed")
-            response.headers.update(exc.headers or {})
+            allowed = allowed_methods(request)
+            if allowed:
+                response.headers["Allow"] = ", ".join(allowed)
             return response
         if api_handler is None:
             raise exc
