@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 from tests import authkit
-from tests.e2e.kit import RUN_TIMEOUT_MS, Server, card, expect_status, log_in
+from tests.e2e.kit import PHONE, RUN_TIMEOUT_MS, Server, card, expect_status, horizontal_overflow, log_in
 
 from softquery.config import Settings
 from softquery.domain import RunKind, RunStatus, RunTrigger
@@ -118,6 +118,15 @@ def test_table_view_searches_filters_and_sorts_many_models(page: Page, fleet: li
     page.get_by_test_id("nav-models").click()
     expect(page.get_by_test_id("model-card").first).to_be_visible()
     expect(page.get_by_test_id("models-table")).to_have_count(0)
+
+
+def test_both_views_fit_a_phone(new_page: Callable[..., Page], shot: Shot) -> None:
+    page = new_page(viewport=PHONE)
+    for view in ("cards", "table"):
+        page.goto(f"/?view={view}")
+        expect(page.get_by_test_id("model-filters")).to_be_visible()
+        shot(page, f"models-{view}-phone")
+        assert horizontal_overflow(page) == 0, f"the {view} view scrolls sideways on a phone"
 
 
 def test_duplicate_and_delete_from_the_card(page: Page, server: Server, shot: Shot) -> None:
