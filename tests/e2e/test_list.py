@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 from tests import authkit
-from tests.e2e.kit import PHONE, RUN_TIMEOUT_MS, Server, card, expect_status, horizontal_overflow, log_in
+from tests.e2e.kit import (
+    PHONE,
+    RUN_TIMEOUT_MS,
+    Server,
+    card,
+    expect_status,
+    horizontal_overflow,
+    log_in,
+)
 
 from softquery.config import Settings
 from softquery.domain import RunKind, RunStatus, RunTrigger
