@@ -21,6 +21,8 @@ from softquery.services.schedules import apply_schedule, next_fire_time
 from softquery.services.text_limits import MAX_CHARS, check_length
 from softquery.store.models_repo import EDITABLE
 
+MAX_COPY_NAME = 63 - len("_prediction")  # its output table <copy>_prediction is an identifier too
+
 
 @dataclass
 class ModelSpec:
@@ -172,15 +174,7 @@ def duplicate_model(ctx: ServiceContext, name: str, new_name: str) -> Model:
     """A copy of model ``name``; a time or memory limit above today's maximum (saved before the
     maximum was lowered) is copied as the maximum, which is what a run of the original gets."""
     check_identifier(new_name, "model name")
-    original = ctx.models.get(name)
-    copy = replace(original, name=new_name, active_version=None, created_at=None, updated_at=None,
-                   output_table=None if original.output_table is None else f"{new_name}_prediction",
-                   schedule_since=utcnow() if original.schedule else None,  # no past slot fires
-                   owner_id=ctx.actor.user_id, owner=None)
-    for limit in LIMITS:
-        value = getattr(copy, limit)
-        if value is not None:
-            setattr(copy, limit, min(value, maximum(ctx.settings, limit)))
+    copy = _copy_of(ctx, ctx.models.get(name), new_name)
     check_target_free(ctx, copy)
     created = ctx.models.add(copy)
     try:
@@ -190,6 +184,47 @@ def duplicate_model(ctx: ServiceContext, name: str, new_name: str) -> Model:
         raise
     audit.record(ctx, "model.duplicate", "model", new_name, {"from": name})
     return created
+
+
+def _copy_of(ctx: ServiceContext, original: Model, new_name: str) -> Model:
+    copy = replace(original, name=new_name, active_version=None, created_at=None, updated_at=None,
+                   output_table=None if original.output_table is None else f"{new_name}_prediction",
+                   schedule_since=utcnow() if original.schedule else None,  # no past slot fires
+                   owner_id=ctx.actor.user_id, owner=None)
+    for limit in LIMITS:
+        value = getattr(copy, limit)
+        if value is not None:
+            setattr(copy, limit, min(value, maximum(ctx.settings, limit)))
+    return copy
+
+
+def suggest_copy_name(ctx: ServiceContext, name: str, *, taken: str | None = None) -> str:
+    """A free name for a copy of model ``name``: ``name_copy``, else ``name_copy_2``, ``_3`` …
+    (free: no model has it and its output table is not another model's). ``taken``: a name
+    the user asked for that is in use; its own ``_2``, ``_3`` … are tried first."""
+    original = ctx.models.get(name)
+    existing = {m.name for m in ctx.models.list()}
+    bases = [(stem, tail) for stem, tail in ((taken, ""), (name, "_copy")) if stem]
+    for stem, tail in bases:
+        for n in range(1, 1000):
+            suffix = tail + ("" if n == 1 else f"_{n}")
+            candidate = stem[:MAX_COPY_NAME - len(suffix)] + suffix
+            if candidate in existing or not _is_identifier(candidate):
+                continue
+            try:
+                check_target_free(ctx, _copy_of(ctx, original, candidate))
+            except ConflictError:
+                continue
+            return candidate
+    return f"{name}_copy"[:MAX_COPY_NAME]
+
+
+def _is_identifier(name: str) -> bool:
+    try:
+        check_identifier(name, "model name")
+    except InvalidInputError:
+        return False
+    return True
 
 
 def set_owner(ctx: ServiceContext, name: str, username: str | None) -> Model:

@@ -24,6 +24,7 @@ from softquery.services.progress import Listener
 
 log = logging.getLogger(__name__)
 LIVE_EXECUTOR_SECONDS = 10.0
+GOING_SHOWN = 20  # of each status: more queued runs than this are not listed one by one
 
 
 def queue_executor(settings: Settings) -> Executor | None:
@@ -140,6 +141,14 @@ def list_runs(ctx: ServiceContext, model: str | None = None, status: RunStatus |
     if model:
         ctx.models.get(model)
     return ctx.runs.list(model, status, limit, kind=kind)
+
+
+def going_runs(ctx: ServiceContext, model: str) -> list[Run]:
+    """The runs of ``model`` that are queued or running, oldest first (the first is the one
+    going now; the others wait for it: one run of a model runs at a time)."""
+    going = [run for status in (RunStatus.RUNNING, RunStatus.QUEUED)
+             for run in ctx.runs.list(model, status, GOING_SHOWN)]
+    return sorted(going, key=lambda run: run.created_at)
 
 
 def get_run(ctx: ServiceContext, run_id: str) -> Run:

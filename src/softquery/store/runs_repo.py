@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, literal, select, update
 from sqlalchemy.engine import RowMapping
 
 from softquery.clock import as_utc, utcnow
@@ -89,6 +89,27 @@ class RunRepository:
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
         return [_entity(r) for r in rows]
+
+    def newest_per_model(self, statuses: tuple[RunStatus, ...] = ()) -> dict[str, Run]:
+        """The newest run of each model (among ``statuses`` when given), by model name, in one
+        query for any number of models; their stdout and stderr are left out ("")."""
+        newest = select(runs.c.model_id, func.max(runs.c.created_at).label("newest"))
+        if statuses:
+            newest = newest.where(runs.c.status.in_([s.value for s in statuses]))
+        latest = newest.group_by(runs.c.model_id).subquery()
+        light = [c for c in runs.c if c.name not in ("stdout", "stderr")]
+        query = (select(*light, literal("").label("stdout"), literal("").label("stderr"),
+                        models.c.name.label("model_name"))
+                 .join(models, models.c.id == runs.c.model_id)
+                 .join(latest, (latest.c.model_id == runs.c.model_id) & (latest.c.newest == runs.c.created_at)))
+        if statuses:
+            query = query.where(runs.c.status.in_([s.value for s in statuses]))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        found: dict[str, Run] = {}
+        for row in rows:
+            found.setdefault(row["model_name"], _entity(row))  # two runs in the same instant: either
+        return found
 
     def update(self, run_id: str, **values: Any) -> None:
         for key in ("status", "kind", "trigger"):

@@ -17,10 +17,11 @@ STATIC_DIR = Path(__file__).with_name("static")
 
 def mount_web(app: FastAPI) -> None:
     """Mount ``/static`` and every page router on ``app`` (unknown pages get an HTML 404)."""
-    from softquery.web.error_pages import install_page_not_found
+    from softquery.web.error_pages import install_page_method_not_allowed, install_page_not_found
     from softquery.web.routes import (
         account,
         admin,
+        copy_and_delete,
         editor,
         login,
         model_list,
@@ -32,8 +33,9 @@ def mount_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.include_router(login.router)
     app.include_router(login.logout_router)
-    for module in (model_list, editor, model_page, runs, sources, account, admin):
+    for module in (model_list, editor, copy_and_delete, model_page, runs, sources, account, admin):
         app.include_router(module.router)
     from softquery.web.routes import version_page
     app.include_router(version_page.router)
     install_page_not_found(app)
+    install_page_method_not_allowed(app)

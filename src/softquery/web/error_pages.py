@@ -8,19 +8,21 @@ gets the same message as a fragment, retargeted to the page's message area
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from softquery.errors import AuthenticationError, PermissionDeniedError, SoftqueryError
 from softquery.http.authentication import SESSION_COOKIE, authenticate, clear_session_cookie
+from softquery.http.error_envelope import allowed_methods
 from softquery.web.access import ROLE_RULE, principal_of
 from softquery.web.login_page import login_location, render_login, requested_path
 from softquery.web.plain_words import CODE_TITLES, plain
@@ -135,3 +137,53 @@ def install_page_not_found(app: FastAPI) -> None:
         await response(scope, receive, send)
 
     app.router.default = not_found
+
+
+def _is_page_path(path: str) -> bool:
+    return not path.startswith(("/api/", "/static/")) and path not in ("/docs", "/openapi.json", "/redoc")
+
+
+def nearest_page(app: FastAPI, path: str) -> str:
+    """The closest address above ``path`` that a browser can open (GET), e.g. the model page
+    for ``/models/iris/owner``, the account page for ``/account/tokens/3/revoke``; else ``/``."""
+    pages = [c.path_regex for c in iter_route_contexts(app.routes)
+             if c.methods and "GET" in c.methods and c.path and _is_page_path(c.path)
+             and getattr(c, "path_regex", None) is not None]
+    parts = path.rstrip("/").split("/")
+    while len(parts) > 1:
+        parts.pop()
+        candidate = "/".join(parts) or "/"
+        if any(regex.match(candidate) for regex in pages):
+            return candidate
+    return "/"
+
+
+def install_page_method_not_allowed(app: FastAPI) -> None:
+    """A page address opened with a method it does not take never answers with the API's JSON.
+
+    Reloading or bookmarking the address a form was sent to (a POST-only address such as
+    ``/models/iris/stop``) opens the nearest page above it instead (303); any other method
+    gets the HTML 405 page. The API's paths keep their JSON envelope."""
+    api_handler = app.exception_handlers.get(HTTPException)
+
+    async def method_not_allowed(request: Request, exc: Exception) -> Response:
+        if (isinstance(exc, HTTPException) and exc.status_code == 405
+                and _is_page_path(request.url.path)):
+            if request.method in ("GET", "HEAD"):
+                return RedirectResponse(nearest_page(request.app, request.url.path), status_code=303)
+            try:
+                await authenticate(request)  # the top bar shows who is logged in
+            except SoftqueryError:
+                pass
+            response = error_page(request, 405, f"{request.method} is not something this address does. "
+                                  "Open the page it belongs to and use its buttons.", code="method_not_allowed")
+            allowed = allowed_methods(request)
+            if allowed:
+                response.headers["Allow"] = ", ".join(allowed)
+            return response
+        if api_handler is None:
+            raise exc
+        answer = api_handler(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    app.add_exception_handler(HTTPException, method_not_allowed)

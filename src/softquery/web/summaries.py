@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ from softquery.errors import NotFoundError, SoftqueryError
 from softquery.services import runs as runs_svc
 from softquery.services import versions as versions_svc
 from softquery.services.context import ServiceContext
+from softquery.services.model_catalog import status_of
 from softquery.services.schedule_words import ScheduleWords, schedule_words
 from softquery.services.schedules import next_fire_time
 from softquery.web.number_format import fmt_number
@@ -43,16 +44,25 @@ class ModelCard:
     key_metric: tuple[str, Any] | None
     next_run_at: datetime | None
     schedule: ScheduleWords | None = None  # "Mondays 00:00 UTC, next 7 Dec"
+    going: list[Run] = field(default_factory=list)  # queued or running, oldest first
+
+    @property
+    def run(self) -> Run | None:
+        """The run the card shows: the one going now (a newer queued run waits for it), else the last."""
+        return self.going[0] if self.going else self.last_run
+
+    @property
+    def waiting(self) -> list[Run]:
+        """Runs queued behind the one the card shows."""
+        return self.going[1:]
 
     @property
     def live(self) -> bool:
-        return is_active(self.last_run)
+        return bool(self.going) or is_active(self.last_run)
 
     @property
     def status(self) -> str:
-        if self.last_run is None:
-            return "untrained" if self.model.active_version is None else "ready"
-        return self.last_run.status.value
+        return status_of(self.model, self.run)
 
 
 def active_version(ctx: ServiceContext, model: Model) -> Version | None:
@@ -73,7 +83,7 @@ def model_card(ctx: ServiceContext, model: Model) -> ModelCard:
     active = active_version(ctx, model)
     return ModelCard(model=model, last_run=last_run(ctx, model.name), active=active,
                      key_metric=key_metric_of(active), next_run_at=next_fire_time(model),
-                     schedule=schedule_words(model))
+                     schedule=schedule_words(model), going=runs_svc.going_runs(ctx, model.name))
 
 
 def run_summary(run: Run, active: int | None = None) -> str:

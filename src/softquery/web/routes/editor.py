@@ -1,4 +1,4 @@
-"""The model editor: create, change, delete (with confirmation) and duplicate a model."""
+"""The model editor: create and change a model (duplicate and delete: ``copy_and_delete``)."""
 
 from __future__ import annotations
 
@@ -88,34 +88,6 @@ def update_model(request: Request, name: str, form: Annotated[EditorForm, Form()
     except SoftqueryError as exc:
         return _editor(request, form, creating=False, errors=errors_of(exc))
     return RedirectResponse(f"/models/{name}/edit?saved=1", status_code=303)
-
-
-@router.get("/models/{name}/delete", dependencies=[allow(Action.CHANGE_MODEL)])
-def confirm_delete(request: Request, name: str) -> Response:
-    model = models_svc.get_model(ctx_of(request), name)
-    return render(request, "confirm_delete.html", {"nav": "models", "model": model})
-
-
-@router.post("/models/{name}/delete", dependencies=[allow(Action.CHANGE_MODEL)])
-def delete_model(request: Request, name: str, confirm: Annotated[str, Form()] = "") -> Response:
-    ctx = ctx_of(request)
-    model = models_svc.get_model(ctx, name)
-    if confirm != name:
-        return render(request, "confirm_delete.html", {"nav": "models", "model": model})
-    models_svc.delete_model(ctx, name)
-    return RedirectResponse("/?notice=deleted", status_code=303)
-
-
-@router.post("/models/{name}/duplicate", dependencies=[allow(Action.CREATE_MODEL)])
-def duplicate_model(request: Request, name: str, new_name: Annotated[str, Form()] = "") -> Response:
-    ctx = ctx_of(request)
-    model = models_svc.get_model(ctx, name)
-    try:
-        models_svc.duplicate_model(ctx, name, new_name.strip())
-    except SoftqueryError as exc:
-        return _editor(request, EditorForm.of(model), creating=False,
-                       extra={"duplicate_error": exc.message, "duplicate_name": new_name})
-    return RedirectResponse(f"/models/{new_name.strip()}/edit?saved=copied", status_code=303)
 
 
 @router.post("/editor/preview", dependencies=[allow(Action.EDIT)])
