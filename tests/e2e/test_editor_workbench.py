@@ -6,6 +6,8 @@ a warning before leaving unsaved changes, and save errors that go once they no l
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 from playwright.sync_api import Dialog, Page, expect
@@ -43,6 +45,14 @@ def make_model(server: Server, name: str, **fields: Any) -> None:
 def model_of(server: Server, name: str) -> dict[str, Any]:
     with server.api() as client:
         return dict(client.get(f"/models/{name}").raise_for_status().json())
+
+
+def wait_for(page: Page, condition: Callable[[], bool], timeout: float = 10) -> None:
+    """Poll ``condition`` (something the test's own handlers record) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the browser"
+        page.wait_for_timeout(50)
 
 
 def open_editor(page: Page, name: str) -> None:
@@ -155,9 +165,9 @@ def test_ctrl_s_and_cmd_s_save(page: Page, server: Server) -> None:
     page.get_by_test_id("cm-train_sql").click()
     page.keyboard.press("End")
     page.keyboard.type(" and price > 0")
-    page.keyboard.press("Meta+s")  # from inside a SQL editor, the Mac way
-    page.wait_for_url(re.compile(r"/models/keys_e2e/edit\?saved=1$"))
-    page.wait_for_function("window.softqueryEditors && window.softqueryEditors.train_sql")
+    with page.expect_navigation():
+        page.keyboard.press("Meta+s")  # from inside a SQL editor, the Mac way
+    expect(page.get_by_test_id("saved-notice")).to_be_visible()
     assert model_of(server, "keys_e2e")["train_sql"].endswith("and price > 0")
 
 
@@ -166,16 +176,15 @@ def test_leaving_with_unsaved_changes_asks_first_but_not_after_saving(page: Page
     open_editor(page, "leave_e2e")
     page.get_by_test_id("field-description").click()
     page.keyboard.type("not saved yet")
-    with page.expect_event("dialog") as asked:
-        page.get_by_test_id("nav-runs").click(no_wait_after=True)
-    assert asked.value.type == "beforeunload"
-    asked.value.dismiss()  # "stay on the page"
+    answers = Answers(page)  # answers "stay on the page"
+    page.get_by_test_id("nav-runs").click(no_wait_after=True)
+    wait_for(page, lambda: any(a.startswith("beforeunload") for a in answers.asked))
     expect(page).to_have_url(re.compile(r"/models/leave_e2e/edit$"))
     expect(page.get_by_test_id("field-description")).to_have_value("not saved yet")
 
     page.get_by_test_id("save-button").click()  # saving is no leaving of unsaved work
     expect(page).to_have_url(re.compile(r"/models/leave_e2e/edit\?saved=1$"))
-    answers = Answers(page)
+    answers.asked.clear()
     page.get_by_test_id("field-description").click()  # a user gesture, so the browser would ask
     page.get_by_test_id("nav-runs").click()
     expect(page).to_have_url(re.compile(r"/runs$"))

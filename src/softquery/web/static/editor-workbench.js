@@ -84,20 +84,16 @@
 
   // -- the last run ------------------------------------------------------------------
   var predictButton = document.querySelector('[data-testid="save-predict-button"]');
-  var openState = {};
-  document.addEventListener("htmx:beforeSwap", function () {
-    var panel = document.getElementById("editor-run");
-    if (!panel) { return; }
-    openState = {};
-    panel.querySelectorAll("details[data-stream]").forEach(function (d) {
-      openState[d.getAttribute("data-stream")] = d.open;
-    });
+  var chosen = {};  // stream -> open, as the user left it (kept across the panel's refreshes)
+  document.addEventListener("click", function (event) {
+    var summary = event.target instanceof Element ? event.target.closest("#editor-run details[data-stream] > summary") : null;
+    if (summary) { chosen[summary.parentElement.getAttribute("data-stream")] = !summary.parentElement.open; }
   });
   document.addEventListener("htmx:afterSettle", function () {
     var panel = document.getElementById("editor-run");
     if (!panel) { return; }
     panel.querySelectorAll("details[data-stream]").forEach(function (d) {
-      var kept = openState[d.getAttribute("data-stream")];
+      var kept = chosen[d.getAttribute("data-stream")];
       if (kept !== undefined) { d.open = kept; }
     });
     if (predictButton && panel.getAttribute("data-has-version") === "1") {

@@ -23,7 +23,8 @@
     cm.on("inputRead", function (c, change) {
       if (c.state.completionActive) { return; }
       var typed = change.text.join("");
-      if (/^[\w.]$/.test(typed)) { c.showHint({ hint: hintSql, completeSingle: false }); }
+      // typed words and dots (keys that arrive together come as one input; a paste does not ask)
+      if (change.origin === "+input" && /[\w.]$/.test(typed)) { c.showHint({ hint: hintSql, completeSingle: false }); }
     });
     var keys = cm.getOption("extraKeys") || {};
     keys["Ctrl-Space"] = function (c) { c.showHint({ hint: hintSql, completeSingle: false }); };
