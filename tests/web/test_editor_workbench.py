@@ -30,7 +30,8 @@ def test_save_and_predict_without_a_version_saves_and_says_why_no_run(demo_clien
     assert demo_client.post("/new", data=form()).status_code == 303
     response = demo_client.post("/models/prices/edit", data=form(then="predict", description="changed"))
     assert response.status_code == 200
-    assert "Saved, but the run did not start" in element(response.text, "form-error")
+    assert "The run did not start" in element(response.text, "form-error")
+    assert has_testid(response.text, "saved-notice") and "data-unsaved" not in response.text
     assert demo_ctx.models.get("prices").description == "changed"
     assert demo_ctx.runs.list("prices", None, 10) == []
 

@@ -98,8 +98,8 @@ def _start_after_save(request: Request, name: str, then: str) -> Response:
         runs_svc.start_run(ctx, name, THEN_RUN[then], RunTrigger.WEB, executor_of(request))
     except SoftqueryError as exc:
         model = models_svc.get_model(ctx, name)
-        return _editor(request, EditorForm.of(model), creating=False,
-                       errors=FormErrors(general=f"Saved, but the run did not start: {exc.message}"))
+        return _editor(request, EditorForm.of(model), creating=False, extra={"saved": "1"},
+                       errors=FormErrors(general=f"The run did not start: {exc.message}"))
     return RedirectResponse(f"/models/{name}/edit?saved=1", status_code=303)
 
 
