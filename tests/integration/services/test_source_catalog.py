@@ -5,6 +5,7 @@ that cannot be read as a result with ``error``. Run on SQLite, DuckDB and Postgr
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,8 @@ DDL = [
     'create table "Odd Name" ("Some Column" integer, plain integer)',
     "create view cheap_houses as select id, price from houses where price < 20",
 ]
+ENDLESS = ("create view endless as with recursive n(x) as (select 1 union all select x + 1 from n) "
+           "select x from n")
 
 
 def _sqlite(path: Path) -> str:
@@ -123,3 +126,33 @@ def test_unknown_and_unreadable_sources(ctx: ServiceContext, tmp_path: Path) -> 
     catalog = source_catalog.describe_source(ctx, "gone")
     assert catalog.tables == [] and catalog.error is not None
     assert "does not exist" in catalog.error["message"]
+
+
+def test_a_count_that_takes_too_long_is_stopped(ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    """A view with endless rows: its count hits the time limit; the rest is still counted."""
+    url = sources.get_source_url(ctx, "src")
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            conn.execute(ENDLESS)
+        conn.close()
+    elif url.startswith("duckdb"):
+        import duckdb
+
+        dconn = duckdb.connect(url.removeprefix("duckdb:///"))
+        dconn.execute(ENDLESS)
+        dconn.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as pconn:
+            pconn.execute(ENDLESS)
+    monkeypatch.setattr(source_catalog, "COUNT_CAP", 10**12)
+    monkeypatch.setattr(source_catalog, "COUNT_SECONDS", 0.5)
+    started = time.monotonic()
+    catalog = source_catalog.describe_source(ctx, "src", count_budget=30)
+    assert time.monotonic() - started < 15
+    by_name = {t.name: t for t in catalog.tables}
+    assert (by_name["endless"].rows, by_name["endless"].rows_are) == (None, "unknown")
+    assert [c.name for c in by_name["endless"].columns] == ["x"]
+    assert (by_name["houses"].rows, by_name["houses"].rows_are) == (4, "exact")
