@@ -1,4 +1,5 @@
-"""The model editor: create, change, delete (with confirmation) and duplicate a model."""
+"""The model editor: create, change (Save & Train / Save & Predict, its last-run panel), delete
+(with confirmation) and duplicate a model."""
 
 from __future__ import annotations
 
