@@ -73,7 +73,7 @@ EXPECTED_OPERATIONS = {
     ("patch", "/api/v1/models/{name}"), ("delete", "/api/v1/models/{name}"),
     ("post", "/api/v1/models/{name}/duplicate"), ("post", "/api/v1/models/preview"),
     ("get", "/api/v1/templates"), ("get", "/api/v1/templates/{name}"), ("post", "/api/v1/code/check"),
-    ("post", "/api/v1/sources/{name}/preview"),
+    ("post", "/api/v1/sources/{name}/preview"), ("get", "/api/v1/sources/{name}/tables"),  # editor (issue 12)
     ("get", "/api/v1/sources"), ("post", "/api/v1/sources"), ("post", "/api/v1/sources/{name}/test"),
     ("delete", "/api/v1/sources/{name}"),
     ("get", "/api/v1/runs"), ("get", "/api/v1/runs/{run_id}"), ("get", "/api/v1/runs/{run_id}/logs"),

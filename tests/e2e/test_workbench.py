@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import Dialog, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 from tests.e2e.kit import (
     RUN_TIMEOUT_MS,
     ConsoleWatch,
@@ -66,19 +66,10 @@ def test_create_from_template_preview_save_train_predict(page: Page, shot: Shot)
     # built (editor.js wires "load template" in the same step).
     expect(page.get_by_test_id("cm-code")).to_be_visible()
 
-    # Pick another template than the default: the editor asks before replacing the code.
-    dialogs: list[str] = []
-
-    def accept(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.accept()
-
-    page.on("dialog", accept)
+    # Pick another template than the default: choosing it loads it, without a question
+    # while the code is unedited (issue 12; tests/e2e/test_editor_workbench.py covers asking).
     page.get_by_test_id("template-select").select_option("ridge_regression")
-    with page.expect_event("dialog") as asked:
-        page.get_by_test_id("load-template").click()
-    assert "Replace your code" in asked.value.message
-    assert "Ridge" in editor_text(page, "code")
+    page.wait_for_function("window.softqueryEditors.code.getValue().includes('Ridge')")
     expect(page.locator("#template")).to_have_value("ridge_regression")
     expect(page.get_by_test_id("code-status")).to_have_text("No problems found.")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, field_validator
 
-from softquery.domain import Model
+from softquery.domain import Model, RunKind
 from softquery.errors import InvalidInputError, SoftqueryError
 from softquery.services.code import template_code
 from softquery.services.model_settings import FIELD_NAMES, MODEL_SETTINGS, SETTINGS, names_of
@@ -20,6 +20,8 @@ from softquery.services.models import ModelSpec
 from softquery.web.plain_words import plain
 
 SCHEDULE_PRESETS = ("hourly", "daily", "weekly")
+# Save & Train / Save & Predict: the run the editor starts once the model is saved.
+THEN_RUN = {"train": RunKind.TRAIN, "predict": RunKind.PREDICT}
 _NAME_LABEL = "model name"
 # Settings the editor reads its own way (template or own code; schedule preset + expression).
 _OWN_WAY = ("template", "code", "schedule", "schedule_action", "schedule_timezone")
@@ -49,6 +51,7 @@ class EditorForm(BaseModel):
     schedule_timezone: str = ""
     time_limit_seconds: str = ""
     memory_limit_mb: str = ""
+    then: str = ""  # which save button: "" (just save), "train" or "predict"
 
     @field_validator("code", "train_sql", "predict_sql", "description", mode="before")
     @classmethod

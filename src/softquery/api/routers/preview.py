@@ -1,4 +1,5 @@
-"""Query previews: SQL only, with a row limit; a failing query is a result with ``error``."""
+"""Query previews (SQL only, with a row limit) and the tables of a source; a failing query is a
+result with ``error``."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from softquery.api.schemas.preview import (
     ModelPreviewRequest,
     QueryPreviewPublic,
     QueryPreviewRequest,
+    SourceCatalogPublic,
 )
 from softquery.auth.policy import Action
 from softquery.http.route_policies import allow
 from softquery.services import preview as svc
+from softquery.services import source_catalog
 
 router = APIRouter(tags=["preview"])
 
@@ -30,3 +33,10 @@ def preview_model(body: ModelPreviewRequest, ctx: Ctx) -> ModelPreviewPublic:
     return ModelPreviewPublic.of(svc.preview_model(
         ctx, body.source, body.train_sql, body.predict_sql, label=body.label,
         id_columns=body.id_columns, limit=body.limit))
+
+
+@router.get("/sources/{name}/tables", response_model=SourceCatalogPublic, dependencies=[allow(Action.EDIT)])
+def source_tables(name: str, ctx: Ctx) -> SourceCatalogPublic:
+    """Tables and views of the source with their columns and row counts (an estimate or a count
+    that stops at a cap on big tables), for the editor's table browser; read-only, like a preview."""
+    return SourceCatalogPublic.of(source_catalog.describe_source(ctx, name))

@@ -12,6 +12,7 @@ from softquery.services.preview import (
     ModelPreview,
     QueryPreview,
 )
+from softquery.services.source_catalog import CatalogTable, SourceCatalog
 
 Limit = Field(DEFAULT_PREVIEW_ROWS, ge=1, le=MAX_PREVIEW_ROWS, description="Rows to return.")
 
@@ -75,3 +76,44 @@ class ModelPreviewPublic(BaseModel):
         return cls(train=QueryPreviewPublic.of(preview.train), predict=QueryPreviewPublic.of(preview.predict),
                    label=preview.label, id_columns=preview.id_columns, features=preview.features,
                    problems=preview.problems)
+
+
+class CatalogColumnPublic(BaseModel):
+    name: str
+    type: str = Field(description="SQLite: the declared type; elsewhere the Arrow type a query reads.")
+    sql_name: str = Field(description="The name as a query writes it (quoted where the dialect needs it).")
+
+
+class CatalogTablePublic(BaseModel):
+    name: str
+    schema_name: str | None = Field(description="Its schema; null: the connection's default schema.")
+    kind: str = Field(description="table or view.")
+    sql_name: str = Field(description="The name as a query writes it (schema-qualified outside the default).")
+    rows: int | None = Field(description="Row count, estimate or cap (see rows_are); null: not counted.")
+    rows_are: str = Field(description="exact, estimate (the database's own), at_least (a count that stopped "
+                                      "at the cap) or unknown (no time left to count).")
+    columns: list[CatalogColumnPublic]
+    error: str | None = Field(description="Why its columns could not be read.")
+
+    @classmethod
+    def of(cls, table: CatalogTable) -> CatalogTablePublic:
+        return cls(name=table.name, schema_name=table.schema, kind=table.kind, sql_name=table.sql_name,
+                   rows=table.rows, rows_are=table.rows_are, error=table.error,
+                   columns=[CatalogColumnPublic(name=c.name, type=c.type, sql_name=c.sql_name)
+                            for c in table.columns])
+
+
+class SourceCatalogPublic(BaseModel):
+    source: str
+    dialect: str
+    tables: list[CatalogTablePublic]
+    truncated: bool = Field(description="The source has more tables than were listed.")
+    error: PreviewError | None = Field(description="Set when the source could not be read.")
+
+    @classmethod
+    def of(cls, catalog: SourceCatalog) -> SourceCatalogPublic:
+        error = None if catalog.error is None else PreviewError(
+            code=str(catalog.error.get("code")), message=str(catalog.error.get("message")),
+            details=dict(catalog.error.get("details") or {}))
+        return cls(source=catalog.source, dialect=catalog.dialect, truncated=catalog.truncated, error=error,
+                   tables=[CatalogTablePublic.of(t) for t in catalog.tables])

@@ -113,29 +113,44 @@
   });
   window.softqueryEditors = editors;
 
+  // Choosing a template loads its code. Only code edited since it was loaded (from the
+  // server or from a template) is worth a question before it is replaced.
   var select = document.getElementById("template-choice");
   var description = document.getElementById("template-description");
   var hidden = document.getElementById("template");
+  var loadedCode = editors.code ? editors.code.getValue() : "";
+  var chosen = select ? select.value : "";
   function describe() {
     var t = select && byName[select.value];
-    if (description) { description.textContent = t ? t.description : ""; }
+    if (description) { description.textContent = t ? t.description : "Your own code: no template."; }
   }
-  if (select) { select.addEventListener("change", describe); describe(); }
+  function loadTemplate(t) {
+    var cm = editors.code;
+    if (!t || !cm) { return false; }
+    if (cm.getValue() !== loadedCode && cm.getValue().trim() !== t.code.trim() &&
+        !window.confirm("Replace your edited code with the \"" + t.title + "\" template? Your changes to the code will be lost.")) {
+      return false;
+    }
+    cm.setValue(t.code);
+    cm.save();
+    loadedCode = cm.getValue();
+    if (hidden) { hidden.value = t.name; }
+    return true;
+  }
+  if (select) {
+    select.addEventListener("change", function () {
+      var t = byName[select.value];
+      if (t && !loadTemplate(t)) { select.value = chosen; }
+      else if (!t && hidden) { hidden.value = ""; }
+      chosen = select.value;
+      describe();
+    });
+    describe();
+  }
   var load = document.getElementById("load-template");
   if (load && select) {
     load.addEventListener("click", function () {
-      var t = byName[select.value];
-      var cm = editors.code;
-      if (!t || !cm) { return; }
-      var current = cm.getValue().trim();
-      if (current && current !== t.code.trim() &&
-          !window.confirm("Replace your code with the \"" + t.title + "\" template? Your current code will be lost.")) {
-        return;
-      }
-      cm.setValue(t.code);
-      cm.save();
-      if (hidden) { hidden.value = t.name; }
-      cm.focus();
+      if (loadTemplate(byName[select.value]) && editors.code) { editors.code.focus(); }
     });
   }
 
