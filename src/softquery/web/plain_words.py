@@ -35,7 +35,7 @@ CODE_TITLES: dict[str, str] = {
     "no_version": "No trained version yet",
     "not_found": "Not found",
     "not_initialised": "softquery is not set up yet",
-    "payload_too_large": "Too much at once",
+    "payload_too_large": "Too large",
     "prediction_failed": "Prediction did not work",
     "query_error": "The database refused the query",
     "queue_unavailable": "The job queue is not available",
