@@ -307,10 +307,14 @@ def _typed(plain: list[Any], kinds: set[str]) -> np.ndarray:
     has_null = NULL in kinds
     if not values:
         return np.full(len(plain), np.nan)
-    if values == {INTEGER} and not has_null and all(_INT64[0] <= v <= _INT64[1] for v in plain):
-        return np.array(plain, dtype=np.int64)
-    if values == {INTEGER, NUMBER} or values == {NUMBER}:
-        return np.array([np.nan if v is None else float(v) for v in plain], dtype=np.float64)
+    if values <= {INTEGER, NUMBER}:
+        if values == {INTEGER} and all(v is None or _INT64[0] <= v <= _INT64[1] for v in plain):
+            return _objects(plain) if has_null else np.array(plain, dtype=np.int64)  # NULL: None
+        try:
+            return np.array([np.nan if v is None else float(v) for v in plain], dtype=np.float64)
+        except OverflowError:
+            raise ModelCodeError("predict(X) returned an integer too large for any number column "
+                                 "(beyond about 1e308).", details={"problem": "too_large"}) from None
     if values == {BOOLEAN} and not has_null:
         return np.array(plain, dtype=bool)
     return _objects(plain)

@@ -260,8 +260,6 @@ def _evaluate(
     preds = _as_classes(preds, classes, named)
     metrics = m.classification_metrics(y_te.to_numpy(), preds, proba, classes)
     if len(classes) <= 50:
-        from sklearn.metrics import confusion_matrix
-
-        matrix = confusion_matrix(y_te.to_numpy(dtype=object), preds.astype(object), labels=classes)
-        evaluation["confusion_matrix"] = {"labels": [str(c) for c in classes], "matrix": matrix.tolist()}
+        evaluation["confusion_matrix"] = {"labels": [str(c) for c in classes],
+                                          "matrix": m.confusion(y_te.to_numpy(), preds, classes)}
     return metrics, evaluation
