@@ -195,3 +195,30 @@ def test_null_predictions_are_written_as_null() -> None:
     labels = predictions_of(np.array(["yes", None, np.nan], dtype=object), 3)
     assert _written(labels).column("prediction").to_pylist() == ["yes", None, None]
     assert _as_list(preds) == [1.5, None, None, 2.0]
+
+
+def test_a_serving_worker_answers_nan_as_null_and_refuses_infinity() -> None:
+    import pickle
+
+    from softquery.data import FeatureSpec
+    from softquery.serving.worker import _answer
+
+    class Conn:
+        def __init__(self) -> None:
+            self.sent: list[Any] = []
+
+        def send_bytes(self, data: bytes) -> None:
+            self.sent.append(pickle.loads(data))  # noqa: S301 - our own test's bytes
+
+    class Trained:
+        def predict(self, X: pd.DataFrame) -> Any:
+            return np.where(X["a"] > 4, np.inf, np.where(X["a"] > 2, np.nan, X["a"]))
+
+    models = {"k": LoadedModel(Trained(), [FeatureSpec("a", "double", "numeric")])}
+    conn = Conn()
+    _answer(conn, models, [("predict", 1, "k", np.array([[1.0], [3.0]]), False),  # type: ignore[arg-type]
+                           ("predict", 2, "k", np.array([[1.0], [5.0]]), False)])
+    first, second = conn.sent
+    assert first == {"id": 1, "ok": True, "predictions": [1.0, None]}
+    assert second["ok"] is False and second["error"]["code"] == "model_code_error"
+    assert "infinite number at row 1 of the request (counting from 0)" in second["error"]["message"]
