@@ -72,3 +72,19 @@ def test_a_fit_failing_on_vectors_names_the_column_and_the_way_out() -> None:
     # the template (AutoPreprocessor) takes them as they are
     fitted = fit_and_evaluate(template_code("linear_regression"), X, y, label="y", progress=_noop, capture=False)
     assert fitted.metrics["r2"] > 0.99
+
+
+@pytest.mark.parametrize("label", [
+    pa.array([i % 3 == 0 for i in range(60)]),          # a boolean label: classes 0.0 and 1.0
+    pa.array([i % 3 for i in range(60)]),               # integer classes
+])
+def test_integer_and_boolean_labels_are_measured(label: pa.Array) -> None:
+    """scikit-learn's metrics refuse object arrays of numbers ("unknown is not supported"):
+    they are measured over the classes' positions."""
+    x = [float(i % 3) + 0.1 * (i % 7) for i in range(60)]
+    ts = build_training_set(pa.table({"x": x, "y": label}), label="y", id_columns=[])
+    assert ts.y is not None
+    fit = fit_and_evaluate(template_code("logistic_regression"), ts.X, ts.y, label="y", progress=_noop,
+                           capture=False)
+    assert fit.metrics["accuracy"] > 0.9 and "f1" in fit.metrics
+    assert sum(map(sum, fit.evaluation["confusion_matrix"]["matrix"])) == 12
