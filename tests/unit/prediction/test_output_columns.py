@@ -14,7 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from softquery.identifiers import is_identifier
-from softquery.prediction.output import legacy_names, output_batch, output_probability_columns, probability_columns
+from softquery.prediction.output import (
+    legacy_names,
+    output_batch,
+    output_probability_columns,
+    probability_columns,
+)
 from softquery.prediction.table_writer import open_writer
 
 
