@@ -58,6 +58,8 @@ def test_binary_classifier_probability_of_the_positive_class(client: TestClient,
     row = {n: 1.0 for n in names}
     body = client.post("/api/v1/models/cancer_diagnosis/predict", json={"rows": [row, row]}).json()
     assert body["positive_class"] == sorted(classes, key=str)[-1]
+    # the batch table's column of the same numbers names the class (probability_malignant)
+    assert body["probability_column"] == f"probability_{body['positive_class']}"
     assert len(body["probabilities"]) == 2 and all(0.0 <= p <= 1.0 for p in body["probabilities"])
     assert body["predictions"][0] in classes
 

@@ -8,7 +8,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from softquery.data.features import FeatureSpec, feature_kind, frame, to_pandas, vector_length
+from softquery.data.features import (
+    FeatureSpec,
+    feature_kind,
+    frame,
+    is_string_type,
+    to_pandas,
+    vector_length,
+)
 from softquery.data.fingerprint import fingerprint
 from softquery.errors import DataError, SchemaMismatchError
 
@@ -84,16 +91,7 @@ def build_training_set(table: pa.Table, *, label: str | None, id_columns: list[s
     digest = fingerprint(table)
     notes: list[str] = []
     if label is not None:
-        nulls = table.column(label).null_count
-        if nulls == table.num_rows:
-            raise DataError(
-                f"The label column {label!r} is NULL in every row of the train query. "
-                "Select the column that holds the known answers.",
-                details={"label": label, "rows": table.num_rows},
-            )
-        if nulls:
-            table = table.filter(pc.is_valid(table.column(label)))
-            notes.append(f"Dropped {nulls} row(s) where the label {label!r} is NULL; trained on {table.num_rows}.")
+        table = _known_labels(table, label, notes)
     excluded = set(id_columns) | ({label} if label else set())
     features = [FeatureSpec(f.name, str(f.type), feature_kind(f.type, table.column(f.name)))
                 for f in table.schema if f.name not in excluded]
@@ -115,6 +113,35 @@ def build_training_set(table: pa.Table, *, label: str | None, id_columns: list[s
         X=X, y=y, label=label, id_columns=list(id_columns), features=features,
         columns=columns, fingerprint=digest, row_count=table.num_rows, notes=notes,
     )
+
+
+def _known_labels(table: pa.Table, label: str, notes: list[str]) -> pa.Table:
+    """The rows whose label is known: NULL, empty text and text of spaces only are unknown
+    (``where label <> ''``), never a class. A note counts the rows dropped."""
+    column = table.column(label)
+    nulls = column.null_count
+    known = pc.is_valid(column)
+    empty = 0
+    if is_string_type(column.type):
+        blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), False)
+        empty = int(pc.sum(blank).as_py() or 0)
+        known = pc.and_(known, pc.invert(blank))
+    if nulls + empty == table.num_rows:
+        what = "NULL" if not empty else ("empty text" if not nulls else "NULL or empty text")
+        raise DataError(
+            f"The label column {label!r} is {what} in every row of the train query. "
+            "Select the column that holds the known answers.",
+            details={"label": label, "rows": table.num_rows, "null_rows": nulls, "empty_rows": empty},
+        )
+    if not nulls and not empty:
+        return table
+    table = table.filter(known)
+    parts = [f"{nulls} row(s) where the label {label!r} is NULL"] if nulls else []
+    if empty:
+        where = "where it is" if nulls else f"row(s) where the label {label!r} is"
+        parts.append(f"{empty} {where} empty text ('' means unknown, like NULL)")
+    notes.append(f"Dropped {' and '.join(parts)}; trained on {table.num_rows}.")
+    return table
 
 
 def frame_for_prediction(batch: pa.RecordBatch | pa.Table, features: list[FeatureSpec]) -> pd.DataFrame:

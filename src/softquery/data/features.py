@@ -5,8 +5,8 @@ Conversion rules (what scikit-learn handles best):
 * numeric: float64 (ints with NULLs, decimals, NUMERIC) or int64 (ints without NULLs);
 * boolean: float64 1.0 / 0.0, NaN for NULL;
 * categorical / text: object dtype holding Python ``str``, ``np.nan`` for NULL;
-* array: object dtype holding ``list[float]`` (Arrow lists or JSON text like
-  ``'[0.1, 0.2]'``), ``None`` for NULL;
+* array: object dtype holding one float64 numpy array per cell (Arrow lists or JSON
+  text like ``'[0.1, 0.2]'``), ``None`` for NULL: ``np.stack(X[col])`` is a matrix;
 * datetime: pandas datetime64.
 """
 
@@ -35,7 +35,7 @@ class FeatureSpec:
     length: int | None = None  # array: the one length of every training vector (None: ragged, or older)
 
 
-def _is_string(typ: pa.DataType) -> bool:
+def is_string_type(typ: pa.DataType) -> bool:
     return bool(pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_string_view(typ))
 
 
@@ -59,7 +59,7 @@ def feature_kind(typ: pa.DataType, column: pa.ChunkedArray | pa.Array | None = N
         return "datetime"
     if _is_list(typ):
         return "array"
-    if _is_string(typ) and column is not None:
+    if is_string_type(typ) and column is not None:
         if looks_like_json_arrays(column):
             return "array"
         valid = column.drop_null()
@@ -70,21 +70,29 @@ def feature_kind(typ: pa.DataType, column: pa.ChunkedArray | pa.Array | None = N
     return "categorical"
 
 
+def _vectors(cells: list[np.ndarray | None], name: str) -> pd.Series:
+    """An object Series holding each vector as it is (pandas would make a list of arrays 2-D)."""
+    out = np.empty(len(cells), dtype=object)
+    for i, cell in enumerate(cells):
+        out[i] = cell
+    return pd.Series(out, dtype=object, name=name)
+
+
 def _parse_json_arrays(column: pa.Array, name: str) -> pd.Series:
-    out: list[list[float] | None] = []
+    out: list[np.ndarray | None] = []
     for value in column.to_pylist():
         if value is None:
             out.append(None)
             continue
         try:
-            out.append([float(x) for x in json.loads(value)])
+            out.append(np.array([float(x) for x in json.loads(value)], dtype=np.float64))
         except (ValueError, TypeError):
             raise DataError(
                 f"Column {name!r} holds JSON arrays of numbers, but one value is not: {value[:80]!r}. "
                 "Fix or filter that row in the query.",
                 details={"column": name, "value": value[:200]},
             ) from None
-    return pd.Series(out, dtype=object, name=name)
+    return _vectors(out, name)
 
 
 def to_pandas(column: pa.ChunkedArray | pa.Array, spec: FeatureSpec) -> pd.Series:
@@ -93,14 +101,15 @@ def to_pandas(column: pa.ChunkedArray | pa.Array, spec: FeatureSpec) -> pd.Serie
     name, kind = spec.name, spec.kind
     typ = array.type
     if kind == "array":
-        if _is_string(typ):
+        if is_string_type(typ):
             return _parse_json_arrays(array, name)
         values = array.to_pylist()
-        return pd.Series([None if v is None else [float(x) for x in v] for v in values], dtype=object, name=name)
+        return _vectors([None if v is None else np.array([np.nan if x is None else float(x) for x in v],
+                                                          dtype=np.float64) for v in values], name)
     if kind in ("numeric", "boolean"):
         if pa.types.is_null(typ) or pa.types.is_decimal(typ) or pa.types.is_boolean(typ):
             array = array.cast(pa.float64())
-        elif _is_string(typ):
+        elif is_string_type(typ):
             raise DataError(f"Column {name!r} holds text but the model expects numbers.", details={"column": name})
         elif pa.types.is_integer(typ) and array.null_count == 0:
             return pd.Series(array.to_numpy(zero_copy_only=False).astype(np.int64, copy=False), name=name)
@@ -108,7 +117,7 @@ def to_pandas(column: pa.ChunkedArray | pa.Array, spec: FeatureSpec) -> pd.Serie
     if kind == "datetime":
         return pd.Series(array.to_pandas(), name=name)
     # categorical / text: object dtype of str with np.nan for NULL
-    if not _is_string(typ):
+    if not is_string_type(typ):
         array = array.cast(pa.string()) if not pa.types.is_dictionary(typ) else array.dictionary_decode().cast(pa.string())
     values = array.to_numpy(zero_copy_only=False).astype(object)
     if array.null_count:

@@ -22,10 +22,11 @@ from softquery.data.connection import DEFAULT_STATEMENT_TIMEOUT_SECONDS
 from softquery.data.feed import SourceFeed, waiting
 from softquery.data.source_urls import dialect_of
 from softquery.errors import ModelCodeError, RunStoppedError
-from softquery.prediction.output import output_batch
-from softquery.prediction.predict_rows import PredictSpec, checked_predictions
+from softquery.prediction.output import legacy_names, output_batch
+from softquery.prediction.predict_rows import QUERY_ROWS, PredictSpec, checked_predictions
 from softquery.prediction.spool import SINGLE_WRITER_DIALECTS, BatchSpool
 from softquery.prediction.table_writer import TableWriter, open_writer
+from softquery.training.answers import RowNames
 from softquery.training.fit import Progress
 
 
@@ -64,8 +65,9 @@ class ModelCalls(Protocol):
     def loaded(self) -> None:
         """Wait until the model is loaded; a load failure is raised here."""
 
-    def predict(self, features: pa.RecordBatch, want_proba: bool) -> tuple[Any, Any]:
-        """(predictions, probabilities or None) for the rows of ``features`` — unchecked."""
+    def predict(self, features: pa.RecordBatch, want_proba: bool, first_row: int = 0) -> tuple[Any, Any]:
+        """(predictions, probabilities or None) for the rows of ``features`` — unchecked here;
+        ``first_row``: how many rows of the query came before them (for messages)."""
 
     def idle(self) -> None:
         """Called while rows are awaited or written: keep the run alive (may raise when
@@ -80,9 +82,9 @@ class ModelCalls(Protocol):
 
 
 def _predicted(model: ModelCalls, batch: pa.RecordBatch, features: list[str],
-               classes: list[Any] | None) -> tuple[np.ndarray, np.ndarray | None]:
-    preds, proba = model.predict(batch.select(features), bool(classes))
-    return checked_predictions(preds, proba, batch.num_rows, classes)
+               classes: list[Any] | None, first_row: int) -> tuple[np.ndarray, np.ndarray | None]:
+    preds, proba = model.predict(batch.select(features), bool(classes), first_row)
+    return checked_predictions(preds, proba, batch.num_rows, classes, RowNames(where=QUERY_ROWS, first=first_row))
 
 
 def _output(batch: pa.RecordBatch, preds: np.ndarray, proba: np.ndarray | None, **kwargs: Any) -> pa.RecordBatch:
@@ -104,7 +106,8 @@ def predict_to_table(job: PredictJob, progress: Progress, model: ModelCalls) -> 
     spooled = dialect_of(job.source_url) in SINGLE_WRITER_DIALECTS
     feed = SourceFeed(job.source_url, job.predict_sql, what="predict query", chunk_rows=job.chunk_rows,
                       timeout=job.statement_timeout_seconds)
-    with open_writer(job.source_url, job.output_table, job.write_mode, run_id=job.run_id) as table, \
+    with open_writer(job.source_url, job.output_table, job.write_mode, run_id=job.run_id,
+                     aliases=legacy_names(classes)) as table, \
             BatchSpool() as spool, feed.start():
         writer: TableWriter | BatchSpool = spool if spooled else table
         progress("loading the model", 0.02, f"version {job.version}")
@@ -116,7 +119,7 @@ def predict_to_table(job: PredictJob, progress: Progress, model: ModelCalls) -> 
         while (batch := waiting(feed.get, model.idle)) is not None:
             if batch.num_rows == 0:
                 continue
-            preds, proba = _predicted(model, batch, names, classes)
+            preds, proba = _predicted(model, batch, names, classes, rows)
             writer.write(_output(batch, preds, proba, id_columns=ids, classes=classes, version=job.version,
                                  run_id=job.run_id, predicted_at=predicted_at))
             rows += batch.num_rows
@@ -135,6 +138,6 @@ def predict_to_table(job: PredictJob, progress: Progress, model: ModelCalls) -> 
         written = table.commit() if rows else 0
         if not rows:
             table.abort()
-    notes = [] if rows else ["The predict query returned no rows; the output table was left unchanged."]
+    notes = list(table.notes) if rows else ["The predict query returned no rows; the output table was left unchanged."]
     return PredictOutput(version=job.version, table=job.output_table, rows=written,
                          write_mode=job.write_mode, notes=notes)

@@ -4,14 +4,16 @@ A batch prediction's job child (``services.job_child``) and a serving worker
 (``serving.worker``) both hold a ``LoadedModel`` and call its ``predict``: X is
 built from the rows the same way (``features_frame``), ``predict(X)`` and
 ``predict_proba(X)`` are called the same way, and the answer is checked by
-``checked_predictions``: one prediction per row, each a number, text, a boolean
-or NULL; one row of finite probabilities per row with one column per class.
-Anything else is a ``ModelCodeError``.
+``checked_predictions``: one prediction per row, each a number, text, a boolean,
+a date or NULL (NaN is NULL); one row of finite probabilities per row with one column
+per class (``training.answers`` has the rules). Anything else is a ``ModelCodeError``
+naming the problem and the rows.
 
-Where the check runs follows who may be trusted. A job child's answer crosses
-to the trusted supervisor as arrays, which checks it there before anything is
-written (``prediction.batch``); a serving worker checks its own answer before it
-becomes JSON (``LoadedModel.checked_predict``), since the server only sees JSON.
+Where the check runs follows who may be trusted. A job child checks its answer
+(``LoadedModel.checked_predict``: its message names the rows, and what it sends is
+plain values) and it crosses to the trusted supervisor as arrays, which checks them
+again before anything is written (``prediction.batch``); a serving worker checks its
+own answer before it becomes JSON, since the server only sees JSON.
 
 Runs where user code may run. It opens no database and never sees a data-source
 URL, a table name or id columns.
@@ -19,8 +21,6 @@ URL, a table name or id columns.
 
 from __future__ import annotations
 
-import datetime
-import decimal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -32,13 +32,13 @@ import pyarrow as pa
 from softquery.artifacts import serialize
 from softquery.data import FeatureSpec, frame_for_prediction
 from softquery.errors import ModelCodeError
-from softquery.training.fit import as_predictions, call_user, predict_proba_or_none
+from softquery.training.answers import RowNames, predictions_of, probabilities_of
+from softquery.training.fit import as_predictions, call_on_rows, predict_proba_or_none
 
 Rows: TypeAlias = "pa.RecordBatch | pa.Table | np.ndarray"  # ndarray: float64, a column per feature
+__all__ = ["QUERY_ROWS", "LoadedModel", "PredictSpec", "RowNames", "checked_predictions", "features_frame"]
+QUERY_ROWS = "of the predict query's result (counting from 0)"  # how a batch prediction names rows
 
-_SCALARS = (str, bytes, bool, int, float, decimal.Decimal, datetime.date, datetime.time,
-            datetime.timedelta, np.generic, type(None))
-_KINDS = "biufUSOMm"  # no structured, void or complex values
 
 
 @dataclass
@@ -84,62 +84,48 @@ class LoadedModel:
     def of_spec(cls, spec: PredictSpec) -> LoadedModel:
         return cls.load(spec.artifact, spec.code, spec.features, spec.classes)
 
-    def predict(self, rows: Rows | Sequence[Rows], want_proba: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        """predict(X) (and predict_proba(X)) of the feature columns of ``rows``: one prediction
-        per row; the probabilities left out unless there is one column per known class."""
+    def predict(self, rows: Rows | Sequence[Rows], want_proba: bool,
+                named: RowNames | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """predict(X) (and predict_proba(X)) of the feature columns of ``rows``: one plain prediction
+        per row (``training.answers``; ``named`` says how its messages name rows); the probabilities
+        left out unless there is one column per known class."""
         X = features_frame(self.features, rows if isinstance(rows, list | tuple) else [rows])
-        preds = as_predictions(call_user(self.trained.predict, "predict(X)", X), len(X))
-        proba = predict_proba_or_none(self.trained, X) if want_proba else None
+        preds = as_predictions(call_on_rows(self.trained.predict, "predict(X)", X), len(X), named)
+        proba = predict_proba_or_none(self.trained, X, named) if want_proba else None
         if proba is not None and self.classes is not None and proba.shape[1] != len(self.classes):
             proba = None  # one column per class or none: the output leaves them out
         return preds, proba
 
-    def checked_predict(self, rows: Rows | Sequence[Rows],
-                        want_proba: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    def checked_predict(self, rows: Rows | Sequence[Rows], want_proba: bool,
+                        named: RowNames | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """``predict`` with its answer checked here (``checked_predictions``)."""
-        preds, proba = self.predict(rows, want_proba)
+        preds, proba = self.predict(rows, want_proba, named)
         width = None if self.classes is None else len(self.classes)
-        return _checked_values(preds, len(preds)), _checked_proba(proba, len(preds), width)
+        return _checked_values(preds, len(preds), named), _checked_proba(proba, len(preds), width, named)
 
 
-def checked_predictions(preds: Any, proba: Any, rows: int,
-                        classes: list[Any] | None) -> tuple[np.ndarray, np.ndarray | None]:
+def checked_predictions(preds: Any, proba: Any, rows: int, classes: list[Any] | None,
+                        named: RowNames | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """``(predictions, probabilities)`` as a job child sent them, validated for ``rows`` rows."""
-    return _checked_values(preds, rows), _checked_proba(proba, rows, len(classes or []))
+    return _checked_values(preds, rows, named), _checked_proba(proba, rows, len(classes or []), named)
 
 
-def _checked_values(preds: Any, rows: int) -> np.ndarray:
+def _checked_values(preds: Any, rows: int, named: RowNames | None) -> np.ndarray:
     if type(preds) is not np.ndarray:
         raise ModelCodeError(f"The model code's predictions arrived as {type(preds).__name__}, "
                              "not as one array of predictions.")
-    preds = as_predictions(preds, rows)
-    if preds.dtype.kind not in _KINDS:
-        raise ModelCodeError(f"predict(X) returned values of type {preds.dtype}; each prediction must be "
-                             "a number, text, a boolean or NULL.", details={"dtype": str(preds.dtype)})
-    if preds.dtype.kind == "O":
-        odd = next((v for v in preds.tolist() if not isinstance(v, _SCALARS)), None)
-        if odd is not None:
-            raise ModelCodeError(f"predict(X) returned a value of type {type(odd).__name__}; each prediction "
-                                 "must be a number, text, a boolean or NULL.",
-                                 details={"type": type(odd).__name__})
-    checked: np.ndarray = preds
-    return checked
+    return predictions_of(preds, rows, named)
 
 
-def _checked_proba(proba: Any, rows: int, width: int | None) -> np.ndarray | None:
+def _checked_proba(proba: Any, rows: int, width: int | None, named: RowNames | None) -> np.ndarray | None:
     """``width`` None: the classes are not known here (their count is checked where they are)."""
     if proba is None:
         return None
-    if (type(proba) is not np.ndarray or proba.dtype.kind != "f" or proba.ndim != 2
-            or proba.shape != (rows, proba.shape[1] if width is None else width)):
-        shape = getattr(proba, "shape", None)
-        classes = "" if width is None else f" and {width} classes"
+    if type(proba) is not np.ndarray or proba.dtype.kind != "f":
+        shape = getattr(proba, "shape", None) if type(proba) is np.ndarray else None
         raise ModelCodeError(
-            f"predict_proba(X) returned {type(proba).__name__} of shape {shape} for {rows} rows{classes}; "
+            f"predict_proba(X) returned {type(proba).__name__} of shape {shape} for {rows} rows; "
             "it must return one row of class probabilities per input row.",
             details={"returned_shape": list(shape) if isinstance(shape, tuple) else None,
                      "rows": rows, "classes": width})
-    if not np.isfinite(proba).all():
-        raise ModelCodeError("predict_proba(X) returned NaN or infinite probabilities; every probability "
-                             "must be a finite number.", details={"rows": rows})
-    return proba
+    return probabilities_of(proba, rows, width, named)

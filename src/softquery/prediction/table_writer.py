@@ -11,6 +11,11 @@ then, in ONE transaction:
 
 ``abort`` (or an exception inside ``with``) drops the staging table and leaves
 the target untouched.
+
+Column names change between releases (a binary classifier's ``probability`` is
+now ``probability_<class>``): ``aliases`` maps a column to the name it had. Appending
+to a table that has the old name writes that column under it, and says so in
+``notes``; replacing such a table says the column was renamed.
 """
 
 from __future__ import annotations
@@ -37,8 +42,12 @@ def staging_name(run_id: str) -> str:
 
 
 class TableWriter:
-    def __init__(self, sink: Sink, table: str, mode: str, *, run_id: str) -> None:
+    def __init__(self, sink: Sink, table: str, mode: str, *, run_id: str,
+                 aliases: dict[str, str] | None = None) -> None:
         self.sink = sink
+        self.aliases = dict(aliases or {})
+        self.notes: list[str] = []
+        self._written: list[str] | None = None  # the batch's columns as the table names them
         self.table = table
         self.mode = mode
         self.stage = staging_name(run_id)
@@ -67,6 +76,8 @@ class TableWriter:
             raise DataError(
                 f"Prediction batches changed columns mid-run: {batch.schema.names} after {self._columns}.",
                 details={"table": self.table})
+        if self._written != self._columns:
+            batch = batch.rename_columns(self._written or [])
         with self._errors("write"):
             self.sink.append(self.stage, batch, create=not self._staged)
         self._staged = True
@@ -76,15 +87,41 @@ class TableWriter:
         self._columns = list(schema.names)
         for name in self._columns:
             check_identifier(name, "column name")
+        self._written = list(self._columns)
         with self._errors("prepare"):
             self.sink.transaction([f"drop table if exists {self.sink.quote(self.stage)}"])
-            existing = self.sink.columns(self.table) if self.mode == "append" else None
+            existing = self.sink.columns(self.table) if self.mode == "append" or self.aliases else None
+        if existing is not None and self.mode == "replace":
+            self._renamed_notes(existing)
+            existing = None
         if existing is not None and sorted(existing) != sorted(self._columns):
+            self._keep_old_names(existing)
+        if existing is not None and sorted(existing) != sorted(self._written):
             raise DataError(
                 f"Cannot append to table {self.table}: it has columns {', '.join(existing)} but the "
                 f"predictions have {', '.join(self._columns)}. Use mode 'replace' or another table name.",
                 details={"table": self.table, "table_columns": existing, "columns": self._columns},
             )
+
+    def _keep_old_names(self, existing: list[str]) -> None:
+        """Appending to a table written by an earlier release: its old column names stay."""
+        have = set(existing)
+        old = {c: self.aliases[c] for c in self._columns or []
+               if c not in have and self.aliases.get(c) in have}
+        written = [old.get(c, c) for c in self._columns or []]
+        if old and sorted(written) == sorted(existing):
+            self._written = written
+            for new, was in old.items():
+                self.notes.append(f"Table {self.table} has the column {was!r} from an earlier release; the "
+                                  f"appended rows' {new!r} went into it. Replace the table (write mode "
+                                  f"'replace') to get the column {new!r}.")
+
+    def _renamed_notes(self, existing: list[str]) -> None:
+        have = set(existing)
+        for new, was in self.aliases.items():
+            if new in (self._columns or []) and was in have and new not in have:
+                self.notes.append(f"The column {was!r} of table {self.table} is now {new!r} (it names its "
+                                  "class); update queries that read it.")
 
     def commit(self) -> int:
         """Swap/append the staged rows in one transaction; returns rows written."""
@@ -101,10 +138,10 @@ class TableWriter:
         elif self.sink.columns(self.table) is None:
             statements = [f"alter table {stage} rename to {target}"]
         else:
-            cols = ", ".join(q(c) for c in self._columns or [])
+            cols = ", ".join(q(c) for c in self._written or [])
             statements = [f"insert into {target} ({cols}) select {cols} from {stage}",  # noqa: S608
                           f"drop table {stage}"]
-            if "run_id" in (self._columns or []) and re.fullmatch(r"[A-Za-z0-9_]+", self.run_id):
+            if "run_id" in (self._written or []) and re.fullmatch(r"[A-Za-z0-9_]+", self.run_id):
                 # A run delivered twice appends its rows once: its earlier rows are replaced.
                 statements.insert(0, f"delete from {target} where {q('run_id')} = '{self.run_id}'")  # noqa: S608
         try:
@@ -146,10 +183,12 @@ class TableWriter:
             ) from exc
 
 
-def open_writer(url: str, table: str, mode: str, *, run_id: str) -> TableWriter:
-    """A writer of ``table`` in ``url``; ``mode`` is 'replace' or 'append'."""
+def open_writer(url: str, table: str, mode: str, *, run_id: str,
+                aliases: dict[str, str] | None = None) -> TableWriter:
+    """A writer of ``table`` in ``url``; ``mode`` is 'replace' or 'append'; ``aliases``: column ->
+    the name an earlier release gave it."""
     check_identifier(table, "table name")
     if mode not in MODES:
         raise InvalidInputError(f"Write mode {mode!r} is not allowed: use 'replace' or 'append'.",
                                 details={"field": "mode", "value": mode})
-    return TableWriter(open_sink(url), table, mode, run_id=run_id)
+    return TableWriter(open_sink(url), table, mode, run_id=run_id, aliases=aliases)

@@ -8,7 +8,7 @@ answers. Strict request/reply on the message socket (one side sends at a time):
   first, then ("batch", batch_bytes) per batch and ("end",); the child trains
   and sends ("result", TrainOutput);
 * predict — child: ("ready",) once the model is loaded; supervisor:
-  ("predict", batch_bytes, want_proba) → child: ("predictions", predictions,
+  ("predict", batch_bytes, want_proba, first_row) → child: ("predictions", predictions,
   probabilities or None); supervisor: ("done",) → child: ("result", {"stdout",
   "stderr"}).
 
@@ -28,8 +28,9 @@ import pyarrow as pa
 
 from softquery.data.arrow_bytes import batch_from_bytes, schema_from_bytes
 from softquery.errors import SoftqueryError
-from softquery.prediction.predict_rows import LoadedModel, PredictSpec
+from softquery.prediction.predict_rows import QUERY_ROWS, LoadedModel, PredictSpec
 from softquery.sandbox import protocol
+from softquery.training.answers import RowNames
 from softquery.training.capture import Captured, capture_output
 from softquery.training.pipeline import TrainSpec, train_from_rows
 
@@ -79,7 +80,9 @@ def _predict(conn: Connection, spec: PredictSpec) -> None:
         model = LoadedModel.of_spec(spec)
         protocol.send(conn, ("ready",))
         while (message := _expect(conn, "predict", "done"))[0] == "predict":
-            preds, proba = model.predict(batch_from_bytes(message[1]), bool(message[2]))
+            first = int(message[3]) if len(message) > 3 else 0  # rows of the query before this batch
+            preds, proba = model.checked_predict(batch_from_bytes(message[1]), bool(message[2]),
+                                                 RowNames(where=QUERY_ROWS, first=first))
             protocol.send(conn, ("predictions", preds, proba))
     protocol.send(conn, ("result", {"stdout": captured.stdout, "stderr": captured.stderr}))
 

@@ -3,9 +3,10 @@
 This process resolves which version answers (cached, see ``serving.versions``),
 checks the request's rows against that version's signed feature schema, verifies
 the artifact's signature before its bytes go to a serving worker, and shapes the
-answer like a batch prediction (``prediction``; ``probability`` of the positive
-class for two classes, one probability per class otherwise). Model code only
-runs in the serving workers (``serving.pool``).
+answer like a batch prediction (``predictions``; for two classes the probability of
+the positive class, with ``positive_class`` and ``probability_column``, the batch
+table's column of the same numbers; one probability per class otherwise). Model code
+only runs in the serving workers (``serving.pool``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from softquery.artifacts.signing import verify
 from softquery.data import FeatureSpec
 from softquery.errors import ConflictError
+from softquery.prediction.output import output_probability_columns
 from softquery.sandbox import Limits
 from softquery.services.context import ServiceContext
 from softquery.services.sandbox_policy import isolation_of
@@ -58,6 +60,7 @@ class Answer:
             index = self.version.positive_index
             if index is not None and self.version.classes:
                 out["positive_class"] = self.version.classes[index]
+                out["probability_column"] = output_probability_columns(self.version.classes)[0]
         return out
 
     def body(self) -> bytes:

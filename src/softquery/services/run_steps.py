@@ -76,8 +76,8 @@ class ChildModel:
     def loaded(self) -> None:
         self._reply(self.session.receive(), "ready")
 
-    def predict(self, features: pa.RecordBatch, want_proba: bool) -> tuple[Any, Any]:
-        reply = self._reply(self.session.request(("predict", batch_to_bytes(features), want_proba)),
+    def predict(self, features: pa.RecordBatch, want_proba: bool, first_row: int = 0) -> tuple[Any, Any]:
+        reply = self._reply(self.session.request(("predict", batch_to_bytes(features), want_proba, first_row)),
                             "predictions")
         if len(reply) != 3:
             raise unexpected(reply, "predictions and probabilities")

@@ -31,12 +31,13 @@ from typing import Any
 import numpy as np
 
 from softquery.errors import SoftqueryError
-from softquery.prediction.predict_rows import LoadedModel
+from softquery.prediction.predict_rows import LoadedModel, RowNames
 from softquery.sandbox import protocol
 
 MAX_BATCHED_ROWS = 2000  # a micro-batch stops growing at this many rows
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 _PLAIN_KINDS = "biufU"  # numpy kinds whose tolist() holds JSON scalars only
+REQUEST_ROWS = RowNames(where="of the request (counting from 0)")  # a failed group is answered one by one
 
 
 def _json_value(value: Any) -> Any:
@@ -92,7 +93,7 @@ def _answer(conn: Connection, models: dict[Any, LoadedModel], group: list[tuple[
                 "code": "not_loaded", "message": "The version is not loaded in this worker.", "details": {}})
         return
     try:
-        preds, proba = loaded.checked_predict([m[3] for m in group], want_proba)
+        preds, proba = loaded.checked_predict([m[3] for m in group], want_proba, REQUEST_ROWS)
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the requests
         if len(group) > 1:  # find whose rows failed: answer one by one
             for message in group:

@@ -16,6 +16,16 @@ from softquery.domain import TaskType
 from softquery.errors import DataError, ModelCodeError, SoftqueryError
 from softquery.modelcode.loader import load_code_module, model_class, user_code_error
 from softquery.training import metrics as m
+from softquery.training.answers import (
+    BOOLEAN,
+    KIND_WORDS,
+    NUMBER,
+    RowNames,
+    kinds_in,
+    null_rows,
+    predictions_of,
+    probabilities_of,
+)
 from softquery.training.capture import Captured, capture_output
 from softquery.training.importance import feature_importance
 from softquery.training.task import declared_task, detect_task
@@ -47,33 +57,65 @@ def call_user(fn: Callable[..., Any], where: str, *args: Any) -> Any:
         raise user_code_error(exc, f"in {where}") from exc
 
 
-def as_predictions(values: Any, n_rows: int) -> np.ndarray:
-    """Validate what predict() returned: one value per input row."""
-    if values is None:
-        raise ModelCodeError("predict(X) returned None; it must return one prediction per row of X.")
-    arr = np.asarray(values)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr.ravel()
-    if arr.ndim != 1 or arr.shape[0] != n_rows:
-        raise ModelCodeError(
-            f"predict(X) returned {arr.shape[0] if arr.ndim else 1} value(s) (shape {arr.shape}) "
-            f"for {n_rows} input rows; it must return exactly one prediction per row.",
-            details={"returned_shape": list(arr.shape), "rows": n_rows},
-        )
-    return arr
+def as_predictions(values: Any, n_rows: int, named: RowNames | None = None) -> np.ndarray:
+    """What predict() returned, checked and made plain: one value per input row
+    (``training.answers``: a ``ModelCodeError`` naming the problem and the rows otherwise)."""
+    return predictions_of(values, n_rows, named)
 
 
-def predict_proba_or_none(model: Any, X: pd.DataFrame) -> np.ndarray | None:
-    fn = getattr(model, "predict_proba", None)
+def predict_proba_or_none(model: Any, X: pd.DataFrame, named: RowNames | None = None) -> np.ndarray | None:
+    fn = call_user(getattr, "looking up predict_proba", model, "predict_proba", None)
     if fn is None:
         return None
-    proba = np.asarray(call_user(fn, "predict_proba(X)", X), dtype=float)
-    if proba.ndim != 2 or proba.shape[0] != len(X):
+    return probabilities_of(call_user(fn, "predict_proba(X)", X), len(X), None, named)
+
+
+def vector_columns(X: pd.DataFrame) -> list[str]:
+    """The columns of X whose cells are vectors (numpy arrays: array columns of the query)."""
+    found = []
+    for name in X.columns:
+        if X[name].dtype == object:
+            first = next((v for v in X[name] if v is not None), None)
+            if type(first) is np.ndarray:
+                found.append(str(name))
+    return found
+
+
+def _with_vector_hint(exc: ModelCodeError, X: pd.DataFrame) -> ModelCodeError:
+    columns = vector_columns(X)
+    if not columns:
+        return exc
+    first = columns[0]
+    which = f"Column {first!r} holds" if len(columns) == 1 else f"Columns {', '.join(map(repr, columns))} hold"
+    hint = (f"\n{which} vectors: each cell of X[{first!r}] is a numpy array of numbers, which most "
+            f"estimators cannot take as one feature. Turn it into a matrix with `np.stack(X[{first!r}])` "
+            "(one column per position; fill NULL vectors, which are None, first), or put "
+            "`AutoPreprocessor()` (`from softquery.modelcode.preprocessing import AutoPreprocessor`) in "
+            "front of the estimator: it expands each vector into one column per position.")
+    return ModelCodeError(exc.message + hint, details={**exc.details, "vector_columns": columns})
+
+
+def call_on_rows(fn: Callable[..., Any], where: str, X: pd.DataFrame, *args: Any) -> Any:
+    """``call_user(fn, where, X, *args)``; a failure says which columns of X hold vectors."""
+    try:
+        return call_user(fn, where, X, *args)
+    except ModelCodeError as exc:
+        raise _with_vector_hint(exc, X) from exc
+
+
+def _holdout_predictions(model: Any, X_te: pd.DataFrame) -> tuple[np.ndarray, RowNames]:
+    """predict(X) of the holdout rows: a prediction for every row, or the rows without one."""
+    named = RowNames(where="of the training rows (X.index)", labels=list(X_te.index))
+    preds = as_predictions(call_on_rows(model.predict, "predict(X)", X_te), len(X_te), named)
+    missing = null_rows(preds)
+    if missing:
         raise ModelCodeError(
-            f"predict_proba(X) returned shape {proba.shape} for {len(X)} rows; "
-            "it must return one row of class probabilities per input row."
-        )
-    return proba
+            f"predict(X) returned no prediction (None or NaN) for {len(missing):,} of the {len(X_te):,} "
+            f"holdout rows, at {named.name(missing)}. Every holdout row needs a prediction to measure the "
+            "model; a NULL in an input column that the model does not handle is the usual cause "
+            "(AutoPreprocessor fills them).",
+            details={**named.details(missing), "problem": "no_prediction", "rows": len(X_te)})
+    return preds, named
 
 
 def _split(X: pd.DataFrame, y: pd.Series | None, stratify: bool) -> tuple[Any, Any, Any, Any]:
@@ -127,14 +169,14 @@ def fit_and_evaluate(
             )
             X_tr, X_te, y_tr, y_te = X, X, y, y
         evaluator = call_user(cls, "Model()")
-        call_user(evaluator.train, "train(X, y)", X_tr, y_tr)
+        call_on_rows(evaluator.train, "train(X, y)", X_tr, y_tr)
         timings["holdout_fit"] = time.perf_counter() - t0
         progress("evaluating on the holdout rows", 0.5)
-        preds = as_predictions(call_user(evaluator.predict, "predict(X)", X_te), len(X_te))
-        proba = predict_proba_or_none(evaluator, X_te) if y is not None else None
-        task = detect_task(y, declared, has_proba=proba is not None, predictions=preds)
+        preds, named = _holdout_predictions(evaluator, X_te)
+        proba = predict_proba_or_none(evaluator, X_te, named) if y is not None else None
+        task = detect_task(y, declared, has_proba=proba is not None, predictions=_detectable(preds))
         classes = _classes(y, label or "label") if task is TaskType.CLASSIFICATION and y is not None else None
-        metrics, evaluation = _evaluate(task, X_te, y_te, preds, proba, classes)
+        metrics, evaluation = _evaluate(task, X_te, y_te, preds, proba, classes, named)
         try:
             evaluation["feature_importance"] = feature_importance(evaluator, X_te, y_te, task)
         except Exception as exc:  # importance is a bonus: never fail a training over it
@@ -143,7 +185,7 @@ def fit_and_evaluate(
         progress("training on all rows", 0.6)
         t1 = time.perf_counter()
         final = call_user(cls, "Model()")
-        call_user(final.train, "train(X, y)", X, y)
+        call_on_rows(final.train, "train(X, y)", X, y)
         timings["final_fit"] = time.perf_counter() - t1
     evaluation["split"] = {
         "method": "holdout" if holdout else "none",
@@ -155,21 +197,58 @@ def fit_and_evaluate(
     return FitResult(final, task, metrics, evaluation, classes, captured, timings, notes)
 
 
+def _detectable(preds: np.ndarray) -> np.ndarray | None:
+    """Predictions ``detect_task`` may look at: numbers only (it asks whether they are integers)."""
+    return preds if preds.dtype.kind in "biuf" else None
+
+
+def _numbers(preds: np.ndarray, named: RowNames) -> np.ndarray:
+    """Regression predictions as floats; text, dates and such name their rows."""
+    if preds.dtype.kind in "biuf":
+        return preds.astype(float)
+    kinds = {k: v for k, v in kinds_in(preds).items() if k not in (NUMBER, BOOLEAN)}
+    if kinds:
+        kind, positions = next(iter(kinds.items()))
+        raise ModelCodeError(
+            f"predict(X) returned {KIND_WORDS[kind]} ({_shown(preds, positions)} at {named.name(positions)}) "
+            "for a regression label; a regression predicts numbers.",
+            details={**named.details(positions), "problem": "not_numbers"})
+    return np.array([float(v) for v in preds.tolist()], dtype=float)
+
+
+def _shown(preds: np.ndarray, positions: list[int]) -> str:
+    return ", ".join(repr(v)[:40] for v in preds[positions[:3]].tolist())
+
+
+def _as_classes(preds: np.ndarray, classes: list[Any], named: RowNames) -> np.ndarray:
+    """Each prediction as the label class it equals; a value that is no class names its rows."""
+    lookup = {c: c for c in classes}
+    values = preds.tolist()
+    odd = [i for i, v in enumerate(values) if v not in lookup]
+    if odd:
+        listed = ", ".join(repr(c)[:40] for c in classes[:10]) + (", ..." if len(classes) > 10 else "")
+        raise ModelCodeError(
+            f"predict(X) returned {_shown(preds, odd)} at {named.name(odd)}, which is not one of the label's "
+            f"classes ({listed}); a classifier predicts one of the classes it was trained on.",
+            details={**named.details(odd), "problem": "unknown_class", "classes": [str(c) for c in classes[:50]]})
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        out[i] = lookup[v]
+    return out
+
+
 def _evaluate(
     task: TaskType, X_te: pd.DataFrame, y_te: pd.Series | None, preds: np.ndarray,
-    proba: np.ndarray | None, classes: list[Any] | None,
+    proba: np.ndarray | None, classes: list[Any] | None, named: RowNames,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     evaluation: dict[str, Any] = {}
     if task is TaskType.CLUSTERING or y_te is None:
-        numeric = X_te.select_dtypes("number")
+        numeric = X_te.select_dtypes("number").replace([np.inf, -np.inf], np.nan)
         matrix = numeric.fillna(numeric.mean()).fillna(0).to_numpy() if not numeric.empty else None
         metrics = m.clustering_metrics(matrix, preds) if matrix is not None else {"n_clusters": len(set(preds.tolist()))}
         return metrics, evaluation
     if task is TaskType.REGRESSION:
-        try:
-            pred_f = preds.astype(float)
-        except (TypeError, ValueError) as exc:
-            raise ModelCodeError("predict(X) returned non-numeric values for a regression label.") from exc
+        pred_f = _numbers(preds, named)
         metrics = m.regression_metrics(y_te.to_numpy(dtype=float), pred_f)
         idx = np.linspace(0, len(pred_f) - 1, num=min(len(pred_f), 300)).astype(int)
         evaluation["predicted_vs_actual"] = {
@@ -178,10 +257,9 @@ def _evaluate(
         }
         return metrics, evaluation
     assert classes is not None
+    preds = _as_classes(preds, classes, named)
     metrics = m.classification_metrics(y_te.to_numpy(), preds, proba, classes)
     if len(classes) <= 50:
-        from sklearn.metrics import confusion_matrix
-
-        matrix = confusion_matrix(y_te.to_numpy(dtype=object), preds.astype(object), labels=classes)
-        evaluation["confusion_matrix"] = {"labels": [str(c) for c in classes], "matrix": matrix.tolist()}
+        evaluation["confusion_matrix"] = {"labels": [str(c) for c in classes],
+                                          "matrix": m.confusion(y_te.to_numpy(), preds, classes)}
     return metrics, evaluation

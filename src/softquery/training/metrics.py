@@ -37,29 +37,46 @@ def positive_class(classes: list[Any]) -> Any:
     return sorted(classes, key=str)[-1]
 
 
+def _positions(values: np.ndarray, classes: list[Any]) -> np.ndarray:
+    """Each value's position among ``classes`` (-1: no class)."""
+    index = {c: i for i, c in enumerate(classes)}
+    return np.array([index.get(v, -1) for v in np.asarray(values, dtype=object).tolist()], dtype=np.int64)
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, classes: list[Any]) -> list[list[int]]:
+    """Rows: the true class, columns: the predicted one, in the order of ``classes``."""
+    true, pred = _positions(y_true, classes), _positions(y_pred, classes)
+    matrix = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    known = (true >= 0) & (pred >= 0)
+    np.add.at(matrix, (true[known], pred[known]), 1)
+    out: list[list[int]] = matrix.tolist()
+    return out
+
+
 def classification_metrics(
     y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None, classes: list[Any]
 ) -> dict[str, Any]:
-    y_true = np.asarray(y_true, dtype=object)
-    y_pred = np.asarray(y_pred, dtype=object)
+    """Metrics over the classes' positions (0, 1, ...), so classes of any type (text, integers,
+    a boolean label's 0.0 / 1.0) are measured alike; a prediction that is no class counts as wrong."""
+    true, pred = _positions(y_true, classes), _positions(y_pred, classes)
+    labels = list(range(len(classes)))
     binary = len(classes) == 2
-    average = "binary" if binary else "macro"
-    kwargs: dict[str, Any] = {"average": average, "zero_division": 0}
-    if binary:
-        kwargs["pos_label"] = positive_class(classes)
+    pos_index = classes.index(positive_class(classes)) if binary else None
+    kwargs: dict[str, Any] = {"average": "binary" if binary else "macro", "zero_division": 0, "labels": labels}
+    if pos_index is not None:
+        kwargs["pos_label"] = pos_index
     result: dict[str, Any] = {
-        "accuracy": skm.accuracy_score(y_true, y_pred),
-        "precision": skm.precision_score(y_true, y_pred, **kwargs),
-        "recall": skm.recall_score(y_true, y_pred, **kwargs),
-        "f1": skm.f1_score(y_true, y_pred, **kwargs),
+        "accuracy": skm.accuracy_score(true, pred),
+        "precision": skm.precision_score(true, pred, **kwargs),
+        "recall": skm.recall_score(true, pred, **kwargs),
+        "f1": skm.f1_score(true, pred, **kwargs),
     }
     if proba is not None and proba.ndim == 2 and proba.shape[1] == len(classes):
-        present = set(y_true.tolist())
-        if binary and len(present) == 2:
-            pos_index = classes.index(positive_class(classes))
-            result["roc_auc"] = skm.roc_auc_score(y_true == classes[pos_index], proba[:, pos_index])
-        if present <= set(classes):
-            result["log_loss"] = skm.log_loss(y_true, np.clip(proba, 1e-15, 1.0), labels=classes)
+        present = set(true.tolist())
+        if pos_index is not None and len(present) == 2:
+            result["roc_auc"] = skm.roc_auc_score(true == pos_index, proba[:, pos_index])
+        if present <= set(labels):
+            result["log_loss"] = skm.log_loss(true, np.clip(proba, 1e-15, 1.0), labels=labels)
     return _clean(result)
 
 

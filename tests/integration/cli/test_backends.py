@@ -111,7 +111,7 @@ def run_flow(sq: SoftqueryCLI, url: str, query: Callable[[str], list[tuple[Any, 
     sq("train", "kind")
     sq("predict", "kind")
     sq("predict", "kind")
-    rows = query("select prediction, probability from kind_scores")
+    rows = query("select prediction, probability_small from kind_scores")  # the positive class: "small"
     assert len(rows) == 2 * len(range(0, N, 10))
     assert {r[0] for r in rows} <= {"big", "small"}
     assert all(0.0 <= r[1] <= 1.0 for r in rows)

@@ -26,6 +26,6 @@ def test_every_demo_model_trains_and_predicts(sq: SoftqueryCLI, home: Path) -> N
     with sqlite3.connect(home / "demo.db") as conn:
         nulls = conn.execute("select count(*) from houses where quality is null").fetchone()[0]
         assert conn.execute("select count(*) from house_quality_prediction").fetchone()[0] == nulls
-        probs = conn.execute("select probability from cocacola_fans_prediction").fetchall()
+        probs = conn.execute("select probability_yes from cocacola_fans_prediction").fetchall()  # of "yes"
     conn.close()
     assert probs and all(0.0 <= p[0] <= 1.0 for p in probs)

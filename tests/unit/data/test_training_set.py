@@ -62,7 +62,9 @@ def test_build_training_set_converts_for_sklearn() -> None:
     assert ts.X["area"].dtype == np.float64 and ts.X["rooms"].dtype == np.int64
     assert ts.X["color"].dtype == object and ts.X["color"].isna().tolist() == [False, False, False]
     assert ts.X["garden"].dtype == np.float64 and np.isnan(ts.X["garden"][1]) and ts.X["garden"][0] == 1.0
-    assert ts.X["vec"].tolist() == [[0.1, 0.2], None, [0.3, 4.0]]
+    # a vector column: each cell a float64 numpy array (README Concepts), None for NULL
+    assert [None if v is None else v.tolist() for v in ts.X["vec"]] == [[0.1, 0.2], None, [0.3, 4.0]]
+    assert all(type(v) is np.ndarray and v.dtype == np.float64 for v in ts.X["vec"] if v is not None)
     assert ts.y is not None and ts.y.tolist() == [1, 0, 1]
     assert "Dropped 1 row" in ts.notes[0]
     assert ts.fingerprint == fingerprint(_train())
@@ -84,7 +86,7 @@ def test_prediction_frame_matches_training() -> None:
     batch = _train().drop_columns(["quality"]).select(["vec", "notes", "id", "garden", "color", "rooms", "area"])
     X = frame_for_prediction(batch.to_batches()[0], ts.features)
     assert list(X.columns) == list(ts.X.columns)
-    assert X["vec"].tolist()[0] == [0.1, 0.2]
+    assert X["vec"].tolist()[0].tolist() == [0.1, 0.2]
 
 
 def test_predict_schema_check() -> None:

@@ -31,7 +31,9 @@ PREDICT_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"a
 }}}}}
 PREDICT_DOC: dict[int | str, dict[str, Any]] = {
     200: {"description": "`{model, version, predictions}`; classifiers add `probabilities` (two classes: "
-                         "of `positive_class`; more: one object of class → probability per row). "
+                         "of `positive_class`, and `probability_column` names the batch table's column "
+                         "of them, e.g. `probability_malignant`; more: one object of class → probability "
+                         "per row). "
                          f"The `{VERSION_HEADER}` header names the version that answered.",
           "content": {"application/json": {"schema": {"type": "object"}}}},
     404: {"description": "No such model or version."},
