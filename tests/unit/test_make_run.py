@@ -3,6 +3,7 @@ minutes the first time), read from `make -n -B run`: the commands make would run
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -10,8 +11,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def planned() -> list[str]:
-    done = subprocess.run(["make", "-n", "-B", "run"], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          check=True)
+    # Run as a make of its own even under `make test` (no "make[1]: Entering directory" lines).
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    done = subprocess.run(["make", "--no-print-directory", "-n", "-B", "run"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=True, env=env)
     return done.stdout.splitlines()
 
 

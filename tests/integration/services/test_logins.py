@@ -204,13 +204,12 @@ def test_the_first_start_link_is_offered_until_someone_logs_in(ctx: ServiceConte
     assert accounts.get_user(ctx, "admin").last_login_at is not None
 
 
-def test_the_link_init_printed_stops_working_when_serve_prints_one(ctx: ServiceContext) -> None:
-    created = accounts.first_admin(ctx)  # `softquery init`
-    assert created is not None
-    started = accounts.first_start_link(ctx)  # then `softquery serve`
+def test_init_makes_the_admin_and_the_link_serve_prints_is_the_one_that_works(ctx: ServiceContext) -> None:
+    created = accounts.first_admin(ctx)  # `softquery init`: the admin, and no link (issue 12, item 14)
+    assert created is not None and created.username == "admin" and created.role is Role.ADMIN
+    assert accounts.first_admin(ctx) is None  # a second init makes nobody
+    started = accounts.first_start_link(ctx)  # then `softquery serve` prints the one link
     assert started is not None
-    with pytest.raises(AuthenticationError):
-        accounts.login_with_link(ctx, created[1])
     assert accounts.login_with_link(ctx, started).user.username == "admin"
 
 
