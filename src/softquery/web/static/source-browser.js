@@ -174,9 +174,9 @@
     list.innerHTML = "";
     schema = {};
     allColumns = [];
+    box.removeAttribute("data-loaded");  // loaded again only once this source's tables are in
     if (!source) {
       setStatus("Choose a data source to see its tables and columns here.");
-      box.removeAttribute("data-loaded");
       return;
     }
     setStatus("Reading the tables of " + source + "…");
