@@ -138,6 +138,11 @@ def _worker_pid(client: httpx.Client) -> int | None:
     return running[0]["pid"] if running else None
 
 
+# A SIGKILL takes effect, and the pool notices the closed socket, a little after os.kill returns:
+# a request sent in that moment was handed to the dying worker and rightly fails with 503.
+NOTICE = 0.05
+
+
 def test_killed_worker_fails_in_flight_requests_with_503_then_recovers(slow_server: Server) -> None:
     url = "/api/v1/models/slow/predict"
     with slow_server.client() as client:
@@ -147,7 +152,7 @@ def test_killed_worker_fails_in_flight_requests_with_503_then_recovers(slow_serv
             wait_for(lambda: load.count() >= 4, 30, "requests in flight")
             os.kill(pid, signal.SIGKILL)
             killed_at = time.monotonic()
-            wait_for(lambda: any(a[2] == 200 and a[0] > killed_at + 0.05 for a in load.all()), 30,
+            wait_for(lambda: any(a[2] == 200 and a[0] > killed_at + NOTICE for a in load.all()), 30,
                      "a request answered after the kill")
         new_pid = wait_for(lambda: _worker_pid(client), 10, "a restarted serving worker")
         assert new_pid != pid
@@ -156,10 +161,10 @@ def test_killed_worker_fails_in_flight_requests_with_503_then_recovers(slow_serv
     failed = [a for a in answers if a[2] != 200]
     assert failed, "no request was in flight when the worker was killed"
     for started, _ended, status, body in failed:
-        assert status == 503 and started < killed_at, (status, body)
+        assert status == 503 and started < killed_at + NOTICE, (status, body)
         assert body["error"]["code"] == "serving_worker_failed"
         assert "SIGKILL" in body["error"]["message"] and "retry" in body["error"]["message"]
-    assert all(a[2] == 200 for a in answers if a[0] > killed_at + 0.05)
+    assert all(a[2] == 200 for a in answers if a[0] > killed_at + NOTICE)
 
 
 def test_tampered_artifact_is_refused_and_the_server_stays_up(server: Server) -> None:
