@@ -1,0 +1,161 @@
+"""Text in, typed statements out (``statements.py``), or one ``SqlError`` with a position."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlglot import exp
+from sqlglot.errors import ParseError
+from sqlglot.tokenizer_core import TokenType
+
+from softquery.sql.dialect import Softquery
+from softquery.sql.errors import SqlError
+from softquery.sql.script import StatementText, split_script
+from softquery.sql.statements import (
+    CreateModel,
+    CreateTable,
+    DropModel,
+    ModelRef,
+    Option,
+    OptionValue,
+    Query,
+    Statement,
+)
+
+MLSQL_VERBS = ("load", "train", "run", "register", "predict", "save", "set", "connect", "include")
+
+
+def parse_script(script: str, params: Mapping[str, str] | None = None) -> list[Statement]:
+    """Every statement of ``script`` (after ``${var}`` substitution), parsed; the first error raises."""
+    _, texts = split_script(script, params)
+    return [parse_statement(text) for text in texts]
+
+
+def parse_statement(where: StatementText) -> Statement:
+    first = where.tokens[0]
+    if first.text.lower() in MLSQL_VERBS and first.token_type is not TokenType.SELECT:
+        from softquery.sql.mlsql_forms import parse_mlsql
+
+        return parse_mlsql(where)
+    try:
+        parsed = Softquery().parser().parse(list(where.tokens), where.script)
+    except ParseError as exc:
+        raise _parse_error(where, exc) from None
+    if len(parsed) != 1 or parsed[0] is None:
+        raise where.error("Expected one statement here; end each statement with ;.")
+    return _typed(where, parsed[0])
+
+
+def _parse_error(where: StatementText, exc: ParseError) -> SqlError:
+    info = exc.errors[0] if exc.errors else {}
+    line, column = int(info.get("line") or 0), int(info.get("col") or 0)
+    offset = where.offset
+    if line:
+        starts = [0] + [i + 1 for i, ch in enumerate(where.script) if ch == "\n"]
+        if line <= len(starts):
+            # sqlglot's col is the column of the end of the offending token
+            highlight = str(info.get("highlight") or "")
+            offset = max(where.offset, starts[line - 1] + max(column - len(highlight), 0))
+    message = str(info.get("description") or exc).split("\n")[0].rstrip(".")
+    return where.error(f"{message}.", _token_at(where, offset))
+
+
+def _token_at(where: StatementText, offset: int) -> Any:
+    for token in where.tokens:
+        if token.start >= offset:
+            return token
+    return where.tokens[-1]
+
+
+def _model_ref(where: StatementText, table: exp.Expr) -> ModelRef:
+    if not isinstance(table, exp.Table) or table.catalog:
+        raise where.error("A model is named `model` or `source.model`.")
+    node = table.this
+    offset = _offset_of(where, table.name)
+    return ModelRef(name=table.name, source=table.db or None, offset=offset if node is not None else where.offset)
+
+
+def _offset_of(where: StatementText, text: str) -> int:
+    for token in where.tokens:
+        if token.text == text:
+            return token.start
+    return where.offset
+
+
+def _options(where: StatementText, create: exp.Create) -> dict[str, Option]:
+    props = create.args.get("properties")
+    options: dict[str, Option] = {}
+    if props is None:
+        return options
+    for prop in props.expressions:
+        if isinstance(prop, exp.Property):
+            name = prop.name.lower()
+            value = _value(where, prop.args.get("value"))
+            if name in options:
+                raise where.error(f"The option {name} is given twice; keep one.", _token_named(where, prop.name))
+            options[name] = Option(value, _offset_of(where, prop.name))
+    return options
+
+
+def _token_named(where: StatementText, name: str) -> Any:
+    for token in where.tokens:
+        if token.text == name:
+            return token
+    return None
+
+
+def _value(where: StatementText, node: exp.Expr | None) -> OptionValue:
+    if node is None:
+        return None
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return str(node.this)
+        number = float(node.this)
+        return int(number) if number.is_integer() and "." not in node.this and "e" not in node.this.lower() else number
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    if isinstance(node, exp.Null):
+        return None
+    if isinstance(node, exp.Neg):
+        inner = _value(where, node.this)
+        if isinstance(inner, int | float) and not isinstance(inner, bool):
+            return -inner
+    if isinstance(node, exp.Array):
+        return [_value(where, item) for item in node.expressions]
+    if isinstance(node, exp.Column | exp.Identifier | exp.Var):
+        return node.name
+    raise where.error(f"The option value {node.sql(dialect=Softquery)} is not a string, number, "
+                      "true/false or a [list]; write it as one.")
+
+
+def _typed(where: StatementText, tree: exp.Expr) -> Statement:
+    if isinstance(tree, exp.Query):
+        return Query(where, tree)
+    if isinstance(tree, exp.Create):
+        kind = str(tree.args.get("kind") or "").upper()
+        if kind == "MODEL":
+            query = tree.expression if isinstance(tree.expression, exp.Query) else None
+            return CreateModel(where, _model_ref(where, tree.this), bool(tree.args.get("replace")),
+                               bool(tree.args.get("exists")), _options(where, tree), query)
+        if kind == "TABLE" and isinstance(tree.expression, exp.Query):
+            table = tree.this
+            if isinstance(table, exp.Schema):
+                table = table.this
+            if not isinstance(table, exp.Table):
+                raise where.error("CREATE TABLE names a table: `table` or `source.table`.")
+            return CreateTable(where, table.name, table.db or None, bool(tree.args.get("replace")), tree.expression)
+        if kind == "TABLE":
+            raise where.error("CREATE TABLE needs AS SELECT … (softquery writes tables only from query "
+                              "results, such as ML.PREDICT's).")
+    if isinstance(tree, exp.Drop) and str(tree.args.get("kind") or "").upper() == "MODEL":
+        tables = tree.args.get("tables") or [tree.this]
+        if len(tables) != 1:
+            raise where.error("DROP MODEL drops one model at a time.")
+        return DropModel(where, _model_ref(where, tables[0]), bool(tree.args.get("exists")))
+    verb = where.tokens[0].text.upper()
+    raise where.error(
+        f"softquery does not run {verb} statements. It runs SELECT, CREATE MODEL, DROP MODEL, "
+        "CREATE TABLE … AS SELECT, and MLSQL's load, select, train, register, predict and save; "
+        "a source's own tables are changed only by softquery's writer.",
+        extra={"statement": verb.lower()})
