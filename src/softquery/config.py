@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     token_days: int = Field(default=90, ge=1, le=3660, description="Default lifetime of a new API token.")
     secure_cookies: bool = Field(default=False, description="Mark the session cookie Secure even when the request did not arrive over https (set behind a TLS-terminating proxy).")
     login_max_failures: int = Field(default=5, ge=1, description="Failed logins per username within 15 minutes before logins for it are refused (429).")
+    files_dir: Path | None = Field(default=None, description="The one folder SQL scripts load files from and save files into (MLSQL load/save); <home>/files when unset. Paths that leave it are refused.")
     public_url: str | None = Field(default=None, description="The address people use to reach the server (for printed login links); http://HOST:PORT when unset.")
 
     @property
@@ -62,6 +63,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_metadata_url(self.database_url)
         return f"sqlite:///{self.home / 'softquery.db'}"
+
+    @property
+    def files_folder(self) -> Path:
+        return self.files_dir if self.files_dir is not None else self.home / "files"
 
     @property
     def secret_key_path(self) -> Path:
