@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from softquery.errors import SoftqueryError
 
@@ -26,7 +27,14 @@ def exit_code_for(error: SoftqueryError) -> int:
 
 def report_error(error: SoftqueryError) -> None:
     console = Console(stderr=True, highlight=False)
-    console.print(f"[bold red]Error[/] ({error.code}): {error.message}", markup=True, soft_wrap=True)
+    console.print(f"[bold red]Error[/] ({error.code}): {escape(error.message)}", markup=True, soft_wrap=True)
+    excerpt = error.details.get("excerpt")
+    if isinstance(excerpt, str) and excerpt:  # a SQL error: the line with a caret under the place
+        for line in excerpt.splitlines():
+            console.print(f"  {line}", markup=False, soft_wrap=True)
+    suggestion = error.details.get("suggestion")
+    if isinstance(suggestion, str) and suggestion and suggestion not in error.message:
+        console.print(f"  Did you mean {suggestion!r}?", markup=False, soft_wrap=True)
     problems = error.details.get("problems")
     if isinstance(problems, list) and len(problems) > 1:
         for problem in problems[1:]:

@@ -14,6 +14,7 @@ from softquery.cli import (
     runs_cmd,
     server_cmd,
     sources_cmd,
+    sql_cmd,
     tokens_cmd,
     users_cmd,
     versions_cmd,
@@ -41,7 +42,7 @@ def cli(click_ctx: click.Context) -> None:
 
 
 for module in (home_cmd, sources_cmd, models_cmd, runs_cmd, versions_cmd, server_cmd, users_cmd, tokens_cmd,
-               audit_cmd):
+               audit_cmd, sql_cmd):
     module.register(cli)
 register_scheduler(cli)
 

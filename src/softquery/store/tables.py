@@ -220,7 +220,22 @@ output_tables = Table(
     UniqueConstraint("source", "table_name", name="uq_output_tables_source_table"),
 )
 
+# every script a user ran (SQL console, POST /api/v1/sql): shown to that user only
+sql_history = Table(
+    "sql_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("source", String(63)),
+    Column("sql", Text, nullable=False),
+    Column("statements", Integer, nullable=False),
+    Column("error", Text),
+    Column("seconds", Float, nullable=False),
+)
+
 Index("ix_runs_model_created", runs.c.model_id, runs.c.created_at)
 Index("ix_runs_status", runs.c.status)
 Index("ix_login_failures_at", login_failures.c.at)
 Index("ix_audit_events_at", audit_events.c.at)
+Index("ix_sql_history_user_at", sql_history.c.user_id, sql_history.c.at)
