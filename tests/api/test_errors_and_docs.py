@@ -89,6 +89,7 @@ EXPECTED_OPERATIONS = {
     ("delete", "/api/v1/tokens/{token_id}"), ("get", "/api/v1/users"), ("post", "/api/v1/users"),
     ("patch", "/api/v1/users/{username}"), ("post", "/api/v1/users/{username}/login-link"),
     ("get", "/api/v1/audit"),
+    ("post", "/api/v1/sql"), ("get", "/api/v1/sql/history"), ("get", "/api/v1/sql/completions"),  # issue 13
 }
 
 

@@ -22,8 +22,9 @@ from tests.security.world import CLI_MODEL, World, build_world, clone_world
 
 from softquery.domain import RunKind, RunTrigger
 from softquery.domain.accounts import Role, TokenScope
-from softquery.services import accounts
+from softquery.services import accounts, sql_scripts
 from softquery.services.runs import submit_run
+from softquery.sql.statements import CreateModel
 from softquery.web.forms import EditorForm
 
 ADMIN, EDITOR, VIEWER = Role.ADMIN, Role.EDITOR, Role.VIEWER
@@ -123,6 +124,12 @@ ROWS_BEFORE_DELETES: list[Row] = [
     Row("version page", "GET", "/models/{m}/versions/1", EVERYONE, frozenset({200}), {"m": CLI}),
     Row("runs page", "GET", "/runs", EVERYONE, frozenset({200})),
     Row("sources page", "GET", "/sources", EVERYONE, frozenset({200})),
+    Row("a SELECT in SQL", "POST", "/api/v1/sql", EVERYONE, frozenset({200}),
+        json={"source": "demo", "sql": "select count(*) as n from houses"}),
+    Row("my SQL history", "GET", "/api/v1/sql/history", EVERYONE, frozenset({200})),
+    Row("SQL completions", "GET", "/api/v1/sql/completions?source=demo", EVERYONE, frozenset({200})),
+    Row("SQL console page", "GET", "/sql", EVERYONE, frozenset({200})),
+    Row("files page", "GET", "/files", EVERYONE, frozenset({200})),
     # online prediction (the only thing a predict token may do)
     Row("predict CLI model online", "POST", "/api/v1/models/{m}/predict", EVERYONE, frozenset({200}),
         {"m": CLI}, json={"rows": [{"price": 120.0}]}, online=CLI),
@@ -143,6 +150,11 @@ ROWS_BEFORE_DELETES: list[Row] = [
     Row("create on the web", "POST", "/new", WRITERS, frozenset({303}), form=_new_model_form("made_web")),
     Row("duplicate on the web", "POST", "/models/{m}/duplicate", WRITERS, frozenset({303}), {"m": CLI},
         form=lambda _w: {"new_name": "copied_web"}),
+    # a statement is decided like its REST equivalent (the route itself only asks READ)
+    *([Row("CREATE MODEL in SQL", "POST", "/api/v1/sql", WRITERS, frozenset({200}),
+           json={"source": "demo", "sql": "create model made_sql options(model_type='linear_reg', "
+                 "input_label_cols=['quality']) as select price, quality from houses where quality is not null"})]
+      if CreateModel in sql_scripts.HANDLERS else []),
 ]
 
 for _target, _roles in ((OWN, WRITERS), (OTHER, ADMINS), (CLI, ADMINS)):

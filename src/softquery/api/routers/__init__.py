@@ -15,6 +15,7 @@ from softquery.api.routers import (
     preview,
     runs,
     sources,
+    sql,
     tokens,
     users,
     versions,
@@ -30,6 +31,6 @@ def api_router() -> APIRouter:
     # predict first: the hot path of online prediction is matched before ~40 other routes
     # (it cannot shadow anything: no other route ends in /predict);
     # then preview: POST /models/preview must not be read as a model called "preview"
-    for module in (predict, preview, models, runs, versions, code, sources, me, tokens, users, audit):
+    for module in (predict, preview, models, runs, versions, code, sources, sql, me, tokens, users, audit):
         router.include_router(module.router)
     return router
