@@ -19,6 +19,7 @@ from softquery.http.body_limit import BodyLimitMiddleware, PageError
 from softquery.http.error_envelope import install_error_handlers
 from softquery.jobs.executor import Executor
 from softquery.services.context import ServiceContext
+from softquery.services.files import MAX_UPLOAD_BYTES
 from softquery.services.online import OnlinePredictor
 
 Mount = Callable[[FastAPI], None]
@@ -49,7 +50,8 @@ def create_app(ctx: ServiceContext, executor: Executor | None, serving: OnlinePr
     app.state.online = online
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=ctx.settings.max_body_bytes,
-                       serving_max_body_bytes=ctx.settings.serving_max_body_bytes, page_error=page_error)
+                       serving_max_body_bytes=ctx.settings.serving_max_body_bytes, page_error=page_error,
+                       upload_max_body_bytes=MAX_UPLOAD_BYTES)
     for mount in mounts:
         mount(app)
     return app

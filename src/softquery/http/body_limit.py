@@ -1,7 +1,8 @@
 """Every request body has a size limit, enforced before the body is read into memory.
 
 Online predictions (``POST /api/v1/models/{name}/predict`` and MLSQL's ``/model/predict``)
-may be as large as ``SOFTQUERY_SERVING_MAX_BODY_BYTES``; every other request of the API and
+may be as large as ``SOFTQUERY_SERVING_MAX_BODY_BYTES``, an upload into the files folder
+(``POST /files``) as large as one file may be (``upload_max_body_bytes``); every other request of the API and
 the pages at most ``SOFTQUERY_MAX_BODY_BYTES``. A ``Content-Length`` above the limit is
 answered ``413`` before the app runs; a body without one (chunked) is counted as it arrives
 and cut off as soon as it passes the limit, whatever the route was doing with it. The API
@@ -24,6 +25,8 @@ from softquery.http.error_envelope import envelope
 
 ONLINE_PREDICT = re.compile(r"/api/v1/models/[^/]+/predict|/model/predict")
 JSON_PREFIXES = ("/api/", "/model/", "/static/")
+UPLOAD_PATH = "/files"
+UPLOAD_FORM_BYTES = 64 * 1024
 JSON_PATHS = ("/docs", "/openapi.json", "/redoc")
 
 
@@ -54,7 +57,7 @@ class BodyLimitMiddleware:
     ``serving_max_body_bytes``)."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int, serving_max_body_bytes: int,
-                 page_error: PageError | None = None) -> None:
+                 page_error: PageError | None = None, upload_max_body_bytes: int | None = None) -> None:
         self.app = app
         self.page_error = page_error
         self.general = BodyLimit(max_body_bytes, "SOFTQUERY_MAX_BODY_BYTES",
@@ -62,8 +65,14 @@ class BodyLimitMiddleware:
                                  "an admin can raise SOFTQUERY_MAX_BODY_BYTES.")
         self.online = BodyLimit(serving_max_body_bytes, "SOFTQUERY_SERVING_MAX_BODY_BYTES",
                                 "Send fewer rows per request, or use a batch prediction.")
+        # the files page's upload (POST /files): as large as one file may be, plus the form around it
+        self.upload = None if upload_max_body_bytes is None else BodyLimit(
+            upload_max_body_bytes + UPLOAD_FORM_BYTES, "the upload limit",
+            "Load big data from a data source instead of uploading it.")
 
     def limit_for(self, path: str) -> BodyLimit:
+        if self.upload is not None and path == UPLOAD_PATH:
+            return self.upload
         return self.online if ONLINE_PREDICT.fullmatch(path) else self.general
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

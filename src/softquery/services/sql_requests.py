@@ -16,7 +16,9 @@ from softquery.services.context import ServiceContext
 from softquery.services.sql_results import ScriptResult
 from softquery.services.sql_scripts import run_script
 from softquery.services.sql_session import MAX_RESULT_ROWS
-from softquery.sql.script import split_script
+from softquery.sql.script import MAX_SCRIPT_CHARS, split_script
+
+__all__ = ["MAX_SCRIPT_CHARS", "run_statements"]
 
 
 def run_statements(ctx: ServiceContext, sql: str, *, source: str | None = None,

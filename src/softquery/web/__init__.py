@@ -23,17 +23,20 @@ def mount_web(app: FastAPI) -> None:
         admin,
         copy_and_delete,
         editor,
+        files_page,
         login,
         model_list,
         model_page,
         runs,
         sources,
+        sql_console,
     )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.include_router(login.router)
     app.include_router(login.logout_router)
-    for module in (model_list, editor, copy_and_delete, model_page, runs, sources, account, admin):
+    for module in (model_list, editor, copy_and_delete, model_page, runs, sources, sql_console, files_page,
+                   account, admin):
         app.include_router(module.router)
     from softquery.web.routes import version_page
     app.include_router(version_page.router)

@@ -80,7 +80,8 @@ def templates() -> Jinja2Templates:
     tpl.env.globals.update(error_title=title_of)
     tpl.env.globals.update(can=access.can, csrf_field=access.csrf_field, role_rule=access.ROLE_RULE)
     tpl.env.globals["nav_items"] = [("models", "/", "Models"), ("runs", "/runs", "Runs"),
-                                    ("sources", "/sources", "Sources")]
+                                    ("sources", "/sources", "Sources"), ("sql", "/sql", "SQL"),
+                                    ("files", "/files", "Files")]
     tpl.env.globals["admin_nav_items"] = [("users", "/admin/users", "Users"), ("audit", "/admin/audit", "Audit")]
     return tpl
 

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from softquery.domain.sql_history import SqlHistoryEntry
 from softquery.services.sql_completions import Completions
+from softquery.services.sql_requests import MAX_SCRIPT_CHARS
 from softquery.services.sql_results import Link, ScriptResult, StatementResult
-from softquery.sql.script import MAX_SCRIPT_CHARS
 
 
 class SqlRequest(BaseModel):

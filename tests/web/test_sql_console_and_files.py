@@ -1,0 +1,80 @@
+"""The SQL console page and the files folder page, in-process (the browser tests are in tests/e2e)."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from tests import authkit
+from tests.web.conftest import client_for
+
+from softquery.domain.accounts import Role
+from softquery.services import audit
+from softquery.services.context import ServiceContext
+from softquery.services.files import files_folder
+
+
+def _session_client(ctx: ServiceContext, executor: object, username: str, role: Role) -> tuple[TestClient, str]:
+    client = client_for(ctx, executor, auth=False)
+    csrf = authkit.session(client, ctx, username, role)
+    return client, csrf
+
+
+def test_the_console_page_offers_the_demo_and_examples(demo_client: TestClient) -> None:
+    page = demo_client.get("/sql")
+    assert page.status_code == 200
+    text = page.text
+    assert 'data-testid="nav-sql"' in text and 'data-testid="nav-files"' in text
+    assert '<option value="demo" selected>' in text
+    assert "select id, price, quality from houses order by price desc limit 10" in text
+    assert "/static/sql-console.js" in text and "/static/vendor/codemirror/mode/sql/sql.js" in text
+
+
+def test_files_page_lists_and_an_editor_uploads(demo_ctx: ServiceContext, executor: object) -> None:
+    client, csrf = _session_client(demo_ctx, executor, "ed", Role.EDITOR)
+    with client:
+        assert 'data-testid="files-empty"' in client.get("/files").text
+        sent = client.post("/files", data={"csrf_token": csrf, "name": "data/houses.csv"},
+                           files={"file": ("whatever.csv", b"id,price\n1,2.5\n", "text/csv")}, follow_redirects=False)
+        assert sent.status_code == 303 and sent.headers["location"] == "/files?uploaded=data/houses.csv"
+        assert (files_folder(demo_ctx) / "data" / "houses.csv").read_bytes() == b"id,price\n1,2.5\n"
+        page = client.get("/files?uploaded=data/houses.csv").text
+        assert 'data-path="data/houses.csv"' in page and 'data-testid="upload-notice"' in page
+        again = client.post("/files", data={"csrf_token": csrf, "name": "data/houses.csv"},
+                            files={"file": ("x.csv", b"other", "text/csv")})
+        assert again.status_code == 422 and "exists already" in again.text
+        assert (files_folder(demo_ctx) / "data" / "houses.csv").read_bytes() == b"id,price\n1,2.5\n"
+    assert any(e.action == "file.upload" and e.target == "data/houses.csv" and e.actor == "ed"
+               for e in audit.list_events(demo_ctx))
+
+
+def test_an_upload_name_that_leaves_the_folder_is_refused(demo_ctx: ServiceContext, executor: object) -> None:
+    client, csrf = _session_client(demo_ctx, executor, "ed", Role.EDITOR)
+    folder = files_folder(demo_ctx)
+    with client:
+        for name in ("../escape.csv", "/tmp/escape.csv", "a/../../escape.csv"):
+            sent = client.post("/files", data={"csrf_token": csrf, "name": name},
+                               files={"file": ("e.csv", b"x", "text/csv")})
+            assert sent.status_code == 422, (name, sent.status_code)
+            assert "leaves the files folder" in sent.text
+        # the file's own name, when it leaves the folder, is refused too
+        sent = client.post("/files", data={"csrf_token": csrf}, files={"file": ("../own.csv", b"x", "text/csv")})
+        assert sent.status_code == 422
+    assert not (folder.parent / "escape.csv").exists() and not (folder.parent / "own.csv").exists()
+    assert not list(folder.rglob("*"))
+
+
+def test_viewers_see_files_but_may_not_upload(demo_ctx: ServiceContext, executor: object) -> None:
+    client, csrf = _session_client(demo_ctx, executor, "vic", Role.VIEWER)
+    with client:
+        page = client.get("/files").text
+        assert 'data-testid="upload-form"' not in page
+        sent = client.post("/files", data={"csrf_token": csrf}, files={"file": ("v.csv", b"x", "text/csv")})
+        assert sent.status_code == 403
+    assert not list(files_folder(demo_ctx).rglob("*"))
+
+
+def test_an_upload_without_the_csrf_token_is_refused(demo_ctx: ServiceContext, executor: object) -> None:
+    client, _csrf = _session_client(demo_ctx, executor, "ed", Role.EDITOR)
+    with client:
+        sent = client.post("/files", files={"file": ("c.csv", b"x", "text/csv")})
+        assert sent.status_code == 403
+    assert not list(files_folder(demo_ctx).rglob("*"))
