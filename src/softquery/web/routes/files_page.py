@@ -44,5 +44,5 @@ def upload(request: Request, file: Annotated[UploadFile, File()], name: Annotate
     try:
         entry = file_uploads.save_upload(ctx_of(request), target, file.file, overwrite=bool(overwrite))
     except SoftqueryError as exc:
-        return _page(request, error=plain(exc.message), name=name, status_code=exc.http_status)
+        return _page(request, error=plain(exc.message), name=name)  # the form again, as the other forms answer
     return RedirectResponse(f"/files?uploaded={entry.path}", status_code=303)
