@@ -18,13 +18,17 @@ Step by step (outermost first):
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pyarrow as pa
 from sqlglot import exp
 from sqlglot.tokenizer_core import Token
 
 from softquery.errors import NotFoundError
+from softquery.services.sql_ml_functions import TABLE_FUNCTIONS
+from softquery.services.sql_model_calls import model_calls, resolve_calls, run_model_calls
+from softquery.services.sql_names import named_errors
+from softquery.services.sql_predict import predict_table
 from softquery.services.sql_rows import (
     DuckEnv,
     read_source,
@@ -35,6 +39,10 @@ from softquery.services.sql_rows import (
 from softquery.services.sql_session import Session
 from softquery.sql.dialect import MLFunction
 from softquery.sql.statements import ModelRef, Statement
+
+# the planner's own functions (``sql_queries``), handed down so that no module imports it back
+Evaluate = Callable[[Session, Statement, exp.Expr, str | None], pa.Table]
+Plan = Callable[[Session, exp.Expr], str]
 
 
 def _offset(statement: Statement, name: str, after: str | None = None) -> int:
@@ -51,25 +59,23 @@ def model_ref(statement: Statement, node: MLFunction) -> ModelRef:
     return ModelRef(name=model.name, source=model.db or None, offset=_offset(statement, model.name, "MODEL"))
 
 
-def ml_table(session: Session, statement: Statement, node: MLFunction, source: str | None) -> pa.Table:
+def ml_table(session: Session, statement: Statement, node: MLFunction, source: str | None,
+             evaluate: Evaluate) -> pa.Table:
     """What one ML function answers, as a table."""
-    from softquery.services.sql_ml_functions import TABLE_FUNCTIONS
-
     name = node.name.upper()
     if name != "PREDICT":
         function = TABLE_FUNCTIONS.get(name)
         if function is None:
             raise statement.where.error(f"ML.{name} is not supported yet.", _token(statement, name),
                                         name=name, known=["PREDICT", *TABLE_FUNCTIONS], what="function")
+        session.input_rows = lambda st, given: input_rows(session, st, given, source or session.source, evaluate)
         return function(session, statement, node)
-    from softquery.services.sql_predict import predict_table
-
     ref = model_ref(statement, node)
     given = node.args.get("expression")
     if given is None:
         raise statement.where.error("ML.PREDICT needs its rows: ML.PREDICT(MODEL m, (SELECT …)) or "
                                     "ML.PREDICT(MODEL m, TABLE t).", _token(statement, "PREDICT"))
-    rows = input_rows(session, statement, given, source or _model_source(session, ref))
+    rows = input_rows(session, statement, given, source or _model_source(session, ref), evaluate)
     return predict_table(session, statement, ref, rows)
 
 
@@ -91,14 +97,13 @@ def _model_source(session: Session, ref: ModelRef) -> str | None:
         return None  # predict_table names the missing model
 
 
-def input_rows(session: Session, statement: Statement, given: exp.Expr, source: str | None) -> pa.Table:
+def input_rows(session: Session, statement: Statement, given: exp.Expr, source: str | None,
+               evaluate: Evaluate) -> pa.Table:
     """The rows an ML function is given: ``TABLE t`` (script's or source's) or ``(SELECT …)``."""
-    from softquery.services.sql_queries import evaluate
-
     if isinstance(given, exp.Table) and isinstance(given.this, exp.Identifier):
         return _table_rows(session, statement, given, source)
     query = given.this if isinstance(given, exp.Subquery) else given
-    return evaluate(session, statement, query, source=source)
+    return evaluate(session, statement, query, source)
 
 
 def _table_rows(session: Session, statement: Statement, table: exp.Table, source: str | None) -> pa.Table:
@@ -109,23 +114,20 @@ def _table_rows(session: Session, statement: Statement, table: exp.Table, source
     url = source_url(session, statement, table.db or source)
     bare = exp.Table(this=table.this.copy())
     sql = exp.select("*").from_(bare).sql(dialect=sqlglot_dialect(url))
-    from softquery.services.sql_queries import _named_errors
-
-    return _named_errors(session, statement, lambda: read_source(session, url, sql, f"Table {table.name}"))
+    return named_errors(session, statement, lambda: read_source(session, url, sql, f"Table {table.name}"))
 
 
-def run_in_duckdb(session: Session, statement: Statement, tree: exp.Expr, source: str | None) -> pa.Table:
-    from softquery.services.sql_model_calls import model_calls, resolve_calls, run_model_calls
-
+def run_in_duckdb(session: Session, statement: Statement, tree: exp.Expr, source: str | None,
+                  evaluate: Evaluate, plan: Plan) -> pa.Table:
     tree = tree.copy()
     with DuckEnv() as env:
         registered: set[str] = set()
         while (node := next(tree.find_all(MLFunction), None)) is not None:
-            name = env.register(ml_table(session, statement, node, source), node.name.lower())
+            name = env.register(ml_table(session, statement, node, source, evaluate), node.name.lower())
             registered.add(name)
             node.replace(exp.Table(this=exp.to_identifier(name), alias=node.args.get("alias")))
-        _materialise_calls(session, statement, tree, env, registered, source)
-        _push_down(session, statement, tree, env, registered, source)
+        _materialise_calls(session, statement, tree, env, registered, source, evaluate)
+        _push_down(session, statement, tree, env, registered, source, evaluate, plan)
         for table in table_names(tree):
             if table.name in registered:
                 continue
@@ -148,11 +150,8 @@ def _stream(env: DuckEnv, sql: str, chunk: int) -> Iterator[Iterator[pa.RecordBa
 
 
 def _materialise_calls(session: Session, statement: Statement, tree: exp.Expr, env: DuckEnv,
-                       registered: set[str], source: str | None) -> None:
+                       registered: set[str], source: str | None, evaluate: Evaluate) -> None:
     """Subqueries and CTEs whose own SELECT calls a model: computed, then read from DuckDB."""
-    from softquery.services.sql_model_calls import model_calls
-    from softquery.services.sql_queries import evaluate
-
     while True:
         calls = [n for n in model_calls(session, tree) if n.find_ancestor(exp.Select) is not tree]
         if not calls:
@@ -161,22 +160,20 @@ def _materialise_calls(session: Session, statement: Statement, tree: exp.Expr, e
         holder = next(part for part in tree.find_all(exp.Subquery, exp.CTE)
                       if any(c.find_ancestor(exp.Subquery, exp.CTE) is part
                              or any(part is a for a in _ancestors(c)) for c in calls))
-        rows = evaluate(session, statement, holder.this, source=source)
+        rows = evaluate(session, statement, holder.this, source)
         name = env.register(rows, "sub")
         registered.add(name)
         holder.set("this", exp.select("*").from_(exp.to_table(name)))
 
 
 def _push_down(session: Session, statement: Statement, tree: exp.Expr, env: DuckEnv,
-               registered: set[str], source: str | None) -> None:
+               registered: set[str], source: str | None, evaluate: Evaluate, plan: Plan) -> None:
     """A derived table (``FROM (SELECT …) AS s``) that only reads the source runs on the source."""
-    from softquery.services.sql_queries import evaluate, plan
-
     for part in list(tree.find_all(exp.Subquery)):
         if isinstance(part.parent, exp.From | exp.Join) and part.find_ancestor(exp.Subquery) is None \
                 and not any(t.name in registered for t in table_names(part.this)) \
                 and plan(session, part.this) == "source":
-            name = env.register(evaluate(session, statement, part.this, source=source), "sub")
+            name = env.register(evaluate(session, statement, part.this, source), "sub")
             registered.add(name)
             part.set("this", exp.select("*").from_(exp.to_table(name)))
 

@@ -25,15 +25,30 @@ from sqlglot import exp
 
 from softquery.auth.policy import Action
 from softquery.data import open_source
-from softquery.errors import InvalidInputError, QueryError
 from softquery.services.preview import PREVIEW_TIMEOUT_SECONDS, json_safe
+from softquery.services.sql_materialise import input_rows, run_in_duckdb
+from softquery.services.sql_model_calls import (
+    callable_names,
+    model_calls,
+    resolve_calls,
+    run_model_calls,
+)
+from softquery.services.sql_names import named_errors
 from softquery.services.sql_results import Link, ResultColumn, StatementResult
+from softquery.services.sql_rows import (
+    read_source,
+    source_of,
+    source_stream,
+    source_url,
+    sqlglot_dialect,
+    table_names,
+)
 from softquery.services.sql_session import Handler, Session
 from softquery.sql.dialect import MLFunction
-from softquery.sql.errors import sql_error
 from softquery.sql.statements import Query, Statement
 
 PLANS = ("source", "calls", "script", "duckdb")
+__all__ = ["HANDLERS", "evaluate", "input_rows", "plan", "source_of", "table_result"]
 
 
 def table_result(session: Session, verb: str, table: pa.Table) -> StatementResult:
@@ -46,21 +61,8 @@ def table_result(session: Session, verb: str, table: pa.Table) -> StatementResul
                            rows=rows, row_count=table.num_rows, truncated=table.num_rows > shown.num_rows)
 
 
-def source_of(session: Session, statement: Statement, named: str | None = None) -> str:
-    source = named or session.source
-    if source is None:
-        names = [s.name for s in session.ctx.sources.list()]
-        raise InvalidInputError(
-            "Which data source should this statement read? Choose one (--source NAME, or \"source\" in "
-            f"the API), or qualify names as source.table. Sources: {', '.join(names) or 'none yet'}.",
-            details={"line": statement.where.error('').details["line"]})
-    return source
-
-
 def _script_tables(session: Session, tree: exp.Expr) -> tuple[int, int]:
     """(tables of the script, other tables) that ``tree`` reads."""
-    from softquery.services.sql_rows import table_names
-
     names = {n.lower() for n in session.tables}
     tables = [t for t in table_names(tree) if not t.db]
     mine = sum(1 for t in tables if t.name.lower() in names)
@@ -70,8 +72,6 @@ def _script_tables(session: Session, tree: exp.Expr) -> tuple[int, int]:
 
 def plan(session: Session, tree: exp.Expr) -> str:
     """Which engine answers ``tree`` (see the module docstring)."""
-    from softquery.services.sql_model_calls import model_calls
-
     has_ml = next(tree.find_all(MLFunction), None) is not None
     calls = model_calls(session, tree)
     mine, others = _script_tables(session, tree) if session.tables else (0, 1)
@@ -92,16 +92,16 @@ def evaluate(session: Session, statement: Statement, tree: exp.Expr, *, top: boo
     if how == "script":
         return _on_script_tables(session, statement, tree)
     if how == "source":
-        from softquery.services.sql_rows import read_source, source_url, sqlglot_dialect
-
         url = source_url(session, statement, source)
         sql = statement.where.text if top else tree.sql(dialect=sqlglot_dialect(url))
-        return _named_errors(session, statement, lambda: read_source(session, url, sql, "The query"))
+        return named_errors(session, statement, lambda: read_source(session, url, sql, "The query"))
     if how == "calls":
         return _calls(session, statement, tree, source)
-    from softquery.services.sql_materialise import run_in_duckdb
+    return run_in_duckdb(session, statement, tree, source, _evaluate, plan)
 
-    return run_in_duckdb(session, statement, tree, source)
+
+def _evaluate(session: Session, statement: Statement, tree: exp.Expr, source: str | None) -> pa.Table:
+    return evaluate(session, statement, tree, source=source)
 
 
 def _on_script_tables(session: Session, statement: Statement, tree: exp.Expr) -> pa.Table:
@@ -119,8 +119,6 @@ def _on_script_tables(session: Session, statement: Statement, tree: exp.Expr) ->
 def _calls(session: Session, statement: Statement, tree: exp.Expr, source: str | None) -> pa.Table:
     import sqlglot
 
-    from softquery.services.sql_model_calls import model_calls, resolve_calls, run_model_calls
-    from softquery.services.sql_rows import source_stream, source_url, sqlglot_dialect
 
     url = source_url(session, statement, source)
     dialect = sqlglot_dialect(url)
@@ -131,67 +129,12 @@ def _calls(session: Session, statement: Statement, tree: exp.Expr, source: str |
     select = native if isinstance(native, exp.Select) and model_calls(session, native) else tree
     assert isinstance(select, exp.Select)
     calls = resolve_calls(session, statement, model_calls(session, select))
-    return _named_errors(session, statement, lambda: run_model_calls(
+    return named_errors(session, statement, lambda: run_model_calls(
         session, statement, select, calls, lambda sql: source_stream(session, url, sql), dialect))
 
 
 def statement_tree(statement: Statement) -> exp.Expr | None:
     return statement.expression if isinstance(statement, Query) else None
-
-
-def _named_errors(session: Session, statement: Statement, run: object) -> pa.Table:
-    """A source's "no such function/table/column" as a positioned error with the nearest name."""
-    assert callable(run)
-    try:
-        result: pa.Table = run()
-        return result
-    except QueryError as exc:
-        raise _explained(session, statement, exc) from None
-
-
-def _explained(session: Session, statement: Statement, exc: QueryError) -> Exception:
-    import re
-
-    message = str(exc.details.get("database_message") or exc.message)
-    patterns = [(r"no such function: (\w+)|function (\w+)\(.*\) does not exist|Scalar Function with name "
-                 r"(\w+) does not exist", "function"),
-                (r"no such table: (?:\w+\.)?(\w+)|relation \"(\w+)\" does not exist|Table with name (\w+) does "
-                 r"not exist", "table"),
-                (r"no such column: (?:\w+\.)?(\w+)|column \"?(\w+)\"? does not exist|Referenced column "
-                 r"\"?(\w+)\"? not found", "column")]
-    for pattern, what in patterns:
-        match = re.search(pattern, message, re.IGNORECASE)
-        if match is None:
-            continue
-        name = next(g for g in match.groups() if g)
-        known = _known_names(session, statement, what)
-        offset = _offset_of_name(statement, name)
-        hint = " A model is called by its name: m(col, …)." if what == "function" else ""
-        return sql_error(f"There is no {what} named {name!r} here.{hint}", statement.where.script, offset,
-                         name=name, known=known, what="model" if what == "function" else what,
-                         extra={"database_message": message[:1000]})
-    return exc
-
-
-def _known_names(session: Session, statement: Statement, what: str) -> list[str]:
-    if what == "function":
-        return [m.name for m in session.ctx.models.list()] + list(session.functions)
-    try:
-        from softquery.services.source_catalog import describe_source
-
-        catalog = describe_source(session.ctx, source_of(session, statement), count_budget=0.0)
-    except Exception:  # noqa: BLE001 - the suggestion is a help, not a must
-        return []
-    if what == "table":
-        return [t.name for t in catalog.tables]
-    return sorted({c.name for t in catalog.tables for c in t.columns})
-
-
-def _offset_of_name(statement: Statement, name: str) -> int:
-    for token in statement.where.tokens:
-        if token.text.strip('"`').lower() == name.lower():
-            return int(token.start)
-    return statement.where.offset
 
 
 def run_query(session: Session, statement: Statement) -> StatementResult:
@@ -203,7 +146,7 @@ def run_query(session: Session, statement: Statement) -> StatementResult:
         url = session.ctx.sources.get(source_of(session, statement)).url
         timeout = min(session.ctx.settings.statement_timeout_seconds, PREVIEW_TIMEOUT_SECONDS)
         with open_source(url, timeout=timeout) as conn:
-            table = _named_errors(session, statement, lambda: conn.preview(
+            table = named_errors(session, statement, lambda: conn.preview(
                 statement.where.text, what="query", limit=session.max_rows + 1))
         return table_result(session, "select", table)
     started = time.monotonic()
@@ -217,8 +160,6 @@ def run_query(session: Session, statement: Statement) -> StatementResult:
 
 
 def _model_links(session: Session, tree: exp.Expr) -> list[Link]:
-    from softquery.services.sql_model_calls import callable_names, model_calls
-
     names = callable_names(session)
     models = [names[str(n.this).lower()] for n in model_calls(session, tree, names)]
     models += [node.args["model"].name for node in tree.find_all(MLFunction)]

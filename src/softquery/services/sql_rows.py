@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from softquery.data import dialect_of, open_source
 from softquery.data.feed import SourceFeed, waiting
-from softquery.errors import LimitExceededError, QueryError
+from softquery.errors import InvalidInputError, LimitExceededError, QueryError
 from softquery.services.sql_session import Session
 from softquery.sql.statements import Statement
 
@@ -33,9 +33,19 @@ def sqlglot_dialect(url: str) -> str:
     return SQLGLOT_DIALECTS.get(dialect_of(url), dialect_of(url))
 
 
-def source_url(session: Session, statement: Statement, named: str | None = None) -> str:
-    from softquery.services.sql_queries import source_of
+def source_of(session: Session, statement: Statement, named: str | None = None) -> str:
+    """The source a statement reads: the one it names, else the script's default (else an error)."""
+    source = named or session.source
+    if source is None:
+        names = [s.name for s in session.ctx.sources.list()]
+        raise InvalidInputError(
+            "Which data source should this statement read? Choose one (--source NAME, or \"source\" in "
+            f"the API), or qualify names as source.table. Sources: {', '.join(names) or 'none yet'}.",
+            details={"line": statement.where.error('').details["line"]})
+    return source
 
+
+def source_url(session: Session, statement: Statement, named: str | None = None) -> str:
     return session.ctx.sources.get(source_of(session, statement, named)).url
 
 
