@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.sql.conftest import batch_predict, make_duckdb, make_postgres, make_sqlite, train_model
+from tests.integration.sql.conftest import (
+    batch_predict,
+    make_duckdb,
+    make_postgres,
+    make_sqlite,
+    train_model,
+)
 from tests.predictions_equal import assert_predictions_equal
 
 from softquery.services.context import ServiceContext
