@@ -28,14 +28,13 @@ from softquery.modelcode.template_parameters import with_parameters
 from softquery.modelcode.templates import template_code
 from softquery.services.models import ModelSpec, create_model, delete_model, update_model
 from softquery.services.runs import execute_here, follow_run, pick_executor, start_run
+from softquery.services.sql_inputs import SOURCE_DIALECTS
 from softquery.services.sql_model_options import ModelPlan, plan_model
 from softquery.services.sql_queries import source_of
 from softquery.services.sql_results import Link, StatementResult
 from softquery.services.sql_session import Handler, Session
 from softquery.sql.statements import CreateModel, DropModel, ModelRef, Statement
 
-# sqlglot's dialect for a source's SQL (data.source_urls.dialect_of names)
-SOURCE_DIALECTS = {"sqlite": "sqlite", "duckdb": "duckdb", "postgresql": "postgres", "mysql": "mysql"}
 TRIGGERS = {Via.CLI: RunTrigger.CLI, Via.SESSION: RunTrigger.WEB, Via.TOKEN: RunTrigger.API}
 
 
