@@ -128,7 +128,10 @@ def _predicted(session: Session, statement: Statement, node: MLFunction, ref: Mo
     if label is None:
         raise _error(statement, ref.offset, f"The model {ref.name} learned without a label: there is nothing "
                      f"to measure its predictions against.")
-    rows = input_rows(session, statement, node.args["expression"], model.source)
+    given = node.args["expression"]
+    # the planner's reader (a SELECT planned like any query, the script's tables), else the source's
+    rows = session.input_rows(statement, given) if session.input_rows is not None \
+        else input_rows(session, statement, given, model.source)
     if label not in rows.column_names:
         raise _error(statement, _offset(statement, node.args["expression"]),
                      f"The input rows need the label column {label} to measure the predictions against.",
