@@ -26,6 +26,15 @@ class MLFunction(exp.Expression):
     arg_types: ClassVar[dict[str, bool]] = {"this": True, "model": True, "expression": False, "settings": False}
 
 
+def _predict_or_call(parser: BigQueryParser) -> exp.Expr:
+    """``PREDICT(MODEL m, …)`` is BigQuery's; ``predict(features)`` calls a function of that
+    name (MLSQL's ``register … as predict``)."""
+    if parser._curr is not None and parser._curr.text.upper() == "MODEL":
+        return parser._parse_ml(exp.Predict)
+    args = parser._parse_csv(parser._parse_lambda)
+    return parser.expression(exp.Anonymous(this="predict", expressions=args))
+
+
 class Softquery(BigQuery):
     class Parser(BigQueryParser):
-        pass
+        FUNCTION_PARSERS = {**BigQueryParser.FUNCTION_PARSERS, "PREDICT": _predict_or_call}

@@ -38,6 +38,11 @@ def parse_statement(where: StatementText) -> Statement:
         from softquery.sql.mlsql_forms import parse_mlsql
 
         return parse_mlsql(where)
+    from softquery.sql.mlsql_forms import select_output
+
+    output = select_output(where, lambda tokens: _one(Softquery().parser().parse(tokens, where.script)))
+    if output is not None:  # MLSQL's ``select … from t as out``
+        return Query(where, output[0], output=output[1])
     try:
         parsed = Softquery().parser().parse(list(where.tokens), where.script)
     except ParseError as exc:
@@ -45,6 +50,12 @@ def parse_statement(where: StatementText) -> Statement:
     if len(parsed) != 1 or parsed[0] is None:
         raise where.error("Expected one statement here; end each statement with ;.")
     return _typed(where, parsed[0])
+
+
+def _one(parsed: list[exp.Expr | None]) -> exp.Expr:
+    if len(parsed) != 1 or parsed[0] is None:
+        raise ValueError("not one statement")
+    return parsed[0]
 
 
 def _parse_error(where: StatementText, exc: ParseError) -> SqlError:
