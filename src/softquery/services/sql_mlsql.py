@@ -140,7 +140,7 @@ def run_train(session: Session, statement: Statement) -> StatementResult:
             raise run_failed(run)
     if not all(r.status is RunStatus.SUCCEEDED for r in runs):
         return train_result(chosen.name, runs, None, None, None, chosen.notes, "")
-    active, metric, score, how = _select(session, statement, chosen, [int(r.result["version"]) for r in runs])
+    active, metric, score, how = _select(session, statement, chosen, [int(r.result["train"]["version"]) for r in runs])
     return train_result(chosen.name, runs, active, metric, score, chosen.notes, how)
 
 

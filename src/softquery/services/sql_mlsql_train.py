@@ -250,7 +250,7 @@ def train_result(name: str, runs: list[Run], active: int | None, metric: str | N
         last = runs[-1]
         return StatementResult(0, 0, 0, "train", "run", message=f"model {name}: training queued as run {last.id}",
                                run_id=last.id, run_status=last.status.value, links=links, notes=notes)
-    versions = [int(r.result["version"]) for r in done]
+    versions = [int(r.result["train"]["version"]) for r in done]
     links += [Link("version", model=name, version=v) for v in versions]
     scored = f", {metric} {score:.4g} {how}" if metric and score is not None else ""
     what = (f"{len(versions)} candidates trained as versions {', '.join(map(str, versions))}; version {active} "

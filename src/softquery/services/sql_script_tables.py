@@ -28,8 +28,8 @@ from softquery.sql.errors import sql_error
 from softquery.sql.statements import ModelRef, Statement
 
 MACROS = (
-    "create macro vec_dense(v) as list_transform(v, x -> cast(x as double))",
-    "create macro vec_array(v) as list_transform(v, x -> cast(x as double))",
+    "create macro vec_dense(v) as cast(v as double[])",
+    "create macro vec_array(v) as cast(v as double[])",
     "create macro vec_size(v) as len(v)",
     "create macro vec_at(v, i) as cast(v[i + 1] as double)",
 )
@@ -86,34 +86,40 @@ def _model_of(session: Session, name: str) -> str | None:
 
 def _predict_calls(session: Session, statement: Statement, expression: exp.Expr,
                    tables: dict[str, pa.Table]) -> exp.Expr:
-    calls = [node for node in expression.find_all(exp.Anonymous)
-             if _model_of(session, str(node.this)) is not None]
-    if not calls:
+    """Each model call replaced by a column of its predictions, computed over the table the
+    SELECT around it reads (that SELECT reads one table of the script; its ``*`` leaves the
+    added columns out)."""
+    if not any(_model_of(session, str(n.this)) for n in expression.find_all(exp.Anonymous)):
         return expression
-    select = expression if isinstance(expression, exp.Select) else None
-    source = select.args.get("from_") if select is not None else None
-    if select is None or source is None or select.args.get("joins") or not isinstance(source.this, exp.Table):
-        raise statement.where.error("A registered model function is called in a SELECT over one table of "
-                                    "the script (select fn(features) from t …); compute joins first "
-                                    "(select … from a join b … as t), then call it over t.")
-    table_name = source.this.name
     expression = expression.copy()
-    base = tables[table_name]
-    columns: dict[str, pa.Array] = {}
-    for number, call in enumerate([n for n in expression.find_all(exp.Anonymous)
-                                   if _model_of(session, str(n.this)) is not None]):
-        model = _model_of(session, str(call.this)) or ""
+    number = 0
+    for call in [n for n in expression.find_all(exp.Anonymous) if _model_of(session, str(n.this))]:
+        select = call.find_ancestor(exp.Select)
+        source = select.args.get("from_") if select is not None else None
+        read = source.this if source is not None else None
+        if select is None or select.args.get("joins") or not isinstance(read, exp.Table) \
+                or read.name not in session.tables:
+            raise sql_error(f"{call.this}(…) calls a model; call it in a SELECT that reads one table of the "
+                            "script (select fn(features) from t …); join first (select … from a join b … "
+                            "as t), then call it over t.", statement.where.script,
+                            _offset(statement, str(call.this)))
+        name = f"__sq_table_{number}"
         column = _CALL.format(number)
-        columns[column] = _call_values(session, statement, model, call, table_name, base, tables)
-        call.replace(exp.column(column))
-    for name, values in columns.items():
-        base = base.append_column(name, values)
-    tables[table_name] = base
+        values = _call_values(session, statement, _model_of(session, str(call.this)) or "", call,
+                              read.name, session.tables[read.name])
+        tables[name] = session.tables[read.name].append_column(column, values)
+        alias = read.alias or read.name
+        read.replace(exp.Table(this=exp.to_identifier(name), alias=exp.TableAlias(this=exp.to_identifier(alias))))
+        call.replace(exp.column(column, table=alias))
+        for star in select.expressions:
+            if isinstance(star, exp.Star):
+                star.set("except", [*(star.args.get("except") or []), exp.column(column)])
+        number += 1
     return expression
 
 
 def _call_values(session: Session, statement: Statement, model: str, call: exp.Anonymous,
-                 table_name: str, base: pa.Table, tables: dict[str, pa.Table]) -> pa.Array:
+                 table_name: str, base: pa.Table) -> pa.Array:
     """The prediction of ``model`` for every row of ``table_name``, from the call's arguments."""
     from softquery.services.sql_predict import predict_table
     from softquery.services.versions import get_version
