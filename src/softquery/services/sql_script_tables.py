@@ -34,6 +34,8 @@ MACROS = (
     "create macro vec_at(v, i) as cast(v[i + 1] as double)",
 )
 _CALL = "__sq_call_{}"
+ONE_TABLE = ("call it in a SELECT that reads one table of the script (select fn(features) from t …); "
+             "join first (select … from a join b … as t), then call it over t.")
 
 
 def table_names(expression: exp.Expr) -> set[str]:
@@ -99,9 +101,7 @@ def _predict_calls(session: Session, statement: Statement, expression: exp.Expr,
         read = source.this if source is not None else None
         if select is None or select.args.get("joins") or not isinstance(read, exp.Table) \
                 or read.name not in session.tables:
-            raise sql_error(f"{call.this}(…) calls a model; call it in a SELECT that reads one table of the "
-                            "script (select fn(features) from t …); join first (select … from a join b … "
-                            "as t), then call it over t.", statement.where.script,
+            raise sql_error(f"{call.this}(…) calls a model; {ONE_TABLE}", statement.where.script,
                             _offset(statement, str(call.this)))
         name = f"__sq_table_{number}"
         column = _CALL.format(number)

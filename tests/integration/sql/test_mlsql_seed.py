@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.integration.sql.mlsql_seed import TRAIN_PY, WINE_TRAIN_PY, write_libsvm, write_wine
+from tests.integration.sql.mlsql_seed import TRAIN_PY, write_libsvm
 
 from softquery.services.context import ServiceContext
 from softquery.services.files import files_folder
