@@ -233,11 +233,12 @@ def run_predict(session: Session, statement: Statement) -> StatementResult:
     name = _model(session, statement, statement.model)
     offset = next((t.start for t in statement.where.tokens if t.text == statement.model), statement.where.offset)
     predicted = predict_table(session, statement, ModelRef(name, None, offset), table)
-    out = statement.output or statement.table
-    keep(session, out, predicted)
+    if statement.output:
+        keep(session, statement.output, predicted)
     result = table_result(session, "predict", predicted)
     version = get_version(session.ctx, name).version
-    result.message = f"table {out}: {predicted.num_rows:,} rows predicted by model {name} version {version}"
+    kept = f"table {statement.output}: " if statement.output else ""
+    result.message = f"{kept}{predicted.num_rows:,} rows predicted by model {name} version {version}"
     result.links = [Link("version", model=name, version=version)]
     return result
 
