@@ -6,7 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.integration.sql.mlsql_seed import TRAIN_PY, WINE_COLUMNS, WINE_TRAIN_PY, write_libsvm, write_wine
+from tests.integration.sql.mlsql_seed import (
+    TRAIN_PY,
+    WINE_COLUMNS,
+    WINE_TRAIN_PY,
+    write_libsvm,
+    write_wine,
+)
 
 from softquery.services.context import ServiceContext
 from softquery.services.files import files_folder
