@@ -32,6 +32,7 @@ from softquery.services.sql_mlsql_train import (
     candidate_code,
     model_name_of,
     plan,
+    require_train,
     run_failed,
     save_model,
     store_data,
@@ -126,6 +127,7 @@ def run_train(session: Session, statement: Statement) -> StatementResult:
     assert isinstance(statement, Train)
     table = script_table(session, statement, statement.table)
     chosen = plan(statement, table)
+    require_train(session, statement, chosen.name)  # before anything is written
     code_of = [candidate_code(session, statement, chosen.name, dict(c), chosen.label) for c in chosen.candidates]
     source = store_data(session, chosen.name, table.select([*chosen.features, *([chosen.label] if chosen.label
                                                                                    else [])]))
@@ -181,11 +183,15 @@ def _evaluate(session: Session, statement: Train, chosen: Plan, table_name: str,
     from softquery.training.metrics import classification_metrics, regression_metrics
 
     table = script_table(session, statement, table_name)
+    missing = [c for c in [*chosen.features, chosen.label] if c and c not in table.schema.names]
+    if missing:
+        raise statement.where.error(f"The evaluate table {table_name} has no column {missing[0]!r}; the model "
+                                    f"reads {', '.join(chosen.features)} and its label {chosen.label}.")
     predicted = predict_table(session, statement, ModelRef(chosen.name, None, statement.where.offset),
                               table.select(chosen.features))
     label = chosen.label
-    if label is None or label not in table.schema.names:
-        raise statement.where.error(f"evaluateTable {table_name} needs the label column {label!r}.")
+    if label is None:
+        raise statement.where.error("evaluateTable needs a label (labelCol) to score the candidates on.")
     column = next(n for n in predicted.schema.names if n.startswith("predicted_") and not n.endswith("_probs"))
     y_true = np.asarray(table.column(label).to_pylist())
     y_pred = np.asarray(predicted.column(column).to_pylist())

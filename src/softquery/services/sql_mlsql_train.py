@@ -208,17 +208,24 @@ def save_model(session: Session, statement: Train, plan: Plan, source: str, temp
         train_sql=f"select {features}{', ' + _quote(plan.label) if plan.label else ''} from data",  # noqa: S608 - quoted column names
         predict_sql=f"select {features} from data",  # noqa: S608 - quoted column names
         description=f"MLSQL: train {statement.table} as {statement.algorithm}.`{statement.model}`")
-    try:
-        existing = ctx.models.get(plan.name)
-    except NotFoundError:
-        session.require(statement, Action.CREATE_MODEL)
+    if not require_train(session, statement, plan.name):
         model_service.create_model(ctx, plan.name, spec)
         return True
-    session.require(statement, Action.CHANGE_MODEL, model=existing.name, owner_id=existing.owner_id)
     model_service.update_model(ctx, plan.name, spec)
     if template is not None:
         ctx.models.save(_with_template(ctx.models.get(plan.name), template))
     return False
+
+
+def require_train(session: Session, statement: Train, name: str) -> bool:
+    """The permission to create (False: no such model yet) or change (True) the model ``name``."""
+    try:
+        existing = session.ctx.models.get(name)
+    except NotFoundError:
+        session.require(statement, Action.CREATE_MODEL)
+        return False
+    session.require(statement, Action.CHANGE_MODEL, model=existing.name, owner_id=existing.owner_id)
+    return True
 
 
 def _with_template(model: Any, template: str) -> Any:
