@@ -249,12 +249,14 @@ def select_output(where: StatementText, parse: Callable[[list[Token]], exp.Expr]
 
     - the whole text is not a query (``… where x > 1 as out``, ``… order by a as out``:
       no SQL dialect allows an alias there), but without ``as NAME`` it is; or
-    - ``as NAME`` is the alias of the last FROM item and NAME qualifies no column anywhere
-      in the query (``select a from t as out``: in BigQuery an alias nothing uses, which
-      changes no result).
+    - ``as NAME`` is the alias of the last FROM item, a plain table name (``t``, not
+      ``src.t``, a subquery or a table function such as ML.EVALUATE(…)), and NAME
+      qualifies no column anywhere in the query (``select a from t as out``: in BigQuery
+      an alias nothing uses, which changes no result).
 
-    A column's alias (``select a as b``, ``select (select …) as x``) and a table alias the
-    query uses (``from t as x where x.a > 1``) are BigQuery's and stay so."""
+    A column's alias (``select a as b``, ``select (select …) as x``), a table alias the
+    query uses (``from t as x where x.a > 1``) and the alias of a subquery or of a table
+    function (``from ML.EVALUATE(MODEL m) as e``) are BigQuery's and stay so."""
     tokens = list(where.tokens)
     if len(tokens) < 4 or tokens[0].token_type not in (TokenType.SELECT, TokenType.WITH):
         return None
@@ -282,8 +284,9 @@ def select_output(where: StatementText, parse: Callable[[list[Token]], exp.Expr]
     items = [select.args.get("from_") or select.args.get("from"), *(select.args.get("joins") or [])]
     last = items[-1] if items and items[-1] is not None else None
     target = last.this if isinstance(last, exp.From | exp.Join) else None
-    if target is None or target.alias != name.text:
-        return None
+    if not isinstance(target, exp.Table) or not isinstance(target.this, exp.Identifier) or target.db \
+            or target.alias != name.text:
+        return None  # a subquery's, a function's or a source table's alias is BigQuery's
     used = any(col.table == name.text for col in full.find_all(exp.Column))
     return None if used else (stripped, name.text)
 

@@ -16,8 +16,8 @@ from softquery.services.audit import list_events
 from softquery.services.context import ServiceContext
 from softquery.services.files import files_folder
 from softquery.services.sql_results import ScriptResult
-from softquery.services.sql_scripts import run_script
 from softquery.services.sql_script_tables import run_on_script_tables
+from softquery.services.sql_scripts import run_script
 from softquery.services.sql_session import Session
 from softquery.sql.parse import parse_script
 
