@@ -41,14 +41,12 @@ from softquery.services.sql_mlsql_train import (
 )
 from softquery.services.sql_queries import table_result
 from softquery.services.sql_results import Link, StatementResult
-from softquery.services.sql_script_tables import run_on_script_tables
 from softquery.services.sql_session import Handler, Session
 from softquery.services.versions import activate_version, get_version
 from softquery.sql.statements import (
     Load,
     ModelRef,
     Predict,
-    Query,
     Register,
     Save,
     SetVariable,
@@ -106,19 +104,6 @@ def _load_source(session: Session, statement: Load) -> tuple[pa.Table, list[str]
         table = conn.read_table(f"select * from {quoted}", what="table")  # noqa: S608 - checked identifier
     return table, ignored_options(statement.options, (), "load from a source"), \
         f"table {table_name} of source {statement.format}"
-
-
-def script_query(session: Session, statement: Statement) -> StatementResult:
-    """A SELECT over the script's tables (the planner routes them here); ``as out`` keeps the result."""
-    assert isinstance(statement, Query)
-    session.require(statement, Action.READ)
-    table = run_on_script_tables(session, statement, statement.expression)
-    if statement.output:
-        keep(session, statement.output, table)
-    result = table_result(session, "select", table)
-    if statement.output:
-        result.message = f"table {statement.output}: {table.num_rows:,} rows"
-    return result
 
 
 # --- train ---------------------------------------------------------------------------------
@@ -271,18 +256,7 @@ def run_set(session: Session, statement: Statement) -> StatementResult:
     return message("set", f"{statement.name} = {statement.value!r}")
 
 
-def run_any_query(session: Session, statement: Statement) -> StatementResult:
-    """``script_query`` when the query reads the script's tables, else the source's query planner."""
-    from softquery.services import sql_queries
-    from softquery.services.sql_script_tables import reads_script_tables
-
-    assert isinstance(statement, Query)
-    if reads_script_tables(session, statement.expression):
-        return script_query(session, statement)
-    return sql_queries.HANDLERS[Query](session, statement)
-
-
 HANDLERS: dict[type[Statement], Handler] = {
     Load: run_load, Train: run_train, Register: run_register, Predict: run_predict, Save: run_save,
-    SetVariable: run_set, Query: run_any_query,
+    SetVariable: run_set,
 }

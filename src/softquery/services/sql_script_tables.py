@@ -7,8 +7,8 @@ else: ``enable_external_access`` is off and the configuration locked, so no
 use are macros there: ``vec_dense(v)`` (a vector as a list of doubles), ``vec_size(v)``,
 ``vec_at(v, i)`` (0-based, like Spark's vectors) and ``vec_array(v)``.
 
-A call of a function made with ``register … as fn`` (``select fn(features) from t``) is
-computed before the query: its arguments are evaluated over the FROM table, the model's
+A model call — a model's name, or a function made with ``register … as fn`` (``select
+fn(features) from t``) — is computed before the query: its arguments are evaluated over the FROM table, the model's
 active version predicts them in an isolated child (``sql_predict.predict_table``) and the
 call is replaced by that column.
 """
@@ -36,18 +36,6 @@ MACROS = (
 _CALL = "__sq_call_{}"
 ONE_TABLE = ("call it in a SELECT that reads one table of the script (select fn(features) from t …); "
              "join first (select … from a join b … as t), then call it over t.")
-
-
-def table_names(expression: exp.Expr) -> set[str]:
-    """The tables a query reads (not those its own WITH defines)."""
-    ctes = {cte.alias for cte in expression.find_all(exp.CTE)}
-    return {t.name for t in expression.find_all(exp.Table) if t.name and not t.db and t.name not in ctes}
-
-
-def reads_script_tables(session: Session, expression: exp.Expr) -> bool:
-    """Whether a query's FROM names only the script's tables (and at least one)."""
-    names = table_names(expression)
-    return bool(names) and all(name in session.tables for name in names)
 
 
 @contextlib.contextmanager
@@ -81,9 +69,10 @@ def run_on_script_tables(session: Session, statement: Statement, expression: exp
                                         extra={"tables": sorted(tables)}) from None
 
 
-def _model_of(session: Session, name: str) -> str | None:
-    model = session.functions.get(name.lower())
-    return model
+def _model_of(session: Session, name: str, names: dict[str, str] | None = None) -> str | None:
+    from softquery.services.sql_model_calls import callable_names
+
+    return (callable_names(session) if names is None else names).get(name.lower())
 
 
 def _predict_calls(session: Session, statement: Statement, expression: exp.Expr,
@@ -91,11 +80,14 @@ def _predict_calls(session: Session, statement: Statement, expression: exp.Expr,
     """Each model call replaced by a column of its predictions, computed over the table the
     SELECT around it reads (that SELECT reads one table of the script; its ``*`` leaves the
     added columns out)."""
-    if not any(_model_of(session, str(n.this)) for n in expression.find_all(exp.Anonymous)):
+    from softquery.services.sql_model_calls import callable_names
+
+    names = callable_names(session)
+    if not any(_model_of(session, str(n.this), names) for n in expression.find_all(exp.Anonymous)):
         return expression
     expression = expression.copy()
     number = 0
-    for call in [n for n in expression.find_all(exp.Anonymous) if _model_of(session, str(n.this))]:
+    for call in [n for n in expression.find_all(exp.Anonymous) if _model_of(session, str(n.this), names)]:
         select = call.find_ancestor(exp.Select)
         source = select.args.get("from_") if select is not None else None
         read = source.this if source is not None else None
@@ -105,7 +97,7 @@ def _predict_calls(session: Session, statement: Statement, expression: exp.Expr,
                             _offset(statement, str(call.this)))
         name = f"__sq_table_{number}"
         column = _CALL.format(number)
-        values = _call_values(session, statement, _model_of(session, str(call.this)) or "", call,
+        values = _call_values(session, statement, _model_of(session, str(call.this), names) or "", call,
                               read.name, session.tables[read.name])
         tables[name] = session.tables[read.name].append_column(column, values)
         alias = read.alias or read.name
