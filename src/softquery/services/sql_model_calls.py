@@ -48,8 +48,13 @@ class Call:
 
 
 def callable_names(session: Session) -> dict[str, str]:
-    """lower-case name -> model: every model, then the script's registered functions."""
-    names = {m.name.lower(): m.name for m in session.ctx.models.list()}
+    """lower-case name -> model: registered functions (kept), every model, then this script's registrations."""
+    from softquery.services.sql_functions import (
+        registered_functions,  # MLSQL's register … as fn, kept
+    )
+
+    names = dict(registered_functions(session.ctx))
+    names.update({m.name.lower(): m.name for m in session.ctx.models.list()})
     names.update({fn.lower(): model for fn, model in session.functions.items()})
     return names
 
