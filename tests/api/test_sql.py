@@ -77,13 +77,19 @@ def test_a_parse_error_is_422_with_its_position(client: TestClient) -> None:
 
 
 def test_a_failing_statement_answers_what_ran_before_it(client: TestClient) -> None:
-    response = client.post(SQL, json={"source": "demo", "sql": "select 1 as one;\n  select nope from houses;\nselect 3"})
+    # the database refuses the second statement: its error is placed at the statement
+    response = client.post(SQL, json={"source": "demo",
+                                      "sql": "select 1 as one;\n  select json('{bad') as j from houses;\nselect 3"})
     assert response.status_code == 422, response.text
     body = response.json()
     assert body["failed_statement"] == 2 and [r["rows"] for r in body["results"]] == [[[1]]]
-    assert body["error"]["code"] == "query_error" and "nope" in body["error"]["message"]
+    assert body["error"]["code"] == "query_error" and "malformed JSON" in body["error"]["message"]
     assert (body["error"]["details"]["line"], body["error"]["details"]["column"]) == (2, 3)
     assert body["error"]["details"]["excerpt"].endswith("\n  ^")
+    # a name the source lacks: placed at the name itself
+    named = client.post(SQL, json={"source": "demo", "sql": "select 1 as one;\n  select nope from houses"}).json()
+    assert named["failed_statement"] == 2 and len(named["results"]) == 1 and "nope" in named["error"]["message"]
+    assert (named["error"]["details"]["line"], named["error"]["details"]["column"]) == (2, 10)
     missing = client.post(SQL, json={"source": "nowhere", "sql": "select 1"})
     assert_envelope(missing, 404, "not_found")
 

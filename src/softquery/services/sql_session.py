@@ -28,6 +28,10 @@ class Session:
     tables: dict[str, Any] = field(default_factory=dict)
     functions: dict[str, str] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
+    # the planner's rows of an ML function's input ((SELECT …) or TABLE t, a sqlglot node) as a
+    # pyarrow.Table: set by ``sql_queries`` before a table function runs, so ML.EVALUATE and the
+    # others read their input the way ML.PREDICT does without importing the planner
+    input_rows: Callable[[Statement, Any], Any] | None = None
 
     def require(self, statement: Statement, action: Action, *, model: str | None = None,
                 owner_id: int | None = None) -> None:

@@ -1,31 +1,51 @@
 """softquery's SQL dialect: BigQuery's grammar plus the ML table functions and MLSQL's verbs.
 
 One grammar reads both kinds of script: a sqlglot dialect whose parser knows
-``CREATE MODEL`` and ``ML.PREDICT`` (from BigQuery), the other ML table functions
-(``ML.EVALUATE`` …, parsed into ``MLFunction``) and MLSQL's statements (``load``,
+``CREATE MODEL`` (from BigQuery), every ML table function (``ML.PREDICT``, ``ML.EVALUATE`` …,
+parsed into ``MLFunction``: ``bigquery_forms.py``) and MLSQL's statements (``load``,
 ``train``, ``register``, ``predict``, ``save``, ``set``: ``mlsql_forms.py``).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from sqlglot import exp
 from sqlglot.dialects.bigquery import BigQuery
+from sqlglot.generators.bigquery import BigQueryGenerator
 from sqlglot.parsers.bigquery import BigQueryParser
 
+from softquery.sql.bigquery_forms import (
+    ML_FUNCTIONS,
+    MLFunction,
+    ml_function_sql,
+    normalise,
+    parse_ml_function,
+)
 
-class MLFunction(exp.Expression):
-    """``ML.NAME(MODEL m [, (SELECT …) | TABLE t] [, STRUCT(…)])`` inside a query.
+__all__ = ["MLFunction", "Softquery"]
 
-    ``this``: the function's upper-case name (PREDICT, EVALUATE, FEATURE_IMPORTANCE,
-    WEIGHTS, TRAINING_INFO, CONFUSION_MATRIX, ROC_CURVE); ``model``: an ``exp.Table``
-    (``source.model``); ``expression``: the input (a subquery or a table), if any;
-    ``settings``: the STRUCT of settings, if any."""
 
-    arg_types: ClassVar[dict[str, bool]] = {"this": True, "model": True, "expression": False, "settings": False}
+def _ml_parser(name: str) -> Callable[[Any], exp.Expr]:
+    return lambda parser: parse_ml_function(parser, name)
 
 
 class Softquery(BigQuery):
     class Parser(BigQueryParser):
-        pass
+        FUNCTION_PARSERS: ClassVar[dict[str, Callable[[Any], Any]]] = {
+            **BigQueryParser.FUNCTION_PARSERS,
+            **{name: _ml_parser(name) for name in ML_FUNCTIONS},
+        }
+
+        def _parse_table_parts(self, schema: bool = False, is_db_reference: bool = False,
+                               wildcard: bool = False, fast: bool = False) -> Any:
+            table = super()._parse_table_parts(schema=schema, is_db_reference=is_db_reference,
+                                               wildcard=wildcard, fast=fast)
+            return normalise(table)
+
+    class Generator(BigQueryGenerator):
+        TRANSFORMS: ClassVar[dict[type[exp.Expr], Callable[..., str]]] = {
+            **BigQueryGenerator.TRANSFORMS,
+            MLFunction: ml_function_sql,
+        }

@@ -76,13 +76,13 @@ def test_a_misspelt_variable_gets_the_suggestion(demo: SoftqueryCLI) -> None:
 
 
 def test_a_failing_statement_prints_what_ran_before_it(demo: SoftqueryCLI) -> None:
-    result = demo("sql", "--source", "demo", "select count(*) as n from iris;\nselect nope from houses;\nselect 3",
-                  ok=False)
+    result = demo("sql", "--source", "demo",
+                  "select count(*) as n from iris;\nselect json('{bad') as j from houses;\nselect 3", ok=False)
     assert result.code == 2
     assert "-- statement 1 (line 1), select: 1 row" in result.out and "150" in result.out
-    assert "Statement 2 (line 2) failed" in result.err and "nope" in result.err
-    assert "  select nope from houses;\n  ^\n" in result.err and "-- statement 3" not in result.out
-    as_json = demo("sql", "--source", "demo", "--json", "select 1 as x; select nope from houses", ok=False)
+    assert "Statement 2 (line 2) failed" in result.err and "malformed JSON" in result.err
+    assert "  select json('{bad') as j from houses;\n  ^\n" in result.err and "-- statement 3" not in result.out
+    as_json = demo("sql", "--source", "demo", "--json", "select 1 as x; select json('{bad') as j", ok=False)
     body = as_json.json()
     assert as_json.code == 2 and body["failed_statement"] == 2 and len(body["results"]) == 1
     assert body["error"]["details"]["line"] == 1 and body["error"]["details"]["column"] == 16

@@ -1,0 +1,69 @@
+"""A source's "no such function/table/column" as a positioned error with the nearest known name.
+
+The names a user can mean: the models they can see (and the script's registered functions)
+for a function, the source's tables and columns (``source_catalog``) for the others."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pyarrow as pa
+
+from softquery.errors import QueryError
+from softquery.services.sql_rows import source_of
+from softquery.services.sql_session import Session
+from softquery.sql.errors import sql_error
+from softquery.sql.statements import Statement
+
+
+def named_errors(session: Session, statement: Statement, run: Callable[[], pa.Table]) -> pa.Table:
+    """A source's "no such function/table/column" as a positioned error with the nearest name."""
+    try:
+        result: pa.Table = run()
+        return result
+    except QueryError as exc:
+        raise _explained(session, statement, exc) from None
+
+
+def _explained(session: Session, statement: Statement, exc: QueryError) -> Exception:
+    message = str(exc.details.get("database_message") or exc.message)
+    patterns = [(r"no such function: (\w+)|function (\w+)\(.*\) does not exist|Scalar Function with name "
+                 r"(\w+) does not exist", "function"),
+                (r"no such table: (?:\w+\.)?(\w+)|relation \"(\w+)\" does not exist|Table with name (\w+) does "
+                 r"not exist", "table"),
+                (r"no such column: (?:\w+\.)?(\w+)|column \"?(\w+)\"? does not exist|Referenced column "
+                 r"\"?(\w+)\"? not found", "column")]
+    for pattern, what in patterns:
+        match = re.search(pattern, message, re.IGNORECASE)
+        if match is None:
+            continue
+        name = next(g for g in match.groups() if g)
+        known = _known_names(session, statement, what)
+        offset = _offset_of_name(statement, name)
+        hint = " A model is called by its name: m(col, …)." if what == "function" else ""
+        return sql_error(f"There is no {what} named {name!r} here.{hint}", statement.where.script, offset,
+                         name=name, known=known, what="model" if what == "function" else what,
+                         extra={"database_message": message[:1000]})
+    return exc
+
+
+def _known_names(session: Session, statement: Statement, what: str) -> list[str]:
+    if what == "function":
+        return [m.name for m in session.ctx.models.list()] + list(session.functions)
+    try:
+        from softquery.services.source_catalog import describe_source
+
+        catalog = describe_source(session.ctx, source_of(session, statement), count_budget=0.0)
+    except Exception:  # noqa: BLE001 - the suggestion is a help, not a must
+        return []
+    if what == "table":
+        return [t.name for t in catalog.tables]
+    return sorted({c.name for t in catalog.tables for c in t.columns})
+
+
+def _offset_of_name(statement: Statement, name: str) -> int:
+    for token in statement.where.tokens:
+        if token.text.strip('"`').lower() == name.lower():
+            return int(token.start)
+    return statement.where.offset
