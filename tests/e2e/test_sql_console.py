@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-from tests.e2e.kit import PASSWORD, ConsoleWatch, Server, log_in
+from tests.e2e.kit import PASSWORD, RUN_TIMEOUT_MS, ConsoleWatch, Server, log_in
 
 Shot = Callable[[Page, str], Path]
 
@@ -92,8 +92,9 @@ def test_a_syntax_error_is_marked_at_its_line_and_column(page: Page, shot: Shot,
     expect(mark).to_have_count(0)  # editing cleared the old mark
     page.keyboard.press("Control+Enter")
     expect(error).to_have_attribute("data-line", "2")
-    expect(error).to_have_attribute("data-column", "4")
+    expect(error).to_have_attribute("data-column", "11")  # at the unknown name, three blanks in
     expect(error).to_contain_text("nope")
+    expect(mark).to_have_text("nope")
 
 
 def test_completion_offers_a_model_name(page: Page, shot: Shot) -> None:
@@ -111,6 +112,24 @@ def test_completion_offers_a_model_name(page: Page, shot: Shot) -> None:
     _set_sql(page, "")
     page.keyboard.type("select pet")
     expect(page.locator(".CodeMirror-hints li").filter(has_text="petal_length_cm")).to_have_count(1)
+
+
+def test_results_link_to_the_model_version_and_run(page: Page, server: Server, shot: Shot) -> None:
+    _console(page)
+    _set_sql(page, "create model console_made options(model_type='linear_reg', input_label_cols=['quality'])\n"
+                   "  as select price, quality from houses where quality is not null")
+    page.keyboard.press("Control+Enter")
+    result = page.get_by_test_id("statement-result")
+    expect(result.get_by_test_id("result-message")).to_contain_text("model console_made: version 1 trained",
+                                                                    timeout=RUN_TIMEOUT_MS)
+    links = result.get_by_test_id("result-link")
+    expect(links.filter(has_text="console_made version 1")).to_have_attribute("href", "/models/console_made/versions/1")
+    expect(links.filter(has_text=re.compile(r"^run "))).to_have_attribute("href", re.compile(r"^/runs/[0-9a-f-]+$"))
+    shot(page, "sql-console-links")
+    links.filter(has_text="model console_made").click()
+    expect(page).to_have_url(server.url + "/models/console_made")
+    with server.api() as api:  # leave the demo as the other browser tests expect it
+        assert api.delete("/models/console_made").status_code == 204
 
 
 def test_history_shows_the_users_own_statements_only(page: Page, new_page: Callable[..., Page],

@@ -69,7 +69,7 @@ def _print_result(result: StatementResult, *, heading: bool) -> None:
             click.echo(f"(only the first {len(result.rows):,} rows are shown; give --max-rows to see more)")
     if result.message:
         out.print(result.message, markup=False)
-    if result.run_id is not None and result.kind == "run":
+    if result.run_id is not None:
         status = f" ({result.run_status})" if result.run_status else ""
         click.echo(f"run {result.run_id}{status}: softquery run show {result.run_id}")
     for note in result.notes:
