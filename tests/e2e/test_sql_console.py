@@ -9,7 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-from tests.e2e.kit import PASSWORD, RUN_TIMEOUT_MS, ConsoleWatch, Server, log_in
+from tests.e2e.kit import (
+    PASSWORD,
+    PHONE,
+    RUN_TIMEOUT_MS,
+    ConsoleWatch,
+    Server,
+    horizontal_overflow,
+    log_in,
+)
 
 Shot = Callable[[Page, str], Path]
 
@@ -189,3 +197,17 @@ def test_an_upload_name_leaving_the_folder_is_refused(page: Page, server: Server
     expect(page.get_by_test_id("upload-error")).to_contain_text("leaves the files folder")
     expect(page.locator('[data-testid="file-row"][data-path$="escaped.csv"]')).to_have_count(0)
     assert not (server.home / "escaped.csv").exists()
+
+
+def test_console_and_files_fit_a_phone(new_page: Callable[..., Page], shot: Shot) -> None:
+    for path, name in (("/sql", "sql-console"), ("/files", "files")):
+        page = new_page(viewport=PHONE)
+        page.goto(path)
+        expect(page.locator("h1")).to_be_visible()
+        if path == "/sql":
+            expect(page.get_by_test_id("cm-console-sql")).to_have_attribute("data-names-loaded", "demo")
+            expect(page.get_by_test_id("console-history")).to_have_attribute("data-loaded", "1")
+        page.wait_for_load_state("networkidle")
+        shot(page, f"{name}-phone")
+        assert horizontal_overflow(page) == 0, f"{path} scrolls sideways on a phone"
+        expect(page.get_by_test_id("nav-create")).to_be_in_viewport()
