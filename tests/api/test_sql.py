@@ -165,6 +165,9 @@ def test_history_is_the_callers_own(as_role: Any) -> None:
     assert mine[0]["source"] == "demo" and mine[1]["statements"] == 1
     theirs = eve.get(f"{SQL}/history").json()  # an admin too sees only their own
     assert [e["sql"] for e in theirs] == ["select 'eve was here' as v"]
+    # there is no way to ask for another user's: such parameters change nothing
+    for params in ({"user": "vic"}, {"username": "vic"}, {"user_id": "1"}, {"all": "true"}):
+        assert [e["sql"] for e in eve.get(f"{SQL}/history", params=params).json()] == ["select 'eve was here' as v"]
 
 
 def test_completions_name_tables_columns_models_and_functions(as_role: Any) -> None:
