@@ -35,7 +35,8 @@ FAILED = ("A statement failed and the script stopped there. The body is the erro
           "has `line`, `column`, `excerpt` (the line with a caret under the place) and, where a known name is "
           "close, `suggestion`. A failing statement whose error is a 422 answers as described for 400."},
     400: {"description": FAILED},
-    403: {"description": "The caller's role may not run a statement of the script; see 400 for the body."},
+    403: {"description": "The token's scope may not read (a predict token), or the caller's role may not run a "
+          "statement of the script: then the body is as described for 400 (what ran before it, nothing of it)."},
     404: {"description": "A statement names a model, table or source that does not exist; see 400 for the body."},
 })
 def run_sql(body: SqlRequest, ctx: Ctx) -> SqlAnswer | JSONResponse:
