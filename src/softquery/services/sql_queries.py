@@ -33,6 +33,7 @@ from softquery.services.sql_model_calls import (
     resolve_calls,
     run_model_calls,
 )
+from softquery.services.sql_model_child import warm_up
 from softquery.services.sql_names import named_errors
 from softquery.services.sql_results import Link, ResultColumn, StatementResult
 from softquery.services.sql_rows import (
@@ -150,6 +151,7 @@ def run_query(session: Session, statement: Statement) -> StatementResult:
                 statement.where.text, what="query", limit=session.max_rows + 1))
         return table_result(session, "select", table)
     started = time.monotonic()
+    warm_up()
     table = evaluate(session, statement, tree, top=True)
     if statement.output is not None:
         session.tables[statement.output] = table

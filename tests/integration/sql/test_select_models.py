@@ -21,7 +21,6 @@ from tests.predictions_equal import assert_predictions_equal
 from softquery.services.context import ServiceContext
 from softquery.services.sources import add_source
 from softquery.services.sql_results import StatementResult
-from softquery.services.sql_rows import source_url
 from softquery.services.sql_scripts import run_script
 
 
@@ -181,4 +180,3 @@ def test_a_write_hidden_in_a_select_is_refused(ctx: ServiceContext, sqlite_sourc
     except Exception as exc:  # a parse error: nothing ran
         assert "DROP" in str(exc) or "DELETE" in str(exc).upper()
     assert houses_count(sqlite_source) == before
-    assert source_url  # the module's reader is the one that refuses
