@@ -94,7 +94,8 @@ def evaluate(session: Session, statement: Statement, tree: exp.Expr, *, top: boo
         return _on_script_tables(session, statement, tree)
     if how == "source":
         url = source_url(session, statement, source)
-        sql = statement.where.text if top else tree.sql(dialect=sqlglot_dialect(url))
+        verbatim = top and isinstance(statement, Query) and statement.output is None
+        sql = statement.where.text if verbatim else tree.sql(dialect=sqlglot_dialect(url))
         return named_errors(session, statement, lambda: read_source(session, url, sql, "The query"))
     if how == "calls":
         return _calls(session, statement, tree, source)
@@ -124,7 +125,8 @@ def _calls(session: Session, statement: Statement, tree: exp.Expr, source: str |
     url = source_url(session, statement, source)
     dialect = sqlglot_dialect(url)
     try:  # the text in the source's own dialect, so its quoting and functions mean what they say
-        native = sqlglot.parse_one(statement.where.text, read=dialect) if tree is statement_tree(statement) else None
+        mine = tree is statement_tree(statement) and isinstance(statement, Query) and statement.output is None
+        native = sqlglot.parse_one(statement.where.text, read=dialect) if mine else None
     except Exception:  # noqa: BLE001 - the grammar's own tree then
         native = None
     select = native if isinstance(native, exp.Select) and model_calls(session, native) else tree
