@@ -97,12 +97,18 @@ class DuckEnv:
         self.conn: Any = duckdb.connect(":memory:")
         self.conn.execute("set enable_external_access = false")
         self._count = 0
+        self._columns: list[str] = []
 
     def register(self, table: pa.Table, hint: str = "t") -> str:
         self._count += 1
         name = f"_sq_{hint}_{self._count}"
         self.conn.register(name, table)
+        self._columns.extend(table.schema.names)
         return name
+
+    def columns(self) -> list[str]:
+        """The columns of every table registered here (names a query over them may mean)."""
+        return list(dict.fromkeys(self._columns))
 
     def query(self, sql: str) -> pa.Table:
         import duckdb

@@ -145,6 +145,8 @@ def test_unknown_names_are_positioned_with_the_nearest(ctx: ServiceContext, sqli
         ("select id, valeu(price, rooms, area) from houses", "valeu", "value", 1),
         ("select id, value(price, rooms, area) from housse", "housse", "houses", 1),
         ("select id, value(prise, rooms, area) from houses", "prise", "price", 1),
+        ("select id,\n  predicted_valeu from ML.PREDICT(MODEL value, TABLE houses)", "predicted_valeu",
+         "predicted_value", 2),
     ]
     for sql, wrong, right, line in cases:
         result = run_script(ctx, sql, source="src")
