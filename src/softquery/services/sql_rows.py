@@ -66,8 +66,10 @@ def _idle() -> None:
     return None
 
 
-def read_source(session: Session, url: str, sql: str, what: str, cap: int = MAX_SOURCE_ROWS) -> pa.Table:
-    """The whole result of ``sql`` on the source, refusing more than ``cap`` rows."""
+def read_source(session: Session, url: str, sql: str, what: str, cap: int | None = None) -> pa.Table:
+    """The whole result of ``sql`` on the source, refusing more than ``cap`` rows (default
+    ``MAX_SOURCE_ROWS``)."""
+    cap = MAX_SOURCE_ROWS if cap is None else cap
     settings = session.ctx.settings
     with open_source(url, timeout=settings.statement_timeout_seconds) as conn:
         schema, batches = conn.read_batches(sql, what="query", chunk_rows=settings.chunk_rows)

@@ -182,3 +182,22 @@ def test_a_write_hidden_in_a_select_is_refused(ctx: ServiceContext, sqlite_sourc
     except Exception as exc:  # a parse error: nothing ran
         assert "DROP" in str(exc) or "DELETE" in str(exc).upper()
     assert houses_count(sqlite_source) == before
+
+
+def test_source_tables_around_predictions_are_bounded(ctx: ServiceContext, sqlite_source: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source table the query around ML.PREDICT names is read whole, up to a cap (a clear error
+    above it); a derived table that only reads the source runs there, so its filter counts."""
+    from softquery.services import sql_rows
+
+    train_model(ctx, "value")
+    monkeypatch.setattr(sql_rows, "MAX_SOURCE_ROWS", 60)  # owners has 100 rows
+    predict = "ML.PREDICT(MODEL value, (select id, price, rooms, area from houses where id <= 40)) as p"
+    refused = run_script(ctx, f"select p.id, o.owner from {predict} join owners o on o.house_id = p.id",
+                         source="src")
+    assert refused.error is not None and refused.error["code"] == "too_many_rows"
+    assert "more than 60 rows" in refused.error["message"] and "WHERE" in refused.error["message"]
+    got = records(one(ctx, f"select p.id, o.owner from {predict} join "
+                           "(select house_id, owner from owners where house_id <= 40) as o on o.house_id = p.id "
+                           "order by p.id"))
+    assert [r["id"] for r in got] == list(range(1, 41, 2))
