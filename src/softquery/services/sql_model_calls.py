@@ -28,7 +28,7 @@ from sqlglot import exp
 
 from softquery.errors import NotFoundError
 from softquery.services.sql_model_child import ModelChild
-from softquery.services.sql_predict import PreparedModel, prepare_model
+from softquery.services.sql_predict import PreparedModel, check_columns, prepare_model
 from softquery.services.sql_rows import DuckEnv
 from softquery.services.sql_session import Session
 from softquery.sql.errors import SqlError
@@ -188,12 +188,24 @@ def run_model_calls(session: Session, statement: Statement, select: exp.Select, 
         items += [exp.alias_(arg.copy(), ARG.format(call=k, arg=j)) for j, arg in enumerate(call.args)]
     pushed.set("expressions", items)
     sql = pushed.sql(dialect=dialect)
-    with _children(calls) as children, stream(sql) as batches:
-        out = [_predicted(batch, calls, children) for batch in batches]
-        for child in children.values():
-            child.finish()
+    with stream(sql) as batches:
+        rows = iter(batches)
+        first = next(rows)  # the first batch (maybe empty) has the schema: the arguments' types fit
+        _check_types(statement, calls, first.schema)
+        with _children(calls) as children:
+            out = [_predicted(first, calls, children)]
+            out += [_predicted(batch, calls, children) for batch in rows]
+            for child in children.values():
+                child.finish()
     table = pa.Table.from_batches([b for b in out if b.num_rows] or out[:1])
     return _finish(select, calls, table, plain, out_names, deferred)
+
+
+def _check_types(statement: Statement, calls: list[Call], schema: pa.Schema) -> None:
+    for k, call in enumerate(calls):
+        fields = [schema.field(ARG.format(call=k, arg=j)).with_name(name)
+                  for j, name in enumerate(call.model.feature_names)]
+        check_columns(statement, call.model, pa.schema(fields), call_offset(statement, call.written))
 
 
 @contextlib.contextmanager

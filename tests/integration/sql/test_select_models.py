@@ -136,6 +136,9 @@ def test_model_call_where_it_cannot_stand_says_how(ctx: ServiceContext, sqlite_s
     assert "subquery" in result.error["message"]
     result = run_script(ctx, "select value(price, rooms) from houses", source="src")
     assert result.error is not None and "area" in result.error["message"]
+    result = run_script(ctx, "select id,\n value(color, rooms, area) from houses", source="src")
+    assert result.error is not None and result.error["details"]["line"] == 2
+    assert result.error["details"]["wrong_type"][0]["column"] == "price"
 
 
 def test_unknown_names_are_positioned_with_the_nearest(ctx: ServiceContext, sqlite_source: str) -> None:
