@@ -26,7 +26,7 @@ from sqlglot import exp
 from softquery.auth.policy import Action
 from softquery.data import open_source
 from softquery.services.preview import PREVIEW_TIMEOUT_SECONDS, json_safe
-from softquery.services.sql_materialise import input_rows, run_in_duckdb
+from softquery.services.sql_materialise import run_in_duckdb
 from softquery.services.sql_model_calls import (
     callable_names,
     model_calls,
@@ -49,7 +49,7 @@ from softquery.sql.dialect import MLFunction
 from softquery.sql.statements import Query, Statement
 
 PLANS = ("source", "calls", "script", "duckdb")
-__all__ = ["HANDLERS", "evaluate", "input_rows", "plan", "source_of", "table_result"]
+__all__ = ["HANDLERS", "evaluate", "plan", "source_of", "table_result"]
 
 
 def table_result(session: Session, verb: str, table: pa.Table) -> StatementResult:
