@@ -28,7 +28,7 @@ from sqlglot import exp
 
 from softquery.errors import NotFoundError
 from softquery.services.sql_model_child import ModelChild
-from softquery.services.sql_predict import PreparedModel, check_columns, prepare_model
+from softquery.services.sql_predict import PreparedModel, check_columns, concatenated, prepare_model
 from softquery.services.sql_rows import DuckEnv
 from softquery.services.sql_session import Session
 from softquery.sql.errors import SqlError
@@ -197,7 +197,7 @@ def run_model_calls(session: Session, statement: Statement, select: exp.Select, 
             out += [_predicted(batch, calls, children) for batch in rows]
             for child in children.values():
                 child.finish()
-    table = pa.Table.from_batches([b for b in out if b.num_rows] or out[:1])
+    table = concatenated(out)
     return _finish(select, calls, table, plain, out_names, deferred)
 
 
