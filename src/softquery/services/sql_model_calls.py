@@ -220,8 +220,9 @@ def _children(calls: list[Call]) -> Iterator[dict[str, ModelChild]]:
 
 
 def _predicted(batch: pa.RecordBatch, calls: list[Call], children: dict[str, ModelChild]) -> pa.RecordBatch:
-    arrays = list(batch.columns)
-    names = list(batch.schema.names)
+    plain = batch.num_columns - sum(len(c.args) for c in calls)  # the arguments are not kept
+    arrays = list(batch.columns[:plain])
+    names = list(batch.schema.names[:plain])
     for k, call in enumerate(calls):
         args = [ARG.format(call=k, arg=j) for j in range(len(call.args))]
         features = pa.RecordBatch.from_arrays([batch.column(a) for a in args], names=call.model.feature_names)
@@ -269,7 +270,7 @@ def _finish(select: exp.Select, calls: list[Call], table: pa.Table, plain: int,
     """The answer's columns in the SELECT's order: the source's columns and the predictions."""
     simple = all(_is_bare_call(item, calls) for item, name in zip(select.expressions, out_names, strict=True)
                  if name is not None)
-    plain_columns = table.num_columns - sum(len(c.args) for c in calls) - len(calls)
+    plain_columns = table.num_columns - len(calls)  # then one column of predictions per call
     stars = sum(1 for item, name in zip(select.expressions, out_names, strict=True)
                 if name is None and _is_star(item))
     if simple and not deferred and stars <= 1:
@@ -289,7 +290,7 @@ def _assembled(select: exp.Select, calls: list[Call], table: pa.Table, plain_col
     arrays: list[Any] = []
     names: list[str] = []
     col = 0
-    pred_base = plain_columns + sum(len(c.args) for c in calls)
+    pred_base = plain_columns
     taken: set[str] = set()
     for item, name in zip(select.expressions, out_names, strict=True):
         if name is None:

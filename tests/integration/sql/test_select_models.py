@@ -121,6 +121,11 @@ def test_model_calls_in_select_on_each_backend(ctx: ServiceContext, any_source: 
     assert [r["id"] for r in got] == [i for i, _ in best]
     assert_predictions_equal([r["v2"] for r in got], [2 * v for _, v in best])
 
+    # beside *, named after the model (a taken name gets _2)
+    got = one(ctx, "select *, value(price, rooms, area) from houses where id = 7")
+    assert [c.name for c in got.columns] == ["id", "price", "rooms", "area", "color", "value", "kind", "value_2"]
+    assert_predictions_equal([got.rows[0][-1]], [value[7]])
+
     # aggregate over predictions: through a subquery
     got = records(one(ctx, "select count(*) as n, avg(v) as mean from "
                            "(select value(price, rooms, area) as v from houses) as s"))
