@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from tests.api.conftest import assert_envelope
 from tests.serving.conftest import lin_row
 
-from softquery.serving.mlsql_parser import parse_select
+from softquery.sql.online_select import parse_select
 
 MB = 1024 * 1024
 URL = "/api/v1/models/lin/predict"

@@ -1,7 +1,7 @@
 """Use case: MLSQL's online predict (``POST /model/predict`` with sql, data, dataType=row).
 
 ``select pj(vec_dense(features)) as p1`` predicts every row of ``data`` with the
-active version of model ``pj``: the call's arguments map, in order, onto the
+active version of model ``pj`` (or of the model ``register … as pj`` named, ``sql_functions``): the call's arguments map, in order, onto the
 features the version was trained on; ``vec_dense(col)`` passes the row's JSON
 list as a vector (for a model trained on an array column, or, as the only
 argument, spread over a model's numeric features in order). The answer is one
@@ -15,8 +15,9 @@ from typing import Any
 
 from softquery.errors import InvalidInputError, PermissionDeniedError, SchemaMismatchError
 from softquery.services.online import OnlinePredictor, ServedVersion
+from softquery.services.sql_functions import model_called
 from softquery.serving.inputs import parse_json, to_batch
-from softquery.serving.mlsql_parser import Call, parse_select
+from softquery.sql.online_select import Call, parse_select
 
 
 def _data_rows(data: str) -> list[dict[str, Any]]:
@@ -78,7 +79,9 @@ async def mlsql_predict(online: OnlinePredictor, sql: str, data: str, data_type:
         raise InvalidInputError(f"dataType {data_type!r} is not supported; use dataType=row.",
                                 details={"dataType": data_type})
     calls = parse_select(sql)
-    refused = sorted({c.model for c in calls} - allowed_models) if allowed_models is not None else []
+    # a model, or a function made with ``register … as fn``
+    models = {c.model: model_called(online.ctx, c.model) for c in calls}
+    refused = sorted(set(models.values()) - allowed_models) if allowed_models is not None else []
     if refused:
         raise PermissionDeniedError(
             f"This API token may only call the models: {', '.join(sorted(allowed_models or ())) or 'none'}; "
@@ -92,14 +95,14 @@ async def mlsql_predict(online: OnlinePredictor, sql: str, data: str, data_type:
     answers: list[dict[str, Any]] = [{} for _ in rows]
     versions: dict[str, int] = {}
     for call in calls:
-        served = await online.served_version(call.model, None)
+        served = await online.served_version(models[call.model], None)
         try:
             batch = to_batch({"rows": _model_rows(call, served, rows)}, served.schema,
                              max_rows=online.settings.serving_max_rows, version=served.key.version)
         except SchemaMismatchError as exc:  # name the select item: its columns are the model's
             raise SchemaMismatchError(f"{call.text()}: {exc.message}", details=exc.details) from None
         answer = await online.predict_batch(served, batch)
-        versions[call.model] = served.key.version
+        versions[models[call.model]] = served.key.version
         for out, prediction in zip(answers, answer.predictions, strict=True):
             out[call.alias] = prediction
     return answers, versions

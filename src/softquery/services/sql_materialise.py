@@ -136,12 +136,13 @@ def run_in_duckdb(session: Session, statement: Statement, tree: exp.Expr, source
             alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
             table.replace(exp.Table(this=exp.to_identifier(name), alias=alias))
         calls = [n for n in model_calls(session, tree) if n.find_ancestor(exp.Select) is tree]
-        if calls and isinstance(tree, exp.Select):
+        select = tree
+        if calls and isinstance(select, exp.Select):
             resolved = resolve_calls(session, statement, calls)
             chunk = session.ctx.settings.chunk_rows
-            return run_model_calls(session, statement, tree, resolved,
-                                   lambda sql: _stream(env, sql, chunk), "duckdb")
-        return env.query(tree.sql(dialect="duckdb"))
+            return named_errors(session, statement, lambda: run_model_calls(
+                session, statement, select, resolved, lambda sql: _stream(env, sql, chunk), "duckdb"), env.columns)
+        return named_errors(session, statement, lambda: env.query(select.sql(dialect="duckdb")), env.columns)
 
 
 @contextlib.contextmanager
@@ -156,14 +157,14 @@ def _materialise_calls(session: Session, statement: Statement, tree: exp.Expr, e
         calls = [n for n in model_calls(session, tree) if n.find_ancestor(exp.Select) is not tree]
         if not calls:
             return
-        # the outermost query part holding a call (BFS order: shallow first)
-        holder = next(part for part in tree.find_all(exp.Subquery, exp.CTE)
-                      if any(c.find_ancestor(exp.Subquery, exp.CTE) is part
-                             or any(part is a for a in _ancestors(c)) for c in calls))
-        rows = evaluate(session, statement, holder.this, source)
+        # the outermost SELECT (not ``tree`` itself) with a call of its own: a subquery's, a CTE's,
+        # a UNION's branch — computed, then read back as a table of the DuckDB
+        owners = [c.find_ancestor(exp.Select) for c in calls]
+        holder = next(part for part in tree.find_all(exp.Select) if any(part is o for o in owners))
+        rows = evaluate(session, statement, holder, source)
         name = env.register(rows, "sub")
         registered.add(name)
-        holder.set("this", exp.select("*").from_(exp.to_table(name)))
+        holder.replace(exp.select("*").from_(exp.to_table(name)))
 
 
 def _push_down(session: Session, statement: Statement, tree: exp.Expr, env: DuckEnv,
@@ -176,12 +177,3 @@ def _push_down(session: Session, statement: Statement, tree: exp.Expr, env: Duck
             name = env.register(evaluate(session, statement, part.this, source), "sub")
             registered.add(name)
             part.set("this", exp.select("*").from_(exp.to_table(name)))
-
-
-def _ancestors(node: exp.Expr) -> list[exp.Expr]:
-    found = []
-    parent = node.parent
-    while parent is not None:
-        found.append(parent)
-        parent = parent.parent
-    return found

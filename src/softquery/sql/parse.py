@@ -37,12 +37,18 @@ def parse_script(script: str, params: Mapping[str, str] | None = None) -> list[S
 
 def parse_statement(where: StatementText) -> Statement:
     first = where.tokens[0]
-    if first.text.lower() in MLSQL_VERBS and first.token_type is not TokenType.SELECT:
+    misspelt = first.token_type is TokenType.VAR and nearest(first.text, MLSQL_VERBS) is not None
+    if (first.text.lower() in MLSQL_VERBS or misspelt) and first.token_type is not TokenType.SELECT:
         from softquery.sql.mlsql_forms import parse_mlsql
 
         return parse_mlsql(where)
     if first.token_type is TokenType.VAR:  # not an SQL keyword: a misspelt one?
         raise _unknown_verb(where)
+    from softquery.sql.mlsql_forms import select_output
+
+    output = select_output(where, lambda tokens: _one(Softquery().parser().parse(tokens, where.script)))
+    if output is not None:  # MLSQL's ``select … from t as out``
+        return Query(where, output[0], output=output[1])
     try:
         parsed = Softquery().parser().parse(list(where.tokens), where.script)
     except ParseError as exc:
@@ -59,6 +65,12 @@ def _unknown_verb(where: StatementText) -> SqlError:
     return where.error(f"{verb} does not start a statement softquery knows.{said} Statements start with "
                        f"{', '.join(STATEMENT_WORDS)}.", where.tokens[0],
                        extra={"suggestion": suggestion} if suggestion else None)
+
+
+def _one(parsed: list[exp.Expr | None]) -> exp.Expr:
+    if len(parsed) != 1 or parsed[0] is None:
+        raise ValueError("not one statement")
+    return parsed[0]
 
 
 def _parse_error(where: StatementText, exc: ParseError) -> SqlError:

@@ -220,6 +220,17 @@ output_tables = Table(
     UniqueConstraint("source", "table_name", name="uq_output_tables_source_table"),
 )
 
+# MLSQL's ``register ALG.`NAME` as fn``: fn calls the model in later SQL and in POST /model/predict
+sql_functions = Table(
+    "sql_functions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("model_name", String(63), nullable=False),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 Index("ix_runs_model_created", runs.c.model_id, runs.c.created_at)
 Index("ix_runs_status", runs.c.status)
 Index("ix_login_failures_at", login_failures.c.at)

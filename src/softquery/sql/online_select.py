@@ -1,14 +1,16 @@
-"""A small, strict parser for MLSQL's online predict SQL.
+"""MLSQL's online predict SQL (``POST /model/predict``), read with the one grammar's tokenizer.
 
 Grammar (keywords case-insensitive)::
 
     SELECT item ("," item)* [";"]
-    item := model "(" arg ("," arg)* ")" [AS alias]
+    item := fn "(" arg ("," arg)* ")" [AS alias]
     arg  := column | VEC_DENSE "(" column ")"
 
-``model``, ``column`` and ``alias`` are identifiers ``[A-Za-z_][A-Za-z0-9_]{0,62}``.
-Anything else (FROM, WHERE, expressions, literals) is refused with the position
-and what was expected. The rows come from the request's ``data`` field.
+``fn`` (a model, or a function made with ``register … as fn``), ``column`` and ``alias``
+are identifiers ``[A-Za-z_][A-Za-z0-9_]{0,62}``. Anything else (FROM, WHERE, expressions,
+literals) is refused with the position and what was expected: the rows come from the
+request's ``data`` field. The tokens are sqlglot's, as for every statement (``script.py``),
+so quoting and comments mean what they mean in a script.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sqlglot.errors import TokenError
+from sqlglot.tokenizer_core import Token, TokenType
+
 from softquery.errors import InvalidInputError
 
-# Whitespace is a token of its own (skipped): a leading ``\s*`` would rescan a long run of
-# spaces from every position in it, quadratic time for one request.
-_TOKEN = re.compile(r"(?P<space>\s+)|(?P<ident>[A-Za-z_][A-Za-z0-9_]*)|(?P<punct>[(),;])|(?P<other>\S)")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _MAX_IDENT = 63
 
 
@@ -35,7 +38,7 @@ class Arg:
 
 @dataclass(frozen=True)
 class Call:
-    model: str
+    model: str  # the name called: a model or a registered function (the service resolves it)
     args: tuple[Arg, ...]
     alias: str
 
@@ -45,45 +48,52 @@ class Call:
 
 class _Tokens:
     def __init__(self, sql: str):
+        from softquery.sql.dialect import Softquery
+
         self.sql = sql
-        self.items: list[tuple[str, str, int]] = []
-        for match in _TOKEN.finditer(sql):
-            kind = match.lastgroup or "other"
-            if kind == "space":
-                continue
-            self.items.append((kind, match.group(kind), match.start(kind)))
+        try:
+            self.items: list[Token] = list(Softquery().tokenize(sql))
+        except TokenError:
+            quote = min((i for i in (sql.find(q) for q in "'\"`") if i >= 0), default=len(sql))
+            raise self.error("a closed string or name (a quote is not closed)", quote) from None
         self.i = 0
 
     def error(self, what: str, pos: int | None = None) -> InvalidInputError:
         if pos is None:
-            pos = self.items[self.i][2] if self.i < len(self.items) else len(self.sql)
+            pos = self.items[self.i].start if self.i < len(self.items) else len(self.sql)
         near = self.sql[pos:pos + 20] or "the end"
         return InvalidInputError(
             f"Cannot read the sql at character {pos + 1} (near {near!r}): expected {what}. "
             "The online SQL is `select model(column | vec_dense(column), ...) [as alias], ...`.",
             details={"sql": self.sql, "position": pos + 1, "expected": what})
 
-    def peek(self) -> tuple[str, str, int] | None:
+    def peek(self) -> Token | None:
         return self.items[self.i] if self.i < len(self.items) else None
 
     def ident(self, what: str) -> str:
         token = self.peek()
-        if token is None or token[0] != "ident":
+        if token is None or token.token_type in (TokenType.STRING, TokenType.NUMBER) \
+                or not _IDENT.match(token.text):
             raise self.error(what)
-        if len(token[1]) > _MAX_IDENT:
+        if len(token.text) > _MAX_IDENT:
             raise self.error(f"{what} of at most {_MAX_IDENT} characters")
         self.i += 1
-        return token[1]
+        return token.text
 
-    def punct(self, char: str) -> None:
+    def punct(self, kind: TokenType, char: str) -> None:
         token = self.peek()
-        if token is None or token[1] != char:
+        if token is None or token.token_type is not kind:
             raise self.error(repr(char))
         self.i += 1
 
+    def at(self, kind: TokenType) -> bool:
+        token = self.peek()
+        return token is not None and token.token_type is kind
+
     def keyword(self, word: str) -> bool:
         token = self.peek()
-        if token is not None and token[0] == "ident" and token[1].lower() == word:
+        if token is not None and token.token_type not in (TokenType.STRING, TokenType.IDENTIFIER) \
+                and token.text.lower() == word:
             self.i += 1
             return True
         return False
@@ -92,12 +102,11 @@ class _Tokens:
 def _arg(tokens: _Tokens) -> Arg:
     name = tokens.ident("a column name or vec_dense(column)")
     if name.lower() == "vec_dense":
-        tokens.punct("(")
+        tokens.punct(TokenType.L_PAREN, "(")
         column = tokens.ident("the column holding the vector")
-        tokens.punct(")")
+        tokens.punct(TokenType.R_PAREN, ")")
         return Arg(column, True)
-    token = tokens.peek()
-    if token is not None and token[1] == "(":
+    if tokens.at(TokenType.L_PAREN):
         raise tokens.error("a column name (the only function allowed in arguments is vec_dense)")
     return Arg(name, False)
 
@@ -110,24 +119,23 @@ def parse_select(sql: str) -> list[Call]:
     calls: list[Call] = []
     while True:
         model = tokens.ident("a model call such as my_model(features)")
-        tokens.punct("(")
+        tokens.punct(TokenType.L_PAREN, "(")
         args = [_arg(tokens)]
-        while (token := tokens.peek()) is not None and token[1] == ",":
+        while tokens.at(TokenType.COMMA):
             tokens.i += 1
             args.append(_arg(tokens))
-        tokens.punct(")")
+        tokens.punct(TokenType.R_PAREN, ")")
         call = Call(model, tuple(args), "")
         alias = tokens.ident("an alias after AS") if tokens.keyword("as") else call.text()
         calls.append(Call(model, tuple(args), alias))
-        token = tokens.peek()
-        if token is not None and token[1] == ",":
+        if tokens.at(TokenType.COMMA):
             tokens.i += 1
             continue
         break
-    if (token := tokens.peek()) is not None and token[1] == ";":
+    if tokens.at(TokenType.SEMICOLON):
         tokens.i += 1
     if (token := tokens.peek()) is not None:
-        if token[0] == "ident" and token[1].lower() == "from":
+        if token.text.lower() == "from":
             raise tokens.error("the end of the statement (no FROM: the rows come from the data field)")
         raise tokens.error("',' or the end of the statement")
     aliases = [c.alias for c in calls]

@@ -1,0 +1,170 @@
+"""MLSQL statements one by one: the files folder's walls, built-in algorithms and their
+candidates, save, load from a source, permissions, audit and ignored options."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from tests import authkit
+
+from softquery.domain import Principal, Role, Via
+from softquery.services.audit import list_events
+from softquery.services.context import ServiceContext
+from softquery.services.files import files_folder
+from softquery.services.sql_results import ScriptResult
+from softquery.services.sql_script_tables import run_on_script_tables
+from softquery.services.sql_scripts import run_script
+from softquery.services.sql_session import Session
+from softquery.sql.parse import parse_script
+
+HOUSES = "id,price,rooms,value\n" + "\n".join(
+    f"{i},{50 + 7 * i % 400},{1 + i % 6},{100 + 2 * (50 + 7 * i % 400) + 10 * (1 + i % 6)}" for i in range(120))
+
+
+def ok(result: ScriptResult) -> ScriptResult:
+    assert result.error is None, result.error
+    return result
+
+
+def failed(result: ScriptResult) -> dict:  # type: ignore[type-arg]
+    assert result.error is not None, result.results
+    return result.error
+
+
+@pytest.fixture
+def folder(ctx: ServiceContext) -> Path:
+    folder = files_folder(ctx)
+    (folder / "houses.csv").write_text(HOUSES + "\n")
+    return folder
+
+
+def as_role(ctx: ServiceContext, name: str, role: Role) -> ServiceContext:
+    user = authkit.user(ctx, name, role)
+    return ctx.acting_as(Principal(username=name, role=role, via=Via.SESSION, user_id=user.id))
+
+
+def test_a_file_inside_loads_with_csv_options(ctx: ServiceContext, folder: Path) -> None:
+    (folder / "sub").mkdir()
+    (folder / "sub" / "semi.csv").write_text("a;b\n1;x\n2;y\n")
+    result = ok(run_script(ctx, 'load csv.`houses.csv` where header="true" and inferSchema="true" as h;\n'
+                                "select count(*) as n, sum(rooms) as r from h;\n"
+                                'load csv.`sub/semi.csv` where header="true" and delimiter=";" as s;\n'
+                                "select * from s;\n"
+                                "load csv.`houses.csv` as raw;\n"
+                                "select * from raw limit 1;"))
+    assert result.results[1].rows == [[120, sum(1 + i % 6 for i in range(120))]]
+    assert result.results[3].rows == [["1", "x"], ["2", "y"]]  # no inferSchema: strings, as Spark
+    assert [c.name for c in result.results[5].columns] == ["_c0", "_c1", "_c2", "_c3"]  # no header
+    assert result.results[5].rows == [["id", "price", "rooms", "value"]]
+
+
+@pytest.mark.parametrize("path", ["../houses.csv", "sub/../../houses.csv", "/etc/passwd", "link.csv",
+                                  "linkdir/houses.csv"])
+def test_paths_that_leave_the_files_folder_are_refused(ctx: ServiceContext, folder: Path, tmp_path: Path,
+                                                         path: str) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "houses.csv").write_text(HOUSES)
+    os.symlink(outside / "houses.csv", folder / "link.csv")
+    os.symlink(outside, folder / "linkdir")
+    error = failed(run_script(ctx, f'load csv.`{path}` where header="true" as t;'))
+    assert "leaves the files folder" in error["message"], error
+    # and nothing is written outside either
+    error = failed(run_script(ctx, f'load csv.`houses.csv` as t; save overwrite t as csv.`{path}`;'))
+    assert "leaves the files folder" in error["message"], error
+    assert (outside / "houses.csv").read_text() == HOUSES
+
+
+def test_a_script_select_reads_no_file_of_the_server(ctx: ServiceContext, folder: Path) -> None:
+    result = run_script(ctx, "load csv.`houses.csv` as t;\n"
+                             "select *, (select count(*) from read_csv('/etc/passwd')) as n from t;")
+    error = failed(result)
+    assert error["details"]["line"] == 2
+    assert "file system operations are disabled" in error["message"]
+    session = Session(ctx, None)
+    session.tables["t"] = pa.table({"a": [1]})
+    for sql in ("select * from t, read_csv('/etc/passwd')", "select * from t, read_text('/etc/hostname')"):
+        with pytest.raises(Exception, match="disabled"):
+            statement = parse_script(sql)[0]
+            run_on_script_tables(session, statement, statement.expression)  # type: ignore[attr-defined]
+
+
+def test_built_in_candidates_are_versions_and_the_best_on_the_evaluate_table_is_active(
+        ctx: ServiceContext, folder: Path) -> None:
+    script = '''
+    load csv.`houses.csv` where header="true" and inferSchema="true" as data;
+    select * from data where id % 4 = 0 as holdout;
+    train data as RandomForest.`models/house-kind` where labelCol="rooms" and featureCol="value"
+      and keepVersion="true" and `fitParam.0.maxDepth`="1" and `fitParam.0.numTrees`="5"
+      and `fitParam.1.maxDepth`="12" and evaluateTable="data" and autoSelectByMetric="accuracy";
+    train data as LinearRegression.`/tmp/lr` where labelCol="value"
+      and fitParam.0.fit_intercept="false" and fitParam.1.fit_intercept="true"
+      and evaluateTable="holdout" and autoSelectByMetric="rmse";
+    '''
+    result = ok(run_script(ctx, script))
+    forest, linear = result.results[2], result.results[3]
+    assert forest.message.startswith("model house_kind: 2 candidates trained as versions 1, 2; version 2 active, "
+                                     "accuracy "), forest.message
+    assert linear.message.startswith("model lr: 2 candidates trained as versions 1, 2; version 2 active, rmse "), \
+        linear.message
+    assert ctx.models.get("lr").active_version == 2
+    assert "n_estimators" in ctx.versions.get("house_kind", 1).manifest["code"]
+    # an estimator parameter that does not exist is named, with the known ones, before anything runs
+    error = failed(run_script(ctx, "load csv.`houses.csv` where header=\"true\" and inferSchema=\"true\" as d;\n"
+                                   "train d as LinearRegression.`lr2` where labelCol=\"value\" "
+                                   "and fitParam.0.depth=\"3\";"))
+    assert "no parameter 'depth'" in error["message"] and "fit_intercept" in error["message"]
+    assert "lr2" not in [m.name for m in ctx.models.list()]
+
+
+def test_save_into_the_files_folder_and_modes(ctx: ServiceContext, folder: Path) -> None:
+    result = ok(run_script(ctx, 'load csv.`houses.csv` where header="true" and inferSchema="true" as h;\n'
+                                "select id, value from h where rooms = 2 as two;\n"
+                                "save overwrite two as parquet.`out/two.parquet`;\n"
+                                "save two as csv.`out/two.csv` where header=\"true\" and compression=\"gzip\";"))
+    table = pq.read_table(folder / "out" / "two.parquet")
+    assert table.column_names == ["id", "value"] and table.num_rows == 20
+    assert (folder / "out" / "two.csv").read_text().startswith('"id","value"\n')
+    assert result.results[3].notes == ["option compression has no meaning for save csv in softquery and is ignored"]
+    error = failed(run_script(ctx, "load csv.`houses.csv` as h; save h as csv.`out/two.csv`;"))
+    assert "exists already" in error["message"]
+    ok(run_script(ctx, "load csv.`houses.csv` as h; save ignore h as csv.`out/two.csv`;"))
+    assert (folder / "out" / "two.csv").read_text().startswith('"id","value"\n')
+    events = list_events(ctx, action="file.save")
+    assert events and "save overwrite two" in events[-1].details["sql"] + events[0].details["sql"]
+
+
+def test_load_a_table_of_a_source(ctx: ServiceContext, sqlite_source: str, folder: Path) -> None:
+    result = ok(run_script(ctx, "load src.`houses` as h;\nselect count(*) as n from h where kind = 'big';"))
+    assert result.results[0].message.startswith("table h: 200 rows")
+    assert result.results[1].rows[0][0] > 0
+    error = failed(run_script(ctx, "load scr.`houses` as h;"))
+    assert "Did you mean format or source 'src'" in error["message"]
+
+
+def test_viewers_load_and_select_editors_train_register_and_save(ctx: ServiceContext, folder: Path) -> None:
+    viewer = as_role(ctx, "vera", Role.VIEWER)
+    load = 'load csv.`houses.csv` where header="true" and inferSchema="true" as h;\n'
+    ok(run_script(viewer, load + "select count(*) from h as n;"))
+    for statement in ('train h as LinearRegression.`v_lr` where labelCol="value";',
+                      "save h as csv.`v.csv`;"):
+        error = failed(run_script(viewer, load + statement))
+        assert error["code"] == "forbidden", error
+    assert not (folder / "v.csv").exists() and "v_lr" not in [m.name for m in ctx.models.list()]
+    assert not (folder / ".mlsql").exists() and "mlsql_v_lr" not in [s.name for s in ctx.sources.list()]
+    editor = as_role(ctx, "edith", Role.EDITOR)
+    ok(run_script(editor, load + 'train h as LinearRegression.`e_lr` where labelCol="value";', wait=True))
+    error = failed(run_script(viewer, "register PythonAlg.`e_lr` as e_fn;"))
+    assert error["code"] == "forbidden"
+    other = as_role(ctx, "otto", Role.EDITOR)
+    error = failed(run_script(other, load + 'train h as LinearRegression.`e_lr` where labelCol="value";'))
+    assert error["code"] == "forbidden"  # another editor's model
+    ok(run_script(editor, "register PythonAlg.`e_lr` as e_fn;"))
+    actions = {(e.actor, e.action) for e in list_events(ctx)}
+    assert {("edith", "model.train"), ("edith", "function.register")} <= actions
+    train = next(e for e in list_events(ctx, action="model.train") if e.actor == "edith" and "sql" in e.details)
+    assert "train h as LinearRegression" in train.details["sql"]
