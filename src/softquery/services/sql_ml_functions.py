@@ -143,7 +143,11 @@ def _predicted(session: Session, statement: Statement, node: MLFunction, ref: Mo
     proba = None
     if probs_column in predicted.column_names:
         proba = _probabilities(predicted.column(probs_column).to_pylist(), version.manifest.get("classes") or [])
-    return truth, preds, proba
+    known = np.asarray([t is not None and t == t for t in truth.tolist()], dtype=bool)  # NULL/NaN labels: unmeasured
+    if not known.any():
+        raise _error(statement, _offset(statement, node.args["expression"]),
+                     f"None of the input rows has a {label}: there is nothing to measure the predictions against.")
+    return truth[known], preds[known], None if proba is None else proba[known]
 
 
 def _probabilities(values: list[Any], classes: list[Any]) -> np.ndarray | None:

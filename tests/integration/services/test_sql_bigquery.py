@@ -195,3 +195,14 @@ def test_functions_with_input_rows_measure_the_predictions(walked: ServiceContex
     joined = call(walked, "SELECT w.processed_input, w.weight FROM ML.WEIGHTS(MODEL house_price_quality) AS w "
                   "WHERE w.processed_input <> '__INTERCEPT__' ORDER BY 1").to_pylist()
     assert [r["processed_input"] for r in joined] == sorted(export_json(walked, "house_price_quality")["feature_names"])
+
+
+def test_rows_without_a_label_are_left_out_of_the_measure(walked: ServiceContext) -> None:
+    every = call(walked, "SELECT * FROM ML.EVALUATE(MODEL house_price_quality, "
+                         "(SELECT id, price, quality FROM houses))").to_pylist()
+    labelled = call(walked, "SELECT * FROM ML.EVALUATE(MODEL house_price_quality, "
+                            "(SELECT id, price, quality FROM houses WHERE quality IS NOT NULL))").to_pylist()
+    assert every == labelled and 0 < every[0]["r2_score"] <= 1
+    with pytest.raises(Failed, match="None of the input rows has a quality"):
+        call(walked, "SELECT * FROM ML.EVALUATE(MODEL house_price_quality, "
+                     "(SELECT id, price, quality FROM houses WHERE quality IS NULL))")
