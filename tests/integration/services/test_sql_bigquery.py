@@ -161,6 +161,8 @@ def test_drop_model_and_then_the_functions_name_what_is_left(walked: ServiceCont
     ("SELECT * FROM ML.WEIGHTS(MODEL wine_kind, TABLE wine)", "takes only the model"),
     ("SELECT * FROM ML.EVALUATE(MODEL wine_kind, STRUCT(0.5 AS treshold))", "Did you mean setting 'threshold'"),
     ("SELECT * FROM ML.EVALUATE(MODEL wine_kinds)", "Did you mean model 'wine_kind'"),
+    ("SELECT * FROM ML.EVALUATE(MODEL house_price_quality, (SELECT price, 'x' || quality AS quality FROM houses))",
+     "quality cannot be measured against the predictions"),
 ])
 def test_misuse_is_a_positioned_error(walked: ServiceContext, sql: str, words: str) -> None:
     with pytest.raises(Failed) as caught:
