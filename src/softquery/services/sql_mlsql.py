@@ -41,6 +41,7 @@ from softquery.services.sql_mlsql_train import (
 )
 from softquery.services.sql_queries import table_result
 from softquery.services.sql_results import Link, StatementResult
+from softquery.services.sql_save_table import save_table, with_model
 from softquery.services.sql_session import Handler, Session
 from softquery.services.versions import activate_version, get_version
 from softquery.sql.statements import (
@@ -225,7 +226,7 @@ def run_predict(session: Session, statement: Statement) -> StatementResult:
     offset = next((t.start for t in statement.where.tokens if t.text == statement.model), statement.where.offset)
     predicted = predict_table(session, statement, ModelRef(name, None, offset), table)
     if statement.output:
-        keep(session, statement.output, predicted)
+        keep(session, statement.output, with_model(predicted, name))
     result = table_result(session, "predict", predicted)
     version = get_version(session.ctx, name).version
     kept = f"table {statement.output}: " if statement.output else ""
@@ -240,8 +241,7 @@ def run_save(session: Session, statement: Statement) -> StatementResult:
     session.require(statement, Action.EDIT)
     mode = statement.mode.lower()
     if statement.format == "table":
-        raise statement.where.error("save … as table.`source.name` is not available yet; save into the files "
-                                    "folder (csv, json or parquet).")
+        return save_table(session, statement, table)
     written = write_file(session.ctx, statement.format, statement.target, table, mode, statement.options)
     notes = ignored_options(statement.options, ("header", "delimiter", "sep"), f"save {statement.format}")
     if not written:

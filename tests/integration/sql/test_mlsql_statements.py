@@ -168,3 +168,43 @@ def test_viewers_load_and_select_editors_train_register_and_save(ctx: ServiceCon
     assert {("edith", "model.train"), ("edith", "function.register")} <= actions
     train = next(e for e in list_events(ctx, action="model.train") if e.actor == "edith" and "sql" in e.details)
     assert "train h as LinearRegression" in train.details["sql"]
+
+
+def test_save_predictions_into_a_table_of_a_source_through_the_writer(
+        ctx: ServiceContext, sqlite_source: str, folder: Path) -> None:
+    import sqlite3
+
+    script = ('load src.`houses` as h;\n'
+              'train h as LinearRegression.`hv` where labelCol="value" and featureCol="price";\n'
+              "predict h as LinearRegression.`hv` as scored;\n"
+              "save overwrite scored as table.`src.hv_scores`;\n")
+    result = ok(run_script(ctx, script, wait=True))
+    assert result.results[3].message == "table src.hv_scores: 200 rows written"
+    path = sqlite_source.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("select count(*), count(predicted_value) from hv_scores").fetchone() == (200, 200)
+    conn.close()
+    again = ("load src.`houses` as h;\npredict h as LinearRegression.`hv` as scored;\n")
+    ok(run_script(ctx, again + "save append scored as table.`src.hv_scores`;"))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("select count(*) from hv_scores").fetchone() == (400,)
+    conn.close()
+    # not predictions, a source's own table, another model's table: refused, nothing written
+    error = failed(run_script(ctx, "load src.`houses` as h;\nsave overwrite h as table.`src.copy`;"))
+    assert "only with a model's predictions" in error["message"] and error["details"]["line"] == 2
+    error = failed(run_script(ctx, again + "save overwrite scored as table.`src.houses`;"))
+    assert "softquery did not create it" in error["message"]
+    error = failed(run_script(ctx, again + "save scored as table.`src.hv_scores`;"))
+    assert "already exists" in error["message"]
+    from softquery.services.models import ModelSpec, create_model
+
+    create_model(ctx, "other", ModelSpec(source="src", template="linear_regression", output_table="taken",
+                                         train_sql="select price, value from houses",
+                                         predict_sql="select price from houses"))
+    error = failed(run_script(ctx, again + "save overwrite scored as table.`src.taken`;"))
+    assert "reserved as the output table of model 'other'" in error["message"]
+    with sqlite3.connect(path) as conn:
+        tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+    conn.close()
+    assert "copy" not in tables and "taken" not in tables
+    assert [e.target for e in list_events(ctx, action="table.save")] == ["src.hv_scores"] * 2
