@@ -29,7 +29,9 @@ MLSQL_VERBS = ("load", "train", "run", "register", "predict", "save", "set", "co
 
 def parse_script(script: str, params: Mapping[str, str] | None = None) -> list[Statement]:
     """Every statement of ``script`` (after ``${var}`` substitution), parsed; the first error raises."""
-    _, texts = split_script(script, params)
+    from softquery.sql.mlsql_forms import set_variables
+
+    _, texts = split_script(script, {**set_variables(script), **(params or {})})
     return [parse_statement(text) for text in texts]
 
 

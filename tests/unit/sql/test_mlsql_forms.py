@@ -109,3 +109,13 @@ def test_arbitrary_text_after_a_verb_is_a_statement_or_a_clear_error(verb: str, 
         parse_script(f"{verb} {''.join(rest)}")
     except SqlError as exc:
         assert exc.details["line"] >= 1 and "^" in exc.details["excerpt"]
+
+
+def test_set_gives_the_scripts_own_variables() -> None:
+    script = 'set model_path = "/tmp/model1";\ntrain data as PythonAlg.`${model_path}` where a="${model_path}";'
+    _, train = parse_script(script)
+    assert train.model == "/tmp/model1" and train.options["a"].value == "/tmp/model1"
+    _, train = parse_script(script, {"model_path": "/tmp/given"})  # --set wins
+    assert train.model == "/tmp/given"
+    with pytest.raises(SqlError, match=r"\$\{other\} has no value"):
+        parse_script('set model_path = "x"; load csv.`${other}` as t;')
