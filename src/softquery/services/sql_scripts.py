@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 
 from softquery.errors import SoftqueryError
-from softquery.services import sql_create_table, sql_mlsql, sql_queries
+from softquery.services import sql_create_table, sql_mlsql, sql_models, sql_queries
 from softquery.services.context import ServiceContext
 from softquery.services.sql_results import ScriptResult, StatementResult
 from softquery.services.sql_session import MAX_RESULT_ROWS, Handler, Session
@@ -27,6 +27,7 @@ from softquery.sql.statements import Statement
 # every statement kind's handler; each module names the kinds it runs
 HANDLERS: dict[type[Statement], Handler] = {
     **sql_queries.HANDLERS,
+    **sql_models.HANDLERS,
     **sql_create_table.HANDLERS,
     **sql_mlsql.HANDLERS,
 }

@@ -118,17 +118,29 @@ def _holdout_predictions(model: Any, X_te: pd.DataFrame) -> tuple[np.ndarray, Ro
     return preds, named
 
 
-def _split(X: pd.DataFrame, y: pd.Series | None, stratify: bool) -> tuple[Any, Any, Any, Any]:
+def holdout_fraction(cls: Any) -> float:
+    """The share of rows held out to measure the model: ``holdout_fraction`` of ``class Model``
+    (0: none, metrics on the training rows), TEST_FRACTION when it does not say."""
+    value = getattr(cls, "holdout_fraction", TEST_FRACTION)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        raise ModelCodeError(f"Model.holdout_fraction must be a number from 0 to below 1 (the share of rows "
+                             f"held out to measure the model); it is {value!r}.",
+                             details={"problem": "holdout_fraction"})
+    return float(value)
+
+
+def _split(X: pd.DataFrame, y: pd.Series | None, stratify: bool,
+           fraction: float = TEST_FRACTION) -> tuple[Any, Any, Any, Any]:
     strat = None
     if stratify and y is not None:
         counts = y.value_counts()
-        n_test = int(np.ceil(len(y) * TEST_FRACTION))
+        n_test = int(np.ceil(len(y) * fraction))
         if counts.min() >= 2 and n_test >= len(counts):
             strat = y
     if y is None:
-        X_tr, X_te = train_test_split(X, test_size=TEST_FRACTION, random_state=SPLIT_SEED)
+        X_tr, X_te = train_test_split(X, test_size=fraction, random_state=SPLIT_SEED)
         return X_tr, X_te, None, None
-    return tuple(train_test_split(X, y, test_size=TEST_FRACTION, random_state=SPLIT_SEED, stratify=strat))
+    return tuple(train_test_split(X, y, test_size=fraction, random_state=SPLIT_SEED, stratify=strat))
 
 
 def _classes(y: pd.Series, label: str) -> list[Any]:
@@ -156,16 +168,18 @@ def fit_and_evaluate(
     guess = detect_task(y, declared, has_proba=hasattr(cls, "predict_proba"))
     if guess is TaskType.CLASSIFICATION and y is not None:
         _classes(y, label or "label")
-    holdout = len(X) >= MIN_HOLDOUT_ROWS
+    fraction = holdout_fraction(cls)
+    holdout = len(X) >= MIN_HOLDOUT_ROWS and fraction > 0
     with capture_output(log_limit) if capture else contextlib.nullcontext(Captured()) as captured:
         t0 = time.perf_counter()
         if holdout:
             progress("training on the holdout split", 0.3)
-            X_tr, X_te, y_tr, y_te = _split(X, y, guess is TaskType.CLASSIFICATION)
+            X_tr, X_te, y_tr, y_te = _split(X, y, guess is TaskType.CLASSIFICATION, fraction)
         else:
             notes.append(
                 f"Only {len(X)} training rows: metrics are measured on the training rows themselves "
-                "and are optimistic."
+                "and are optimistic." if fraction > 0 else "No rows are held out (Model.holdout_fraction "
+                "is 0): metrics are measured on the training rows themselves and are optimistic."
             )
             X_tr, X_te, y_tr, y_te = X, X, y, y
         evaluator = call_user(cls, "Model()")
@@ -189,7 +203,7 @@ def fit_and_evaluate(
         timings["final_fit"] = time.perf_counter() - t1
     evaluation["split"] = {
         "method": "holdout" if holdout else "none",
-        "test_fraction": TEST_FRACTION if holdout else 0.0,
+        "test_fraction": fraction if holdout else 0.0,
         "seed": SPLIT_SEED,
         "train_rows": len(X_tr),
         "test_rows": len(X_te),
