@@ -17,6 +17,9 @@
   activated: by ``evaluateTable``/``validateTable`` (a script table: each version predicts
   it in an isolated child and is scored on its label) or by the versions' holdout metrics;
   the metric is ``autoSelectByMetric`` or the task's (r2, f1, silhouette).
+- **Waiting**: one candidate is answered with its run's id when a server or a queue runs
+  it and ``wait`` was not asked for; several candidates, ``wait``, or nobody else to run it
+  (the CLI without a server): trained here, one after another (each in its job child).
 """
 
 from __future__ import annotations
@@ -237,9 +240,9 @@ def train_candidate(session: Session, name: str, wait: bool) -> Run:
     ctx = session.ctx
     executor = pick_executor(ctx)
     run = start_run(ctx, name, RunKind.TRAIN, trigger_of(session), executor)
-    if not wait:
+    if executor is not None and not wait:
         return run
-    if executor is None:
+    if executor is None:  # nobody else would run it: run it here (model code in a sandboxed child)
         return execute_here(ctx, run.id)
     return follow_run(ctx, run.id, lambda _update: None, timeout=24 * 3600.0)
 

@@ -157,7 +157,9 @@ def test_viewers_load_and_select_editors_train_register_and_save(ctx: ServiceCon
     assert not (folder / "v.csv").exists() and "v_lr" not in [m.name for m in ctx.models.list()]
     assert not (folder / ".mlsql").exists() and "mlsql_v_lr" not in [s.name for s in ctx.sources.list()]
     editor = as_role(ctx, "edith", Role.EDITOR)
-    ok(run_script(editor, load + 'train h as LinearRegression.`e_lr` where labelCol="value";', wait=True))
+    trained = ok(run_script(editor, load + 'train h as LinearRegression.`e_lr` where labelCol="value";'))
+    # no server or queue would run it: trained here, not left queued
+    assert trained.results[1].run_status == "succeeded" and ctx.models.get("e_lr").active_version == 1
     error = failed(run_script(viewer, "register PythonAlg.`e_lr` as e_fn;"))
     assert error["code"] == "forbidden"
     other = as_role(ctx, "otto", Role.EDITOR)
