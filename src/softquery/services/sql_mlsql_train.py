@@ -37,6 +37,7 @@ from softquery.identifiers import check_identifier
 from softquery.services import models as model_service
 from softquery.services.files import files_folder, resolve_file
 from softquery.services.runs import execute_here, follow_run, pick_executor, start_run
+from softquery.services.sql_file_formats import HIDDEN
 from softquery.services.sql_mlsql_code import (
     BUILTINS,
     builtin_code,
@@ -48,7 +49,6 @@ from softquery.services.sql_results import Link, StatementResult
 from softquery.services.sql_session import Session
 from softquery.sql.statements import Option, Train
 
-HIDDEN = ".mlsql"
 USED = ("pythonscriptpath", "keepversion", "featurecol", "labelcol", "validatetable", "evaluatetable",
         "autoselectbymetric", "datalocalformat")
 LOWER_IS_BETTER = ("rmse", "mae", "mse", "log_loss", "logloss")

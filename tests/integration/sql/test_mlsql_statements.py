@@ -62,6 +62,34 @@ def test_a_file_inside_loads_with_csv_options(ctx: ServiceContext, folder: Path)
     assert result.results[5].rows == [["id", "price", "rooms", "value"]]
 
 
+def test_json_lines_parquet_and_libsvm_load(ctx: ServiceContext, folder: Path) -> None:
+    (folder / "rows.json").write_text('{"a": 1, "b": "x"}\n{"a": 2, "b": "y"}\n')
+    pq.write_table(pa.table({"a": [1.5, 2.5], "v": [[1.0, 2.0], [3.0, 4.0]]}), folder / "rows.parquet")
+    (folder / "tiny.libsvm").write_text("1 1:0.5 3:2\n0 2:1\n")
+    result = ok(run_script(ctx, "load json.`rows.json` as j; select sum(a) as s, max(b) as m from j;\n"
+                                "load parquet.`rows.parquet` as p; select vec_at(v, 1) as second, vec_size(v) as n "
+                                "from p;\n"
+                                'load libsvm.`tiny.libsvm` where numFeatures="4" as l; select label, features from l;'))
+    assert result.results[1].rows == [[3, "y"]]
+    assert result.results[3].rows == [[2.0, 2], [4.0, 2]]
+    assert result.results[5].rows == [[1.0, [0.5, 0.0, 2.0, 0.0]], [0.0, [0.0, 1.0, 0.0, 0.0]]]
+    assert result.results[5].columns[1].type.startswith("list<")
+
+
+def test_the_models_hidden_folder_is_not_a_scripts(ctx: ServiceContext, folder: Path) -> None:
+    ok(run_script(ctx, 'load csv.`houses.csv` where header="true" and inferSchema="true" as h;\n'
+                       'train h as LinearRegression.`hidden` where labelCol="value";'))
+    assert (folder / ".mlsql" / "hidden.duckdb").exists()
+    before = (folder / ".mlsql" / "hidden.duckdb").read_bytes()
+    for statement in ("load parquet.`.mlsql/hidden.duckdb` as x;",
+                      "load csv.`houses.csv` as h; save overwrite h as parquet.`.mlsql/hidden.duckdb`;"):
+        error = failed(run_script(ctx, statement))
+        assert "where softquery keeps the rows" in error["message"]
+    assert (folder / ".mlsql" / "hidden.duckdb").read_bytes() == before
+    assert [s.url for s in ctx.sources.list() if s.name == "mlsql_hidden"] == [
+        f"duckdb:///{folder / '.mlsql' / 'hidden.duckdb'}"]
+
+
 @pytest.mark.parametrize("path", ["../houses.csv", "sub/../../houses.csv", "/etc/passwd", "link.csv",
                                   "linkdir/houses.csv"])
 def test_paths_that_leave_the_files_folder_are_refused(ctx: ServiceContext, folder: Path, tmp_path: Path,
