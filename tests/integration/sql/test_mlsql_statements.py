@@ -121,6 +121,20 @@ def test_a_script_select_reads_no_file_of_the_server(ctx: ServiceContext, folder
             run_on_script_tables(session, statement, statement.expression)  # type: ignore[attr-defined]
 
 
+def test_a_script_select_stops_at_the_statement_time_limit(ctx: ServiceContext) -> None:
+    import dataclasses
+    import time
+
+    quick = dataclasses.replace(ctx, settings=ctx.settings.model_copy(update={"statement_timeout_seconds": 0.5}))
+    session = Session(quick, None)
+    session.tables["t"] = pa.table({"a": [1, 2, 3]})
+    statement = parse_script("select count(*) from t, range(100000000000) as r")[0]
+    started = time.monotonic()
+    with pytest.raises(Exception, match=r"ran longer than 0.5 s"):
+        run_on_script_tables(session, statement, statement.expression)  # type: ignore[attr-defined]
+    assert time.monotonic() - started < 10
+
+
 def test_built_in_candidates_are_versions_and_the_best_on_the_evaluate_table_is_active(
         ctx: ServiceContext, folder: Path) -> None:
     script = '''
