@@ -252,3 +252,37 @@ def test_save_predictions_into_a_table_of_a_source_through_the_writer(
     conn.close()
     assert "copy" not in tables and "taken" not in tables
     assert [e.target for e in list_events(ctx, action="table.save")] == ["src.hv_scores"] * 2
+
+
+CLASS_MODEL = '''
+class Model:
+    def train(self, X, y):
+        # the candidate's fitParam group, appended by softquery
+        self.shift = float(MLSQL_FIT_PARAM.get("shift", "0"))
+        self.mean = float(sum(y)) / len(y)
+
+    def predict(self, X):
+        return [self.mean + self.shift] * len(X)
+'''
+
+
+def test_python_alg_class_model_with_candidates_an_existing_models_code_and_unknown_algorithms(
+        ctx: ServiceContext, folder: Path) -> None:
+    (folder / "code").mkdir()
+    (folder / "code" / "mean.py").write_text(CLASS_MODEL)
+    load = 'load csv.`houses.csv` where header="true" and inferSchema="true" as h;\n'
+    result = ok(run_script(ctx, load + 'train h as PythonAlg.`mean` where pythonScriptPath="code/mean.py" '
+                                       'and labelCol="value" and fitParam.0.shift="0" and fitParam.1.shift="1000";\n'
+                                       "predict h as PythonAlg.`mean` as p;\n"
+                                       "select distinct predicted_value from p;"))
+    assert result.results[1].message.startswith("model mean: 2 candidates trained as versions 1, 2; version 1 active")
+    mean = sum(100 + 2 * (50 + 7 * i % 400) + 10 * (1 + i % 6) for i in range(120)) / 120
+    assert result.results[3].rows == [[pytest.approx(mean)]]
+    assert "MLSQL_FIT_PARAM = {'shift': '1000'}" in ctx.versions.get("mean", 2).manifest["code"]
+    # an existing model's code, by its name
+    ok(run_script(ctx, load + 'train h as PythonAlg.`mean_copy` where pythonScriptPath="mean" and labelCol="value";'))
+    assert "class Model" in ctx.models.get("mean_copy").code
+    error = failed(run_script(ctx, load + 'train h as LinearRegresion.`x` where labelCol="value";'))
+    assert "Did you mean algorithm 'LinearRegression'" in error["message"] and error["details"]["line"] == 2
+    error = failed(run_script(ctx, load + 'train h as PythonAlg.`x` where pythonScriptPath="code/none.py";'))
+    assert error["code"] == "not_found" and "code/none.py" in error["message"]
