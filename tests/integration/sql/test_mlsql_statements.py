@@ -15,6 +15,7 @@ from softquery.domain import Principal, Role, Via
 from softquery.services.audit import list_events
 from softquery.services.context import ServiceContext
 from softquery.services.files import files_folder
+from softquery.services.sql_functions import registered_functions
 from softquery.services.sql_results import ScriptResult
 from softquery.services.sql_script_tables import run_on_script_tables
 from softquery.services.sql_scripts import run_script
@@ -208,6 +209,13 @@ def test_viewers_load_and_select_editors_train_register_and_save(ctx: ServiceCon
     error = failed(run_script(other, load + 'train h as LinearRegression.`e_lr` where labelCol="value";'))
     assert error["code"] == "forbidden"  # another editor's model
     ok(run_script(editor, "register PythonAlg.`e_lr` as e_fn;"))
+    # another editor cannot point e_fn at their own model; no function takes a model's name
+    ok(run_script(other, load + 'train h as LinearRegression.`o_lr` where labelCol="value";'))
+    error = failed(run_script(other, "register PythonAlg.`o_lr` as e_fn;"))
+    assert error["code"] == "forbidden" and "registered by another user" in error["message"]
+    error = failed(run_script(other, "register PythonAlg.`o_lr` as e_lr;"))
+    assert error["code"] == "conflict"
+    assert registered_functions(ctx) == {"e_fn": "e_lr"}
     actions = {(e.actor, e.action) for e in list_events(ctx)}
     assert {("edith", "model.train"), ("edith", "function.register")} <= actions
     train = next(e for e in list_events(ctx, action="model.train") if e.actor == "edith" and "sql" in e.details)
