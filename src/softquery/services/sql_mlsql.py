@@ -30,6 +30,7 @@ from softquery.services.sql_functions import model_called, register_function
 from softquery.services.sql_mlsql_train import (
     Plan,
     candidate_code,
+    loaded_from,
     model_name_of,
     plan,
     require_train,
@@ -103,7 +104,8 @@ def _load_source(session: Session, statement: Load) -> tuple[pa.Table, list[str]
     with open_source(url, timeout=session.ctx.settings.statement_timeout_seconds) as conn:
         quoted = '"' + table_name.replace('"', '""') + '"'
         table = conn.read_table(f"select * from {quoted}", what="table")  # noqa: S608 - checked identifier
-    return table, ignored_options(statement.options, (), "load from a source"), \
+    return loaded_from(table, statement.format, table_name), ignored_options(statement.options, (), "load from a "
+                                                                            "source"), \
         f"table {table_name} of source {statement.format}"
 
 
@@ -115,12 +117,12 @@ def run_train(session: Session, statement: Statement) -> StatementResult:
     chosen = plan(statement, table)
     require_train(session, statement, chosen.name)  # before anything is written
     code_of = [candidate_code(session, statement, chosen.name, dict(c), chosen.label) for c in chosen.candidates]
-    source = store_data(session, chosen.name, table.select([*chosen.features, *([chosen.label] if chosen.label
-                                                                                   else [])]))
+    data = store_data(session, chosen.name, table.select([*chosen.features, *([chosen.label] if chosen.label
+                                                                                 else [])]))
     runs = []
     several = len(chosen.candidates) > 1
     for number, (template, code) in enumerate(code_of):
-        save_model(session, statement, chosen, source, template, code)
+        save_model(session, statement, chosen, data, template, code)
         run = train_candidate(session, chosen.name, wait=session.wait or several)
         session.audit(statement, "model.train", "model", chosen.name, {"run": run.id, "candidate": number})
         runs.append(run)

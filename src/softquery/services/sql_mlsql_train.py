@@ -9,8 +9,10 @@
   (``.mlsql/<model>.duckdb``, table ``data``) and the model reads it through a source
   named ``mlsql_<model>``: a DuckDB source opened read-only with external access off, so it
   reads that file and nothing else. Its train query is ``select <features>, <label> from
-  data`` (``featureCol``, ``labelCol``; default every column, label ``label``), its predict
-  query the same without the label. A source table (``load SOURCE.`t```) is copied the same way.
+  "data"`` (``featureCol``, ``labelCol``; default every column, label ``label``), its predict
+  query the same without the label. A table ``load SOURCE.`t``` read (as it was read, not
+  a select over it) needs no copy: the model reads ``t`` of that source itself, so a later
+  retraining sees its new rows.
 - **Candidates**: each ``fitParam.N.*`` group is one; they train one after another (a run
   reads the model's code when it starts), each a run and a version. softquery keeps every
   version (``keepVersion`` is always true here; "false" is reported). The best is then
@@ -170,9 +172,23 @@ def _token(statement: Train, text: str) -> Any:
     return next((t for t in statement.where.tokens if t.text == text), None)
 
 
-def store_data(session: Session, model: str, table: pa.Table) -> str:
-    """The table as ``.mlsql/<model>.duckdb`` (table ``data``) and a source reading only it."""
+LOADED_FROM = b"softquery.loaded_from"  # schema metadata of a table ``load SOURCE.`t``` read: "SOURCE.t"
+
+
+def loaded_from(table: pa.Table, source: str, name: str) -> pa.Table:
+    """``table`` marked as read whole from table ``name`` of ``source``."""
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), LOADED_FROM: f"{source}.{name}".encode()})
+
+
+def store_data(session: Session, model: str, table: pa.Table) -> tuple[str, str]:
+    """(source, table) the model reads: a source's table as ``load`` read it, else the rows in
+    ``.mlsql/<model>.duckdb`` (table ``data``) and a source reading only that file."""
     import duckdb
+
+    origin = (table.schema.metadata or {}).get(LOADED_FROM)
+    if origin:
+        source, _, name = origin.decode().partition(".")
+        return source, name
 
     folder = files_folder(session.ctx) / HIDDEN
     folder.mkdir(mode=0o750, exist_ok=True)
@@ -194,22 +210,23 @@ def store_data(session: Session, model: str, table: pa.Table) -> str:
     elif names[source].url != url:
         raise InvalidInputError(f"The data source {source!r} exists and reads something else; softquery keeps "
                                 "mlsql_<model> sources for MLSQL's models. Rename that source.")
-    return source
+    return source, "data"
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def save_model(session: Session, statement: Train, plan: Plan, source: str, template: str | None,
+def save_model(session: Session, statement: Train, plan: Plan, data: tuple[str, str], template: str | None,
                code: str) -> bool:
     """Create or update the model for one candidate; True when it was created."""
     ctx = session.ctx
+    source, table = data
     features = ", ".join(_quote(c) for c in plan.features)
     spec = model_service.ModelSpec(
         source=source, code=code, label=plan.label or "",
-        train_sql=f"select {features}{', ' + _quote(plan.label) if plan.label else ''} from data",  # noqa: S608 - quoted column names
-        predict_sql=f"select {features} from data",  # noqa: S608 - quoted column names
+        train_sql=f"select {features}{', ' + _quote(plan.label) if plan.label else ''} from {_quote(table)}",  # noqa: S608 - quoted names
+        predict_sql=f"select {features} from {_quote(table)}",  # noqa: S608 - quoted names
         description=f"MLSQL: train {statement.table} as {statement.algorithm}.`{statement.model}`")
     if not require_train(session, statement, plan.name):
         model_service.create_model(ctx, plan.name, spec)

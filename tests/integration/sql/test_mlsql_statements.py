@@ -232,6 +232,10 @@ def test_save_predictions_into_a_table_of_a_source_through_the_writer(
               "save overwrite scored as table.`src.hv_scores`;\n")
     result = ok(run_script(ctx, script, wait=True))
     assert result.results[3].message == "table src.hv_scores: 200 rows written"
+    # a source's table as load read it: the model reads the source itself (no copy)
+    model = ctx.models.get("hv")
+    assert (model.source, model.train_sql) == ("src", 'select "price", "value" from "houses"')
+    assert "mlsql_hv" not in [s.name for s in ctx.sources.list()]
     path = sqlite_source.removeprefix("sqlite:///")
     with sqlite3.connect(path) as conn:
         assert conn.execute("select count(*), count(predicted_value) from hv_scores").fetchone() == (200, 200)
