@@ -28,6 +28,7 @@ from softquery.services.sql_file_formats import (
 )
 from softquery.services.sql_functions import model_called, register_function
 from softquery.services.sql_mlsql_train import (
+    LOWER_IS_BETTER,
     Plan,
     candidate_code,
     loaded_from,
@@ -140,24 +141,28 @@ def _select(session: Session, statement: Train, chosen: Plan, versions: list[int
     ctx = session.ctx
     options = {k.lower(): o.value for k, o in statement.options.items()}
     table_name = options.get("evaluatetable") or options.get("validatetable")
-    metric = str(options["autoselectbymetric"]) if options.get("autoselectbymetric") else None
+    asked = str(options["autoselectbymetric"]) if options.get("autoselectbymetric") else None
+    metric = asked
     scores: dict[int, float | None] = {}
     for number in versions:
         version = ctx.versions.get(chosen.name, number)
         task = TaskType(str(version.manifest.get("task")))
-        name = metric or task.key_metric
+        name = asked or task.key_metric
         if table_name:
             activate_version(ctx, chosen.name, number)  # predict_table predicts with the active version
             values = _evaluate(session, statement, chosen, str(table_name), task)
         else:
             values = version.metrics
         value = values.get(name)
+        if value is None and asked is None:
+            scores[number] = None  # the task's metric was not measured (e.g. one cluster): by recency
+            continue
         if value is None:
             raise statement.where.error(f"autoSelectByMetric {name!r} is not a metric of version {number}; "
                                         f"its metrics: {', '.join(sorted(values))}.")
         scores[number] = float(value) if isinstance(value, int | float) and not math.isnan(value) else None
         metric = name
-    lower = (metric or "").lower() in ("rmse", "mae", "mse")
+    lower = (metric or "").lower() in LOWER_IS_BETTER
     ranked = [v for v in versions if scores[v] is not None]
     best = versions[-1] if not ranked else (min if lower else max)(ranked, key=lambda v: scores[v] or 0.0)
     if ctx.models.get(chosen.name).active_version != best:

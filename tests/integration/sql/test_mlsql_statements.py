@@ -298,3 +298,20 @@ def test_python_alg_class_model_with_candidates_an_existing_models_code_and_unkn
     assert "Did you mean algorithm 'LinearRegression'" in error["message"] and error["details"]["line"] == 2
     error = failed(run_script(ctx, load + 'train h as PythonAlg.`x` where pythonScriptPath="code/none.py";'))
     assert error["code"] == "not_found" and "code/none.py" in error["message"]
+
+
+def test_every_built_in_algorithm_trains_on_a_vector_column(ctx: ServiceContext, folder: Path) -> None:
+    from tests.integration.sql.mlsql_seed import write_libsvm
+
+    write_libsvm(folder / "sample.libsvm")
+    names = ["LinearRegression", "LogisticRegressor", "RandomForest", "GBTRegressor", "GBTClassifier",
+             "NaiveBayes", "KMeans", "SVM"]
+    script = "load libsvm.`sample.libsvm` as data;\n" + "\n".join(
+        f'train data as {name}.`b_{name.lower()}` where featureCol="features";' for name in names)
+    result = ok(run_script(ctx, script, wait=True))
+    for name, trained in zip(names, result.results[1:], strict=True):
+        assert trained.run_status == "succeeded", (name, trained.message)
+        version = ctx.versions.get(f"b_{name.lower()}", 1)
+        assert version.manifest["data"]["features"][0]["name"] == "features"
+        expected = {"KMeans": "clustering", "LinearRegression": "regression", "GBTRegressor": "regression"}
+        assert version.manifest["task"] == expected.get(name, "classification"), name
