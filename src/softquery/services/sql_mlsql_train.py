@@ -39,6 +39,7 @@ from softquery.identifiers import check_identifier
 from softquery.services import models as model_service
 from softquery.services.files import files_folder, resolve_file
 from softquery.services.runs import execute_here, follow_run, pick_executor, start_run
+from softquery.services.sources import add_source
 from softquery.services.sql_file_formats import HIDDEN
 from softquery.services.sql_mlsql_code import (
     BUILTINS,
@@ -206,7 +207,7 @@ def store_data(session: Session, model: str, table: pa.Table) -> tuple[str, str]
     url = f"duckdb:///{path}"
     names = {s.name: s for s in session.ctx.sources.list()}
     if source not in names:
-        session.ctx.sources.add(source, url)
+        add_source(session.ctx, source, url, test=False)  # audited (source.add)
     elif names[source].url != url:
         raise InvalidInputError(f"The data source {source!r} exists and reads something else; softquery keeps "
                                 "mlsql_<model> sources for MLSQL's models. Rename that source.")

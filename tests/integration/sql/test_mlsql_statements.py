@@ -89,6 +89,7 @@ def test_the_models_hidden_folder_is_not_a_scripts(ctx: ServiceContext, folder: 
     assert (folder / ".mlsql" / "hidden.duckdb").read_bytes() == before
     assert [s.url for s in ctx.sources.list() if s.name == "mlsql_hidden"] == [
         f"duckdb:///{folder / '.mlsql' / 'hidden.duckdb'}"]
+    assert [e.target for e in list_events(ctx, action="source.add")] == ["mlsql_hidden"]
 
 
 @pytest.mark.parametrize("path", ["../houses.csv", "sub/../../houses.csv", "/etc/passwd", "link.csv",
