@@ -29,6 +29,7 @@ from softquery.prediction.table_writer import open_writer
 from softquery.services.interrupted_writes import recover_before_write
 from softquery.services.output_tables import _exists, _written_before
 from softquery.services.sql_model_calls import callable_names, model_calls
+from softquery.services.sql_model_child import warm_up
 from softquery.services.sql_queries import evaluate
 from softquery.services.sql_results import Link, StatementResult
 from softquery.services.sql_rows import source_of
@@ -106,6 +107,7 @@ def run_create_table(session: Session, statement: Statement) -> StatementResult:
                                 "…) or call a model, m(col, …). softquery does not copy a source's own tables.")
     for model in models:
         session.require(statement, Action.CHANGE_MODEL, model=model.name, owner_id=model.owner_id)
+    warm_up()
     rows = evaluate(session, statement, statement.query, source=statement.source)  # before any write
     if not models:
         raise _error(statement, "CREATE TABLE … AS writes predictions: its SELECT must use ML.PREDICT or a "

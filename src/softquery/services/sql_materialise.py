@@ -136,12 +136,13 @@ def run_in_duckdb(session: Session, statement: Statement, tree: exp.Expr, source
             alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
             table.replace(exp.Table(this=exp.to_identifier(name), alias=alias))
         calls = [n for n in model_calls(session, tree) if n.find_ancestor(exp.Select) is tree]
-        if calls and isinstance(tree, exp.Select):
+        select = tree
+        if calls and isinstance(select, exp.Select):
             resolved = resolve_calls(session, statement, calls)
             chunk = session.ctx.settings.chunk_rows
-            return run_model_calls(session, statement, tree, resolved,
-                                   lambda sql: _stream(env, sql, chunk), "duckdb")
-        return env.query(tree.sql(dialect="duckdb"))
+            return named_errors(session, statement, lambda: run_model_calls(
+                session, statement, select, resolved, lambda sql: _stream(env, sql, chunk), "duckdb"), env.columns)
+        return named_errors(session, statement, lambda: env.query(select.sql(dialect="duckdb")), env.columns)
 
 
 @contextlib.contextmanager

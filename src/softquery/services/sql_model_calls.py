@@ -28,7 +28,7 @@ from sqlglot import exp
 
 from softquery.errors import NotFoundError
 from softquery.services.sql_model_child import ModelChild
-from softquery.services.sql_predict import PreparedModel, prepare_model
+from softquery.services.sql_predict import PreparedModel, check_columns, concatenated, prepare_model
 from softquery.services.sql_rows import DuckEnv
 from softquery.services.sql_session import Session
 from softquery.sql.errors import SqlError
@@ -188,12 +188,24 @@ def run_model_calls(session: Session, statement: Statement, select: exp.Select, 
         items += [exp.alias_(arg.copy(), ARG.format(call=k, arg=j)) for j, arg in enumerate(call.args)]
     pushed.set("expressions", items)
     sql = pushed.sql(dialect=dialect)
-    with _children(calls) as children, stream(sql) as batches:
-        out = [_predicted(batch, calls, children) for batch in batches]
-        for child in children.values():
-            child.finish()
-    table = pa.Table.from_batches([b for b in out if b.num_rows] or out[:1])
+    with stream(sql) as batches:
+        rows = iter(batches)
+        first = next(rows)  # the first batch (maybe empty) has the schema: the arguments' types fit
+        _check_types(statement, calls, first.schema)
+        with _children(calls) as children:
+            out = [_predicted(first, calls, children)]
+            out += [_predicted(batch, calls, children) for batch in rows]
+            for child in children.values():
+                child.finish()
+    table = concatenated(out)
     return _finish(select, calls, table, plain, out_names, deferred)
+
+
+def _check_types(statement: Statement, calls: list[Call], schema: pa.Schema) -> None:
+    for k, call in enumerate(calls):
+        fields = [schema.field(ARG.format(call=k, arg=j)).with_name(name)
+                  for j, name in enumerate(call.model.feature_names)]
+        check_columns(statement, call.model, pa.schema(fields), call_offset(statement, call.written))
 
 
 @contextlib.contextmanager
@@ -208,8 +220,9 @@ def _children(calls: list[Call]) -> Iterator[dict[str, ModelChild]]:
 
 
 def _predicted(batch: pa.RecordBatch, calls: list[Call], children: dict[str, ModelChild]) -> pa.RecordBatch:
-    arrays = list(batch.columns)
-    names = list(batch.schema.names)
+    plain = batch.num_columns - sum(len(c.args) for c in calls)  # the arguments are not kept
+    arrays = list(batch.columns[:plain])
+    names = list(batch.schema.names[:plain])
     for k, call in enumerate(calls):
         args = [ARG.format(call=k, arg=j) for j in range(len(call.args))]
         features = pa.RecordBatch.from_arrays([batch.column(a) for a in args], names=call.model.feature_names)
@@ -257,7 +270,7 @@ def _finish(select: exp.Select, calls: list[Call], table: pa.Table, plain: int,
     """The answer's columns in the SELECT's order: the source's columns and the predictions."""
     simple = all(_is_bare_call(item, calls) for item, name in zip(select.expressions, out_names, strict=True)
                  if name is not None)
-    plain_columns = table.num_columns - sum(len(c.args) for c in calls) - len(calls)
+    plain_columns = table.num_columns - len(calls)  # then one column of predictions per call
     stars = sum(1 for item, name in zip(select.expressions, out_names, strict=True)
                 if name is None and _is_star(item))
     if simple and not deferred and stars <= 1:
@@ -277,7 +290,7 @@ def _assembled(select: exp.Select, calls: list[Call], table: pa.Table, plain_col
     arrays: list[Any] = []
     names: list[str] = []
     col = 0
-    pred_base = plain_columns + sum(len(c.args) for c in calls)
+    pred_base = plain_columns
     taken: set[str] = set()
     for item, name in zip(select.expressions, out_names, strict=True):
         if name is None:

@@ -24,12 +24,18 @@ import pyarrow as pa
 from softquery.data.arrow_bytes import batch_to_bytes
 from softquery.errors import LimitExceededError, ModelCodeError, SoftqueryError
 from softquery.prediction.predict_rows import PredictSpec, checked_predictions
-from softquery.sandbox import Limits, Sandbox, memory_error_message, protocol
+from softquery.sandbox import Limits, Sandbox, memory_error_message, prepare_forkserver, protocol
 from softquery.services.job_child import JobPayload, job_child_main
 from softquery.training.answers import RowNames
 
 STATEMENT_ROWS = "of the statement's input (counting from 0)"
 _STOP = object()
+
+
+def warm_up() -> None:
+    """Start the job children's forkserver in the background (a cold one takes 1-2 s: a fresh
+    interpreter importing numpy, pandas, scikit-learn), while the statement reads its rows."""
+    threading.Thread(target=prepare_forkserver, name="softquery-forkserver-start", daemon=True).start()
 
 
 class _Sender:

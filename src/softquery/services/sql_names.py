@@ -6,7 +6,7 @@ for a function, the source's tables and columns (``source_catalog``) for the oth
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import pyarrow as pa
 
@@ -17,21 +17,24 @@ from softquery.sql.errors import sql_error
 from softquery.sql.statements import Statement
 
 
-def named_errors(session: Session, statement: Statement, run: Callable[[], pa.Table]) -> pa.Table:
-    """A source's "no such function/table/column" as a positioned error with the nearest name."""
+def named_errors(session: Session, statement: Statement, run: Callable[[], pa.Table],
+                 also: Callable[[], Iterable[str]] = tuple) -> pa.Table:
+    """A source's "no such function/table/column" as a positioned error with the nearest name;
+    ``also``: more names that may be meant (the columns of the statement's own tables)."""
     try:
         result: pa.Table = run()
         return result
     except QueryError as exc:
-        raise _explained(session, statement, exc) from None
+        raise _explained(session, statement, exc, also) from None
 
 
-def _explained(session: Session, statement: Statement, exc: QueryError) -> Exception:
+def _explained(session: Session, statement: Statement, exc: QueryError,
+               also: Callable[[], Iterable[str]]) -> Exception:
     message = str(exc.details.get("database_message") or exc.message)
     patterns = [(r"no such function: (\w+)|function (\w+)\(.*\) does not exist|Scalar Function with name "
                  r"(\w+) does not exist", "function"),
                 (r"no such table: (?:\w+\.)?(\w+)|relation \"(\w+)\" does not exist|Table with name (\w+) does "
-                 r"not exist", "table"),
+                 r"not exist|Referenced table \"?(\w+)\"? not found", "table"),
                 (r"no such column: (?:\w+\.)?(\w+)|column \"?(\w+)\"? does not exist|Referenced column "
                  r"\"?(\w+)\"? not found", "column")]
     for pattern, what in patterns:
@@ -39,7 +42,7 @@ def _explained(session: Session, statement: Statement, exc: QueryError) -> Excep
         if match is None:
             continue
         name = next(g for g in match.groups() if g)
-        known = _known_names(session, statement, what)
+        known = _known_names(session, statement, what) + (list(also()) if what == "column" else [])
         offset = _offset_of_name(statement, name)
         hint = " A model is called by its name: m(col, …)." if what == "function" else ""
         return sql_error(f"There is no {what} named {name!r} here.{hint}", statement.where.script, offset,

@@ -210,4 +210,16 @@ def predict_table(session: Session, statement: Statement, model: ModelRef, rows:
     batches = rows.combine_chunks().to_batches(max_chunksize=chunk)
     out = [with_predictions(prepared, batch, preds, proba)
            for batch, preds, proba in predict_batches(prepared, batches)]
-    return pa.Table.from_batches(out)
+    return concatenated(out)
+
+
+def concatenated(batches: list[pa.RecordBatch]) -> pa.Table:
+    """One table of the batches with rows (their predictions' types may differ from batch to
+    batch: integers in one, floats with NULLs in the next — the wider type wins)."""
+    kept = [b for b in batches if b.num_rows] or batches[:1]
+    if len({b.schema for b in kept}) <= 1:
+        return pa.Table.from_batches(kept)
+    try:
+        return pa.concat_tables([pa.Table.from_batches([b]) for b in kept], promote_options="permissive")
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise ModelCodeError(f"predict(X) answered values of different types for different rows ({exc}).") from exc

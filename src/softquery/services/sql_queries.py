@@ -26,13 +26,14 @@ from sqlglot import exp
 from softquery.auth.policy import Action
 from softquery.data import open_source
 from softquery.services.preview import PREVIEW_TIMEOUT_SECONDS, json_safe
-from softquery.services.sql_materialise import input_rows, run_in_duckdb
+from softquery.services.sql_materialise import run_in_duckdb
 from softquery.services.sql_model_calls import (
     callable_names,
     model_calls,
     resolve_calls,
     run_model_calls,
 )
+from softquery.services.sql_model_child import warm_up
 from softquery.services.sql_names import named_errors
 from softquery.services.sql_results import Link, ResultColumn, StatementResult
 from softquery.services.sql_rows import (
@@ -48,7 +49,7 @@ from softquery.sql.dialect import MLFunction
 from softquery.sql.statements import Query, Statement
 
 PLANS = ("source", "calls", "script", "duckdb")
-__all__ = ["HANDLERS", "evaluate", "input_rows", "plan", "source_of", "table_result"]
+__all__ = ["HANDLERS", "evaluate", "plan", "source_of", "table_result"]
 
 
 def table_result(session: Session, verb: str, table: pa.Table) -> StatementResult:
@@ -93,7 +94,8 @@ def evaluate(session: Session, statement: Statement, tree: exp.Expr, *, top: boo
         return _on_script_tables(session, statement, tree)
     if how == "source":
         url = source_url(session, statement, source)
-        sql = statement.where.text if top else tree.sql(dialect=sqlglot_dialect(url))
+        verbatim = top and isinstance(statement, Query) and statement.output is None
+        sql = statement.where.text if verbatim else tree.sql(dialect=sqlglot_dialect(url))
         return named_errors(session, statement, lambda: read_source(session, url, sql, "The query"))
     if how == "calls":
         return _calls(session, statement, tree, source)
@@ -123,7 +125,8 @@ def _calls(session: Session, statement: Statement, tree: exp.Expr, source: str |
     url = source_url(session, statement, source)
     dialect = sqlglot_dialect(url)
     try:  # the text in the source's own dialect, so its quoting and functions mean what they say
-        native = sqlglot.parse_one(statement.where.text, read=dialect) if tree is statement_tree(statement) else None
+        mine = tree is statement_tree(statement) and isinstance(statement, Query) and statement.output is None
+        native = sqlglot.parse_one(statement.where.text, read=dialect) if mine else None
     except Exception:  # noqa: BLE001 - the grammar's own tree then
         native = None
     select = native if isinstance(native, exp.Select) and model_calls(session, native) else tree
@@ -150,6 +153,7 @@ def run_query(session: Session, statement: Statement) -> StatementResult:
                 statement.where.text, what="query", limit=session.max_rows + 1))
         return table_result(session, "select", table)
     started = time.monotonic()
+    warm_up()
     table = evaluate(session, statement, tree, top=True)
     if statement.output is not None:
         session.tables[statement.output] = table

@@ -66,8 +66,10 @@ def _idle() -> None:
     return None
 
 
-def read_source(session: Session, url: str, sql: str, what: str, cap: int = MAX_SOURCE_ROWS) -> pa.Table:
-    """The whole result of ``sql`` on the source, refusing more than ``cap`` rows."""
+def read_source(session: Session, url: str, sql: str, what: str, cap: int | None = None) -> pa.Table:
+    """The whole result of ``sql`` on the source, refusing more than ``cap`` rows (default
+    ``MAX_SOURCE_ROWS``)."""
+    cap = MAX_SOURCE_ROWS if cap is None else cap
     settings = session.ctx.settings
     with open_source(url, timeout=settings.statement_timeout_seconds) as conn:
         schema, batches = conn.read_batches(sql, what="query", chunk_rows=settings.chunk_rows)
@@ -97,12 +99,18 @@ class DuckEnv:
         self.conn: Any = duckdb.connect(":memory:")
         self.conn.execute("set enable_external_access = false")
         self._count = 0
+        self._columns: list[str] = []
 
     def register(self, table: pa.Table, hint: str = "t") -> str:
         self._count += 1
         name = f"_sq_{hint}_{self._count}"
         self.conn.register(name, table)
+        self._columns.extend(table.schema.names)
         return name
+
+    def columns(self) -> list[str]:
+        """The columns of every table registered here (names a query over them may mean)."""
+        return list(dict.fromkeys(self._columns))
 
     def query(self, sql: str) -> pa.Table:
         import duckdb

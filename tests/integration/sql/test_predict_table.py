@@ -11,6 +11,7 @@ from tests.predictions_equal import assert_predictions_equal
 
 from softquery.services.context import ServiceContext
 from softquery.services.sql_predict import predict_table
+from softquery.services.sql_scripts import run_script
 from softquery.services.sql_session import Session
 from softquery.sql.errors import SqlError
 from softquery.sql.parse import parse_script
@@ -79,6 +80,14 @@ def test_model_code_runs_only_in_a_confined_child(ctx: ServiceContext, sqlite_so
     assert seen == 0  # neither /proc/<this pid>/environ, its memory, nor the secret key
     if os.geteuid() == 0:
         assert uid != 0  # a user of its own
+    # the same through the SQL surface: a model call and ML.PREDICT
+    script = ("select spy(price) as p from houses where id <= 3;\n"
+              "select predicted_value from ML.PREDICT(MODEL spy, (select price from houses where id <= 3))")
+    result = run_script(ctx, script, source="src")
+    assert result.error is None, result.error
+    assert "SOFTQUERY_SPY_LOADED" not in os.environ
+    for answer in result.results:
+        assert {divmod(int(row[0]), 10)[1] for row in answer.rows} == {0}
 
 
 def test_missing_model_is_positioned_with_a_suggestion(ctx: ServiceContext, sqlite_source: str) -> None:

@@ -21,8 +21,8 @@ from tests.predictions_equal import assert_predictions_equal
 from softquery.services.context import ServiceContext
 from softquery.services.sources import add_source
 from softquery.services.sql_results import StatementResult
-from softquery.services.sql_rows import source_url
 from softquery.services.sql_scripts import run_script
+from softquery.sql.errors import SqlError
 
 
 def one(ctx: ServiceContext, sql: str, **kwargs: Any) -> StatementResult:
@@ -122,6 +122,11 @@ def test_model_calls_in_select_on_each_backend(ctx: ServiceContext, any_source: 
     assert [r["id"] for r in got] == [i for i, _ in best]
     assert_predictions_equal([r["v2"] for r in got], [2 * v for _, v in best])
 
+    # beside *, named after the model (a taken name gets _2)
+    got = one(ctx, "select *, value(price, rooms, area) from houses where id = 7")
+    assert [c.name for c in got.columns] == ["id", "price", "rooms", "area", "color", "value", "kind", "value_2"]
+    assert_predictions_equal([got.rows[0][-1]], [value[7]])
+
     # aggregate over predictions: through a subquery
     got = records(one(ctx, "select count(*) as n, avg(v) as mean from "
                            "(select value(price, rooms, area) as v from houses) as s"))
@@ -137,6 +142,9 @@ def test_model_call_where_it_cannot_stand_says_how(ctx: ServiceContext, sqlite_s
     assert "subquery" in result.error["message"]
     result = run_script(ctx, "select value(price, rooms) from houses", source="src")
     assert result.error is not None and "area" in result.error["message"]
+    result = run_script(ctx, "select id,\n value(color, rooms, area) from houses", source="src")
+    assert result.error is not None and result.error["details"]["line"] == 2
+    assert result.error["details"]["wrong_type"][0]["column"] == "price"
 
 
 def test_unknown_names_are_positioned_with_the_nearest(ctx: ServiceContext, sqlite_source: str) -> None:
@@ -146,6 +154,8 @@ def test_unknown_names_are_positioned_with_the_nearest(ctx: ServiceContext, sqli
         ("select id, valeu(price, rooms, area) from houses", "valeu", "value", 1),
         ("select id, value(price, rooms, area) from housse", "housse", "houses", 1),
         ("select id, value(prise, rooms, area) from houses", "prise", "price", 1),
+        ("select id,\n  predicted_valeu from ML.PREDICT(MODEL value, TABLE houses)", "predicted_valeu",
+         "predicted_value", 2),
     ]
     for sql, wrong, right, line in cases:
         result = run_script(ctx, sql, source="src")
@@ -178,7 +188,25 @@ def test_a_write_hidden_in_a_select_is_refused(ctx: ServiceContext, sqlite_sourc
     try:
         result = run_script(ctx, sql, source="src")
         assert result.error is not None and result.failed_statement == 1, result
-    except Exception as exc:  # a parse error: nothing ran
-        assert "DROP" in str(exc) or "DELETE" in str(exc).upper()
+    except SqlError as exc:  # the script does not parse: nothing ran
+        assert exc.details["line"] == 1 and exc.details["column"] > 1
     assert houses_count(sqlite_source) == before
-    assert source_url  # the module's reader is the one that refuses
+
+
+def test_source_tables_around_predictions_are_bounded(ctx: ServiceContext, sqlite_source: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source table the query around ML.PREDICT names is read whole, up to a cap (a clear error
+    above it); a derived table that only reads the source runs there, so its filter counts."""
+    from softquery.services import sql_rows
+
+    train_model(ctx, "value")
+    monkeypatch.setattr(sql_rows, "MAX_SOURCE_ROWS", 60)  # owners has 100 rows
+    predict = "ML.PREDICT(MODEL value, (select id, price, rooms, area from houses where id <= 40)) as p"
+    refused = run_script(ctx, f"select p.id, o.owner from {predict} join owners o on o.house_id = p.id",
+                         source="src")
+    assert refused.error is not None and refused.error["code"] == "too_many_rows"
+    assert "more than 60 rows" in refused.error["message"] and "WHERE" in refused.error["message"]
+    got = records(one(ctx, f"select p.id, o.owner from {predict} join "
+                           "(select house_id, owner from owners where house_id <= 40) as o on o.house_id = p.id "
+                           "order by p.id"))
+    assert [r["id"] for r in got] == list(range(1, 41, 2))
