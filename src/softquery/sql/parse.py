@@ -11,7 +11,6 @@ from sqlglot.tokenizer_core import TokenType
 
 from softquery.sql.dialect import Softquery
 from softquery.sql.errors import SqlError
-from softquery.sql.positions import nearest
 from softquery.sql.script import StatementText, split_script
 from softquery.sql.statements import (
     CreateModel,
@@ -37,8 +36,7 @@ def parse_script(script: str, params: Mapping[str, str] | None = None) -> list[S
 
 def parse_statement(where: StatementText) -> Statement:
     first = where.tokens[0]
-    misspelt = first.token_type is TokenType.VAR and nearest(first.text, MLSQL_VERBS) is not None
-    if (first.text.lower() in MLSQL_VERBS or misspelt) and first.token_type is not TokenType.SELECT:
+    if first.text.lower() in MLSQL_VERBS and first.token_type is not TokenType.SELECT:
         from softquery.sql.mlsql_forms import parse_mlsql
 
         return parse_mlsql(where)
