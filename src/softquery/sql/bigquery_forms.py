@@ -61,6 +61,8 @@ def parse_ml_function(parser: Any, name: str) -> exp.Expr:
         else:
             parser.raise_error(f"ML.{name} takes MODEL m, then (SELECT …) or TABLE t, then STRUCT(…)")
             break
+    if not parser._match(TokenType.R_PAREN, advance=False):
+        parser.raise_error("Expecting )")
     return MLFunction(this=name, model=model, expression=expression, settings=settings)
 
 

@@ -13,8 +13,10 @@ from typing import Any, ClassVar
 
 from sqlglot import exp
 from sqlglot.dialects.bigquery import BigQuery
+from sqlglot.errors import ParseError
 from sqlglot.generators.bigquery import BigQueryGenerator
 from sqlglot.parsers.bigquery import BigQueryParser
+from sqlglot.tokenizer_core import Token, TokenType
 
 from softquery.sql.bigquery_forms import (
     ML_FUNCTIONS,
@@ -43,6 +45,39 @@ class Softquery(BigQuery):
             table = super()._parse_table_parts(schema=schema, is_db_reference=is_db_reference,
                                                wildcard=wildcard, fast=fast)
             return normalise(table)
+
+        def raise_error(self, message: str, token: Token | None = None) -> None:
+            """sqlglot's error, plus the offending token's offset (``start``) for the caret; at
+            the end of the statement (no token left) the offset just after its last token."""
+            current = self._curr if self._curr and self._curr.token_type is not TokenType.SENTINEL else None
+            chosen = token if token and token.token_type is not TokenType.SENTINEL else None
+            at_end = chosen is None and current is None
+            chosen = chosen or current or self._prev
+            start = chosen.start if chosen is not None else 0
+            if at_end and self._prev is not None:
+                start = self._prev.end + 1
+            before = len(self.errors)
+            try:
+                super().raise_error(message, chosen or Token.string(""))
+            except ParseError as exc:
+                for error in exc.errors:
+                    error.setdefault("start", start)
+                raise
+            for collected in self.errors[before:]:  # error levels that collect rather than raise
+                for error in collected.errors:
+                    error.setdefault("start", start)
+
+        def _parse_as_command(self, start: Token) -> exp.Command:
+            """sqlglot reads a CREATE or DROP it cannot parse as an opaque command; softquery's
+            CREATE/DROP forms are its own, so that is a syntax error at the token that stopped it."""
+            if start.token_type in (TokenType.CREATE, TokenType.DROP) and self._curr is not None:
+                verb = start.text.upper()
+                forms = ("CREATE [OR REPLACE] MODEL [IF NOT EXISTS] m OPTIONS(…) AS SELECT …, or "
+                         "CREATE [OR REPLACE] TABLE t AS SELECT …" if verb == "CREATE"
+                         else "DROP MODEL [IF EXISTS] m")
+                self.raise_error(f"This {verb} statement cannot be read from {self._curr.text!r} on; "
+                                 f"softquery reads {forms}", self._curr)
+            return super()._parse_as_command(start)
 
     class Generator(BigQueryGenerator):
         TRANSFORMS: ClassVar[dict[type[exp.Expr], Callable[..., str]]] = {

@@ -10,7 +10,9 @@ from sqlglot.errors import ParseError
 from sqlglot.tokenizer_core import TokenType
 
 from softquery.sql.dialect import Softquery
-from softquery.sql.errors import SqlError
+from softquery.sql.errors import SqlError, sql_error
+from softquery.sql.parse_errors import sentence
+from softquery.sql.positions import nearest
 from softquery.sql.script import StatementText, split_script
 from softquery.sql.statements import (
     CreateModel,
@@ -23,6 +25,7 @@ from softquery.sql.statements import (
     Statement,
 )
 
+STATEMENT_WORDS = ("SELECT", "WITH", "CREATE", "DROP", "LOAD", "TRAIN", "REGISTER", "PREDICT", "SAVE", "SET")
 MLSQL_VERBS = ("load", "train", "run", "register", "predict", "save", "set", "connect", "include")
 
 
@@ -40,6 +43,8 @@ def parse_statement(where: StatementText) -> Statement:
         from softquery.sql.mlsql_forms import parse_mlsql
 
         return parse_mlsql(where)
+    if first.token_type is TokenType.VAR:  # not an SQL keyword: a misspelt one?
+        raise _unknown_verb(where)
     from softquery.sql.mlsql_forms import select_output
 
     output = select_output(where, lambda tokens: _one(Softquery().parser().parse(tokens, where.script)))
@@ -60,18 +65,36 @@ def _one(parsed: list[exp.Expr | None]) -> exp.Expr:
     return parsed[0]
 
 
+def _unknown_verb(where: StatementText) -> SqlError:
+    verb = where.tokens[0].text.upper()
+    suggestion = next((w for w in STATEMENT_WORDS if w.startswith(verb)), None) or nearest(verb, STATEMENT_WORDS)
+    said = f" Did you mean {suggestion}?" if suggestion else ""
+    return where.error(f"{verb} does not start a statement softquery knows.{said} Statements start with "
+                       f"{', '.join(STATEMENT_WORDS)}.", where.tokens[0],
+                       extra={"suggestion": suggestion} if suggestion else None)
+
+
 def _parse_error(where: StatementText, exc: ParseError) -> SqlError:
     info = exc.errors[0] if exc.errors else {}
-    line, column = int(info.get("line") or 0), int(info.get("col") or 0)
-    offset = where.offset
-    if line:
-        starts = [0] + [i + 1 for i, ch in enumerate(where.script) if ch == "\n"]
-        if line <= len(starts):
-            # sqlglot's col is the column of the end of the offending token
-            highlight = str(info.get("highlight") or "")
-            offset = max(where.offset, starts[line - 1] + max(column - len(highlight), 0))
-    message = str(info.get("description") or exc).split("\n")[0].rstrip(".")
-    return where.error(f"{message}.", _token_at(where, offset))
+    highlight = str(info.get("highlight") or "")
+    start = info.get("start")  # the offending token's offset (the dialect's parser adds it)
+    if isinstance(start, int):
+        offset = max(where.offset, start)
+    else:
+        line, column = int(info.get("line") or 0), int(info.get("col") or 0)
+        offset = where.offset
+        if line:
+            starts = [0] + [i + 1 for i, ch in enumerate(where.script) if ch == "\n"]
+            if line <= len(starts):
+                # sqlglot's col is the column of the end of the offending token
+                offset = max(where.offset, starts[line - 1] + max(column - len(highlight), 0))
+    last = where.tokens[-1]
+    if offset > last.end:
+        highlight = ""  # nothing left: "at the end of the statement"
+    message = sentence(str(info.get("description") or exc).split("\n")[0], highlight)
+    if offset > last.end:  # the statement ended too early: point just after it
+        return sql_error(message, where.script, last.end + 1)
+    return where.error(message, _token_at(where, offset))
 
 
 def _token_at(where: StatementText, offset: int) -> Any:

@@ -16,6 +16,7 @@ from sqlglot.errors import TokenError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from softquery.sql.errors import SqlError, sql_error
+from softquery.sql.parse_errors import unclosed, unclosed_message
 
 MAX_SCRIPT_CHARS = 200_000  # as a model's code: a script is typed or uploaded by a person
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -69,12 +70,10 @@ def _token_error(script: str, exc: TokenError) -> SqlError:
         starts = [0] + [i + 1 for i, ch in enumerate(script) if ch == "\n"]
         if line <= len(starts):
             offset = min(len(script), starts[line - 1] + max(column - 1, 0))
-    lowered = message.lower()
-    if "missing" in lowered or "unterminated" in lowered or "end" in lowered:
-        hint = "A string, backtick name or comment is not closed: close it (', \", `, ''' or */)."
-    else:
-        hint = "The text cannot be read as SQL here."
-    return sql_error(hint, script, _opening_quote(script, offset))
+    found = unclosed(script)
+    if found is not None:
+        return sql_error(unclosed_message(found[1]), script, found[0])
+    return sql_error("The text cannot be read as SQL here.", script, _opening_quote(script, offset))
 
 
 def _opening_quote(script: str, offset: int) -> int:
@@ -88,13 +87,15 @@ def _opening_quote(script: str, offset: int) -> int:
 def split_script(script: str, params: Mapping[str, str] | None = None) -> tuple[str, list[StatementText]]:
     """The substituted script and its statements, empty ones (``;;``, comments only) dropped."""
     if len(script) > MAX_SCRIPT_CHARS:
-        raise SqlError(f"The script is {len(script):,} characters long; at most {MAX_SCRIPT_CHARS:,} are "
-                       "allowed. Split it, or load big data from a file or table rather than inline.",
-                       details={"chars": len(script), "max_chars": MAX_SCRIPT_CHARS})
+        raise sql_error(f"The script is {len(script):,} characters long; at most {MAX_SCRIPT_CHARS:,} are "
+                        "allowed (the limit is reached here). Split it, or load big data from a file or table "
+                        "rather than inline.", script, MAX_SCRIPT_CHARS,
+                        extra={"chars": len(script), "max_chars": MAX_SCRIPT_CHARS})
     text = substitute(script, params or {})
     if len(text) > MAX_SCRIPT_CHARS:
-        raise SqlError(f"After ${{…}} substitution the script is {len(text):,} characters long; at most "
-                       f"{MAX_SCRIPT_CHARS:,} are allowed.", details={"chars": len(text)})
+        raise sql_error(f"After ${{…}} substitution the script is {len(text):,} characters long; at most "
+                        f"{MAX_SCRIPT_CHARS:,} are allowed (the limit is reached here).", text, MAX_SCRIPT_CHARS,
+                        extra={"chars": len(text), "max_chars": MAX_SCRIPT_CHARS})
     statements: list[StatementText] = []
     current: list[Token] = []
     for token in [*tokenize(text), None]:

@@ -67,7 +67,7 @@ def test_register_predict_save_set() -> None:
     ("save t as csv", "ends too early: expected '.' after 'csv'", 11),
     ('train d as PythonAlg.`m` where a="1" and a="2"', "option a is given twice", 42),
     ("predict d as PythonAlg.`m` as out extra", "Expected the end of the statement", 35),
-    ("lod csv.`x` as t", "Did you mean statement 'load'", 1),
+    ("lod csv.`x` as t", "Did you mean LOAD?", 1),
 ])
 def test_errors_say_where(text: str, fragment: str, column: int) -> None:
     with pytest.raises(SqlError) as caught:
@@ -77,7 +77,7 @@ def test_errors_say_where(text: str, fragment: str, column: int) -> None:
 
 
 def test_an_unknown_verb_near_a_known_one_is_suggested() -> None:
-    with pytest.raises(SqlError, match="Did you mean statement 'load'"):
+    with pytest.raises(SqlError, match="Did you mean LOAD"):
         one("loaf csv.`x` as t")
 
 
