@@ -15,9 +15,8 @@ import numpy as np
 import pyarrow as pa
 
 from softquery.auth.policy import Action
-from softquery.data import open_source
 from softquery.domain import RunStatus, TaskType
-from softquery.errors import NotFoundError
+from softquery.errors import NotFoundError, SoftqueryError
 from softquery.identifiers import check_identifier
 from softquery.services.sql_file_formats import (
     FILE_FORMATS,
@@ -43,6 +42,7 @@ from softquery.services.sql_mlsql_train import (
 )
 from softquery.services.sql_queries import table_result
 from softquery.services.sql_results import Link, StatementResult
+from softquery.services.sql_rows import read_source
 from softquery.services.sql_save_table import save_table, with_model
 from softquery.services.sql_session import Handler, Session
 from softquery.services.versions import activate_version, get_version
@@ -76,6 +76,10 @@ def keep(session: Session, name: str, table: pa.Table) -> None:
     session.tables[check_identifier(name, "table name")] = table
 
 
+def _token(statement: Statement, text: str) -> Any:
+    return next((t for t in statement.where.tokens if t.text == text), None)
+
+
 # --- load and select ---------------------------------------------------------------------
 
 def run_load(session: Session, statement: Statement) -> StatementResult:
@@ -102,9 +106,14 @@ def _load_source(session: Session, statement: Load) -> tuple[pa.Table, list[str]
                                     known=[*FILE_FORMATS, *names], what="format or source")
     table_name = check_identifier(statement.path, "table name")
     url = session.ctx.sources.get(statement.format).url
-    with open_source(url, timeout=session.ctx.settings.statement_timeout_seconds) as conn:
-        quoted = '"' + table_name.replace('"', '""') + '"'
-        table = conn.read_table(f"select * from {quoted}", what="table")  # noqa: S608 - checked identifier
+    quoted = '"' + table_name + '"'  # a checked identifier
+    try:  # read-only, bounded like every source table a statement reads (sql_rows.MAX_SOURCE_ROWS)
+        table = read_source(session, url, f"select * from {quoted}", f"Table {table_name}")  # noqa: S608
+    except SoftqueryError as exc:
+        if exc.code == "too_many_rows":
+            raise
+        raise statement.where.error(f"Table {table_name} of source {statement.format} cannot be read: "
+                                    f"{exc.message}", _token(statement, statement.path)) from None
     return loaded_from(table, statement.format, table_name), ignored_options(statement.options, (), "load from a "
                                                                             "source"), \
         f"table {table_name} of source {statement.format}"

@@ -188,6 +188,9 @@ def test_load_a_table_of_a_source(ctx: ServiceContext, sqlite_source: str, folde
     assert result.results[1].rows[0][0] > 0
     error = failed(run_script(ctx, "load scr.`houses` as h;"))
     assert "Did you mean format or source 'src'" in error["message"]
+    error = failed(run_script(ctx, "load csv.`houses.csv` as x;\nload src.`housse` as h;"))
+    assert error["code"] == "sql_error" and "Table housse of source src cannot be read" in error["message"]
+    assert (error["details"]["line"], error["details"]["column"]) == (2, 10)
 
 
 def test_viewers_load_and_select_editors_train_register_and_save(ctx: ServiceContext, folder: Path) -> None:
