@@ -1,7 +1,8 @@
 """MLSQL statements: load, train, register, predict, save, set (and select over script tables).
 
-Permissions are the REST equivalents': viewers load and select; editors train (create or
-change their own model), register, predict into a script table and save. Every statement
+Permissions are the REST equivalents': viewers load, select and predict (into a script
+table, like ML.PREDICT); editors train (create or change their own model), register (their
+own model) and save. Every statement
 that changes something is audited with its text (``session.audit``). Options with no
 meaning here are accepted and named in the result's notes, never silently.
 """

@@ -228,13 +228,12 @@ def save_model(session: Session, statement: Train, plan: Plan, data: tuple[str, 
         source=source, code=code, label=plan.label or "",
         train_sql=f"select {features}{', ' + _quote(plan.label) if plan.label else ''} from {_quote(table)}",  # noqa: S608 - quoted names
         predict_sql=f"select {features} from {_quote(table)}",  # noqa: S608 - quoted names
-        description=f"MLSQL: train {statement.table} as {statement.algorithm}.`{statement.model}`")
+        description=f"MLSQL: train {statement.table} as {statement.algorithm}.`{statement.model}`"
+                    + (f" (template {template})" if template else ""))
     if not require_train(session, statement, plan.name):
         model_service.create_model(ctx, plan.name, spec)
         return True
     model_service.update_model(ctx, plan.name, spec)
-    if template is not None:
-        ctx.models.save(_with_template(ctx.models.get(plan.name), template))
     return False
 
 
@@ -247,11 +246,6 @@ def require_train(session: Session, statement: Train, name: str) -> bool:
         return False
     session.require(statement, Action.CHANGE_MODEL, model=existing.name, owner_id=existing.owner_id)
     return True
-
-
-def _with_template(model: Any, template: str) -> Any:
-    model.template = template
-    return model
 
 
 def train_candidate(session: Session, name: str, wait: bool) -> Run:
