@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from softquery.auth.policy import Action
-from softquery.domain import RunStatus, TaskType
+from softquery.domain import Run, RunStatus, TaskType
 from softquery.errors import NotFoundError, SoftqueryError
 from softquery.identifiers import check_identifier
 from softquery.services.sql_file_formats import (
@@ -130,15 +130,15 @@ def run_train(session: Session, statement: Statement) -> StatementResult:
     code_of = [candidate_code(session, statement, chosen.name, dict(c), chosen.label) for c in chosen.candidates]
     data = store_data(session, chosen.name, table.select([*chosen.features, *([chosen.label] if chosen.label
                                                                                  else [])]))
-    runs = []
+    runs: list[Run] = []
     several = len(chosen.candidates) > 1
     for number, (template, code) in enumerate(code_of):
         save_model(session, statement, chosen, data, template, code)
         run = train_candidate(session, chosen.name, wait=session.wait or several)
         session.audit(statement, "model.train", "model", chosen.name, {"run": run.id, "candidate": number})
-        runs.append(run)
         if run.status.finished and run.status is not RunStatus.SUCCEEDED:
-            raise run_failed(run)
+            raise run_failed(statement, chosen.name, run, runs)
+        runs.append(run)
     if not all(r.status is RunStatus.SUCCEEDED for r in runs):
         return train_result(chosen.name, runs, None, None, None, chosen.notes, "")
     active, metric, score, how = _select(session, statement, chosen, [int(r.result["train"]["version"]) for r in runs])

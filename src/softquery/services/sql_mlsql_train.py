@@ -259,9 +259,15 @@ def train_candidate(session: Session, name: str, wait: bool) -> Run:
     return follow_run(ctx, run.id, lambda _update: None, timeout=24 * 3600.0)
 
 
-def run_failed(run: Run) -> SoftqueryError:
-    return SoftqueryError(f"Run {run.id} ({run.status.value}): {run.error_message or 'no message'}",
-                          code=run.error_code or "run_failed", details={"run": run.id, **run.error_details})
+def run_failed(statement: Train, name: str, run: Run, earlier: list[Run]) -> SoftqueryError:
+    """A candidate's run that did not succeed; the message says what the earlier ones made."""
+    line = statement.where.error("").details["line"]
+    made = [str(r.result["train"]["version"]) for r in earlier if r.status is RunStatus.SUCCEEDED]
+    before = f" Earlier candidates made version(s) {', '.join(made)}." if made else ""
+    return SoftqueryError(f"Line {line}: training model {name} (candidate {len(earlier)}) failed in run {run.id} "
+                          f"({run.status.value}): {run.error_message or 'no message'}.{before}",
+                          code=run.error_code or "run_failed",
+                          details={**run.error_details, "run_id": run.id, "model": name, "line": line})
 
 
 def train_result(name: str, runs: list[Run], active: int | None, metric: str | None, score: float | None,

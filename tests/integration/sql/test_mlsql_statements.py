@@ -319,3 +319,20 @@ def test_every_built_in_algorithm_trains_on_a_vector_column(ctx: ServiceContext,
         assert version.manifest["data"]["features"][0]["name"] == "features"
         expected = {"KMeans": "clustering", "LinearRegression": "regression", "GBTRegressor": "regression"}
         assert version.manifest["task"] == expected.get(name, "classification"), name
+
+
+def test_a_failing_candidate_stops_the_script_and_says_what_the_earlier_made(
+        ctx: ServiceContext, folder: Path) -> None:
+    (folder / "picky.py").write_text(CLASS_MODEL.replace(
+        "        self.mean = float(sum(y)) / len(y)",
+        "        if MLSQL_FIT_PARAM.get('fail'):\n            raise ValueError('no such shift')\n"
+        "        self.mean = float(sum(y)) / len(y)"))
+    result = run_script(ctx, 'load csv.`houses.csv` where header="true" and inferSchema="true" as h;\n'
+                              'train h as PythonAlg.`picky` where pythonScriptPath="picky.py" and labelCol="value" '
+                              'and fitParam.0.shift="1" and fitParam.1.fail="yes";\n'
+                              "select 1 from h as never;")
+    error = failed(result)
+    assert result.failed_statement == 2 and len(result.results) == 1
+    assert "candidate 1" in error["message"] and "Earlier candidates made version(s) 1." in error["message"]
+    assert "no such shift" in error["message"]
+    assert [v.version for v in ctx.versions.list("picky")] == [1]
