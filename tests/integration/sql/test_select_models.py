@@ -210,3 +210,19 @@ def test_source_tables_around_predictions_are_bounded(ctx: ServiceContext, sqlit
                            "(select house_id, owner from owners where house_id <= 40) as o on o.house_id = p.id "
                            "order by p.id"))
     assert [r["id"] for r in got] == list(range(1, 41, 2))
+
+
+def test_create_table_as_on_each_backend(ctx: ServiceContext, any_source: str) -> None:
+    train_model(ctx, "kind", template="logistic_regression", train_sql="select price, rooms, area, kind from houses")
+    batch_predict(ctx, "kind")
+    expected = {r["id"]: (r["prediction"], r["probability_small"])
+                for r in read_source(ctx, "select id, prediction, probability_small from kind_prediction")}
+    for _ in range(2):  # the second time it replaces its own table
+        result = run_script(ctx, "create or replace table kinds as select id, predicted_kind, probability_small, "
+                                 "predicted_kind_probs from ML.PREDICT(MODEL kind, TABLE houses)", source="src")
+        assert result.error is None, result.error
+    got = read_source(ctx, "select id, predicted_kind, probability_small, predicted_kind_probs from kinds order by id")
+    assert [r["id"] for r in got] == sorted(expected)
+    assert [r["predicted_kind"] for r in got] == [expected[r["id"]][0] for r in got]
+    assert_predictions_equal([r["probability_small"] for r in got], [expected[r["id"]][1] for r in got])
+    assert '"label": "small"' in got[0]["predicted_kind_probs"]  # a list column is written as JSON text
