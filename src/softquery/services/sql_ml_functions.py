@@ -143,7 +143,11 @@ def _predicted(session: Session, statement: Statement, node: MLFunction, ref: Mo
     proba = None
     if probs_column in predicted.column_names:
         proba = _probabilities(predicted.column(probs_column).to_pylist(), version.manifest.get("classes") or [])
-    return truth, preds, proba
+    known = np.asarray([t is not None and t == t for t in truth.tolist()], dtype=bool)  # NULL/NaN labels: unmeasured
+    if not known.any():
+        raise _error(statement, _offset(statement, node.args["expression"]),
+                     f"None of the input rows has a {label}: there is nothing to measure the predictions against.")
+    return truth[known], preds[known], None if proba is None else proba[known]
 
 
 def _probabilities(values: list[Any], classes: list[Any]) -> np.ndarray | None:
@@ -191,16 +195,21 @@ def evaluate(session: Session, statement: Statement, node: MLFunction) -> pa.Tab
             raise _needs_input(statement, node, "a threshold changes the predictions")
         metrics = version.metrics
     else:
-        truth, preds, proba = _predicted(session, statement, node, ref, model, version)
-        if task is TaskType.REGRESSION:
-            metrics = m.regression_metrics(truth.astype(float), preds.astype(float))
-        elif task is TaskType.CLASSIFICATION:
-            classes = list(version.manifest.get("classes") or [])
-            preds = _thresholded(proba, classes, settings.get("threshold"), _as_classes(preds, classes))
-            metrics = m.classification_metrics(_as_classes(truth, classes), preds, proba, classes)
-        else:
+        if task not in (TaskType.REGRESSION, TaskType.CLASSIFICATION):
             raise _error(statement, ref.offset, f"ML.EVALUATE with input rows measures a label; {ref.name} "
                          "is a clustering model. ML.EVALUATE(MODEL m) shows its stored metrics.")
+        truth, preds, proba = _predicted(session, statement, node, ref, model, version)
+        try:
+            if task is TaskType.REGRESSION:
+                metrics = m.regression_metrics(truth.astype(float), preds.astype(float))
+            else:
+                classes = list(version.manifest.get("classes") or [])
+                preds = _thresholded(proba, classes, settings.get("threshold"), _as_classes(preds, classes))
+                metrics = m.classification_metrics(_as_classes(truth, classes), preds, proba, classes)
+        except (TypeError, ValueError) as exc:  # e.g. a label that is no number for a regression
+            raise _error(statement, _offset(statement, node.args["expression"]),
+                         f"The input rows' {_label(version)} cannot be measured against the predictions ({exc}).") \
+                from None
     values: dict[str, Any] = {}
     for name, value in metrics.items():
         values[EVALUATE_COLUMNS.get(name, name)] = value

@@ -23,9 +23,10 @@ from softquery.auth.policy import Action
 from softquery.data.source_urls import dialect_of
 from softquery.domain import Model, Run, RunKind, RunStatus, RunTrigger, TaskType
 from softquery.domain.accounts import Via
-from softquery.errors import NotFoundError, SoftqueryError
+from softquery.errors import InvalidInputError, NotFoundError, SoftqueryError
 from softquery.modelcode.template_parameters import with_parameters
 from softquery.modelcode.templates import template_code
+from softquery.services.model_settings import FIELD_NAMES
 from softquery.services.models import ModelSpec, create_model, delete_model, update_model
 from softquery.services.runs import execute_here, follow_run, pick_executor, start_run
 from softquery.services.sql_inputs import SOURCE_DIALECTS
@@ -33,6 +34,7 @@ from softquery.services.sql_model_options import ModelPlan, plan_model
 from softquery.services.sql_queries import source_of
 from softquery.services.sql_results import Link, StatementResult
 from softquery.services.sql_session import Handler, Session
+from softquery.sql.errors import SqlError, sql_error
 from softquery.sql.statements import CreateModel, DropModel, ModelRef, Statement
 
 TRIGGERS = {Via.CLI: RunTrigger.CLI, Via.SESSION: RunTrigger.WEB, Via.TOKEN: RunTrigger.API}
@@ -69,6 +71,10 @@ def run_create_model(session: Session, statement: Statement) -> StatementResult:
         raise statement.where.error("CREATE MODEL needs AS SELECT …: the rows to train on, label included.")
     plan = plan_model(statement)
     source = source_of(session, statement, statement.model.source)
+    sources = [s.name for s in session.ctx.sources.list()]
+    if source not in sources:
+        raise statement.where.error(f"There is no data source {source}.", _model_token(statement), name=source,
+                                    known=sources, what="source")
     url = session.ctx.sources.get(source).url
     train_sql = train_query_text(statement)
     notes = list(plan.notes)
@@ -82,16 +88,30 @@ def run_create_model(session: Session, statement: Statement) -> StatementResult:
     spec = ModelSpec(source=source, train_sql=train_sql, predict_sql=predict_sql, label=plan.label or "")
     for field_name, value in {**plan.settings, **_code(plan)}.items():
         setattr(spec, field_name, value)
-    if existing is None:
-        saved = create_model(session.ctx, name, spec)
-    else:
-        saved = update_model(session.ctx, name, spec)
+    try:
+        saved = create_model(session.ctx, name, spec) if existing is None else update_model(session.ctx, name, spec)
+    except InvalidInputError as exc:  # a setting the model refuses: shown at its option
+        raise _at_option(statement, exc) from None
     notes += [f"model code, line {w.line}: {w.message}" if w.line else w.message for w in saved.warnings]
     session.audit(statement, "sql.create_model" if existing is None else "sql.replace_model", "model", name,
                   {"model_type": plan.model_type, "template": plan.template, "source": source})
     result = _train(session, statement, name)
     result.notes = notes + result.notes
     return result
+
+
+# a model setting (an error's details["field"], by its name) -> the CREATE MODEL option that sets it
+OPTION_OF = {"label": "input_label_cols", "id_columns": "id_columns", "output_table": "output_table",
+             "write_mode": "write_mode", "deploy": "deploy", "description": "description",
+             "predict_sql": "predict_sql", "time_limit_seconds": "time_limit_seconds",
+             "memory_limit_mb": "memory_limit_mb"}
+
+
+def _at_option(statement: CreateModel, exc: InvalidInputError) -> SqlError:
+    setting = FIELD_NAMES.get(str(exc.details.get("field")))
+    option = statement.options.get(OPTION_OF.get(setting or "", ""))
+    offset = option.offset if option is not None else statement.where.offset
+    return sql_error(exc.message, statement.where.script, offset, extra=dict(exc.details))
 
 
 def _model_token(statement: CreateModel | DropModel) -> Any:

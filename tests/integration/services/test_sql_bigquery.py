@@ -161,6 +161,8 @@ def test_drop_model_and_then_the_functions_name_what_is_left(walked: ServiceCont
     ("SELECT * FROM ML.WEIGHTS(MODEL wine_kind, TABLE wine)", "takes only the model"),
     ("SELECT * FROM ML.EVALUATE(MODEL wine_kind, STRUCT(0.5 AS treshold))", "Did you mean setting 'threshold'"),
     ("SELECT * FROM ML.EVALUATE(MODEL wine_kinds)", "Did you mean model 'wine_kind'"),
+    ("SELECT * FROM ML.EVALUATE(MODEL house_price_quality, (SELECT price, 'x' || quality AS quality FROM houses))",
+     "quality cannot be measured against the predictions"),
 ])
 def test_misuse_is_a_positioned_error(walked: ServiceContext, sql: str, words: str) -> None:
     with pytest.raises(Failed) as caught:
@@ -195,3 +197,14 @@ def test_functions_with_input_rows_measure_the_predictions(walked: ServiceContex
     joined = call(walked, "SELECT w.processed_input, w.weight FROM ML.WEIGHTS(MODEL house_price_quality) AS w "
                   "WHERE w.processed_input <> '__INTERCEPT__' ORDER BY 1").to_pylist()
     assert [r["processed_input"] for r in joined] == sorted(export_json(walked, "house_price_quality")["feature_names"])
+
+
+def test_rows_without_a_label_are_left_out_of_the_measure(walked: ServiceContext) -> None:
+    every = call(walked, "SELECT * FROM ML.EVALUATE(MODEL house_price_quality, "
+                         "(SELECT id, price, quality FROM houses))").to_pylist()
+    labelled = call(walked, "SELECT * FROM ML.EVALUATE(MODEL house_price_quality, "
+                            "(SELECT id, price, quality FROM houses WHERE quality IS NOT NULL))").to_pylist()
+    assert every == labelled and 0 < every[0]["r2_score"] <= 1
+    with pytest.raises(Failed, match="None of the input rows has a quality"):
+        call(walked, "SELECT * FROM ML.EVALUATE(MODEL house_price_quality, "
+                     "(SELECT id, price, quality FROM houses WHERE quality IS NULL))")

@@ -97,3 +97,30 @@ def test_an_unknown_option_creates_nothing(demo: ServiceContext) -> None:
     assert "learn_rat" in answer.error["message"] and "Did you mean 'learn_rate'" in answer.error["message"]
     assert (answer.error["details"]["line"], answer.error["details"]["column"]) == (2, 3)
     assert "hq" not in [m.name for m in demo.models.list()]
+
+
+def test_a_refused_setting_or_source_is_shown_at_its_place(demo: ServiceContext) -> None:
+    answer = run_script(demo, "CREATE MODEL hq OPTIONS(model_type='linear_reg',\n  input_label_cols=['qual ity']) "
+                        f"AS {HOUSES}", source="demo", wait=True)
+    assert answer.error is not None and answer.error["code"] == "sql_error"
+    assert (answer.error["details"]["line"], answer.error["details"]["column"]) == (2, 3)
+    assert "qual ity" in answer.error["message"]
+    answer = run_script(demo, "CREATE MODEL dmo.hq OPTIONS(model_type='linear_reg', input_label_cols=['quality']) "
+                        f"AS {HOUSES}", wait=True)
+    assert answer.error is not None and answer.error["details"]["suggestion"] == "demo"
+    assert "hq" not in [m.name for m in demo.models.list()]
+
+
+def test_without_wait_a_running_server_takes_the_run(demo: ServiceContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    from softquery.jobs.executor import DatabaseQueue
+    from softquery.services import sql_models
+
+    monkeypatch.setattr(sql_models, "pick_executor", lambda ctx: DatabaseQueue())  # as when a server is alive
+    answer = run_script(demo, f"CREATE MODEL hq OPTIONS(model_type='linear_reg', input_label_cols=['quality']) "
+                        f"AS {HOUSES}", source="demo")
+    assert answer.error is None
+    (result,) = answer.results
+    assert result.kind == "run" and result.run_id and result.run_status == "queued"
+    run = demo.runs.get(result.run_id)
+    assert (run.model, run.kind.value, run.status.value) == ("hq", "train", "queued")
+    assert demo.versions.list("hq") == []
