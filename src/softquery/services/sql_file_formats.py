@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Mapping
 
 import pyarrow as pa
@@ -30,6 +31,7 @@ from softquery.services.files import open_for_writing, resolve_file
 from softquery.sql.statements import Option
 
 FILE_FORMATS = ("csv", "json", "parquet", "libsvm")
+HIDDEN = ".mlsql"  # the files folder's folder of MLSQL models' training rows (sql_mlsql_train)
 READ_OPTIONS: dict[str, tuple[str, ...]] = {
     "csv": ("header", "inferschema", "delimiter", "sep"),
     "json": (),
@@ -59,9 +61,17 @@ def ignored_options(options: Mapping[str, Option], known: tuple[str, ...], what:
             for key in options if key.lower() not in known]
 
 
+def _not_hidden(path: str) -> str:
+    """The files folder's ``.mlsql`` holds the data MLSQL's models train on: no script reads or writes it."""
+    if any(part == HIDDEN for part in re.split(r"[/\\]", path)):
+        raise InvalidInputError(f"{path!r} is in {HIDDEN}/, where softquery keeps the rows MLSQL's models train "
+                                "on; scripts neither read nor write it.", details={"path": path})
+    return path
+
+
 def read_file(ctx: ServiceContext, fmt: str, path: str, options: Mapping[str, Option]) -> pa.Table:
     """The file ``path`` of the files folder as an Arrow table."""
-    real = resolve_file(ctx, path)
+    real = resolve_file(ctx, _not_hidden(path))
     if real.is_dir():
         raise InvalidInputError(f"{path!r} is a folder; load one file (folders of part files are not read).",
                                 details={"path": path})
@@ -127,7 +137,7 @@ def write_file(ctx: ServiceContext, fmt: str, path: str, table: pa.Table, mode: 
     if fmt not in WRITE_OPTIONS:
         raise InvalidInputError(f"save writes csv, json or parquet files (or table.`source.name`), not {fmt}.",
                                 details={"format": fmt})
-    real = resolve_file(ctx, path, must_exist=False)
+    real = resolve_file(ctx, _not_hidden(path), must_exist=False)
     if mode == "append":
         raise InvalidInputError("save append adds to a table of a source (table.`source.name`); a file is "
                                 "written whole: use overwrite.", details={"path": path})

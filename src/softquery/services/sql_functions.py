@@ -8,6 +8,8 @@ is always callable too; a function named like a model calls that model.
 
 from __future__ import annotations
 
+from softquery.domain import Role
+from softquery.errors import ConflictError, PermissionDeniedError
 from softquery.services.context import ServiceContext
 from softquery.store.sql_functions_repo import SqlFunctionRepository
 
@@ -34,7 +36,18 @@ def _exists(ctx: ServiceContext, name: str) -> bool:
 
 
 def register_function(ctx: ServiceContext, name: str, model: str) -> str | None:
-    """Keep ``name`` -> ``model``; the model it called before, if any."""
+    """Keep ``name`` -> ``model``; the model it called before, if any.
+
+    A name another user registered stays theirs (an admin may take it over): otherwise an
+    editor could point someone's ``POST /model/predict`` calls at their own model. A model's
+    name calls that model; a function of that name may only call it too."""
+    if name.lower() != model.lower() and _exists(ctx, name):
+        raise ConflictError(f"{name!r} is the name of a model, and calling it calls that model; register "
+                            "the function under another name.", details={"function": name})
+    taken, owner = registry(ctx).owner(name)
+    if taken and owner != ctx.actor.user_id and ctx.actor.role is not Role.ADMIN:
+        raise PermissionDeniedError(f"The function {name!r} was registered by another user; choose another "
+                                    "name, or ask an admin.", details={"function": name})
     return registry(ctx).put(name, model, ctx.actor.user_id)
 
 

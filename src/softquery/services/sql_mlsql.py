@@ -1,7 +1,8 @@
 """MLSQL statements: load, train, register, predict, save, set (and select over script tables).
 
-Permissions are the REST equivalents': viewers load and select; editors train (create or
-change their own model), register, predict into a script table and save. Every statement
+Permissions are the REST equivalents': viewers load, select and predict (into a script
+table, like ML.PREDICT); editors train (create or change their own model), register (their
+own model) and save. Every statement
 that changes something is audited with its text (``session.audit``). Options with no
 meaning here are accepted and named in the result's notes, never silently.
 """
@@ -15,9 +16,8 @@ import numpy as np
 import pyarrow as pa
 
 from softquery.auth.policy import Action
-from softquery.data import open_source
-from softquery.domain import RunStatus, TaskType
-from softquery.errors import NotFoundError
+from softquery.domain import Run, RunStatus, TaskType
+from softquery.errors import NotFoundError, SoftqueryError
 from softquery.identifiers import check_identifier
 from softquery.services.sql_file_formats import (
     FILE_FORMATS,
@@ -28,8 +28,10 @@ from softquery.services.sql_file_formats import (
 )
 from softquery.services.sql_functions import model_called, register_function
 from softquery.services.sql_mlsql_train import (
+    LOWER_IS_BETTER,
     Plan,
     candidate_code,
+    loaded_from,
     model_name_of,
     plan,
     require_train,
@@ -41,6 +43,8 @@ from softquery.services.sql_mlsql_train import (
 )
 from softquery.services.sql_queries import table_result
 from softquery.services.sql_results import Link, StatementResult
+from softquery.services.sql_rows import read_source
+from softquery.services.sql_save_table import save_table, with_model
 from softquery.services.sql_session import Handler, Session
 from softquery.services.versions import activate_version, get_version
 from softquery.sql.statements import (
@@ -73,6 +77,10 @@ def keep(session: Session, name: str, table: pa.Table) -> None:
     session.tables[check_identifier(name, "table name")] = table
 
 
+def _token(statement: Statement, text: str) -> Any:
+    return next((t for t in statement.where.tokens if t.text == text), None)
+
+
 # --- load and select ---------------------------------------------------------------------
 
 def run_load(session: Session, statement: Statement) -> StatementResult:
@@ -99,10 +107,16 @@ def _load_source(session: Session, statement: Load) -> tuple[pa.Table, list[str]
                                     known=[*FILE_FORMATS, *names], what="format or source")
     table_name = check_identifier(statement.path, "table name")
     url = session.ctx.sources.get(statement.format).url
-    with open_source(url, timeout=session.ctx.settings.statement_timeout_seconds) as conn:
-        quoted = '"' + table_name.replace('"', '""') + '"'
-        table = conn.read_table(f"select * from {quoted}", what="table")  # noqa: S608 - checked identifier
-    return table, ignored_options(statement.options, (), "load from a source"), \
+    quoted = '"' + table_name + '"'  # a checked identifier
+    try:  # read-only, bounded like every source table a statement reads (sql_rows.MAX_SOURCE_ROWS)
+        table = read_source(session, url, f"select * from {quoted}", f"Table {table_name}")  # noqa: S608
+    except SoftqueryError as exc:
+        if exc.code == "too_many_rows":
+            raise
+        raise statement.where.error(f"Table {table_name} of source {statement.format} cannot be read: "
+                                    f"{exc.message}", _token(statement, statement.path)) from None
+    return loaded_from(table, statement.format, table_name), ignored_options(statement.options, (), "load from a "
+                                                                            "source"), \
         f"table {table_name} of source {statement.format}"
 
 
@@ -114,17 +128,17 @@ def run_train(session: Session, statement: Statement) -> StatementResult:
     chosen = plan(statement, table)
     require_train(session, statement, chosen.name)  # before anything is written
     code_of = [candidate_code(session, statement, chosen.name, dict(c), chosen.label) for c in chosen.candidates]
-    source = store_data(session, chosen.name, table.select([*chosen.features, *([chosen.label] if chosen.label
-                                                                                   else [])]))
-    runs = []
+    data = store_data(session, chosen.name, table.select([*chosen.features, *([chosen.label] if chosen.label
+                                                                                 else [])]))
+    runs: list[Run] = []
     several = len(chosen.candidates) > 1
     for number, (template, code) in enumerate(code_of):
-        save_model(session, statement, chosen, source, template, code)
+        save_model(session, statement, chosen, data, template, code)
         run = train_candidate(session, chosen.name, wait=session.wait or several)
         session.audit(statement, "model.train", "model", chosen.name, {"run": run.id, "candidate": number})
-        runs.append(run)
         if run.status.finished and run.status is not RunStatus.SUCCEEDED:
-            raise run_failed(run)
+            raise run_failed(statement, chosen.name, run, runs)
+        runs.append(run)
     if not all(r.status is RunStatus.SUCCEEDED for r in runs):
         return train_result(chosen.name, runs, None, None, None, chosen.notes, "")
     active, metric, score, how = _select(session, statement, chosen, [int(r.result["train"]["version"]) for r in runs])
@@ -137,24 +151,28 @@ def _select(session: Session, statement: Train, chosen: Plan, versions: list[int
     ctx = session.ctx
     options = {k.lower(): o.value for k, o in statement.options.items()}
     table_name = options.get("evaluatetable") or options.get("validatetable")
-    metric = str(options["autoselectbymetric"]) if options.get("autoselectbymetric") else None
+    asked = str(options["autoselectbymetric"]) if options.get("autoselectbymetric") else None
+    metric = asked
     scores: dict[int, float | None] = {}
     for number in versions:
         version = ctx.versions.get(chosen.name, number)
         task = TaskType(str(version.manifest.get("task")))
-        name = metric or task.key_metric
+        name = asked or task.key_metric
         if table_name:
             activate_version(ctx, chosen.name, number)  # predict_table predicts with the active version
             values = _evaluate(session, statement, chosen, str(table_name), task)
         else:
             values = version.metrics
         value = values.get(name)
+        if value is None and asked is None:
+            scores[number] = None  # the task's metric was not measured (e.g. one cluster): by recency
+            continue
         if value is None:
             raise statement.where.error(f"autoSelectByMetric {name!r} is not a metric of version {number}; "
                                         f"its metrics: {', '.join(sorted(values))}.")
         scores[number] = float(value) if isinstance(value, int | float) and not math.isnan(value) else None
         metric = name
-    lower = (metric or "").lower() in ("rmse", "mae", "mse")
+    lower = (metric or "").lower() in LOWER_IS_BETTER
     ranked = [v for v in versions if scores[v] is not None]
     best = versions[-1] if not ranked else (min if lower else max)(ranked, key=lambda v: scores[v] or 0.0)
     if ctx.models.get(chosen.name).active_version != best:
@@ -225,7 +243,7 @@ def run_predict(session: Session, statement: Statement) -> StatementResult:
     offset = next((t.start for t in statement.where.tokens if t.text == statement.model), statement.where.offset)
     predicted = predict_table(session, statement, ModelRef(name, None, offset), table)
     if statement.output:
-        keep(session, statement.output, predicted)
+        keep(session, statement.output, with_model(predicted, name))
     result = table_result(session, "predict", predicted)
     version = get_version(session.ctx, name).version
     kept = f"table {statement.output}: " if statement.output else ""
@@ -240,8 +258,7 @@ def run_save(session: Session, statement: Statement) -> StatementResult:
     session.require(statement, Action.EDIT)
     mode = statement.mode.lower()
     if statement.format == "table":
-        raise statement.where.error("save … as table.`source.name` is not available yet; save into the files "
-                                    "folder (csv, json or parquet).")
+        return save_table(session, statement, table)
     written = write_file(session.ctx, statement.format, statement.target, table, mode, statement.options)
     notes = ignored_options(statement.options, ("header", "delimiter", "sep"), f"save {statement.format}")
     if not written:

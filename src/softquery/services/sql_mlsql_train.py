@@ -9,14 +9,19 @@
   (``.mlsql/<model>.duckdb``, table ``data``) and the model reads it through a source
   named ``mlsql_<model>``: a DuckDB source opened read-only with external access off, so it
   reads that file and nothing else. Its train query is ``select <features>, <label> from
-  data`` (``featureCol``, ``labelCol``; default every column, label ``label``), its predict
-  query the same without the label. A source table (``load SOURCE.`t```) is copied the same way.
+  "data"`` (``featureCol``, ``labelCol``; default every column, label ``label``), its predict
+  query the same without the label. A table ``load SOURCE.`t``` read (as it was read, not
+  a select over it) needs no copy: the model reads ``t`` of that source itself, so a later
+  retraining sees its new rows.
 - **Candidates**: each ``fitParam.N.*`` group is one; they train one after another (a run
   reads the model's code when it starts), each a run and a version. softquery keeps every
   version (``keepVersion`` is always true here; "false" is reported). The best is then
   activated: by ``evaluateTable``/``validateTable`` (a script table: each version predicts
   it in an isolated child and is scored on its label) or by the versions' holdout metrics;
   the metric is ``autoSelectByMetric`` or the task's (r2, f1, silhouette).
+- **Waiting**: one candidate is answered with its run's id when a server or a queue runs
+  it and ``wait`` was not asked for; several candidates, ``wait``, or nobody else to run it
+  (the CLI without a server): trained here, one after another (each in its job child).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from softquery.identifiers import check_identifier
 from softquery.services import models as model_service
 from softquery.services.files import files_folder, resolve_file
 from softquery.services.runs import execute_here, follow_run, pick_executor, start_run
+from softquery.services.sources import add_source
+from softquery.services.sql_file_formats import HIDDEN
 from softquery.services.sql_mlsql_code import (
     BUILTINS,
     builtin_code,
@@ -45,7 +52,6 @@ from softquery.services.sql_results import Link, StatementResult
 from softquery.services.sql_session import Session
 from softquery.sql.statements import Option, Train
 
-HIDDEN = ".mlsql"
 USED = ("pythonscriptpath", "keepversion", "featurecol", "labelcol", "validatetable", "evaluatetable",
         "autoselectbymetric", "datalocalformat")
 LOWER_IS_BETTER = ("rmse", "mae", "mse", "log_loss", "logloss")
@@ -167,9 +173,23 @@ def _token(statement: Train, text: str) -> Any:
     return next((t for t in statement.where.tokens if t.text == text), None)
 
 
-def store_data(session: Session, model: str, table: pa.Table) -> str:
-    """The table as ``.mlsql/<model>.duckdb`` (table ``data``) and a source reading only it."""
+LOADED_FROM = b"softquery.loaded_from"  # schema metadata of a table ``load SOURCE.`t``` read: "SOURCE.t"
+
+
+def loaded_from(table: pa.Table, source: str, name: str) -> pa.Table:
+    """``table`` marked as read whole from table ``name`` of ``source``."""
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), LOADED_FROM: f"{source}.{name}".encode()})
+
+
+def store_data(session: Session, model: str, table: pa.Table) -> tuple[str, str]:
+    """(source, table) the model reads: a source's table as ``load`` read it, else the rows in
+    ``.mlsql/<model>.duckdb`` (table ``data``) and a source reading only that file."""
     import duckdb
+
+    origin = (table.schema.metadata or {}).get(LOADED_FROM)
+    if origin:
+        source, _, name = origin.decode().partition(".")
+        return source, name
 
     folder = files_folder(session.ctx) / HIDDEN
     folder.mkdir(mode=0o750, exist_ok=True)
@@ -187,33 +207,33 @@ def store_data(session: Session, model: str, table: pa.Table) -> str:
     url = f"duckdb:///{path}"
     names = {s.name: s for s in session.ctx.sources.list()}
     if source not in names:
-        session.ctx.sources.add(source, url)
+        add_source(session.ctx, source, url, test=False)  # audited (source.add)
     elif names[source].url != url:
         raise InvalidInputError(f"The data source {source!r} exists and reads something else; softquery keeps "
                                 "mlsql_<model> sources for MLSQL's models. Rename that source.")
-    return source
+    return source, "data"
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def save_model(session: Session, statement: Train, plan: Plan, source: str, template: str | None,
+def save_model(session: Session, statement: Train, plan: Plan, data: tuple[str, str], template: str | None,
                code: str) -> bool:
     """Create or update the model for one candidate; True when it was created."""
     ctx = session.ctx
+    source, table = data
     features = ", ".join(_quote(c) for c in plan.features)
     spec = model_service.ModelSpec(
         source=source, code=code, label=plan.label or "",
-        train_sql=f"select {features}{', ' + _quote(plan.label) if plan.label else ''} from data",  # noqa: S608 - quoted column names
-        predict_sql=f"select {features} from data",  # noqa: S608 - quoted column names
-        description=f"MLSQL: train {statement.table} as {statement.algorithm}.`{statement.model}`")
+        train_sql=f"select {features}{', ' + _quote(plan.label) if plan.label else ''} from {_quote(table)}",  # noqa: S608 - quoted names
+        predict_sql=f"select {features} from {_quote(table)}",  # noqa: S608 - quoted names
+        description=f"MLSQL: train {statement.table} as {statement.algorithm}.`{statement.model}`"
+                    + (f" (template {template})" if template else ""))
     if not require_train(session, statement, plan.name):
         model_service.create_model(ctx, plan.name, spec)
         return True
     model_service.update_model(ctx, plan.name, spec)
-    if template is not None:
-        ctx.models.save(_with_template(ctx.models.get(plan.name), template))
     return False
 
 
@@ -228,25 +248,26 @@ def require_train(session: Session, statement: Train, name: str) -> bool:
     return True
 
 
-def _with_template(model: Any, template: str) -> Any:
-    model.template = template
-    return model
-
-
 def train_candidate(session: Session, name: str, wait: bool) -> Run:
     ctx = session.ctx
     executor = pick_executor(ctx)
     run = start_run(ctx, name, RunKind.TRAIN, trigger_of(session), executor)
-    if not wait:
+    if executor is not None and not wait:
         return run
-    if executor is None:
+    if executor is None:  # nobody else would run it: run it here (model code in a sandboxed child)
         return execute_here(ctx, run.id)
     return follow_run(ctx, run.id, lambda _update: None, timeout=24 * 3600.0)
 
 
-def run_failed(run: Run) -> SoftqueryError:
-    return SoftqueryError(f"Run {run.id} ({run.status.value}): {run.error_message or 'no message'}",
-                          code=run.error_code or "run_failed", details={"run": run.id, **run.error_details})
+def run_failed(statement: Train, name: str, run: Run, earlier: list[Run]) -> SoftqueryError:
+    """A candidate's run that did not succeed; the message says what the earlier ones made."""
+    line = statement.where.error("").details["line"]
+    made = [str(r.result["train"]["version"]) for r in earlier if r.status is RunStatus.SUCCEEDED]
+    before = f" Earlier candidates made version(s) {', '.join(made)}." if made else ""
+    return SoftqueryError(f"Line {line}: training model {name} (candidate {len(earlier)}) failed in run {run.id} "
+                          f"({run.status.value}): {run.error_message or 'no message'}.{before}",
+                          code=run.error_code or "run_failed",
+                          details={**run.error_details, "run_id": run.id, "model": name, "line": line})
 
 
 def train_result(name: str, runs: list[Run], active: int | None, metric: str | None, score: float | None,

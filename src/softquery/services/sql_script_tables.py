@@ -16,6 +16,7 @@ call is replaced by that column.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -60,13 +61,23 @@ def run_on_script_tables(session: Session, statement: Statement, expression: exp
     tables = dict(session.tables)
     expression = _predict_calls(session, statement, expression, tables)
     sql = expression.sql(dialect="duckdb")
+    limit = session.ctx.settings.statement_timeout_seconds
     with script_database(tables) as conn:
+        timer = threading.Timer(limit, conn.interrupt) if limit else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
         try:
             return conn.sql(sql).to_arrow_table()
         except Exception as exc:  # noqa: BLE001 - DuckDB's errors are the user's SQL's
             message = str(exc).split("\n")[0]
+            if "interrupt" in message.lower():
+                message = f"it ran longer than {limit:g} s (SOFTQUERY_STATEMENT_TIMEOUT_SECONDS)"
             raise statement.where.error(f"The query over the script's tables failed: {message}",
                                         extra={"tables": sorted(tables)}) from None
+        finally:
+            if timer is not None:
+                timer.cancel()
 
 
 def _model_of(session: Session, name: str, names: dict[str, str] | None = None) -> str | None:

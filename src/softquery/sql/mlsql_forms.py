@@ -241,6 +241,29 @@ def parse_mlsql(where: StatementText) -> Statement:
     return form(cursor)
 
 
+def set_variables(script: str) -> dict[str, str]:
+    """MLSQL's ``set name = "value"`` statements of ``script``, read before ``${name}`` is
+    substituted so the script's own ``${name}`` find them (values given with ``--set`` /
+    ``params`` win; a value of a later ``set`` wins over an earlier one)."""
+    from softquery.sql.script import MAX_SCRIPT_CHARS, tokenize
+
+    if len(script) > MAX_SCRIPT_CHARS:
+        return {}  # split_script says so
+    try:
+        tokens = tokenize(script)
+    except Exception:  # noqa: BLE001 - split_script reports the text's own error
+        return {}
+    found: dict[str, str] = {}
+    starts = [0] + [i + 1 for i, t in enumerate(tokens) if t.token_type is TokenType.SEMICOLON]
+    for i in starts:
+        part = tokens[i:i + 4]
+        if len(part) == 4 and part[0].token_type is TokenType.SET and _WORD.match(part[1].text) \
+                and part[2].token_type is TokenType.EQ and part[3].token_type is TokenType.STRING \
+                and "${" not in part[3].text:
+            found[part[1].text] = part[3].text
+    return found
+
+
 def select_output(where: StatementText, parse: Callable[[list[Token]], exp.Expr]) -> tuple[exp.Expr, str] | None:
     """MLSQL's ``select … from t [where …] as out``: (the query without ``as out``, ``out``).
 

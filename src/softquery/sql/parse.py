@@ -31,14 +31,15 @@ MLSQL_VERBS = ("load", "train", "run", "register", "predict", "save", "set", "co
 
 def parse_script(script: str, params: Mapping[str, str] | None = None) -> list[Statement]:
     """Every statement of ``script`` (after ``${var}`` substitution), parsed; the first error raises."""
-    _, texts = split_script(script, params)
+    from softquery.sql.mlsql_forms import set_variables
+
+    _, texts = split_script(script, {**set_variables(script), **(params or {})})
     return [parse_statement(text) for text in texts]
 
 
 def parse_statement(where: StatementText) -> Statement:
     first = where.tokens[0]
-    misspelt = first.token_type is TokenType.VAR and nearest(first.text, MLSQL_VERBS) is not None
-    if (first.text.lower() in MLSQL_VERBS or misspelt) and first.token_type is not TokenType.SELECT:
+    if first.text.lower() in MLSQL_VERBS and first.token_type is not TokenType.SELECT:
         from softquery.sql.mlsql_forms import parse_mlsql
 
         return parse_mlsql(where)
@@ -58,6 +59,12 @@ def parse_statement(where: StatementText) -> Statement:
     return _typed(where, parsed[0])
 
 
+def _one(parsed: list[exp.Expr | None]) -> exp.Expr:
+    if len(parsed) != 1 or parsed[0] is None:
+        raise ValueError("not one statement")
+    return parsed[0]
+
+
 def _unknown_verb(where: StatementText) -> SqlError:
     verb = where.tokens[0].text.upper()
     suggestion = next((w for w in STATEMENT_WORDS if w.startswith(verb)), None) or nearest(verb, STATEMENT_WORDS)
@@ -65,12 +72,6 @@ def _unknown_verb(where: StatementText) -> SqlError:
     return where.error(f"{verb} does not start a statement softquery knows.{said} Statements start with "
                        f"{', '.join(STATEMENT_WORDS)}.", where.tokens[0],
                        extra={"suggestion": suggestion} if suggestion else None)
-
-
-def _one(parsed: list[exp.Expr | None]) -> exp.Expr:
-    if len(parsed) != 1 or parsed[0] is None:
-        raise ValueError("not one statement")
-    return parsed[0]
 
 
 def _parse_error(where: StatementText, exc: ParseError) -> SqlError:

@@ -20,6 +20,12 @@ class SqlFunctionRepository:
                                .where(sql_functions.c.name == name.lower())).first()
         return None if row is None else str(row.model_name)
 
+    def owner(self, name: str) -> tuple[bool, int | None]:
+        """(registered?, the user who registered ``name``)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(sql_functions.c.owner_id).where(sql_functions.c.name == name.lower())).first()
+        return (False, None) if row is None else (True, row.owner_id)
+
     def all(self) -> dict[str, str]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(sql_functions.c.name, sql_functions.c.model_name)).all()

@@ -67,7 +67,7 @@ def test_register_predict_save_set() -> None:
     ("save t as csv", "ends too early: expected '.' after 'csv'", 11),
     ('train d as PythonAlg.`m` where a="1" and a="2"', "option a is given twice", 42),
     ("predict d as PythonAlg.`m` as out extra", "Expected the end of the statement", 35),
-    ("lod csv.`x` as t", "Did you mean statement 'load'", 1),
+    ("lod csv.`x` as t", "Did you mean LOAD?", 1),
 ])
 def test_errors_say_where(text: str, fragment: str, column: int) -> None:
     with pytest.raises(SqlError) as caught:
@@ -77,7 +77,7 @@ def test_errors_say_where(text: str, fragment: str, column: int) -> None:
 
 
 def test_an_unknown_verb_near_a_known_one_is_suggested() -> None:
-    with pytest.raises(SqlError, match="Did you mean statement 'load'"):
+    with pytest.raises(SqlError, match="Did you mean LOAD"):
         one("loaf csv.`x` as t")
 
 
@@ -109,3 +109,13 @@ def test_arbitrary_text_after_a_verb_is_a_statement_or_a_clear_error(verb: str, 
         parse_script(f"{verb} {''.join(rest)}")
     except SqlError as exc:
         assert exc.details["line"] >= 1 and "^" in exc.details["excerpt"]
+
+
+def test_set_gives_the_scripts_own_variables() -> None:
+    script = 'set model_path = "/tmp/model1";\ntrain data as PythonAlg.`${model_path}` where a="${model_path}";'
+    _, train = parse_script(script)
+    assert train.model == "/tmp/model1" and train.options["a"].value == "/tmp/model1"
+    _, train = parse_script(script, {"model_path": "/tmp/given"})  # --set wins
+    assert train.model == "/tmp/given"
+    with pytest.raises(SqlError, match=r"\$\{other\} has no value"):
+        parse_script('set model_path = "x"; load csv.`${other}` as t;')
