@@ -46,7 +46,7 @@ def points(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def oneshot_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("oneshot")
     home = tmp / "home"
     softquery(home, "init")
@@ -61,10 +61,11 @@ def at(value: str) -> datetime:
 
 
 @pytest.mark.parametrize("kind", ["train", "predict"])
-def test_a_one_shot_command_asks_for_the_forkserver_before_it_makes_the_run(home: Path, kind: str) -> None:
+def test_a_one_shot_command_asks_for_the_forkserver_before_it_makes_the_run(oneshot_home: Path,
+                                                                          kind: str) -> None:
     if kind == "predict":
-        softquery(home, "train", "line", "--json")
-    run: dict[str, Any] = json.loads(softquery(home, kind, "line", "--json").stdout)
+        softquery(oneshot_home, "train", "line", "--json")
+    run: dict[str, Any] = json.loads(softquery(oneshot_home, kind, "line", "--json").stdout)
     assert run["status"] == "succeeded", run
     job = run["result"]["job_start"][kind]
     # Asked for before the command imported its commands, opened the metadata DB and made
@@ -93,12 +94,13 @@ def test_only_train_and_predict_start_the_forkserver_ahead(argv: list[str], envi
 
 
 def test_the_forkserver_started_ahead_is_ended_when_a_server_runs_the_job(
-        sq: SoftqueryCLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        sq: SoftqueryCLI, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ended: list[bool] = []
     monkeypatch.setattr("softquery.services.job_processes.stop_forkserver", lambda: ended.append(True))
     sq("source", "add", "pts", points(tmp_path / "points.db"))
     sq("model", "create", "line", "--source", "pts", "--template", "linear_regression",
        "--train-sql", TRAIN_SQL, "--predict-sql", PREDICT_SQL)
+    assert Settings().home == home  # the fresh home of this test (conftest)
     ctx = open_context(Settings())
     try:
         ctx.executors.register("server-test", "server")  # a live `softquery serve`
