@@ -27,10 +27,15 @@ TRAIN_SQL = "select id, x, y from points"
 PREDICT_SQL = "select id, x from points"
 
 
-def softquery(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The real command in a new process, as `python -m softquery.cli.main` runs it."""
+MODULE = ["-m", "softquery.cli.main"]
+CONSOLE_SCRIPT = ["-c", "from softquery.cli.entry import main; main()"]  # what the `softquery` script runs
+
+
+def softquery(home: Path, *args: str, entry: list[str] = MODULE) -> subprocess.CompletedProcess[str]:
+    """The real command in a new process, as `python -m softquery.cli.main` (or the
+    installed `softquery` script) runs it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOFTQUERY_")}
-    done = subprocess.run([sys.executable, "-m", "softquery.cli.main", *args], capture_output=True,
+    done = subprocess.run([sys.executable, *entry, *args], capture_output=True,
                           text=True, timeout=180, cwd=ROOT, env={**env, "SOFTQUERY_HOME": str(home)})
     assert done.returncode == 0, f"softquery {' '.join(args)}: {done.stdout}\n{done.stderr}"
     return done
@@ -60,12 +65,13 @@ def at(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+@pytest.mark.parametrize("entry", [MODULE, CONSOLE_SCRIPT], ids=["module", "console-script"])
 @pytest.mark.parametrize("kind", ["train", "predict"])
-def test_a_one_shot_command_asks_for_the_forkserver_before_it_makes_the_run(oneshot_home: Path,
-                                                                          kind: str) -> None:
+def test_a_one_shot_command_asks_for_the_forkserver_before_it_makes_the_run(oneshot_home: Path, kind: str,
+                                                                          entry: list[str]) -> None:
     if kind == "predict":
         softquery(oneshot_home, "train", "line", "--json")
-    run: dict[str, Any] = json.loads(softquery(oneshot_home, kind, "line", "--json").stdout)
+    run: dict[str, Any] = json.loads(softquery(oneshot_home, kind, "line", "--json", entry=entry).stdout)
     assert run["status"] == "succeeded", run
     job = run["result"]["job_start"][kind]
     # Asked for before the command imported its commands, opened the metadata DB and made
