@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -100,6 +101,33 @@ class Softquery:
             )
         return cmd
 
+    @contextlib.contextmanager
+    def serve(self, timeout: float = 120.0) -> Iterator[None]:
+        """`softquery serve` (local executor, one job slot, no scheduler) on a free loopback
+        port, from when it says it is serving: by then its forkserver has imported everything
+        (``LocalExecutor.start``) and it is registered, so `train`/`predict` hand it their run."""
+        log = self.logs / "serve.log"
+        argv = [sys.executable, "-m", "softquery.cli.main", "serve", "--host", "127.0.0.1", "--port", "0",
+                "--slots", "1", "--no-scheduler"]
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=self.env,
+                                    start_new_session=True)
+        try:
+            deadline = time.perf_counter() + timeout
+            while "serving at" not in log.read_text(errors="replace"):
+                if proc.poll() is not None or time.perf_counter() > deadline:
+                    raise RuntimeError(f"`softquery serve` did not start:\n{log.read_text()[-4000:]}")
+                time.sleep(0.05)
+            yield
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+
     def run_json(self, *args: str, timeout: float | None = None) -> tuple[Command, Any]:
         cmd = self.run(*args, check=False, timeout=timeout)
         try:
@@ -118,6 +146,12 @@ def run_seconds(run: dict[str, Any]) -> float:
     started = datetime.fromisoformat(run["started_at"])
     finished = datetime.fromisoformat(run["finished_at"])
     return (finished - started).total_seconds()
+
+
+def job_wait(run: dict[str, Any], kind: str) -> float:
+    """Seconds the run waited for its ``kind`` job process (the result's ``job_start``)."""
+    job = (run.get("result") or {}).get("job_start", {}).get(kind) or {}
+    return float(job.get("waited_seconds", float("nan")))
 
 
 def check_run(run: dict[str, Any], what: str) -> None:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import sys
 
+if __name__ == "__main__":  # `python -m softquery.cli.main`: before the imports below
+    from softquery.cli.early_start import start_ahead
+
+    start_ahead(sys.argv[1:])
+
 import click
 
 from softquery import __version__

@@ -20,6 +20,7 @@ from softquery.cli.printing import (
 )
 from softquery.cli.service_context import service_context
 from softquery.domain import Run, RunKind, RunStatus, RunTrigger
+from softquery.services import job_processes
 from softquery.services import runs as svc
 
 wait_option = click.option("--wait", is_flag=True,
@@ -37,6 +38,8 @@ def _execute(model: str, kind: RunKind, wait: bool, as_json: bool) -> None:
     progress = _progress_display(as_json)
     with service_context() as ctx:
         executor = svc.pick_executor(ctx)
+        if executor is not None:  # a server or worker runs it: no job process here
+            job_processes.not_needed()
         run = svc.submit_run(ctx, model, kind, RunTrigger.CLI, executor)
         if executor is not None and not wait:
             if as_json:

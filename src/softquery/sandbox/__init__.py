@@ -10,7 +10,7 @@ network), ``private_mounts``, ``pid_namespace``; what a killed server left behin
 ``leftovers``.
 """
 
-from softquery.sandbox.forkserver import prepare_forkserver
+from softquery.sandbox.forkserver import prepare_forkserver, start_forkserver, stop_forkserver
 from softquery.sandbox.leftovers import end_leftovers
 from softquery.sandbox.limits import ExitInfo, Isolation, Limits, memory_error_message
 from softquery.sandbox.parent import Sandbox, is_output
@@ -18,5 +18,5 @@ from softquery.sandbox.probe import probe
 
 __all__ = [
     "ExitInfo", "Isolation", "Limits", "Sandbox", "end_leftovers", "is_output", "memory_error_message",
-    "prepare_forkserver", "probe",
+    "prepare_forkserver", "probe", "start_forkserver", "stop_forkserver",
 ]

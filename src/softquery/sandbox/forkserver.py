@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.forkserver
 import multiprocessing.process
 import os
+import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,10 +31,21 @@ FORKSERVER_PRELOAD = [
 ]
 
 
+# When this process first asked for its forkserver (``time.time()``), for the run's record
+# of how long its job child waited (``Sandbox.startup``); cleared by ``stop_forkserver``.
+_asked: dict[str, float] = {}
+
+
 def _forkserver() -> Any:
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
+    _asked.setdefault("at", time.time())
     return ctx
+
+
+def forkserver_asked_at() -> float | None:
+    """When this process first asked for the forkserver (``time.time()``), or None."""
+    return _asked.get("at")
 
 
 class Served:
@@ -88,6 +102,28 @@ def prepare_forkserver() -> None:
         process.start()
     process.join()
     process.close()
+
+
+def start_forkserver() -> None:
+    """Start the forkserver and return at once: its preloads (~1.5 s) go on in that process
+    while this one works; the first ``launch`` waits for what is left of them."""
+    _forkserver()
+    with _main_not_rerun(_noop):
+        multiprocessing.forkserver.ensure_running()
+
+
+def stop_forkserver() -> None:
+    """End this process's forkserver, even halfway through its preloads (one started ahead
+    of a job that is run elsewhere after all). Only for a process that launched no child
+    from it: the forkserver reaps its children."""
+    # multiprocessing has no public way to end its forkserver (``_stop`` is for its tests)
+    server: Any = multiprocessing.forkserver._forkserver
+    pid = server._forkserver_pid
+    if pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        server._stop()  # closes its pipe, reaps it, removes its socket
+    _asked.clear()
 
 
 def launch(child_main: Callable[..., None], args: tuple[Any, ...], name: str) -> tuple[Served, str]:

@@ -31,7 +31,7 @@ from typing import Any
 from softquery.sandbox import namespaces, pid_namespace
 from softquery.sandbox.cgroups import JobCgroups
 from softquery.sandbox.child import child_main
-from softquery.sandbox.forkserver import Served, launch, prepare_forkserver
+from softquery.sandbox.forkserver import Served, forkserver_asked_at, launch, prepare_forkserver
 from softquery.sandbox.limits import EndFacts, ExitInfo, Limits, classify, memory_error_message
 from softquery.sandbox.protocol import MessageReader, MessageTooLarge, OutputDecoder, dumps
 
@@ -77,6 +77,9 @@ class Sandbox:
         self.cgroups = JobCgroups(None, None)
         self.grant: namespaces.Grant | None = None
         self.enforcement: dict[str, str] = {}
+        # time.time() of: the forkserver first asked for (None: unknown), this child asked
+        # for, and forked (the wait between them is what is left of the forkserver's start)
+        self.startup: dict[str, float | None] = {}
 
     @classmethod
     def start(cls, target: Callable[[Connection, Any], None], payload: Any, *, limits: Limits,
@@ -86,10 +89,13 @@ class Sandbox:
         err_r, err_w = multiprocessing.Pipe(duplex=False)
         control, child_control = multiprocessing.Pipe(duplex=True)
         args = (target, payload, child_conn, out_w, err_w, child_control, limits)
+        asked = time.time()
         child, method = launch(child_main, args, name)
+        startup = {"forkserver": forkserver_asked_at(), "asked": asked, "started": time.time()}
         for end in (child_conn, out_w, err_w, child_control):
             end.close()
         sandbox = cls(child, limits, conn, out_r, err_r, control, method)
+        sandbox.startup = startup
         sandbox._confine(name)
         return sandbox
 

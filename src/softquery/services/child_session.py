@@ -101,6 +101,7 @@ class ChildSession:
     def start(cls, ctx: ServiceContext, run: Run, payload: JobPayload, limits: Limits, progress: RunProgress,
               listener: Listener | None = None) -> ChildSession:
         sandbox = Sandbox.start(job_child_main, payload, limits=limits, name=f"run-{run.id}")
+        progress.job_started(payload.kind, sandbox.startup)
         return cls(ctx, run, sandbox, progress, listener)
 
     # -- messages --------------------------------------------------------------------

@@ -84,9 +84,9 @@ def supervise(ctx: ServiceContext, run_id: str, *, worker: str, listener: Listen
         return retrying(call, budget=budget, what=what)
 
     result: dict[str, Any] = {}
+    progress = RunProgress(ctx.runs, run_id, listener)
     try:
         run = ctx.runs.get(run_id)
-        progress = RunProgress(ctx.runs, run_id, listener)
         limits, notes = again(lambda: limits_for(ctx, run), "reading the model")
         log_lowered_limits(ctx, run, notes, listener)
         if run.kind in (RunKind.TRAIN, RunKind.TRAIN_THEN_PREDICT):
@@ -98,21 +98,31 @@ def supervise(ctx: ServiceContext, run_id: str, *, worker: str, listener: Listen
             pout = predict_with_child(ctx, run, pjob, limits, progress, listener)
             result["predict"] = record_prediction(pout)
     except RunStoppedError as exc:
+        _note_job_starts(result, progress)
         ctx.runs.finish_if_running(run_id, RunStatus.CANCELLED, result=result, error=exc.to_dict())
         return claim
     except SoftqueryError as exc:
+        _note_job_starts(result, progress)
         ctx.runs.finish_if_running(run_id, RunStatus.FAILED, result=result, error=exc.to_dict())
         return claim
     except Exception as exc:
         log.exception("run %s failed unexpectedly", run_id)
+        _note_job_starts(result, progress)
         ctx.runs.finish_if_running(run_id, RunStatus.FAILED, result=result, error={
             "code": "internal_error",
             "message": f"softquery hit an unexpected error ({type(exc).__name__}: {exc}).",
             "details": {"traceback": traceback.format_exc()},
         })
         return claim
+    _note_job_starts(result, progress)
     ctx.runs.finish_if_running(run_id, RunStatus.SUCCEEDED, result=result)
     return claim
+
+
+def _note_job_starts(result: dict[str, Any], progress: RunProgress) -> None:
+    """The run's result says when its job processes were asked for and started."""
+    if progress.job_starts:
+        result["job_start"] = progress.job_starts
 
 
 Supervise = Callable[[ServiceContext, str], str]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,12 +81,13 @@ def start_run(ctx: ServiceContext, model: str, kind: RunKind, trigger: RunTrigge
 
 def execute_here(ctx: ServiceContext, run_id: str, listener: Listener | None = None) -> Run:
     """Supervise a queued run in this process (user code still runs in a sandboxed child)."""
-    from softquery.sandbox import prepare_forkserver
+    from softquery.services.job_processes import start_ahead
 
     # Job children start from a forkserver, a fresh interpreter importing numpy, pandas and
-    # scikit-learn (~1.5 s): start it now, on another core, while this process imports the
-    # supervisor and reads the source.
-    threading.Thread(target=prepare_forkserver, name="softquery-forkserver-start", daemon=True).start()
+    # scikit-learn (~1.5 s). The `softquery` command started it before its own imports
+    # (``softquery.cli.entry``); otherwise it starts now, on another core, while this
+    # process imports the supervisor and reads the source (a no-op when it runs already).
+    start_ahead()
     from softquery.services.run_supervision import supervise
 
     deadline = time.monotonic() + 24 * 3600
