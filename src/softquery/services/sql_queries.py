@@ -152,14 +152,14 @@ def run_query(session: Session, statement: Statement) -> StatementResult:
             table = named_errors(session, statement, lambda: conn.preview(
                 statement.where.text, what="query", limit=session.max_rows + 1))
         return table_result(session, "select", table)
-    started = time.monotonic()
     warm_up()
     table = evaluate(session, statement, tree, top=True)
     if statement.output is not None:
         session.tables[statement.output] = table
     result = table_result(session, "select", table)
     result.links = _model_links(session, tree)
-    result.notes.append(f"planned as {how}; {table.num_rows:,} rows in {time.monotonic() - started:.2f} s")
+    if statement.output is not None:
+        result.notes.append(f"kept as table {statement.output} for the rest of the script")
     return result
 
 
