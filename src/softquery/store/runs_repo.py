@@ -133,7 +133,6 @@ class RunRepository:
     def claim(self, run_id: str, worker: str) -> str:
         """Atomically move a queued run to running: "claimed", "busy" (its model has
         a running run: it stays queued behind it) or "gone" (not queued any more)."""
-        now = utcnow()
         with write_tx(self.engine) as conn:
             model_id = conn.execute(select(runs.c.model_id).where(runs.c.id == run_id)).scalar()
             if model_id is None:
@@ -148,6 +147,9 @@ class RunRepository:
                 return "gone"
             if busy is not None:
                 return "busy"
+            # the clock is read holding the lock: a run of this model that finished before
+            # this one was claimed has an earlier finished_at than this started_at
+            now = utcnow()
             conn.execute(
                 update(runs).where(runs.c.id == run_id, runs.c.status == RunStatus.QUEUED.value).values(
                     status=RunStatus.RUNNING.value, started_at=now, heartbeat_at=now, worker=worker[:200],
