@@ -62,6 +62,27 @@ def test_an_upload_name_that_leaves_the_folder_is_refused(demo_ctx: ServiceConte
     assert not list(folder.rglob("*"))
 
 
+def test_an_upload_never_reaches_softquerys_hidden_files(demo_ctx: ServiceContext, executor: object) -> None:
+    """An editor may not replace the rows another user's MLSQL model trains on (.mlsql/)."""
+    client, csrf = _session_client(demo_ctx, executor, "ed", Role.EDITOR)
+    hidden = files_folder(demo_ctx) / ".mlsql"
+    hidden.mkdir()
+    (hidden / "theirs.duckdb").write_bytes(b"their rows")
+    with client:
+        for name in (".mlsql/theirs.duckdb", "./.mlsql/new.duckdb", ".env"):
+            sent = client.post("/files", data={"csrf_token": csrf, "name": name, "overwrite": "on"},
+                               files={"file": ("e.duckdb", b"poison", "application/octet-stream")})
+            assert 'data-testid="upload-error"' in sent.text and "part starting with" in sent.text, name
+        # control: the same upload under a visible name is written
+        sent = client.post("/files", data={"csrf_token": csrf, "name": "mlsql/theirs.duckdb"},
+                           files={"file": ("e.duckdb", b"mine", "application/octet-stream")},
+                           follow_redirects=False)
+        assert sent.status_code == 303
+    assert (hidden / "theirs.duckdb").read_bytes() == b"their rows"
+    assert sorted(p.name for p in hidden.iterdir()) == ["theirs.duckdb"]
+    assert not (files_folder(demo_ctx) / ".env").exists()
+
+
 def test_viewers_see_files_but_may_not_upload(demo_ctx: ServiceContext, executor: object) -> None:
     client, csrf = _session_client(demo_ctx, executor, "vic", Role.VIEWER)
     with client:

@@ -1,8 +1,8 @@
 """Use cases: the files folder (``SOFTQUERY_FILES_DIR``), the one place SQL scripts read and write files.
 
 A path a user gives is relative to the folder. Every resolution refuses a path that would
-leave it: ``..``, an absolute path elsewhere, or a symlink (anywhere along the path) that
-points out. Files are opened with ``O_NOFOLLOW`` on the last part, so a symlink swapped in
+leave it: ``..``, an absolute path elsewhere, or a symlink (anywhere along the path), and a
+path with a hidden part (``.name``): those are softquery's own files (``.mlsql/``). Files are opened with ``O_NOFOLLOW`` on the last part, so a symlink swapped in
 after the check is refused too.
 """
 
@@ -50,6 +50,13 @@ def resolve_file(ctx: ServiceContext, path: str, *, must_exist: bool = True) -> 
         raise outside
     if Path(os.path.abspath(candidate)) != real:
         raise outside  # a symlink inside the folder, even one pointing back in: refused, never followed
+    if any(part.startswith(".") for part in real.relative_to(folder).parts):
+        # softquery keeps its own files under hidden names (.mlsql/: the rows MLSQL models
+        # train on); a user's path never reaches them, or an upload could replace another
+        # user's model's training data
+        raise InvalidInputError(
+            f"The path {path!r} has a part starting with '.': such names are softquery's own in the "
+            "files folder. Name the file without a leading dot.", details={"path": path})
     if must_exist and not real.exists():
         raise NotFoundError(f"There is no file {path!r} in the files folder.", details={"path": path})
     return real
