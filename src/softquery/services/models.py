@@ -20,6 +20,7 @@ from softquery.services.run_limits import LIMITS, check_limit, maximum
 from softquery.services.schedules import apply_schedule, next_fire_time
 from softquery.services.text_limits import MAX_CHARS, check_length
 from softquery.store.models_repo import EDITABLE
+from softquery.store.sql_functions_repo import SqlFunctionRepository
 
 MAX_COPY_NAME = 63 - len("_prediction")  # its output table <copy>_prediction is an identifier too
 
@@ -167,7 +168,9 @@ def list_models(ctx: ServiceContext) -> list[Model]:
 def delete_model(ctx: ServiceContext, name: str) -> None:
     ctx.models.delete(name)
     release_tables(ctx, name)
-    audit.record(ctx, "model.delete", "model", name)
+    # an MLSQL function registered for it would call whichever model takes the name next
+    functions = SqlFunctionRepository(ctx.engine).remove_for_model(name)
+    audit.record(ctx, "model.delete", "model", name, {"functions": functions} if functions else None)
 
 
 def duplicate_model(ctx: ServiceContext, name: str, new_name: str) -> Model:

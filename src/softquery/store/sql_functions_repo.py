@@ -47,3 +47,11 @@ class SqlFunctionRepository:
     def remove(self, name: str) -> None:
         with write_tx(self.engine) as conn:
             conn.execute(delete(sql_functions).where(sql_functions.c.name == name.lower()))
+
+    def remove_for_model(self, model: str) -> list[str]:
+        """Forget the functions that call ``model`` (it was deleted); their names."""
+        with write_tx(self.engine) as conn:
+            names = list(conn.execute(select(sql_functions.c.name)
+                                      .where(sql_functions.c.model_name == model)).scalars())
+            conn.execute(delete(sql_functions).where(sql_functions.c.model_name == model))
+        return [str(n) for n in names]

@@ -224,6 +224,12 @@ def test_viewers_load_and_select_editors_train_register_and_save(ctx: ServiceCon
     assert {("edith", "model.train"), ("edith", "function.register")} <= actions
     train = next(e for e in list_events(ctx, action="model.train") if e.actor == "edith" and "sql" in e.details)
     assert "train h as LinearRegression" in train.details["sql"]
+    # a deleted model takes its functions with it: e_fn never calls a later model named e_lr
+    ok(run_script(editor, "DROP MODEL e_lr"))
+    assert registered_functions(ctx) == {}
+    ok(run_script(other, load + 'train h as LinearRegression.`e_lr` where labelCol="value";'))
+    error = failed(run_script(viewer, load + "select e_fn(price, rooms) as p from h;"))
+    assert error["code"] == "sql_error" and "e_fn" in error["message"]
 
 
 def test_save_predictions_into_a_table_of_a_source_through_the_writer(
