@@ -18,8 +18,6 @@ Which engine answers a Query (``plan``):
 
 from __future__ import annotations
 
-import time
-
 import pyarrow as pa
 from sqlglot import exp
 
