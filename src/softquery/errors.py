@@ -135,3 +135,10 @@ class TooManyAttemptsError(SoftqueryError):
 
     code = "too_many_attempts"
     http_status = 429
+
+
+class InternalError(SoftqueryError):
+    """softquery itself failed (a bug): said plainly, with what ran before it kept."""
+
+    code = "internal_error"
+    http_status = 500

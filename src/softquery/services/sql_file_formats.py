@@ -16,6 +16,7 @@ an absolute path elsewhere and symlinks are refused) opened with ``O_NOFOLLOW``;
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -131,6 +132,30 @@ def _libsvm(text: str, size: int) -> pa.Table:
                      "features": pa.array(dense, pa.list_(pa.float64()))})
 
 
+def _as_text(column: pa.ChunkedArray) -> pa.Array:
+    """A list or struct column (``predicted_<label>_probs``, a vector) as JSON text, as CREATE TABLE writes it."""
+    return pa.array([None if v is None else json.dumps(v, default=str) for v in column.to_pylist()], pa.string())
+
+
+def _encoded(fmt: str, table: pa.Table, options: Mapping[str, Option]) -> bytes:
+    if fmt == "parquet":
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink)
+        return bytes(sink.getvalue().to_pybytes())
+    if fmt == "json":
+        return "".join(json.dumps(row, default=str) + "\n" for row in table.to_pylist()).encode("utf-8")
+    nested = [i for i, f in enumerate(table.schema)
+              if pa.types.is_list(f.type) or pa.types.is_large_list(f.type) or pa.types.is_struct(f.type)
+              or pa.types.is_map(f.type)]
+    for i in nested:
+        table = table.set_column(i, table.schema.field(i).name, _as_text(table.column(i)))
+    sink = pa.BufferOutputStream()
+    header = _flag(options, "header", True)
+    delimiter = _text(options, ",", "delimiter", "sep")
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=header, delimiter=delimiter))
+    return bytes(sink.getvalue().to_pybytes())
+
+
 def write_file(ctx: ServiceContext, fmt: str, path: str, table: pa.Table, mode: str,
                options: Mapping[str, Option]) -> bool:
     """Write ``table`` to ``path`` of the files folder; False when ``ignore`` kept an existing file."""
@@ -143,17 +168,8 @@ def write_file(ctx: ServiceContext, fmt: str, path: str, table: pa.Table, mode: 
                                 "written whole: use overwrite.", details={"path": path})
     if real.exists() and mode == "ignore":
         return False
+    data = _encoded(fmt, table, options)  # all of it first: a table that cannot be written leaves no file
     fd = open_for_writing(ctx, path, overwrite=mode == "overwrite")
     with os.fdopen(fd, "wb") as handle:
-        if fmt == "parquet":
-            pq.write_table(table, handle)
-        elif fmt == "json":
-            for row in table.to_pylist():
-                import json
-
-                handle.write((json.dumps(row, default=str) + "\n").encode("utf-8"))
-        else:
-            header = _flag(options, "header", True)
-            delimiter = _text(options, ",", "delimiter", "sep")
-            pacsv.write_csv(table, handle, pacsv.WriteOptions(include_header=header, delimiter=delimiter))
+        handle.write(data)
     return True

@@ -13,16 +13,19 @@ Each kind of statement has a handler (``HANDLERS``), in a module named after wha
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 
-from softquery.errors import SoftqueryError
+from softquery.errors import InternalError, SoftqueryError
 from softquery.services import sql_create_table, sql_mlsql, sql_models, sql_queries
 from softquery.services.context import ServiceContext
 from softquery.services.sql_results import ScriptResult, StatementResult
 from softquery.services.sql_session import MAX_RESULT_ROWS, Handler, Session
 from softquery.sql.parse import parse_script
 from softquery.sql.statements import Statement
+
+log = logging.getLogger(__name__)
 
 # every statement kind's handler; each module names the kinds it runs
 HANDLERS: dict[type[Statement], Handler] = {
@@ -52,6 +55,16 @@ def run_script(ctx: ServiceContext, sql: str, *, source: str | None = None,
             result = handler(session, statement)
         except SoftqueryError as exc:
             return ScriptResult(results, error=exc.to_dict(), failed_statement=number,
+                                seconds=time.monotonic() - started)
+        except Exception as exc:  # a bug: the earlier statements' results still go back
+            log.exception("statement %d of a SQL script failed unexpectedly", number)
+            where = statement.where.error("").details
+            error = InternalError(
+                f"softquery hit an unexpected error running statement {number} (line {where['line']}): "
+                f"{type(exc).__name__}: {exc}. The statements before it ran (their results are in the answer). "
+                "Please report it with the server log.",
+                details={"line": where["line"], "column": where["column"], "excerpt": where["excerpt"]})
+            return ScriptResult(results, error=error.to_dict(), failed_statement=number,
                                 seconds=time.monotonic() - started)
         where = statement.where.error("").details
         result.statement, result.line, result.column = number, where["line"], where["column"]

@@ -1,0 +1,48 @@
+"""A statement that fails in an unexpected way, and saving nested columns: nothing lost, nothing half-written."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pyarrow as pa
+import pytest
+
+from softquery.services import sql_scripts
+from softquery.services.context import ServiceContext
+from softquery.services.files import files_folder
+from softquery.services.sql_file_formats import write_file
+from softquery.services.sql_session import Session
+from softquery.sql.statements import Statement, Train
+
+
+def test_a_classifiers_probabilities_save_to_csv_as_json_text(ctx: ServiceContext) -> None:
+    probs = [[{"label": "a", "prob": 0.25}, {"label": "b", "prob": 0.75}], None]
+    table = pa.table({"id": [1, 2], "predicted_y": ["b", "a"], "predicted_y_probs": probs,
+                      "v": [[1.0, 2.0], [3.0]]})
+    assert write_file(ctx, "csv", "out/scored.csv", table, "overwrite", {})
+    with (files_folder(ctx) / "out" / "scored.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert json.loads(rows[0]["predicted_y_probs"]) == probs[0] and rows[1]["predicted_y_probs"] == ""
+    assert json.loads(rows[0]["v"]) == [1.0, 2.0] and rows[1]["predicted_y"] == "a"
+
+
+def test_a_table_that_cannot_be_written_leaves_no_file(ctx: ServiceContext) -> None:
+    interval = pa.array([pa.scalar((1, 2, 3), pa.month_day_nano_interval())], pa.month_day_nano_interval())
+    with pytest.raises(pa.ArrowNotImplementedError):
+        write_file(ctx, "csv", "bad.csv", pa.table({"i": interval}), "overwrite", {})
+    assert not (files_folder(ctx) / "bad.csv").exists()  # not even an empty file
+
+
+def test_an_unexpected_failure_keeps_the_earlier_results_and_names_the_statement(
+        ctx: ServiceContext, sqlite_source: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(session: Session, statement: Statement) -> object:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(sql_scripts.HANDLERS, Train, broken)
+    script = sql_scripts.run_script(ctx, "select 1 as one;\nselect 2 as two;\ntrain t as KMeans.`m`;",
+                                    source="src")
+    assert [r.rows for r in script.results] == [[[1]], [[2]]]
+    assert script.failed_statement == 3 and script.error is not None
+    assert script.error["code"] == "internal_error" and "statement 3 (line 3)" in script.error["message"]
+    assert "RuntimeError: a bug" in script.error["message"] and script.error["details"]["line"] == 3
