@@ -25,9 +25,10 @@ from softquery.domain import Model, Run, RunKind, RunStatus, RunTrigger, TaskTyp
 from softquery.domain.accounts import Via
 from softquery.errors import InvalidInputError, NotFoundError, SoftqueryError
 from softquery.modelcode.template_parameters import with_parameters
-from softquery.modelcode.templates import template_code
+from softquery.modelcode.templates import list_templates, template_code
 from softquery.services.model_settings import FIELD_NAMES
 from softquery.services.models import ModelSpec, create_model, delete_model, update_model
+from softquery.services.preview import preview_query
 from softquery.services.runs import execute_here, follow_run, pick_executor, start_run
 from softquery.services.sql_inputs import SOURCE_DIALECTS
 from softquery.services.sql_model_options import ModelPlan, plan_model
@@ -55,6 +56,7 @@ def _message(verb: str, text: str, name: str, **extra: Any) -> StatementResult:
 def run_create_model(session: Session, statement: Statement) -> StatementResult:
     assert isinstance(statement, CreateModel)
     name = statement.model.name
+    plan = plan_model(statement)  # a bad option is named first, whether or not the model exists
     existing = _existing(session, statement.model)
     if existing is not None and statement.if_not_exists:
         session.require(statement, Action.READ, model=name)
@@ -69,7 +71,6 @@ def run_create_model(session: Session, statement: Statement) -> StatementResult:
         session.require(statement, Action.CHANGE_MODEL, model=name, owner_id=existing.owner_id)
     if statement.query is None:
         raise statement.where.error("CREATE MODEL needs AS SELECT …: the rows to train on, label included.")
-    plan = plan_model(statement)
     source = source_of(session, statement, statement.model.source)
     sources = [s.name for s in session.ctx.sources.list()]
     if source not in sources:
@@ -77,6 +78,7 @@ def run_create_model(session: Session, statement: Statement) -> StatementResult:
                                     known=sources, what="source")
     url = session.ctx.sources.get(source).url
     train_sql = train_query_text(statement)
+    _check_train_rows(session, statement, plan, source, train_sql)
     notes = list(plan.notes)
     predict_sql = plan.settings.pop("predict_sql", None)
     if predict_sql is None:
@@ -98,6 +100,33 @@ def run_create_model(session: Session, statement: Statement) -> StatementResult:
     result = _train(session, statement, name)
     result.notes = notes + result.notes
     return result
+
+
+def _check_train_rows(session: Session, statement: CreateModel, plan: ModelPlan, source: str,
+                      train_sql: str) -> None:
+    """The AS SELECT runs and has the label, checked on one row before anything is saved, so
+    that a statement that cannot train leaves no model behind (BigQuery's label default,
+    a column named ``label``, is taken here)."""
+    preview = preview_query(session.ctx, source, train_sql, what="AS SELECT", limit=1)
+    select_token = next((t for t in statement.where.tokens if t.text.upper() == "SELECT"), None)
+    if preview.error is not None:
+        raise statement.where.error(f"The AS SELECT failed on source {source}: {preview.error['message']}",
+                                    select_token)
+    columns = preview.column_names
+    label_option = statement.options.get("input_label_cols")
+    if plan.label is not None and plan.label not in columns:
+        raise sql_error(f"The label column {plan.label!r} is not among the AS SELECT's columns.",
+                        statement.where.script, label_option.offset if label_option else statement.where.offset,
+                        name=plan.label, known=columns, what="column")
+    needs_label = next((t.task for t in list_templates() if t.name == plan.template), "") != "clustering"
+    if plan.label is None and needs_label:
+        if "label" in columns:
+            plan.label = "label"
+            return
+        model_type = statement.options.get("model_type")
+        raise sql_error(f"Which column should {plan.model_type} learn to predict? Name it with "
+                        f"input_label_cols=['column'] in OPTIONS; the AS SELECT's columns: {', '.join(columns)}.",
+                        statement.where.script, model_type.offset if model_type else statement.where.offset)
 
 
 # a model setting (an error's details["field"], by its name) -> the CREATE MODEL option that sets it

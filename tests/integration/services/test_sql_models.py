@@ -124,3 +124,27 @@ def test_without_wait_a_running_server_takes_the_run(demo: ServiceContext, monke
     run = demo.runs.get(result.run_id)
     assert (run.model, run.kind.value, run.status.value) == ("hq", "train", "queued")
     assert demo.versions.list("hq") == []
+
+
+def test_a_statement_that_cannot_train_leaves_no_model(demo: ServiceContext) -> None:
+    """The label and the AS SELECT are checked on one row before the model is saved."""
+    ann = as_user(demo, "ann")
+    before = {m.name for m in demo.models.list()}
+    typo = run_script(ann, f"CREATE MODEL m1 OPTIONS(model_type='linear_reg', input_label_cols=['qualty']) AS {HOUSES}",
+                      source="demo", wait=True)
+    assert typo.error is not None and typo.error["details"]["suggestion"] == "quality"
+    assert typo.error["details"]["column"] == 50  # at input_label_cols
+    no_label = run_script(ann, "CREATE MODEL m2 OPTIONS(model_type='linear_reg') AS SELECT price, quality FROM houses",
+                          source="demo", wait=True)
+    assert no_label.error is not None and "input_label_cols" in no_label.error["message"]
+    assert "price, quality" in no_label.error["message"]
+    missing = run_script(ann, "CREATE MODEL m3 OPTIONS(model_type='linear_reg', input_label_cols=['y'])\n"
+                              "AS SELECT a, y FROM no_such_table", source="demo", wait=True)
+    assert missing.error is not None and missing.error["details"]["line"] == 2
+    assert "no_such_table" in missing.error["message"]
+    assert {m.name for m in demo.models.list()} == before
+    # BigQuery's default label, a column named label, is taken
+    default = run_script(ann, "CREATE MODEL m4 OPTIONS(model_type='linear_reg') AS "
+                              "SELECT price, quality AS label FROM houses WHERE quality IS NOT NULL",
+                         source="demo", wait=True)
+    assert default.error is None and demo.models.get("m4").label == "label"
