@@ -26,9 +26,9 @@ class FileEntry:
 
 
 def files_folder(ctx: ServiceContext) -> Path:
-    """The files folder, created (mode 0750) when missing."""
+    """The files folder, created (mode 0700, like the rest of the home) when missing."""
     folder = ctx.settings.files_folder
-    folder.mkdir(parents=True, exist_ok=True, mode=0o750)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder.resolve()
 
 
@@ -79,10 +79,10 @@ def list_files(ctx: ServiceContext) -> list[FileEntry]:
 def open_for_writing(ctx: ServiceContext, path: str, *, overwrite: bool) -> int:
     """A file descriptor for writing ``path`` inside the folder (parents created; never through a symlink)."""
     real = resolve_file(ctx, path, must_exist=False)
-    real.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+    real.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if overwrite else os.O_EXCL)
     try:
-        return os.open(real, flags, 0o640)
+        return os.open(real, flags, 0o600)
     except FileExistsError:
         raise InvalidInputError(f"The file {path!r} exists already; overwrite it explicitly.",
                                 details={"path": path}) from None

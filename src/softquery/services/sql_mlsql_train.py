@@ -192,7 +192,7 @@ def store_data(session: Session, model: str, table: pa.Table) -> tuple[str, str]
         return source, name
 
     folder = files_folder(session.ctx) / HIDDEN
-    folder.mkdir(mode=0o750, exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
     path = folder / f"{model}.duckdb"
     staging = folder / f".{model}.duckdb.tmp"
     staging.unlink(missing_ok=True)

@@ -86,7 +86,8 @@ def prepare_model(session: Session, statement: Statement, ref: ModelRef) -> Prep
     session.require(statement, Action.READ, model=model.name, owner_id=model.owner_id)
     if model.active_version is None:
         raise model_error(session, statement, ref, f"Model {model.name!r} has no trained version yet, so "
-                          "there is nothing to predict with. Train it first.")
+                          "there is nothing to predict with. Train it first: the Train button on its page, "
+                          f"`softquery train {model.name}`, or CREATE OR REPLACE MODEL.")
     version = get_version(ctx, model.name)
     artifact = ctx.versions.artifact(model.name, version.version)
     verify(ctx.secret_key(), version.manifest, artifact, version.signature,

@@ -37,10 +37,14 @@ def source_of(session: Session, statement: Statement, named: str | None = None) 
     """The source a statement reads: the one it names, else the script's default (else an error)."""
     source = named or session.source
     if source is None:
+        # softquery's own sources for MLSQL models' rows (mlsql_<model>) are never a default
         names = [s.name for s in session.ctx.sources.list()]
+        people = [n for n in names if not n.startswith("mlsql_")]
+        if len(people) == 1:
+            return people[0]  # the only source there is
         raise InvalidInputError(
-            "Which data source should this statement read? Choose one (--source NAME, or \"source\" in "
-            f"the API), or qualify names as source.table. Sources: {', '.join(names) or 'none yet'}.",
+            "Which data source should this statement read? Choose one (--source NAME, the console's source "
+            f"list, or \"source\" in the API). Sources: {', '.join(names) or 'none yet'}.",
             details={"line": statement.where.error('').details["line"]})
     return source
 

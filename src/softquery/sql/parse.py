@@ -45,6 +45,7 @@ def parse_statement(where: StatementText) -> Statement:
         return parse_mlsql(where)
     if first.token_type is TokenType.VAR:  # not an SQL keyword: a misspelt one?
         raise _unknown_verb(where)
+    _check_ml_functions(where)
     from softquery.sql.mlsql_forms import select_output
 
     output = select_output(where, lambda tokens: _one(Softquery().parser().parse(tokens, where.script)))
@@ -57,6 +58,19 @@ def parse_statement(where: StatementText) -> Statement:
     if len(parsed) != 1 or parsed[0] is None:
         raise where.error("Expected one statement here; end each statement with ;.")
     return _typed(where, parsed[0])
+
+
+def _check_ml_functions(where: StatementText) -> None:
+    """``ML.NAME(MODEL …`` with a NAME softquery does not run: say so, not "Expected )"."""
+    from softquery.sql.bigquery_forms import ML_FUNCTIONS
+
+    tokens = where.tokens
+    for i in range(len(tokens) - 4):
+        ml, dot, name, paren, model = tokens[i:i + 5]
+        if (ml.text.upper() == "ML" and dot.token_type is TokenType.DOT and paren.token_type is TokenType.L_PAREN
+                and model.text.upper() == "MODEL" and name.text.upper() not in ML_FUNCTIONS):
+            raise where.error(f"ML.{name.text.upper()} is not an ML function softquery runs.", name,
+                              name=name.text.upper(), known=[f"ML.{f}" for f in ML_FUNCTIONS], what="function")
 
 
 def _one(parsed: list[exp.Expr | None]) -> exp.Expr:

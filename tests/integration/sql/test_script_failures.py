@@ -1,4 +1,4 @@
-"""A statement that fails in an unexpected way, and saving nested columns: nothing lost, nothing half-written."""
+"""Scripts at their edges: an unexpected failure, nested columns saved, the default source, file modes."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from softquery.services import sql_scripts
 from softquery.services.context import ServiceContext
 from softquery.services.files import files_folder
+from softquery.services.sources import add_source
 from softquery.services.sql_file_formats import write_file
 from softquery.services.sql_session import Session
 from softquery.sql.statements import Statement, Train
@@ -25,6 +26,9 @@ def test_a_classifiers_probabilities_save_to_csv_as_json_text(ctx: ServiceContex
         rows = list(csv.DictReader(handle))
     assert json.loads(rows[0]["predicted_y_probs"]) == probs[0] and rows[1]["predicted_y_probs"] == ""
     assert json.loads(rows[0]["v"]) == [1.0, 2.0] and rows[1]["predicted_y"] == "a"
+    # private like the rest of the home (no "made it private" warning on the next command)
+    assert (files_folder(ctx) / "out").stat().st_mode & 0o777 == 0o700
+    assert (files_folder(ctx) / "out" / "scored.csv").stat().st_mode & 0o777 == 0o600
 
 
 def test_a_table_that_cannot_be_written_leaves_no_file(ctx: ServiceContext) -> None:
@@ -46,3 +50,12 @@ def test_an_unexpected_failure_keeps_the_earlier_results_and_names_the_statement
     assert script.failed_statement == 3 and script.error is not None
     assert script.error["code"] == "internal_error" and "statement 3 (line 3)" in script.error["message"]
     assert "RuntimeError: a bug" in script.error["message"] and script.error["details"]["line"] == 3
+
+
+def test_with_one_source_a_statement_needs_no_source_name(ctx: ServiceContext, sqlite_source: str) -> None:
+    script = sql_scripts.run_script(ctx, "select count(*) as n from houses")
+    assert script.error is None and script.results[0].rows[0][0] > 0
+    add_source(ctx, "other", sqlite_source)
+    script = sql_scripts.run_script(ctx, "select count(*) as n from houses")
+    assert script.error is not None and "Which data source" in script.error["message"]
+    assert "other, src" in script.error["message"]

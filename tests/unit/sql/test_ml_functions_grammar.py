@@ -71,3 +71,16 @@ def test_an_ml_function_without_model_is_a_positioned_error() -> None:
         parse_script("SELECT 1;\nSELECT * FROM ML.EVALUATE(m)")
     assert caught.value.details["line"] == 2
     assert "MODEL" in caught.value.message
+
+
+def test_an_ml_function_softquery_does_not_run_is_named_with_the_ones_it_runs() -> None:
+    from softquery.sql.errors import SqlError
+    from softquery.sql.parse import parse_script
+
+    with pytest.raises(SqlError) as caught:
+        parse_script("SELECT * FROM ML.GLOBAL_EXPLAIN(MODEL house_lr)")
+    assert caught.value.details["column"] == 18 and "ML.GLOBAL_EXPLAIN is not an ML function" in caught.value.message
+    assert "ML.ROC_CURVE" in caught.value.message
+    with pytest.raises(SqlError) as caught:
+        parse_script("SELECT * FROM ML.EVALUTE(MODEL m)")
+    assert caught.value.details["suggestion"] == "ML.EVALUATE"
