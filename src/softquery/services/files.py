@@ -40,9 +40,10 @@ def resolve_file(ctx: ServiceContext, path: str, *, must_exist: bool = True) -> 
     given = Path(path)
     candidate = given if given.is_absolute() else folder / given
     outside = InvalidInputError(
-        f"The path {path!r} leaves the files folder; scripts may read and write only inside "
-        f"{folder} (SOFTQUERY_FILES_DIR). Upload the file there and name it relative to it.",
-        details={"path": path, "files_folder": str(folder)})
+        f"The path {path!r} leaves the files folder; scripts may read and write only inside it "
+        "(the Files page lists it; SOFTQUERY_FILES_DIR sets it). Upload the file there and name it "
+        "relative to the folder, e.g. data/houses.csv.",
+        details={"path": path})
     if ".." in given.parts:
         raise outside
     real = candidate.resolve()  # follows every symlink along the path
@@ -84,5 +85,7 @@ def open_for_writing(ctx: ServiceContext, path: str, *, overwrite: bool) -> int:
     try:
         return os.open(real, flags, 0o600)
     except FileExistsError:
-        raise InvalidInputError(f"The file {path!r} exists already; overwrite it explicitly.",
+        raise InvalidInputError(f"The file {path!r} exists already. Replace it explicitly (\"replace a file of "
+                                "the same name\" on the Files page, save overwrite in a script) or choose "
+                                "another name.",
                                 details={"path": path}) from None

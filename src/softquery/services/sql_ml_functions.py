@@ -239,7 +239,8 @@ def _float(value: Any) -> float | None:
 
 def weights(session: Session, statement: Statement, node: MLFunction) -> pa.Table:
     """ML.WEIGHTS: a linear model's coefficients (its JSON export) as a table: one row per processed
-    input (and class, for a multiclass model), the intercept as ``__INTERCEPT__``."""
+    input (and class, for a multiclass model), the intercept as ``__INTERCEPT__``; a standardised
+    number's ``input_mean`` and ``input_scale`` say what its weight multiplies."""
     from softquery.services.export import export_json_isolated
 
     ref, _, version = active_version(session, statement, node)
@@ -262,8 +263,25 @@ def weights(session: Session, statement: Statement, node: MLFunction) -> pa.Tabl
         inputs = [*names, "__INTERCEPT__"]
         classes = [positive] * len(inputs)
         values = [*(float(v) for v in coefficients), float(intercept)]
+    standardised = _standardisation(document)
     return pa.table({"processed_input": pa.array(inputs, pa.string()), "class": pa.array(classes, pa.string()),
-                     "weight": pa.array(values, pa.float64())})
+                     "weight": pa.array(values, pa.float64()),
+                     "input_mean": pa.array([standardised.get(n, (None, None))[0] for n in inputs], pa.float64()),
+                     "input_scale": pa.array([standardised.get(n, (None, None))[1] for n in inputs], pa.float64())})
+
+
+def _standardisation(document: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """processed input -> (mean, scale) of the numbers the model standardised before weighing them:
+    a weight applies to ``(value - input_mean) / input_scale``, not to the raw value."""
+    preprocessing = document.get("preprocessing") or {}
+    if not preprocessing.get("scale"):
+        return {}
+    found: dict[str, tuple[float, float]] = {}
+    for column in preprocessing.get("columns", []):
+        if "mean" in column and "scale" in column:
+            for name, mean, scale in zip(column["output_features"], column["mean"], column["scale"], strict=False):
+                found[str(name)] = (float(mean), float(scale))
+    return found
 
 
 def training_info(session: Session, statement: Statement, node: MLFunction) -> pa.Table:

@@ -39,9 +39,13 @@ class Session:
         decision = decide(self.ctx.actor, action, model=model, owner_id=owner_id)
         if not decision.allowed:
             where = statement.where.error("")
+            tokens = statement.where.tokens
+            count = 4 if len(tokens) > 3 and tokens[1].text.upper() == "OR" else 2  # CREATE OR REPLACE MODEL
+            words = " ".join(t.text for t in tokens[:count if tokens[0].text.upper() in ("CREATE", "DROP") else 1])
             raise PermissionDeniedError(
-                f"Line {where.details['line']}: {decision.reason}",
-                details={"line": where.details["line"], "column": where.details["column"]})
+                f"Line {where.details['line']} ({words.upper()}): {decision.reason}",
+                details={"line": where.details["line"], "column": where.details["column"],
+                         "excerpt": where.details["excerpt"]})
 
     def audit(self, statement: Statement, action: str, target_type: str, target: str,
               details: dict[str, Any] | None = None) -> None:

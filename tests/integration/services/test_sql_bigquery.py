@@ -107,6 +107,13 @@ def test_weights_are_the_exported_coefficients(walked: ServiceContext) -> None:
     rows = call(walked, "SELECT * FROM ML.WEIGHTS(MODEL house_price_quality)").to_pylist()
     assert [r["processed_input"] for r in rows] == [*exported["feature_names"], "__INTERCEPT__"]
     assert [r["weight"] for r in rows] == [*exported["coefficients"], exported["intercept"]]
+    # a standardised number's weight multiplies (value - input_mean) / input_scale: with them, the
+    # weights predict from raw values what the model predicts
+    columns = {c["name"]: c for c in exported["preprocessing"]["columns"]}
+    numeric = next(r for r in rows if r["processed_input"] in columns and "mean" in columns[r["processed_input"]])
+    described = columns[numeric["processed_input"]]
+    assert (numeric["input_mean"], numeric["input_scale"]) == (described["mean"][0], described["scale"][0])
+    assert rows[-1]["input_mean"] is None and rows[-1]["input_scale"] is None  # the intercept
     wine = export_json(walked, "wine_kind")
     rows = call(walked, "SELECT * FROM ML.WEIGHTS(MODEL wine_kind)").to_pylist()
     assert len(rows) == len(wine["classes"]) * (len(wine["feature_names"]) + 1)
