@@ -57,7 +57,7 @@ def unexpected(message: Any, expected: str) -> ChildFailed:
                         "details": {"received": str(kind)[:200]}})
 
 
-class _Sender:
+class Sender:
     """Sends messages to the child from a thread, on its own duplicate of the socket."""
 
     def __init__(self, fd: int):
@@ -90,7 +90,7 @@ class ChildSession:
     def __init__(self, ctx: ServiceContext, run: Run, sandbox: Sandbox, progress: RunProgress,
                  listener: Listener | None):
         self.ctx, self.run, self.sandbox, self.progress, self.listener = ctx, run, sandbox, progress, listener
-        self._sender = _Sender(sandbox.message_fd())
+        self._sender = Sender(sandbox.message_fd())
         self._replies: deque[Any] = deque()
         self.ended = False  # the child finished (``finish``): upkeep goes on without it
         self._out: list[str] = []

@@ -63,7 +63,7 @@ def claim_target(ctx: ServiceContext, model: Model, source_url: str) -> None:
     if claim is not None and claim.written:
         ctx.output_tables.claim(model.source, table, model_id, model.name)  # a re-made model: its id
         return
-    if _exists(source_url, table) and not _written_before(ctx, model):
+    if table_exists(source_url, table) and not written_before(ctx, model):
         raise ConflictError(
             f"Table {table!r} already exists in data source {model.source!r} and softquery did not "
             f"create it for model {model.name!r}; softquery only writes tables it created. Choose "
@@ -90,7 +90,7 @@ def _held(model: Model, claim: OutputTableClaim | None) -> ConflictError:
         f"Choose another output table.", details=details)
 
 
-def _exists(source_url: str, table: str) -> bool:
+def table_exists(source_url: str, table: str) -> bool:
     sink = open_sink(source_url)
     try:
         return sink.columns(table) is not None
@@ -98,7 +98,7 @@ def _exists(source_url: str, table: str) -> bool:
         sink.close()
 
 
-def _written_before(ctx: ServiceContext, model: Model) -> bool:
+def written_before(ctx: ServiceContext, model: Model) -> bool:
     for kind in (RunKind.PREDICT, RunKind.TRAIN_THEN_PREDICT):
         for run in ctx.runs.list(model.name, RunStatus.SUCCEEDED, limit=1000, kind=kind):
             predicted = (run.result or {}).get("predict") or {}

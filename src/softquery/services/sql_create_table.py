@@ -15,10 +15,8 @@ table softquery did not create (a source's own ``users``); an existing table nee
 
 from __future__ import annotations
 
-import json
 import uuid
 
-import pyarrow as pa
 from sqlglot import exp
 
 from softquery.auth.policy import Action
@@ -27,12 +25,12 @@ from softquery.errors import NotFoundError
 from softquery.identifiers import check_identifier
 from softquery.prediction.table_writer import open_writer
 from softquery.services.interrupted_writes import recover_before_write
-from softquery.services.output_tables import _exists, _written_before
+from softquery.services.output_tables import table_exists, written_before
 from softquery.services.sql_model_calls import callable_names, model_calls
 from softquery.services.sql_model_child import warm_up
 from softquery.services.sql_queries import evaluate
 from softquery.services.sql_results import Link, StatementResult
-from softquery.services.sql_rows import source_of
+from softquery.services.sql_rows import source_of, writable
 from softquery.services.sql_session import Handler, Session
 from softquery.sql.dialect import MLFunction
 from softquery.sql.statements import CreateTable, Statement
@@ -72,11 +70,11 @@ def _check_claim(session: Session, statement: CreateTable, owner: Model, source:
         how = "holds the predictions of" if claim.written else "is reserved as the output table of"
         raise _error(statement, f"Table {table!r} in data source {source!r} {how} model {claim.model!r}; "
                                 "a model writes only its own tables. Choose another table name.")
-    exists = _exists(url, table)
+    exists = table_exists(url, table)
     if exists and not statement.replace:
         raise _error(statement, f"Table {table!r} already exists in data source {source!r}. Write CREATE OR "
                                 "REPLACE TABLE to replace it with the new predictions.")
-    mine = claim is not None and claim.written or (owner.target_table == table and _written_before(ctx, owner))
+    mine = claim is not None and claim.written or (owner.target_table == table and written_before(ctx, owner))
     if exists and not mine:
         raise _error(statement, f"Table {table!r} already exists in data source {source!r} and softquery did "
                                 f"not create it for model {owner.name!r}; softquery only writes tables it created. "
@@ -85,17 +83,6 @@ def _check_claim(session: Session, statement: CreateTable, owner: Model, source:
         holder = ctx.output_tables.holder(source, table)
         raise _error(statement, f"Table {table!r} in data source {source!r} was just claimed by model "
                                 f"{holder!r}; choose another table name.")
-
-
-def writable(table: pa.Table) -> pa.Table:
-    """Lists and structs (``predicted_<label>_probs``) become JSON text: every source stores that."""
-    columns = []
-    for field, column in zip(table.schema, table.columns, strict=True):
-        if pa.types.is_nested(field.type):
-            column = pa.array([None if v is None else json.dumps(v, default=str) for v in column.to_pylist()],
-                              type=pa.string())
-        columns.append(column)
-    return pa.Table.from_arrays(columns, names=table.schema.names)
 
 
 def run_create_table(session: Session, statement: Statement) -> StatementResult:

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from softquery.errors import InvalidInputError
 from softquery.services.context import ServiceContext
 from softquery.services.files import open_for_writing, resolve_file
+from softquery.services.sql_rows import writable
 from softquery.sql.statements import Option
 
 FILE_FORMATS = ("csv", "json", "parquet", "libsvm")
@@ -132,11 +133,6 @@ def _libsvm(text: str, size: int) -> pa.Table:
                      "features": pa.array(dense, pa.list_(pa.float64()))})
 
 
-def _as_text(column: pa.ChunkedArray) -> pa.Array:
-    """A list or struct column (``predicted_<label>_probs``, a vector) as JSON text, as CREATE TABLE writes it."""
-    return pa.array([None if v is None else json.dumps(v, default=str) for v in column.to_pylist()], pa.string())
-
-
 def _encoded(fmt: str, table: pa.Table, options: Mapping[str, Option]) -> bytes:
     if fmt == "parquet":
         sink = pa.BufferOutputStream()
@@ -144,11 +140,7 @@ def _encoded(fmt: str, table: pa.Table, options: Mapping[str, Option]) -> bytes:
         return bytes(sink.getvalue().to_pybytes())
     if fmt == "json":
         return "".join(json.dumps(row, default=str) + "\n" for row in table.to_pylist()).encode("utf-8")
-    nested = [i for i, f in enumerate(table.schema)
-              if pa.types.is_list(f.type) or pa.types.is_large_list(f.type) or pa.types.is_struct(f.type)
-              or pa.types.is_map(f.type)]
-    for i in nested:
-        table = table.set_column(i, table.schema.field(i).name, _as_text(table.column(i)))
+    table = writable(table)  # lists and structs (a classifier's _probs) as JSON text
     sink = pa.BufferOutputStream()
     header = _flag(options, "header", True)
     delimiter = _text(options, ",", "delimiter", "sep")

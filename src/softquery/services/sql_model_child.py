@@ -12,10 +12,7 @@ and checked here (``checked_predictions``) before they are used.
 from __future__ import annotations
 
 import contextlib
-import os
-import queue
 import threading
-from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
@@ -24,44 +21,18 @@ import pyarrow as pa
 from softquery.data.arrow_bytes import batch_to_bytes
 from softquery.errors import LimitExceededError, ModelCodeError, SoftqueryError
 from softquery.prediction.predict_rows import PredictSpec, checked_predictions
-from softquery.sandbox import Limits, Sandbox, memory_error_message, prepare_forkserver, protocol
+from softquery.sandbox import Limits, Sandbox, memory_error_message, prepare_forkserver
+from softquery.services.child_session import Sender
 from softquery.services.job_child import JobPayload, job_child_main
 from softquery.training.answers import RowNames
 
 STATEMENT_ROWS = "of the statement's input (counting from 0)"
-_STOP = object()
 
 
 def warm_up() -> None:
     """Start the job children's forkserver in the background (a cold one takes 1-2 s: a fresh
     interpreter importing numpy, pandas, scikit-learn), while the statement reads its rows."""
     threading.Thread(target=prepare_forkserver, name="softquery-forkserver-start", daemon=True).start()
-
-
-class _Sender:
-    """Sends messages to the child from a thread, on a duplicate of the socket."""
-
-    def __init__(self, fd: int):
-        self._conn = Connection(os.dup(fd))
-        self._outbox: queue.Queue[Any] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="softquery-sql-child-sender", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            while (message := self._outbox.get()) is not _STOP:
-                self._conn.send_bytes(protocol.dumps(message))
-        except (OSError, EOFError, ValueError):
-            pass  # the child is gone: the reply that never comes says so
-        finally:
-            self._conn.close()
-
-    def send(self, message: Any) -> None:
-        self._outbox.put(message)
-
-    def close(self) -> None:
-        self._outbox.put(_STOP)
-        self._thread.join(2.0)
 
 
 class ModelChild:
@@ -73,7 +44,7 @@ class ModelChild:
         self.memory_message = memory_error_message(limits)
         payload = JobPayload("predict", spec, self.memory_message)
         self.sandbox = Sandbox.start(job_child_main, payload, limits=limits, name=f"sql-{label.replace(' ', '-')}")
-        self._sender = _Sender(self.sandbox.message_fd())
+        self._sender = Sender(self.sandbox.message_fd())
         self.output: list[str] = []
         self._ready = False
 
@@ -121,7 +92,7 @@ class ModelChild:
             self._reply("result")
 
     def close(self) -> None:
-        self._sender.close()
+        self._sender.close(2.0)
         with contextlib.suppress(Exception):
             self.sandbox.close()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -151,3 +152,14 @@ def table_names(tree: exp.Expr) -> list[exp.Table]:
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     return [t for t in tree.find_all(exp.Table)
             if isinstance(t.this, exp.Identifier) and t.name.lower() not in ctes]
+
+
+def writable(table: pa.Table) -> pa.Table:
+    """Lists and structs (``predicted_<label>_probs``) become JSON text: every source stores that."""
+    columns = []
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if pa.types.is_nested(field.type):
+            column = pa.array([None if v is None else json.dumps(v, default=str) for v in column.to_pylist()],
+                              type=pa.string())
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.schema.names)

@@ -22,8 +22,9 @@ from softquery.errors import NotFoundError
 from softquery.identifiers import check_identifier
 from softquery.prediction.table_writer import open_writer
 from softquery.services.interrupted_writes import recover_before_write
-from softquery.services.output_tables import _exists, _written_before
+from softquery.services.output_tables import table_exists, written_before
 from softquery.services.sql_results import Link, StatementResult
+from softquery.services.sql_rows import writable
 from softquery.services.sql_session import Session
 from softquery.sql.statements import Save
 
@@ -59,7 +60,7 @@ def save_table(session: Session, statement: Save, table: pa.Table) -> StatementR
     owner = _owner(session, statement, table)
     session.require(statement, Action.CHANGE_MODEL, model=owner.name, owner_id=owner.owner_id)
     mode = statement.mode.lower()
-    exists = _exists(url, name)
+    exists = table_exists(url, name)
     if exists and mode == "ignore":
         return StatementResult(0, 0, 0, "save", "message", message=f"table {source}.{name} exists; ignore kept it")
     if exists and mode == "errorifexists":
@@ -68,10 +69,10 @@ def save_table(session: Session, statement: Save, table: pa.Table) -> StatementR
     _claim(session, statement, owner, source, url, name, exists)
     recover_before_write(session.ctx, url)
     written = 0
-    writable = table.replace_schema_metadata(None)
+    writable_table = table.replace_schema_metadata(None)
     with open_writer(url, name, "append" if mode == "append" else "replace",
                      run_id=f"sql_{uuid.uuid4().hex[:12]}") as writer:
-        for batch in _flat(writable).to_batches(max_chunksize=session.ctx.settings.chunk_rows):
+        for batch in writable(writable_table).to_batches(max_chunksize=session.ctx.settings.chunk_rows):
             writer.write(batch)
         written = writer.commit()
     session.audit(statement, "table.save", "table", f"{source}.{name}",
@@ -98,7 +99,7 @@ def _claim(session: Session, statement: Save, owner: Model, source: str, url: st
         how = "holds the predictions of" if claim.written else "is reserved as the output table of"
         raise _error(statement, f"Table {name!r} in data source {source!r} {how} model {claim.model!r}; a model "
                                 "writes only its own tables. Choose another table name.")
-    mine = (claim is not None and claim.written) or (owner.target_table == name and _written_before(ctx, owner))
+    mine = (claim is not None and claim.written) or (owner.target_table == name and written_before(ctx, owner))
     if exists and not mine:
         raise _error(statement, f"Table {name!r} already exists in data source {source!r} and softquery did not "
                                 f"create it for model {owner.name!r}; softquery only writes tables it created.")
@@ -107,14 +108,3 @@ def _claim(session: Session, statement: Save, owner: Model, source: str, url: st
                                 f"{ctx.output_tables.holder(source, name)!r}; choose another table name.")
 
 
-def _flat(table: pa.Table) -> pa.Table:
-    """Lists and structs (vectors, ``predicted_<label>_probs``) as JSON text: every source stores that."""
-    import json
-
-    columns = []
-    for field, column in zip(table.schema, table.columns, strict=True):
-        if pa.types.is_nested(field.type):
-            column = pa.array([None if v is None else json.dumps(v, default=str) for v in column.to_pylist()],
-                              type=pa.string())
-        columns.append(column)
-    return pa.Table.from_arrays(columns, names=table.schema.names)
