@@ -10,6 +10,8 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from tests.integration.harness import wait_for
+
 from softquery.sandbox import Limits, Sandbox, start_forkserver, stop_forkserver
 from softquery.sandbox.forkserver import forkserver_asked_at
 
@@ -38,6 +40,14 @@ def forkservers() -> list[int]:
     return found
 
 
+def one_forkserver() -> int:
+    """The one forkserver this process started. Polled: multiprocessing forks it and returns
+    before its exec, and until then /proc shows the forked copy's command line (this one's)."""
+    found: list[int] = wait_for(forkservers, 10, "the forkserver's process")
+    assert len(found) == 1, found
+    return found[0]
+
+
 def alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -63,7 +73,7 @@ def test_a_forkserver_started_ahead_can_be_ended_at_once_and_a_later_job_starts_
     assert forkservers() == [] and forkserver_asked_at() is None
     before = time.time()
     start_forkserver()  # returns without waiting for its imports
-    (pid,) = forkservers()
+    pid = one_forkserver()
     asked = forkserver_asked_at()
     assert asked is not None and before <= asked <= time.time()
     stop_forkserver()  # ended (killed even halfway through its imports) and reaped
@@ -71,7 +81,7 @@ def test_a_forkserver_started_ahead_can_be_ended_at_once_and_a_later_job_starts_
     assert forkserver_asked_at() is None
     messages = run(Sandbox.start(send_pid, None, limits=LIMITS, name="after-stop"))
     assert any(isinstance(m, tuple) and m[0] == "pid" for m in messages), messages
-    (again,) = forkservers()
+    again = one_forkserver()
     assert again != pid
 
 
