@@ -20,19 +20,11 @@ def registry(ctx: ServiceContext) -> SqlFunctionRepository:
 
 def model_called(ctx: ServiceContext, name: str) -> str:
     """The model a call ``name(…)`` predicts with: a model of that name, else a registered function's."""
-    if _exists(ctx, name):
+    if ctx.models.find(name) is not None:
         return name
     return registry(ctx).get(name) or name
 
 
-def _exists(ctx: ServiceContext, name: str) -> bool:
-    from softquery.errors import NotFoundError
-
-    try:
-        ctx.models.get(name)
-    except NotFoundError:
-        return False
-    return True
 
 
 def register_function(ctx: ServiceContext, name: str, model: str) -> str | None:
@@ -41,7 +33,7 @@ def register_function(ctx: ServiceContext, name: str, model: str) -> str | None:
     A name another user registered stays theirs (an admin may take it over): otherwise an
     editor could point someone's ``POST /model/predict`` calls at their own model. A model's
     name calls that model; a function of that name may only call it too."""
-    if name.lower() != model.lower() and _exists(ctx, name):
+    if name.lower() != model.lower() and ctx.models.find(name) is not None:
         raise ConflictError(f"{name!r} is the name of a model, and calling it calls that model; register "
                             "the function under another name.", details={"function": name})
     taken, owner = registry(ctx).owner(name)

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from softquery.auth.policy import Action
 from softquery.domain import Run, RunStatus, TaskType
-from softquery.errors import NotFoundError, SoftqueryError
+from softquery.errors import SoftqueryError
 from softquery.identifiers import check_identifier
 from softquery.services.sql_file_formats import (
     FILE_FORMATS,
@@ -208,9 +208,7 @@ def _evaluate(session: Session, statement: Train, chosen: Plan, table_name: str,
 
 def _model(session: Session, statement: Statement, written: str) -> str:
     name = model_called(session.ctx, model_name_of(written))
-    try:
-        session.ctx.models.get(name)
-    except NotFoundError:
+    if session.ctx.models.find(name) is None:
         token = next((t for t in statement.where.tokens if t.text == written), None)
         raise statement.where.error(f"There is no model {name!r} (from {written!r}); train it first.", token,
                                     name=name, known=[m.name for m in session.ctx.models.list()],

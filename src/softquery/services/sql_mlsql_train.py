@@ -239,9 +239,8 @@ def save_model(session: Session, statement: Train, plan: Plan, data: tuple[str, 
 
 def require_train(session: Session, statement: Train, name: str) -> bool:
     """The permission to create (False: no such model yet) or change (True) the model ``name``."""
-    try:
-        existing = session.ctx.models.get(name)
-    except NotFoundError:
+    existing = session.ctx.models.find(name)
+    if existing is None:
         session.require(statement, Action.CREATE_MODEL)
         return False
     session.require(statement, Action.CHANGE_MODEL, model=existing.name, owner_id=existing.owner_id)

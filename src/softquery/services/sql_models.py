@@ -23,7 +23,7 @@ from softquery.auth.policy import Action
 from softquery.data.source_urls import dialect_of
 from softquery.domain import Model, Run, RunKind, RunStatus, RunTrigger, TaskType
 from softquery.domain.accounts import Via
-from softquery.errors import InvalidInputError, NotFoundError, SoftqueryError
+from softquery.errors import InvalidInputError, SoftqueryError
 from softquery.modelcode.template_parameters import with_parameters
 from softquery.modelcode.templates import list_templates, template_code
 from softquery.services.model_settings import FIELD_NAMES
@@ -42,10 +42,7 @@ TRIGGERS = {Via.CLI: RunTrigger.CLI, Via.SESSION: RunTrigger.WEB, Via.TOKEN: Run
 
 
 def _existing(session: Session, model: ModelRef) -> Model | None:
-    try:
-        return session.ctx.models.get(model.name)
-    except NotFoundError:
-        return None
+    return session.ctx.models.find(model.name)
 
 
 def _message(verb: str, text: str, name: str, **extra: Any) -> StatementResult:

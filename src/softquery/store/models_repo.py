@@ -109,11 +109,16 @@ class ModelRepository:
         return self.get(model.name)
 
     def get(self, name: str) -> Model:
+        found = self.find(name)
+        if found is None:
+            raise self._missing(name)
+        return found
+
+    def find(self, name: str) -> Model | None:
+        """The model ``name``, or None when there is none (``get`` raises NotFoundError)."""
         with self.engine.connect() as conn:
             row = conn.execute(SELECT_MODELS.where(models.c.name == name)).mappings().first()
-        if row is None:
-            raise self._missing(name)
-        return _entity(row)
+        return None if row is None else _entity(row)
 
     def id_of(self, name: str) -> int:
         with self.engine.connect() as conn:
