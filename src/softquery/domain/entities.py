@@ -63,6 +63,13 @@ class Model:
     schedule_since: datetime | None = None
     time_limit_seconds: int | None = None
     memory_limit_mb: int | None = None
+    # model selection: folds of the cross-validation (None: 5), the column that orders the rows
+    # for ordered folds, a hyperparameter search ({"method", "params", "trials"}), and the
+    # time budget of a search or of AutoML
+    cv_folds: int | None = None
+    order_column: str | None = None
+    search: dict[str, Any] | None = None
+    time_budget_seconds: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
     owner_id: int | None = None  # the user who created it; None: admins only (CLI-made)

@@ -32,7 +32,8 @@ from softquery.prediction.predict_rows import QUERY_ROWS, LoadedModel, PredictSp
 from softquery.sandbox import protocol
 from softquery.training.answers import RowNames
 from softquery.training.capture import Captured, capture_output
-from softquery.training.pipeline import TrainSpec, train_from_rows
+from softquery.training.pipeline import train_from_rows
+from softquery.training.spec import TrainSpec
 
 
 @dataclass

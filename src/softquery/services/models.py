@@ -15,6 +15,7 @@ from softquery.modelcode.checks import CodeProblem, check_code, require_valid_co
 from softquery.modelcode.templates import template_code
 from softquery.services import audit
 from softquery.services.context import ServiceContext
+from softquery.services.model_selection import apply_selection
 from softquery.services.output_tables import check_target_free, release_tables, reserve_tables
 from softquery.services.run_limits import LIMITS, check_limit, maximum
 from softquery.services.schedules import apply_schedule, next_fire_time
@@ -45,11 +46,16 @@ class ModelSpec:
     schedule_timezone: str | None = None  # IANA name (default UTC)
     time_limit_seconds: int | None = None
     memory_limit_mb: int | None = None
+    cv_folds: int | None = None
+    order_column: str | None = None
+    search: dict[str, Any] | None = None  # {"method": grid|random|bayes, "params": {...}, "trials": N}
+    time_budget_seconds: int | None = None
     # optional fields to reset to automatic/default; "schedule" removes the schedule
     clear: set[str] = field(default_factory=set)
 
 
-CLEARABLE = ("label", "id_columns", "output_table", "schedule", "time_limit_seconds", "memory_limit_mb")
+CLEARABLE = ("label", "id_columns", "output_table", "schedule", "time_limit_seconds", "memory_limit_mb",
+             "cv_folds", "order_column", "search", "time_budget_seconds")
 
 
 @dataclass
@@ -98,6 +104,8 @@ def _apply(settings: Settings, model: Model, spec: ModelSpec) -> Model:
         value = getattr(spec, name)
         if value is not None:
             setattr(model, name, check_limit(settings, name, value))
+    apply_selection(model, cv_folds=spec.cv_folds, order_column=spec.order_column, search=spec.search,
+                    time_budget_seconds=spec.time_budget_seconds)
     for name in spec.clear:
         if name not in CLEARABLE:
             raise InvalidInputError(f"{name} cannot be reset.")

@@ -17,7 +17,8 @@ from softquery.modelcode.checks import require_valid_code
 from softquery.services.context import ServiceContext
 from softquery.training.manifest import build_manifest
 from softquery.training.metrics import key_metric
-from softquery.training.pipeline import TrainOutput, TrainSpec
+from softquery.training.pipeline import TrainOutput
+from softquery.training.spec import TrainSpec
 
 
 @dataclass
@@ -42,7 +43,9 @@ def train_spec(ctx: ServiceContext, run: Run, *, capture_output: bool = False) -
         source_url=ctx.sources.get(model.source).url, train_sql=model.train_sql,
         predict_sql=model.predict_sql, statement_timeout_seconds=ctx.settings.statement_timeout_seconds,
         child=TrainSpec(model=model.name, code=model.code, label=model.label, id_columns=model.id_columns,
-                        log_limit=ctx.settings.max_log_chars, capture_output=capture_output),
+                        log_limit=ctx.settings.max_log_chars, capture_output=capture_output,
+                        template=model.template, cv_folds=model.cv_folds, order_column=model.order_column,
+                        search=model.search, time_budget_seconds=model.time_budget_seconds),
     )
 
 
@@ -74,10 +77,11 @@ def record_training(ctx: ServiceContext, run: Run, spec: TrainJob, out: TrainOut
     number = ctx.versions.peek_next_number(model.name)
     manifest = json_clean(build_manifest(
         model=model.name, version=number, run_id=run.id, source=model.source,
-        source_dialect=dialect_of(spec.source_url), train_sql=spec.train_sql, code=spec.code,
-        template=model.template, data=out.data, task=out.task, metrics=out.metrics,
+        source_dialect=dialect_of(spec.source_url), train_sql=spec.train_sql, code=out.code or spec.code,
+        template=out.template if out.code else model.template, data=out.data, task=out.task, metrics=out.metrics,
         evaluation=out.evaluation, classes=out.classes, artifact=out.artifact,
         duration_seconds=out.timings.get("total", 0.0), timings=out.timings, notes=out.notes,
+        cv=out.cv, selection=out.selection,
     ))
     task = TaskType(out.task)
     activate = _should_activate(ctx, model, task, out.metrics)

@@ -23,6 +23,7 @@ EDITABLE = (
     "description", "source", "code", "template", "train_sql", "predict_sql", "label",
     "id_columns", "output_table", "write_mode", "deploy", "schedule", "schedule_action",
     "schedule_timezone", "schedule_since", "time_limit_seconds", "memory_limit_mb",
+    "cv_folds", "order_column", "search", "time_budget_seconds",
 )
 
 
@@ -47,6 +48,10 @@ def _entity(row: RowMapping) -> Model:
         schedule_since=as_utc(row["schedule_since"]),
         time_limit_seconds=row["time_limit_seconds"],
         memory_limit_mb=row["memory_limit_mb"],
+        cv_folds=row["cv_folds"],
+        order_column=row["order_column"],
+        search=dict(row["search"]) if row["search"] is not None else None,
+        time_budget_seconds=row["time_budget_seconds"],
         created_at=as_utc(row["created_at"]),
         updated_at=as_utc(row["updated_at"]),
         owner_id=row["owner_id"],
@@ -73,6 +78,10 @@ def _values(model: Model) -> dict[str, Any]:
         "schedule_since": model.schedule_since,
         "time_limit_seconds": model.time_limit_seconds,
         "memory_limit_mb": model.memory_limit_mb,
+        "cv_folds": model.cv_folds,
+        "order_column": model.order_column,
+        "search": model.search,
+        "time_budget_seconds": model.time_budget_seconds,
     }
 
 

@@ -56,6 +56,10 @@ models = Table(
     Column("schedule_since", DateTime(timezone=True)),
     Column("time_limit_seconds", Integer),
     Column("memory_limit_mb", Integer),
+    Column("cv_folds", Integer),
+    Column("order_column", String(63)),
+    Column("search", JSON),
+    Column("time_budget_seconds", Integer),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # the user who created it (None: made from the CLI or before accounts; admins only)

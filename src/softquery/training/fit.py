@@ -103,15 +103,15 @@ def call_on_rows(fn: Callable[..., Any], where: str, X: pd.DataFrame, *args: Any
         raise _with_vector_hint(exc, X) from exc
 
 
-def _holdout_predictions(model: Any, X_te: pd.DataFrame) -> tuple[np.ndarray, RowNames]:
-    """predict(X) of the holdout rows: a prediction for every row, or the rows without one."""
+def holdout_predictions(model: Any, X_te: pd.DataFrame, which: str = "holdout") -> tuple[np.ndarray, RowNames]:
+    """predict(X) of held-out rows: a prediction for every row, or the rows without one."""
     named = RowNames(where="of the training rows (X.index)", labels=list(X_te.index))
     preds = as_predictions(call_on_rows(model.predict, "predict(X)", X_te), len(X_te), named)
     missing = null_rows(preds)
     if missing:
         raise ModelCodeError(
             f"predict(X) returned no prediction (None or NaN) for {len(missing):,} of the {len(X_te):,} "
-            f"holdout rows, at {named.name(missing)}. Every holdout row needs a prediction to measure the "
+            f"{which} rows, at {named.name(missing)}. Every holdout row needs a prediction to measure the "
             "model; a NULL in an input column that the model does not handle is the usual cause "
             "(AutoPreprocessor fills them).",
             details={**named.details(missing), "problem": "no_prediction", "rows": len(X_te)})
@@ -186,11 +186,11 @@ def fit_and_evaluate(
         call_on_rows(evaluator.train, "train(X, y)", X_tr, y_tr)
         timings["holdout_fit"] = time.perf_counter() - t0
         progress("evaluating on the holdout rows", 0.5)
-        preds, named = _holdout_predictions(evaluator, X_te)
+        preds, named = holdout_predictions(evaluator, X_te)
         proba = predict_proba_or_none(evaluator, X_te, named) if y is not None else None
         task = detect_task(y, declared, has_proba=proba is not None, predictions=_detectable(preds))
         classes = _classes(y, label or "label") if task is TaskType.CLASSIFICATION and y is not None else None
-        metrics, evaluation = _evaluate(task, X_te, y_te, preds, proba, classes, named)
+        metrics, evaluation = evaluate_predictions(task, X_te, y_te, preds, proba, classes, named)
         try:
             evaluation["feature_importance"] = feature_importance(evaluator, X_te, y_te, task)
         except Exception as exc:  # importance is a bonus: never fail a training over it
@@ -251,7 +251,7 @@ def _as_classes(preds: np.ndarray, classes: list[Any], named: RowNames) -> np.nd
     return out
 
 
-def _evaluate(
+def evaluate_predictions(
     task: TaskType, X_te: pd.DataFrame, y_te: pd.Series | None, preds: np.ndarray,
     proba: np.ndarray | None, classes: list[Any] | None, named: RowNames,
 ) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -44,6 +44,8 @@ def build_manifest(
     duration_seconds: float,
     timings: dict[str, float],
     notes: list[str],
+    cv: dict[str, Any] | None = None,
+    selection: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "manifest_format": 1,
@@ -57,7 +59,9 @@ def build_manifest(
         "task": task,
         "classes": classes,
         "metrics": metrics,
+        "cv": cv,  # k-fold cross-validation: method, folds, metrics {name: {mean, std, folds}}, notes
         "evaluation": evaluation,
+        "selection": selection,  # a hyperparameter search's or AutoML's trials and choice (None: neither)
         "code": code,
         "code_sha256": code_sha256(code),
         "template": template,

@@ -18,22 +18,14 @@ import pyarrow as pa
 from softquery.data import build_training_set, detect_id_columns, detect_label
 from softquery.domain import TaskType
 from softquery.modelcode.checks import declared_task_name, require_valid_code
+from softquery.modelcode.loader import load_code_module, model_class
+from softquery.training.cross_validation import DEFAULT_FOLDS, cross_validate
 from softquery.training.fit import Progress, fit_and_evaluate
 from softquery.training.roundtrip import save_and_check
+from softquery.training.selection import choose_code
+from softquery.training.spec import TrainSpec
 
 ReadRows = Callable[[], tuple[pa.Table, list[str]]]  # () -> (train rows, predict query's columns)
-
-
-@dataclass
-class TrainSpec:
-    """What a job child gets to train a model: no source URL, no SQL to run."""
-
-    model: str
-    code: str
-    label: str | None = None
-    id_columns: list[str] | None = None
-    log_limit: int = 200_000
-    capture_output: bool = True
 
 
 @dataclass
@@ -48,6 +40,10 @@ class TrainOutput:
     notes: list[str] = field(default_factory=list)
     stdout: str = ""
     stderr: str = ""
+    code: str = ""  # the code the artifact runs: the model's, or the configuration a search/AutoML chose
+    template: str | None = None  # the template that code came from (AutoML: the one it chose)
+    cv: dict[str, Any] | None = None  # CrossValidation.as_dict()
+    selection: dict[str, Any] | None = None  # a search's or AutoML's trials and choice
 
 
 def _label_and_ids(spec: TrainSpec, train_columns: list[str], predict_columns: list[str]) -> tuple[str | None, list[str]]:
@@ -70,11 +66,19 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
     dataset = build_training_set(table, label=label, id_columns=ids)
     del table
     t_prep = time.perf_counter() - started - t_read
-    fit = fit_and_evaluate(spec.code, dataset.X, dataset.y, label=label, progress=progress,
+    chosen = choose_code(spec, dataset.X, dataset.y, label=label, progress=progress)
+    fit = fit_and_evaluate(chosen.code, dataset.X, dataset.y, label=label, progress=progress,
                            log_limit=spec.log_limit, capture=spec.capture_output)
+    cv = chosen.cv
+    if cv is None:
+        t_cv = time.perf_counter()
+        cls = model_class(load_code_module(chosen.code))
+        cv = cross_validate(cls, dataset.X, dataset.y, fit.task, fit.classes, folds=spec.cv_folds or DEFAULT_FOLDS,
+                            order_column=spec.order_column, progress=progress)
+        fit.timings["cross_validation"] = time.perf_counter() - t_cv
     progress("checking the saved model", 0.9)
     t_rt = time.perf_counter()
-    artifact = save_and_check(fit.model, spec.code, dataset.X)
+    artifact = save_and_check(fit.model, chosen.code, dataset.X)
     timings = {"read": t_read, "prepare": t_prep, **fit.timings, "round_trip": time.perf_counter() - t_rt,
                "total": time.perf_counter() - started}
     data = {
@@ -88,5 +92,7 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
     return TrainOutput(
         artifact=artifact, data=data, task=fit.task.value, metrics=fit.metrics,
         evaluation=fit.evaluation, classes=fit.classes, timings=timings,
-        notes=list(dataset.notes) + fit.notes, stdout=fit.output.stdout, stderr=fit.output.stderr,
+        notes=list(dataset.notes) + chosen.notes + fit.notes + cv.notes, stdout=fit.output.stdout,
+        stderr=fit.output.stderr, code=chosen.code, template=chosen.template, cv=cv.as_dict(),
+        selection=chosen.report,
     )

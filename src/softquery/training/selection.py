@@ -1,0 +1,30 @@
+"""Which code to train: the model's own, or the configuration a hyperparameter search or
+AutoML chooses (issue 14). Runs in the job child, like the rest of ``training``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from softquery.training.cross_validation import CrossValidation
+from softquery.training.fit import Progress
+from softquery.training.spec import TrainSpec
+
+AUTO_TEMPLATES = ("auto", "auto_regressor", "auto_classifier")
+
+
+@dataclass
+class Selection:
+    code: str  # what the version runs
+    template: str | None
+    cv: CrossValidation | None = None  # the chosen configuration's cross-validation, if measured
+    report: dict[str, Any] | None = None  # {"kind": "search" | "auto", "trials": [...], "chosen": ..., ...}
+    notes: list[str] = field(default_factory=list)
+
+
+def choose_code(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label: str | None,
+                progress: Progress) -> Selection:
+    """The model's code, unless it asks for a search or AutoML."""
+    return Selection(code=spec.code, template=spec.template)
