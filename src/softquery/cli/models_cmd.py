@@ -25,7 +25,7 @@ from softquery.services.models import ModelSpec, SavedModel
 def _option(setting: ModelSetting) -> Callable[[Any], Any]:
     assert setting.flag is not None
     kind: Any = None
-    if setting.kind == "limit":
+    if setting.kind in ("limit", "number"):
         kind = int
     elif setting.choices:
         kind = click.Choice(list(setting.choices))

@@ -28,8 +28,9 @@ from softquery.services.models import CLEARABLE
 #   names  a list of names, comma-separated in text (id_columns)
 #   choice one of ``choices`` (or of the sources, for ``source``); "" means not given
 #   limit  a whole number above 0 with a unit; "" means the server's default
+#   number a whole number (checked by the service); "" means the default (cv_folds)
 #   cron   a schedule expression (the editor splits it into a preset and an expression)
-Kind = Literal["text", "sql", "code", "name", "names", "choice", "limit", "cron"]
+Kind = Literal["text", "sql", "code", "name", "names", "choice", "limit", "number", "cron"]
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class ModelSetting:
             return text or None
         if self.kind == "names":
             return names_of(text) or None
-        if self.kind == "limit":
+        if self.kind in ("limit", "number"):
             return self._whole_number(text)
         return text.strip() or None
 
@@ -104,7 +105,8 @@ class ModelSetting:
         try:
             return int(stripped)
         except ValueError:
-            raise InvalidInputError(f"The {self.what} must be a whole number above 0; got {stripped!r}.",
+            above = " above 0" if self.kind == "limit" else ""
+            raise InvalidInputError(f"The {self.what} must be a whole number{above}; got {stripped!r}.",
                                     details={"field": self.name, "value": stripped}) from None
 
 
@@ -137,7 +139,10 @@ MODEL_SETTINGS: tuple[ModelSetting, ...] = (
                  flag="--output-table"),
     ModelSetting("write_mode", "write mode", "Replace the output table, or append rows to it", kind="choice",
                  choices=_values(WriteMode), flag="--write-mode", default_text=WriteMode.REPLACE.value),
-    ModelSetting("deploy", "deploy strategy", "Activate every new version, or only better-scoring ones",
+    ModelSetting("deploy", "deploy strategy", "Activate every new version (most_recent), or (best_score) not one "
+                 "whose cross-validated key metric (r2, f1, silhouette) has a mean below the active version's "
+                 "by more than one standard deviation of the new version's folds (the holdout key metric, "
+                 "which must be higher, when either has no cross-validation)",
                  kind="choice", choices=_values(DeployStrategy), flag="--deploy",
                  default_text=DeployStrategy.MOST_RECENT.value),
     ModelSetting("description", "description", "What this model is for", kind="text", flag="--description"),
@@ -153,6 +158,12 @@ MODEL_SETTINGS: tuple[ModelSetting, ...] = (
                  unset="the server's limit", unit="seconds", flag="--time-limit", metavar="SECONDS"),
     ModelSetting("memory_limit_mb", "memory limit", "Memory limit of each run of this model", kind="limit",
                  unset="the server's limit", unit="MB", flag="--memory-limit", metavar="MB"),
+    ModelSetting("cv_folds", "cross-validation folds", "Folds of the k-fold cross-validation each training "
+                 "records, 2 to 20 (stratified for classification; fewer when the rows are few)", kind="number",
+                 unset="5", flag="--cv-folds", metavar="N"),
+    ModelSetting("order_column", "order column", "Train column the rows are ordered by (a date, a time): "
+                 "cross-validation then trains on earlier rows and measures on later ones",
+                 unset="shuffled folds", flag="--order-column", metavar="COL"),
 )
 
 SETTINGS: dict[str, ModelSetting] = {s.name: s for s in MODEL_SETTINGS}

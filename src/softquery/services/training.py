@@ -12,11 +12,12 @@ from typing import Any
 
 from softquery.artifacts.signing import json_clean, sign
 from softquery.data.source_urls import dialect_of
-from softquery.domain import DeployStrategy, Model, Run, TaskType
+from softquery.domain import Model, Run, TaskType
 from softquery.modelcode.checks import require_valid_code
 from softquery.services.context import ServiceContext
+from softquery.services.cv_figures import brief, cv_of
+from softquery.services.deploy_decision import DeployDecision, decide
 from softquery.training.manifest import build_manifest
-from softquery.training.metrics import key_metric
 from softquery.training.pipeline import TrainOutput
 from softquery.training.spec import TrainSpec
 
@@ -49,18 +50,10 @@ def train_spec(ctx: ServiceContext, run: Run, *, capture_output: bool = False) -
     )
 
 
-def _should_activate(ctx: ServiceContext, model: Model, task: TaskType, metrics: dict[str, Any]) -> bool:
-    if model.deploy is DeployStrategy.MOST_RECENT or model.active_version is None:
-        return True
-    active = ctx.versions.get(model.name, model.active_version)
-    try:
-        active_task = TaskType(str(active.manifest.get("task")))
-    except ValueError:
-        return True
-    new_score, old_score = key_metric(task, metrics), key_metric(active_task, active.metrics)
-    if new_score is None:
-        return False
-    return old_score is None or active_task is not task or new_score > old_score
+def _decide(ctx: ServiceContext, model: Model, number: int, task: TaskType, out: TrainOutput) -> DeployDecision:
+    """Whether version ``number`` becomes active (``services.deploy_decision``: CV means, then holdout)."""
+    active = ctx.versions.get(model.name, model.active_version) if model.active_version is not None else None
+    return decide(model, active, number=number, task=task, metrics=out.metrics, cv=out.cv)
 
 
 def record_training(ctx: ServiceContext, run: Run, spec: TrainJob, out: TrainOutput) -> dict[str, Any]:
@@ -71,8 +64,12 @@ def record_training(ctx: ServiceContext, run: Run, spec: TrainJob, out: TrainOut
     stored = ctx.versions.by_run(run.id)
     if stored is not None:
         version = ctx.versions.get(*stored)
+        state = "Activated." if version.active else "Not activated."  # the reason was lost with the connection
         return {"version": version.version, "activated": version.active, "task": out.task,
-                "metrics": out.metrics, "rows": out.data["rows"], "notes": version.manifest.get("notes", [])}
+                "metrics": out.metrics, "cv": brief(cv_of(version.manifest)), "rows": out.data["rows"],
+                "notes": version.manifest.get("notes", []),
+                "deploy": {"strategy": ctx.models.get(run.model).deploy.value, "activated": version.active,
+                           "reason": state}}
     model = ctx.models.get(run.model)
     number = ctx.versions.peek_next_number(model.name)
     manifest = json_clean(build_manifest(
@@ -84,7 +81,8 @@ def record_training(ctx: ServiceContext, run: Run, spec: TrainJob, out: TrainOut
         cv=out.cv, selection=out.selection,
     ))
     task = TaskType(out.task)
-    activate = _should_activate(ctx, model, task, out.metrics)
+    decision = _decide(ctx, model, number, task, out)
+    activate = decision.activate
     version = ctx.versions.add(
         model.name, manifest=manifest, signature=sign(ctx.secret_key(), manifest, out.artifact),
         artifact=out.artifact, artifact_sha256=manifest["artifact"]["sha256"], run_id=run.id,
@@ -95,6 +93,8 @@ def record_training(ctx: ServiceContext, run: Run, spec: TrainJob, out: TrainOut
         "activated": activate,
         "task": out.task,
         "metrics": out.metrics,
+        "cv": brief(cv_of(manifest)),
         "rows": out.data["rows"],
         "notes": manifest["notes"],
+        "deploy": decision.as_dict(model.deploy),
     }

@@ -51,6 +51,8 @@ class EditorForm(BaseModel):
     schedule_timezone: str = ""
     time_limit_seconds: str = ""
     memory_limit_mb: str = ""
+    cv_folds: str = ""
+    order_column: str = ""
     then: str = ""  # which save button: "" (just save), "train" or "predict"
 
     @field_validator("code", "train_sql", "predict_sql", "description", mode="before")

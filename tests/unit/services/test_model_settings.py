@@ -26,7 +26,7 @@ def _model() -> Model:
                  description="d", template=None, label="price", id_columns=["id", "shop_id"], output_table="out",
                  write_mode=WriteMode.APPEND, deploy=DeployStrategy.BEST_SCORE, schedule="30 6 * * 1-5",
                  schedule_action=RunKind.PREDICT, schedule_timezone="Europe/Berlin", time_limit_seconds=60,
-                 memory_limit_mb=512, created_at=datetime(2024, 1, 1, tzinfo=UTC))
+                 memory_limit_mb=512, cv_folds=4, order_column="sold_on", created_at=datetime(2024, 1, 1, tzinfo=UTC))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -69,7 +69,7 @@ def test_the_editor_reads_back_what_it_shows() -> None:
     spec = to_spec(form, updating=True)
     for name in ("source", "code", "train_sql", "predict_sql", "label", "id_columns", "output_table", "write_mode",
                  "deploy", "description", "schedule", "schedule_action", "schedule_timezone", "time_limit_seconds",
-                 "memory_limit_mb"):
+                 "memory_limit_mb", "cv_folds", "order_column"):
         assert getattr(spec, name) == setting_values(model)[name], name
     assert spec.clear == set()
     emptied = to_spec(form.model_copy(update={"label": " ", "id_columns": "", "time_limit_seconds": "",
@@ -85,3 +85,20 @@ def test_error_fields_find_their_setting() -> None:
     errors = errors_of(InvalidInputError("bad", details={"field": "id column"}))
     assert errors.fields == {"id_columns": "bad"} and errors.first_field_label == "id columns"
     assert FormErrors(fields={"name": "x"}).first_field_label == "model name"
+
+
+def test_the_cross_validation_settings_are_shown_read_back_and_cleared() -> None:
+    model = dataclasses.replace(_model(), cv_folds=3)
+    assert model_dict(model)["cv_folds"] == 3 and model_dict(model)["order_column"] == "sold_on"
+    form = EditorForm.of(model)
+    assert (form.cv_folds, form.order_column) == ("3", "sold_on")
+    spec = to_spec(form, updating=True)
+    assert (spec.cv_folds, spec.order_column) == (3, "sold_on") and spec.clear == set()
+    emptied = to_spec(form.model_copy(update={"cv_folds": "", "order_column": " "}), updating=True)
+    assert {"cv_folds", "order_column"} <= emptied.clear
+    assert ModelUpdate(cv_folds=None, order_column=None).to_spec().clear == {"cv_folds", "order_column"}
+    assert ModelCreate.model_fields["cv_folds"].description.endswith("null: 5.")  # type: ignore[union-attr]
+    with pytest.raises(InvalidInputError, match="cross-validation folds must be a whole number; got 'five'"):
+        to_spec(form.model_copy(update={"cv_folds": "five"}), updating=False)
+    options = {p.name: p for p in create_cmd.params if isinstance(p, click.Option)}
+    assert options["cv_folds"].opts == ["--cv-folds"] and options["order_column"].opts == ["--order-column"]

@@ -44,6 +44,8 @@ class _ModelFields(BaseModel):
     schedule_timezone: str | None = Field(None, description=_doc("schedule_timezone"))
     time_limit_seconds: int | None = Field(None, ge=1, description=_doc("time_limit_seconds"))
     memory_limit_mb: int | None = Field(None, ge=1, description=_doc("memory_limit_mb"))
+    cv_folds: int | None = Field(None, description=_doc("cv_folds"))
+    order_column: str | None = Field(None, description=_doc("order_column"))
 
     def to_spec(self) -> ModelSpec:
         """Given fields only; on PATCH, null resets a clearable field (label, schedule, ...)."""
@@ -74,7 +76,7 @@ class ModelCreate(_ModelFields):
 
 class ModelUpdate(_ModelFields):
     """Only the fields present change. ``null`` resets label, id_columns, output_table,
-    schedule (like --no-schedule), time_limit_seconds and memory_limit_mb."""
+    schedule (like --no-schedule), time_limit_seconds, memory_limit_mb, cv_folds and order_column."""
 
     source: str | None = Field(None, description=_doc("source"))
     train_sql: str | None = Field(None, description=_doc("train_sql"), json_schema_extra=_text("train_sql"))
@@ -118,6 +120,8 @@ class ModelPublic(BaseModel):
     next_run_at: datetime | None
     time_limit_seconds: int | None
     memory_limit_mb: int | None
+    cv_folds: int | None = Field(description="Cross-validation folds; null: 5.")
+    order_column: str | None = Field(description="Column cross-validation orders the rows by; null: shuffled folds.")
     created_at: datetime | None
     updated_at: datetime | None
     warnings: list[CodeProblemPublic] = Field(description="Advice about the code (never blocks saving).")
