@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from softquery.domain import Model, Run, Version
+from softquery.services.cv_figures import cv_of, public
 from softquery.services.model_settings import MODEL_SETTINGS, setting_values
 from softquery.services.schedules import next_fire_time
 
@@ -39,6 +40,7 @@ def version_dict(version: Version) -> dict[str, Any]:
         "active": version.active,
         "created_at": version.created_at,
         "metrics": version.metrics,
+        "cv": public(cv_of(version.manifest)),  # null: trained before cross-validation was recorded
         "manifest": version.manifest,
     }
 

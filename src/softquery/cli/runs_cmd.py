@@ -22,6 +22,7 @@ from softquery.cli.service_context import service_context
 from softquery.domain import Run, RunKind, RunStatus, RunTrigger
 from softquery.services import job_processes
 from softquery.services import runs as svc
+from softquery.services.cv_figures import summary_line
 
 wait_option = click.option("--wait", is_flag=True,
                            help="Follow progress and log lines until the run ends; exit 0 only if it succeeded.")
@@ -89,11 +90,15 @@ def _summary(run: Run) -> None:
         return
     train, predict = run.result.get("train"), run.result.get("predict")
     if train:
-        state = "active" if train["activated"] else "not activated (the active version scores better)"
+        state = "active" if train["activated"] else "not activated"
         metrics = fmt_metrics(train["metrics"])
         out.print(f"Trained {run.model} version {train['version']} ({train['task']}, "
                   f"{train['rows']:,} rows){duration}: {state}")
         out.print(f"  holdout metrics: {metrics}")
+        out.print(f"  cross-validated: {summary_line(train.get('cv'))}")
+        reason = (train.get("deploy") or {}).get("reason")
+        if reason:
+            out.print(f"  {reason}", markup=False)
     if predict:
         out.print(f"Wrote {predict['rows']:,} rows to {predict['table']} ({predict['write_mode']}) "
                   f"with version {predict['version']}{duration}.")
@@ -174,11 +179,24 @@ def show_cmd(run_id: str, as_json: bool) -> None:
             out.print("traceback:", style="dim")
             out.print(tb, markup=False, style="dim")
     if run.result:
+        _deploy_and_cv(run)
         print_json(run.result)
     for name, text in (("stdout", run.stdout), ("stderr", run.stderr)):
         if text:
             out.print(f"--- {name} ---")
             out.print(text, markup=False)
+
+
+def _deploy_and_cv(run: Run) -> None:
+    """A training's cross-validated scores and its deploy decision in words, above the result."""
+    train = run.result.get("train") or {}
+    if not train:
+        return
+    out = console()
+    out.print(f"cross-validated: {summary_line(train.get('cv'))}", markup=False)
+    reason = (train.get("deploy") or {}).get("reason")
+    if reason:
+        out.print(f"deploy: {reason}", markup=False)
 
 
 @declare(Access.OPERATOR, "reads any run's logs as the local operator (admin)")

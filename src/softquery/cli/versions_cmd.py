@@ -20,6 +20,7 @@ from softquery.cli.printing import (
 from softquery.cli.service_context import service_context
 from softquery.services import export as export_svc
 from softquery.services import versions as svc
+from softquery.services.cv_figures import key_cv_text
 
 
 @declare(Access.OPERATOR, "reads any model's versions as the local operator (admin)")
@@ -36,8 +37,9 @@ def versions_cmd(model: str, as_json: bool) -> None:
     rows = []
     for v in versions:
         rows.append(["*" if v.active else "", v.version, fmt_time(v.created_at),
-                     v.manifest.get("data", {}).get("rows"), v.manifest.get("task"), fmt_metrics(v.metrics)])
-    print_table(["active", "version", "created", "rows", "task", "holdout metrics"], rows,
+                     v.manifest.get("data", {}).get("rows"), v.manifest.get("task"), key_cv_text(v),
+                     fmt_metrics(v.metrics)])
+    print_table(["active", "version", "created", "rows", "task", "cross-validated", "holdout metrics"], rows,
                 empty=f"{model} has no versions yet. Train it with `softquery train {model}`.")
 
 

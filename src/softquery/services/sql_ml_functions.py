@@ -22,6 +22,7 @@ from sqlglot import exp
 from softquery.auth.policy import Action
 from softquery.domain import Model, TaskType, Version
 from softquery.errors import InvalidInputError, NotFoundError
+from softquery.services import cv_figures
 from softquery.services.sql_inputs import input_rows
 from softquery.services.sql_session import Session
 from softquery.sql.dialect import MLFunction
@@ -215,7 +216,28 @@ def evaluate(session: Session, statement: Statement, node: MLFunction) -> pa.Tab
         values[EVALUATE_COLUMNS.get(name, name)] = value
         if name == "rmse" and isinstance(value, int | float):
             values["mean_squared_error"] = float(value) ** 2
-    return _one_row(values)
+    table = _one_row(values)
+    if node.args.get("expression") is None:
+        for name, column in _cross_validated(version).items():
+            table = table.append_column(name, column)
+    return table
+
+
+def _cross_validated(version: Version) -> dict[str, pa.Array]:
+    """The stored cross-validation beside the holdout metrics: ``cv_folds``, ``cv_method`` and
+    ``cv_<column>_mean`` / ``cv_<column>_std`` per metric (null for a version without CV)."""
+    cv = cv_figures.cv_of(version.manifest)
+    measured = cv_figures.measured(cv)
+    names = list(version.metrics) + [n for n in ((cv or {}).get("metrics") or {}) if n not in version.metrics]
+    values: dict[str, pa.Array] = {
+        "cv_folds": pa.array([(cv or {}).get("folds") if measured else None], pa.int64()),
+        "cv_method": pa.array([cv_figures.method_text(cv)], pa.string())}
+    for name in names:
+        mean, std = cv_figures.score(cv, name)
+        column = EVALUATE_COLUMNS.get(name, name)
+        values[f"cv_{column}_mean"] = pa.array([mean], pa.float64())
+        values[f"cv_{column}_std"] = pa.array([std], pa.float64())
+    return values
 
 
 def feature_importance(session: Session, statement: Statement, node: MLFunction) -> pa.Table:

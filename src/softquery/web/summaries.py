@@ -8,6 +8,7 @@ from typing import Any
 
 from softquery.domain import Model, Run, TaskType, Version
 from softquery.errors import NotFoundError, SoftqueryError
+from softquery.services import cv_figures
 from softquery.services import runs as runs_svc
 from softquery.services import versions as versions_svc
 from softquery.services.context import ServiceContext
@@ -102,14 +103,30 @@ def run_summary(run: Run, active: int | None = None) -> str:
     train, predict = run.result.get("train"), run.result.get("predict")
     if train:
         metric = ", ".join(f"{k} {fmt_number(v)}" for k, v in list((train.get("metrics") or {}).items())[:3])
-        state = "activated" if train.get("activated") else "not activated (the active one scores better)"
+        state = "activated" if train.get("activated") else "not activated"
         if active is not None and active != train.get("version"):
             state += f"; version {active} is active now"
         parts.append(f"Trained version {train.get('version')} on {train.get('rows', 0):,} rows, "
                      f"{state}; {metric}")
+        cv = cv_key_of(train)
+        if cv:
+            parts[-1] += f"; {cv}"
+        reason = (train.get("deploy") or {}).get("reason")
+        if reason and (train.get("deploy") or {}).get("basis"):  # best_score compared scores: say how
+            parts.append(str(reason).rstrip("."))
     if predict:
         parts.append(f"Wrote {predict.get('rows', 0):,} rows to {predict.get('table')}")
     return ". ".join(parts) or "Finished."
+
+
+def cv_key_of(train: dict[str, Any]) -> str | None:
+    """ "CV r2 0.81 ± 0.03 (5-fold)" from a training's result; None when it recorded no CV."""
+    cv = train.get("cv")
+    metric = cv_figures.key_metric_of(train)
+    if not isinstance(cv, dict) or metric is None:
+        return None
+    mean, std = cv_figures.score(cv, metric)
+    return None if mean is None else f"CV {metric} {cv_figures.mean_pm_std(mean, std)} ({cv.get('method_text')})"
 
 
 def is_long(text: str) -> bool:

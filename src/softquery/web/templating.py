@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from softquery.web import access, summaries
 from softquery.web.number_format import fmt_bytes, fmt_number
 from softquery.web.plain_words import plain, title_of
+from softquery.web.version_view import key_cv
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
@@ -74,7 +75,7 @@ def templates() -> Jinja2Templates:
     tpl = Jinja2Templates(directory=str(TEMPLATE_DIR))
     tpl.env.filters.update(fmt_time=fmt_time, ago=ago, fmt_duration=fmt_duration,
                            fmt_number=fmt_number, iso=iso, to_json=to_json,
-                           fmt_bytes=fmt_bytes, plain=plain)
+                           fmt_bytes=fmt_bytes, plain=plain, key_cv=key_cv)
     tpl.env.globals.update(run_summary=summaries.run_summary, is_long=summaries.is_long,
                            preview_of=summaries.preview_of)
     tpl.env.globals.update(error_title=title_of)

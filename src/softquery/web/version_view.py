@@ -1,4 +1,5 @@
-"""What a version's page shows: its code beside the active version's, as a readable diff."""
+"""What a version's page shows: its code beside the active version's, as a readable diff, and its
+cross-validation beside its holdout metrics."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from softquery.domain import Version
+from softquery.services import cv_figures
 
 CONTEXT_LINES = 3
 
@@ -51,3 +53,27 @@ def metric_rows(version: Version, active: Version | None) -> list[dict[str, Any]
     """Each holdout metric of ``version`` beside the active version's (None when it has none)."""
     theirs = active.metrics if active is not None and active.version != version.version else {}
     return [{"name": k, "value": v, "active": theirs.get(k)} for k, v in version.metrics.items()]
+
+
+def key_cv(version: Version) -> str:
+    """The key metric's cross-validated mean ± std ("r2 0.81 ± 0.03"); "not measured" without CV."""
+    metric = cv_figures.key_metric_of(version.manifest)
+    mean, std = cv_figures.score(cv_figures.cv_of(version.manifest), metric) if metric else (None, None)
+    return f"{metric} {cv_figures.mean_pm_std(mean, std)}" if mean is not None else cv_figures.NOT_MEASURED
+
+
+def cv_table(version: Version) -> dict[str, Any]:
+    """The version page's cross-validation: each metric's holdout value, CV mean, std and folds."""
+    cv = cv_figures.cv_of(version.manifest)
+    measured = cv_figures.measured(cv)
+    rows = [r for r in cv_figures.metric_rows(version) if r.mean is not None or r.folds] if measured else []
+    return {"recorded": cv is not None, "measured": measured, "method": cv_figures.method_text(cv),
+            "rows": (cv or {}).get("rows"), "seconds": (cv or {}).get("seconds"),
+            "notes": list((cv or {}).get("notes") or []), "fold_count": max((len(r.folds) for r in rows), default=0),
+            "metrics": rows, "key": key_cv(version) if measured else None}
+
+
+def cv_method(version: Version | None) -> str | None:
+    """ "5-fold, stratified" for a version with cross-validation; None otherwise."""
+    cv = cv_figures.cv_of(version.manifest) if version is not None else None
+    return cv_figures.method_text(cv) if cv_figures.measured(cv) else None

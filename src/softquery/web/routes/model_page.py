@@ -22,7 +22,7 @@ from softquery.services import versions as versions_svc
 from softquery.services.numbers import MAX_STORED_NUMBER
 from softquery.services.schedule_words import schedule_words
 from softquery.services.tokens import NewToken
-from softquery.web import access, model_view
+from softquery.web import access, model_view, version_view
 from softquery.web.deps import ctx_of, executor_of, page_router
 from softquery.web.summaries import model_card, safe_versions
 from softquery.web.templating import is_htmx, render
@@ -53,6 +53,7 @@ def _context(request: Request, name: str, new_token: NewToken | None = None) -> 
         "schedule": schedule_words(model),
         "history": model_view.metric_history(versions),
         "evaluation": model_view.evaluation(active),
+        "active_cv_method": version_view.cv_method(active),
         "manifest": model_view.manifest_sections(active) if active else None,
         "export_note": model_view.export_note(model, active),
         "snippets": model_view.http_snippets(name, active, str(request.base_url),
