@@ -85,7 +85,8 @@ def fmt_figure(value: float | None, std: float | None = None) -> str:
     if value == 0:
         return "0"
     digits = 3 - 1 - math.floor(math.log10(abs(value)))
-    return _rounded(value, min(digits, 10))
+    text = _rounded(value, min(digits, 10))
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def mean_pm_std(mean: float | None, std: float | None) -> str:

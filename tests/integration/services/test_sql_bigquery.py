@@ -87,10 +87,19 @@ def direct(ctx: ServiceContext, sql: str) -> pa.Table:
 
 
 def test_evaluate_answers_the_metrics_the_cli_shows(walked: ServiceContext) -> None:
-    metrics = get_version(walked, "house_price_quality").metrics
+    version = get_version(walked, "house_price_quality")
+    metrics, cv = version.metrics, version.manifest["cv"]
     (row,) = call(walked, "SELECT * FROM ML.EVALUATE(MODEL demo.house_price_quality)").to_pylist()
-    assert row == {"r2_score": metrics["r2"], "mean_absolute_error": metrics["mae"],
-                   "root_mean_squared_error": metrics["rmse"], "mean_squared_error": metrics["rmse"] ** 2}
+    holdout = {"r2_score": metrics["r2"], "mean_absolute_error": metrics["mae"],
+               "root_mean_squared_error": metrics["rmse"], "mean_squared_error": metrics["rmse"] ** 2}
+    assert {k: row[k] for k in holdout} == holdout
+    # beside them the stored cross-validation: its folds, method and each metric's mean and std
+    assert row["cv_folds"] == cv["folds"] == 5 and row["cv_method"] == "5-fold"
+    assert row["cv_r2_score_mean"] == cv["metrics"]["r2"]["mean"]
+    assert row["cv_root_mean_squared_error_std"] == cv["metrics"]["rmse"]["std"]
+    assert set(row) == set(holdout) | {"cv_folds", "cv_method"} | {
+        f"cv_{name}_{stat}" for name in ("r2_score", "mean_absolute_error", "root_mean_squared_error")
+        for stat in ("mean", "std")}
     metrics = get_version(walked, "wine_kind", 1).metrics
     (row,) = call(walked, "SELECT * FROM ML.EVALUATE(MODEL wine_kind)").to_pylist()
     assert direct(walked, "SELECT * FROM ML.EVALUATE(MODEL wine_kind)").to_pylist() == [row]
