@@ -94,6 +94,8 @@ def mean_pm_std(mean: float | None, std: float | None) -> str:
     if mean is None:
         return DASH
     std = std or 0.0
+    if std <= 0:
+        return f"{fmt_figure(mean)} ± 0"
     decimals = _decimals_of_std(std)
     return f"{_rounded(mean, decimals)} ± {_rounded(std, decimals)}"
 

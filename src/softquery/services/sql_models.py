@@ -234,7 +234,8 @@ def _trained(statement: Statement, name: str, run: Run, links: list[Link]) -> St
     metric = TaskType(str(train["task"])).key_metric
     value = train["metrics"].get(metric)
     score = f", {metric} {value:.2f}" if isinstance(value, int | float) else ""
-    state = "" if train.get("activated") else " (not activated: the active version scores better)"
+    reason = (train.get("deploy") or {}).get("reason") or "Not activated: the active version scores better."
+    state = "" if train.get("activated") else f". {reason}"  # the deploy decision in words (best_score)
     return StatementResult(statement=0, line=0, column=0, verb="create_model", kind="message",
                            message=f"model {name}: version {version} trained{score}{state}",
                            run_id=run.id, run_status=run.status.value,
