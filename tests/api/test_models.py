@@ -147,3 +147,13 @@ def test_duplicate(client: TestClient) -> None:
     assert_envelope(client.post("/api/v1/models/house_quality/duplicate", json={"new_name": "1bad"}), 422,
                     "invalid_input")
     assert_envelope(client.post("/api/v1/models/house_quality/duplicate", json={}), 422, "invalid_input")
+
+
+def test_cross_validation_settings_are_set_checked_and_reset(client: TestClient) -> None:
+    created = _create(client, cv_folds=3, order_column="id")
+    assert (created["cv_folds"], created["order_column"]) == (3, "id")
+    for bad in ({"cv_folds": 1}, {"cv_folds": 21}, {"order_column": "sold on"}):
+        error = assert_envelope(client.patch("/api/v1/models/price_guess", json=bad), 422, "invalid_input")
+        assert error["details"]["field"] in ("cv_folds", "order column"), error
+    reset = client.patch("/api/v1/models/price_guess", json={"cv_folds": None, "order_column": None}).json()
+    assert (reset["cv_folds"], reset["order_column"]) == (None, None)

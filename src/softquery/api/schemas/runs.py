@@ -56,7 +56,11 @@ class RunPublic(BaseModel):
     phase: str | None
     progress: float | None
     error: RunError | None
-    result: dict[str, Any]
+    result: dict[str, Any] = Field(description=(
+        "What the run did. A training's `train`: version, activated, task, holdout metrics, `cv` (method, "
+        "folds, each metric's mean and std; null without cross-validation), rows, notes and `deploy` "
+        "(strategy, activated, reason in words, basis cv|holdout, metric, the new and the active "
+        "version's scores). A prediction's `predict`: version, rows, table, write_mode."))
 
     @classmethod
     def of(cls, run: Run) -> RunPublic:
