@@ -95,7 +95,9 @@ def _summary(run: Run) -> None:
         out.print(f"Trained {run.model} version {train['version']} ({train['task']}, "
                   f"{train['rows']:,} rows){duration}: {state}")
         out.print(f"  holdout metrics: {metrics}")
-        out.print(f"  cross-validated: {summary_line(train.get('cv'))}")
+        out.print(f"  cross-validated: {summary_line(train.get('cv'))}", markup=False)
+        for note in (train.get("cv") or {}).get("notes", []):
+            out.print(f"  cross-validation note: {note}", markup=False)
         reason = (train.get("deploy") or {}).get("reason")
         if reason:
             out.print(f"  {reason}", markup=False)
