@@ -147,3 +147,15 @@ def test_preview_shows_rows_types_and_detected_columns(demo_client: TestClient) 
     assert has_testid(broken.text, "preview-error") and "nope" in broken.text
     no_source = demo_client.post("/editor/preview", data=form(source=""))
     assert has_testid(no_source.text, "preview-problem")
+
+
+def test_cross_validation_fields_are_saved_and_a_bad_fold_count_is_shown_at_its_field(
+        demo_client: TestClient, demo_ctx: ServiceContext) -> None:
+    refused = demo_client.post("/new", data=form(cv_folds="50", order_column="id"))
+    assert refused.status_code == 200
+    assert "Cross-validation folds must be a whole number from 2 to 20" in element(refused.text, "error-cv_folds")
+    assert 'value="50"' in refused.text and "prices" not in [m.name for m in demo_ctx.models.list()]
+    response = demo_client.post("/new", data=form(cv_folds="3", order_column="id"))
+    assert response.status_code == 303
+    model = demo_ctx.models.get("prices")
+    assert (model.cv_folds, model.order_column) == (3, "id")
