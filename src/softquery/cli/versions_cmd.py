@@ -20,6 +20,7 @@ from softquery.cli.printing import (
 from softquery.cli.service_context import service_context
 from softquery.services import export as export_svc
 from softquery.services import model_exports as exports_svc
+from softquery.services import model_import as import_svc
 from softquery.services import versions as svc
 
 
@@ -84,6 +85,24 @@ def export_cmd(model: str, version: int | None, fmt: str, output: Path | None) -
     console().print(f"Wrote {output}")
 
 
+@declare(Access.OPERATOR, "imports a model file, which is loaded as code: admins only")
+@click.command("import")
+@click.argument("model")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["mlflow"]), default="mlflow", show_default=True)
+@click.option("--activate", is_flag=True, help="Make the imported version the active one.")
+def import_cmd(model: str, path: Path, fmt: str, activate: bool) -> None:
+    """Import an MLflow scikit-learn model directory at PATH as a new version of MODEL.
+
+    The model file is loaded and checked only in a sandboxed child; the version gets its
+    feature schema from the MLflow signature and is signed like any trained version."""
+    with service_context() as ctx:
+        version = import_svc.import_version(ctx, model, path, fmt, activate=activate)
+    console().print(f"Imported {path} as version {version.version} of {model}"
+                    + (" (active)." if version.active else f". Activate it with `softquery activate {model} "
+                                                           f"{version.version}`."))
+
+
 def register(cli: click.Group) -> None:
-    for command in (versions_cmd, activate_cmd, export_cmd):
+    for command in (versions_cmd, activate_cmd, export_cmd, import_cmd):
         cli.add_command(command)
