@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 
 from softquery.data import FeatureSpec, frame_for_prediction, open_source
 from softquery.errors import InvalidInputError
@@ -17,7 +18,7 @@ from softquery.services import model_exports
 from softquery.services.context import ServiceContext
 from softquery.services.versions import get_version, load_version
 
-from .conftest import train_now
+from .conftest import assert_envelope, train_now
 
 CASES = [("house_quality", "regression"), ("wine_cultivar", "classification")]
 
@@ -109,3 +110,22 @@ def test_user_code_export_is_refused_with_a_reason(ctx: ServiceContext, fmt: str
         model_exports.export_version(ctx, "house_quality", fmt)
     assert "runs your own model code, not a template" in refused.value.message
     assert refused.value.details["reason"] == "user_code"
+
+
+def test_api_downloads_onnx_and_mlflow_zip(client: TestClient, ctx: ServiceContext) -> None:
+    import io
+    import zipfile
+
+    train_now(ctx, "house_quality")
+    onnx_file = client.get("/api/v1/models/house_quality/export/onnx")
+    assert onnx_file.status_code == 200, onnx_file.text
+    assert 'filename="house_quality_v1.onnx"' in onnx_file.headers["content-disposition"]
+    assert onnx_file.content[:2] == b"\x08\x09" or len(onnx_file.content) > 100
+    archive = client.get("/api/v1/models/house_quality/versions/1/export/mlflow")
+    assert archive.status_code == 200 and archive.headers["content-type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
+    assert "house_quality_v1/MLmodel" in names and "house_quality_v1/model.pkl" in names
+    assert client.get("/api/v1/models/house_quality/export/pmml").status_code == 422
+    train_now(ctx, "sms_kind")
+    error = assert_envelope(client.get("/api/v1/models/sms_kind/export/onnx"), 422, "invalid_input")
+    assert "free text" in error["message"]

@@ -15,7 +15,9 @@ checked on made-up values.
 from __future__ import annotations
 
 import hashlib
+import io
 import pickle
+import zipfile
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -140,6 +142,20 @@ def export_version(ctx: ServiceContext, model: str, fmt: str, version: int | Non
     else:
         result.files = export_mlflow.directory_files(manifest, answer["bytes"], dict(manifest.get("packages") or {}))
     return result
+
+
+def download(result: ExportResult) -> tuple[str, bytes, str]:
+    """(file name, bytes, media type) for a download: the ONNX file, or the MLflow
+    directory as a zip whose top folder is ``<model>_v<version>``."""
+    if result.format == "onnx":
+        name, data = next(iter(result.files.items()))
+        return name, data, "application/octet-stream"
+    folder = f"{result.model}_v{result.version}"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in result.files.items():
+            archive.writestr(f"{folder}/{name}", data)
+    return f"{folder}_mlflow.zip", buffer.getvalue(), "application/zip"
 
 
 def write_export(result: ExportResult, target: Path) -> Path:
