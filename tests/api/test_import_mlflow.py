@@ -150,3 +150,16 @@ def test_a_malicious_pickle_runs_only_in_the_child_and_cannot_touch_the_server(
     assert loot.read_bytes() == key.read_bytes()
     loot.unlink()
     json.dumps(error.details)  # the refusal is plain JSON
+
+
+def test_the_versions_code_is_written_by_the_parent_not_taken_from_the_child() -> None:
+    """A model file that took the import child over could answer any code: the parent writes the
+    code from the reported class name and task, and refuses anything but a scikit-learn class."""
+    from softquery.artifacts.import_mlflow import ImportRefused, imported_code
+
+    code = imported_code("sklearn.linear_model._ridge.Ridge", "regression", False)
+    assert "A Ridge imported from an MLflow model directory" in code and "predict_proba" not in code
+    for estimator, task in [("os.system", "regression"), ("sklearn.x\nimport os", "regression"),
+                            ("sklearn.linear_model.Ridge", "clustering")]:
+        with pytest.raises(ImportRefused):
+            imported_code(estimator, task, False)

@@ -9,6 +9,7 @@ from the signature and pickles a softquery ``Model`` holding it (``IMPORTED_CODE
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,17 @@ PROBA_CODE = '''
     def predict_proba(self, X):
         return self.estimator.predict_proba(X)
 '''
+
+
+def imported_code(estimator: str, task: str, has_proba: bool) -> str:
+    """The version's code: written by the trusted parent from what the child reports, which
+    is checked here (a hostile model file may have taken the child over and answer anything)."""
+    if not re.fullmatch(r"sklearn(\.[A-Za-z_][A-Za-z0-9_]*)+", estimator) or task not in ("classification",
+                                                                                         "regression"):
+        raise ImportRefused("The import process reported a model that is not a scikit-learn classifier or "
+                            "regressor; nothing was imported.", details={"estimator": estimator[:200]})
+    return IMPORTED_CODE.format(estimator=estimator.rsplit(".", 1)[-1], task=task,
+                                proba=PROBA_CODE if has_proba else "")
 
 
 class ImportRefused(InvalidInputError):
@@ -189,8 +201,8 @@ def wrap_in_child(pickle_bytes: bytes, features: list[dict[str, Any]], serializa
     if task is None:
         raise ImportRefused(f"The scikit-learn {kind.__name__} is neither a classifier nor a regressor; "
                             "softquery imports those two.", details={"found": kind.__name__})
-    code = IMPORTED_CODE.format(estimator=kind.__name__, task=task,
-                                proba=PROBA_CODE if hasattr(estimator, "predict_proba") else "")
+    name = f"{kind.__module__}.{kind.__name__}"
+    code = imported_code(name, task, hasattr(estimator, "predict_proba"))
     wrapped = load_code_module(code).Model()
     wrapped.estimator = estimator
     X = frame_for_prediction(check_rows(features), [FeatureSpec(**f) for f in features])
@@ -200,5 +212,5 @@ def wrap_in_child(pickle_bytes: bytes, features: list[dict[str, Any]], serializa
     if len(before) != len(X) or before.astype(str).tolist() != after.astype(str).tolist():
         raise ImportRefused("The imported model does not predict the same after softquery saved and loaded it.")
     classes = [c.item() if hasattr(c, "item") else c for c in estimator.classes_] if task == "classification" else None
-    return {"artifact": artifact, "code": code, "task": task, "classes": classes,
-            "estimator": f"{kind.__module__}.{kind.__name__}", "checked_rows": len(X)}
+    return {"artifact": artifact, "task": task, "classes": classes, "has_proba": hasattr(estimator, "predict_proba"),
+            "estimator": name, "checked_rows": len(X)}

@@ -7,7 +7,9 @@ signature, a missing model file); the pickle is loaded ONLY in a sandboxed child
 network, the home hidden, time and memory limits), which checks it is a scikit-learn
 estimator matching the signature, predicts on rows built from the signature and pickles
 a softquery ``Model`` around it. The parent then builds the manifest (feature schema from
-the signature, data fingerprint "imported") and signs and stores it like any version.
+the signature, data fingerprint "imported"), writes the version's code itself (from the
+estimator's class name and task the child reports, checked: the child may have been taken
+over by the model file) and signs and stores it like any version.
 Nothing is stored unless every check passed.
 """
 
@@ -18,7 +20,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from softquery.artifacts.import_mlflow import ImportRefused, read_directory
+from softquery.artifacts.import_mlflow import ImportRefused, imported_code, read_directory
 from softquery.artifacts.signing import json_clean, sign
 from softquery.data.source_urls import dialect_of
 from softquery.domain import Role, Version
@@ -61,14 +63,15 @@ def import_version(ctx: ServiceContext, model: str, path: Path, fmt: str = "mlfl
     if not isinstance(answer, dict) or not isinstance(answer.get("artifact"), bytes):
         raise ImportRefused("The import process answered something other than a model; nothing was imported.")
     artifact: bytes = answer["artifact"]
+    code = imported_code(str(answer.get("estimator")), str(answer.get("task")), bool(answer.get("has_proba")))
     number = ctx.versions.peek_next_number(model)
     notes = [f"imported from MLflow directory {path} ({answer['estimator']}; scikit-learn "
              f"{directory.sklearn_version or 'unknown'} when saved, MLflow {directory.mlflow_version or 'unknown'})",
-             f"checked in a sandboxed child: predicts on {answer['checked_rows']} rows built from its signature"]
+             f"checked in a sandboxed child: predicts on {int(answer.get('checked_rows') or 0)} rows built from its signature"]
     manifest = json_clean(build_manifest(
         model=model, version=number, run_id="", source=target.source,
         source_dialect=dialect_of(ctx.sources.get(target.source).url),
-        train_sql="", code=str(answer["code"]), template=None,
+        train_sql="", code=code, template=None,
         data={"rows": 0, "label": target.label, "id_columns": list(target.id_columns or []),
               "features": directory.features, "fingerprint": "imported",
               "model_file_sha256": hashlib.sha256(directory.pickle_bytes).hexdigest()},
