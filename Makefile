@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml setup.py scripts/build-assets.sh src/softquery/web/fron
 	bash scripts/build-assets.sh
 	@echo "==> Installing softquery and its Python packages with pip (quiet; 2-5 minutes the first time)..."
 	$(BIN)/pip install --quiet --upgrade pip==26.3
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,test]'
 	@echo "==> Installed."
 	@touch $(STAMP)
 

@@ -84,6 +84,8 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/models/{name}/versions/{number}/activate"),
     ("get", "/api/v1/models/{name}/export.json"),
     ("get", "/api/v1/models/{name}/versions/{number}/export.json"),
+    ("get", "/api/v1/models/{name}/export/{fmt}"),
+    ("get", "/api/v1/models/{name}/versions/{number}/export/{fmt}"),
     ("post", "/api/v1/models/{name}/predict"), ("get", "/api/v1/serving/workers"),  # online (issue 5)
     ("get", "/api/v1/me"), ("get", "/api/v1/tokens"), ("post", "/api/v1/tokens"),  # accounts (issue 6)
     ("delete", "/api/v1/tokens/{token_id}"), ("get", "/api/v1/users"), ("post", "/api/v1/users"),

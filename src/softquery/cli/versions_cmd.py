@@ -19,6 +19,8 @@ from softquery.cli.printing import (
 )
 from softquery.cli.service_context import service_context
 from softquery.services import export as export_svc
+from softquery.services import model_exports as exports_svc
+from softquery.services import model_import as import_svc
 from softquery.services import versions as svc
 from softquery.services.cv_figures import key_cv_text
 
@@ -58,10 +60,24 @@ def activate_cmd(model: str, version: int) -> None:
 @click.command("export")
 @click.argument("model")
 @click.option("--version", type=int, help="Version to export (default: the active one).")
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@click.option("--format", "fmt", type=click.Choice(["json", "onnx", "mlflow"]), default="json", show_default=True,
+              help="json: a linear model's coefficients; onnx: the template's pipeline as an ONNX graph; "
+                   "mlflow: an MLflow model directory (pyfunc and sklearn flavours).")
+@click.option("--output", "-o", type=click.Path(path_type=Path),
+              help="Write to this file (json, onnx) or new directory (mlflow).")
 def export_cmd(model: str, version: int | None, fmt: str, output: Path | None) -> None:
-    """Export a linear model's coefficients and preprocessing for use in other languages."""
+    """Export a version of MODEL: JSON coefficients, ONNX or an MLflow model directory.
+
+    ONNX and MLflow exports are checked in a sandboxed child against the version's own
+    predictions on the first rows of its train query (1e-6 relative)."""
+    if fmt != "json":
+        with service_context() as ctx:
+            result = exports_svc.export_version(ctx, model, fmt, version)
+            target = output or Path(f"{model}_v{result.version}" + (".onnx" if fmt == "onnx" else ""))
+            written = exports_svc.write_export(result, target)
+        console().print(f"Wrote {written} (version {result.version}; checked on {result.check.get('rows')} rows "
+                        "of its train query against softquery's predictions, 1e-6 relative)")
+        return
     with service_context() as ctx:
         data = export_svc.export_json(ctx, model, version)
     if output is None:
@@ -71,6 +87,24 @@ def export_cmd(model: str, version: int | None, fmt: str, output: Path | None) -
     console().print(f"Wrote {output}")
 
 
+@declare(Access.OPERATOR, "imports a model file, which is loaded as code: admins only")
+@click.command("import")
+@click.argument("model")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["mlflow"]), default="mlflow", show_default=True)
+@click.option("--activate", is_flag=True, help="Make the imported version the active one.")
+def import_cmd(model: str, path: Path, fmt: str, activate: bool) -> None:
+    """Import an MLflow scikit-learn model directory at PATH as a new version of MODEL.
+
+    The model file is loaded and checked only in a sandboxed child; the version gets its
+    feature schema from the MLflow signature and is signed like any trained version."""
+    with service_context() as ctx:
+        version = import_svc.import_version(ctx, model, path, fmt, activate=activate)
+    console().print(f"Imported {path} as version {version.version} of {model}"
+                    + (" (active)." if version.active else f". Activate it with `softquery activate {model} "
+                                                           f"{version.version}`."))
+
+
 def register(cli: click.Group) -> None:
-    for command in (versions_cmd, activate_cmd, export_cmd):
+    for command in (versions_cmd, activate_cmd, export_cmd, import_cmd):
         cli.add_command(command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -52,18 +53,32 @@ def _export_child(conn: Connection, payload: tuple[bytes, str]) -> None:
 def export_json_isolated(ctx: ServiceContext, model: str, version: int | None = None) -> dict[str, Any]:
     """``export_json`` for the API/web process: the signature is checked here and the
     unpickling (which runs model code) happens in a sandboxed job child with limits."""
+    found = get_version(ctx, model, version)
+    artifact = verified_artifact(ctx, found)
+    exported = run_in_child(ctx, _export_child, (artifact, str(found.manifest["code"])),
+                            name=f"export-{model}-{found.version}")
+    return _document(model, found, exported)
+
+
+def verified_artifact(ctx: ServiceContext, found: Version) -> bytes:
+    """The version's artifact bytes, after its signature check (nothing is unpickled)."""
+    artifact = ctx.versions.artifact(found.model, found.version)
+    verify(ctx.secret_key(), found.manifest, artifact, found.signature,
+           label=f"Version {found.version} of model {found.model!r}")
+    return artifact
+
+
+def run_in_child(ctx: ServiceContext, target: Callable[[Connection, Any], None], payload: Any, *,
+                 name: str, seconds: float = EXPORT_SECONDS) -> Any:
+    """Run ``target`` in a sandboxed child (time and memory limits, isolation) and return
+    what it sent as ("result", x); its ("error", dict) is raised as the matching error."""
     from softquery.sandbox import Limits, Sandbox
     from softquery.services.sandbox_policy import isolation_of
 
-    found = get_version(ctx, model, version)
-    artifact = ctx.versions.artifact(model, found.version)
-    verify(ctx.secret_key(), found.manifest, artifact, found.signature,
-           label=f"Version {found.version} of model {model!r}")
     s = ctx.settings
-    limits = Limits(wall_seconds=EXPORT_SECONDS, memory_mb=s.memory_limit_mb,
+    limits = Limits(wall_seconds=seconds, memory_mb=s.memory_limit_mb,
                     max_processes=s.max_processes, max_file_mb=s.max_file_mb, isolation=isolation_of(ctx))
-    sandbox = Sandbox.start(_export_child, (artifact, str(found.manifest["code"])), limits=limits,
-                            name=f"export-{model}-{found.version}")
+    sandbox = Sandbox.start(target, payload, limits=limits, name=name)
     outcome: tuple[str, Any] | None = None
     info = None
     try:
@@ -76,12 +91,12 @@ def export_json_isolated(ctx: ServiceContext, model: str, version: int | None = 
     finally:
         sandbox.close()
     if outcome is None:
-        reason = info.message if info is not None else "the export process ended without a result"
+        reason = info.message if info is not None else "the process ended without a result"
         raise LimitExceededError(f"The export did not finish: {reason}",
                                  code=info.status if info is not None else None)
     if outcome[0] == "error":
-        raise _rebuilt(outcome[1])
-    return _document(model, found, outcome[1])
+        raise _rebuilt(outcome[1] if isinstance(outcome[1], dict) else {"message": str(outcome[1])})
+    return outcome[1]
 
 
 def _rebuilt(error: dict[str, Any]) -> SoftqueryError:

@@ -1,9 +1,9 @@
-"""Trained versions: list, show (manifest), activate (also rollback), JSON export download."""
+"""Trained versions: list, show (manifest), activate (also rollback), JSON / ONNX / MLflow export download."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Response
 
@@ -12,6 +12,7 @@ from softquery.api.schemas.versions import VersionDetailPublic, VersionPublic
 from softquery.auth.policy import Action
 from softquery.http.route_policies import allow
 from softquery.services import export as export_svc
+from softquery.services import model_exports as exports_svc
 from softquery.services import versions as svc
 from softquery.services.context import ServiceContext
 from softquery.services.numbers import MAX_STORED_NUMBER
@@ -59,3 +60,32 @@ def export_active(name: str, ctx: Ctx) -> Response:
 def export_version(name: str, number: Number, ctx: Ctx) -> Response:
     """JSON export of one version (422 for a non-linear model)."""
     return _download(ctx, name, number)
+
+
+FORMAT_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The ONNX file (onnx) or the MLflow model directory as a zip (mlflow), checked "
+                         "against the version's predictions (1e-6 relative).",
+          "content": {"application/octet-stream": {}, "application/zip": {}}},
+}
+Format = Annotated[Literal["onnx", "mlflow"], Path(description="onnx or mlflow")]
+
+
+def _format_download(ctx: ServiceContext, name: str, fmt: str, number: int | None) -> Response:
+    result = exports_svc.export_version(ctx, name, fmt, number)  # model code runs in the export child
+    filename, data, media_type = exports_svc.download(result)
+    return Response(content=data, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/models/{name}/export/{fmt}", response_class=Response, responses=FORMAT_DOC,
+            dependencies=[allow(Action.READ)])
+def export_active_as(name: str, fmt: Format, ctx: Ctx) -> Response:
+    """ONNX or MLflow export of the active version (422 with the reason for a model that cannot convert)."""
+    return _format_download(ctx, name, fmt, None)
+
+
+@router.get("/models/{name}/versions/{number}/export/{fmt}", response_class=Response, responses=FORMAT_DOC,
+            dependencies=[allow(Action.READ)])
+def export_version_as(name: str, number: Number, fmt: Format, ctx: Ctx) -> Response:
+    """ONNX or MLflow export of one version."""
+    return _format_download(ctx, name, fmt, number)

@@ -56,6 +56,7 @@ def _context(request: Request, name: str, new_token: NewToken | None = None) -> 
         "active_cv_method": version_view.cv_method(active),
         "manifest": model_view.manifest_sections(active) if active else None,
         "export_note": model_view.export_note(model, active),
+        "format_exports": model_view.format_exports(model, active),
         "snippets": model_view.http_snippets(name, active, str(request.base_url),
                                              new_token.token if new_token else None),
         "new_token": new_token,

@@ -1,0 +1,85 @@
+"""Use case: import an MLflow scikit-learn model directory as a new version of a model (admins).
+
+The model must exist: it gives the imported version its data source and predict query
+(the import brings only a fitted estimator and its column signature). The parent reads
+``MLmodel`` as text and refuses what it can tell from it (no sklearn flavour, no
+signature, a missing model file); the pickle is loaded ONLY in a sandboxed child (no
+network, the home hidden, time and memory limits), which checks it is a scikit-learn
+estimator matching the signature, predicts on rows built from the signature and pickles
+a softquery ``Model`` around it. The parent then builds the manifest (feature schema from
+the signature, data fingerprint "imported"), writes the version's code itself (from the
+estimator's class name and task the child reports, checked: the child may have been taken
+over by the model file) and signs and stores it like any version.
+Nothing is stored unless every check passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from softquery.artifacts.import_mlflow import ImportRefused, imported_code, read_directory
+from softquery.artifacts.signing import json_clean, sign
+from softquery.data.source_urls import dialect_of
+from softquery.domain import Role, Version
+from softquery.errors import PermissionDeniedError, SoftqueryError
+from softquery.services import audit
+from softquery.services.context import ServiceContext
+from softquery.services.export import run_in_child
+from softquery.training.manifest import build_manifest
+
+FORMATS = ("mlflow",)
+IMPORT_SECONDS = 120.0
+
+
+def _import_child(conn: Connection, payload: dict[str, Any]) -> None:
+    from softquery.artifacts.import_mlflow import wrap_in_child
+    from softquery.sandbox import protocol
+
+    try:
+        protocol.send(conn, ("result", wrap_in_child(payload["pickle"], payload["features"], payload["serialization"])))
+    except SoftqueryError as exc:
+        protocol.send(conn, ("error", exc.to_dict()))
+    except Exception as exc:  # noqa: BLE001 - a hostile pickle can raise anything
+        protocol.send(conn, ("error", {
+            "code": ImportRefused.code, "details": {"error": type(exc).__name__},
+            "message": f"The model file could not be loaded as a scikit-learn model ({type(exc).__name__}: "
+                       f"{str(exc)[:300]}); nothing was imported."}))
+
+
+def import_version(ctx: ServiceContext, model: str, path: Path, fmt: str = "mlflow", *,
+                   activate: bool = False) -> Version:
+    if ctx.actor.role is not Role.ADMIN:
+        raise PermissionDeniedError("Only an admin can import a model: its file is loaded as code.")
+    if fmt not in FORMATS:
+        raise ImportRefused(f"Unknown import format {fmt!r}; softquery imports {', '.join(FORMATS)}.")
+    target = ctx.models.get(model)  # NotFoundError: create the model first (source, predict query)
+    directory = read_directory(path)
+    answer = run_in_child(ctx, _import_child, {"pickle": directory.pickle_bytes, "features": directory.features,
+                                              "serialization": directory.serialization},
+                          name=f"import-{model}", seconds=IMPORT_SECONDS)
+    if not isinstance(answer, dict) or not isinstance(answer.get("artifact"), bytes):
+        raise ImportRefused("The import process answered something other than a model; nothing was imported.")
+    artifact: bytes = answer["artifact"]
+    code = imported_code(str(answer.get("estimator")), str(answer.get("task")), bool(answer.get("has_proba")))
+    number = ctx.versions.peek_next_number(model)
+    notes = [f"imported from MLflow directory {path} ({answer['estimator']}; scikit-learn "
+             f"{directory.sklearn_version or 'unknown'} when saved, MLflow {directory.mlflow_version or 'unknown'})",
+             f"checked in a sandboxed child: predicts on {int(answer.get('checked_rows') or 0)} rows built from its signature"]
+    manifest = json_clean(build_manifest(
+        model=model, version=number, run_id="", source=target.source,
+        source_dialect=dialect_of(ctx.sources.get(target.source).url),
+        train_sql="", code=code, template=None,
+        data={"rows": 0, "label": target.label, "id_columns": list(target.id_columns or []),
+              "features": directory.features, "fingerprint": "imported",
+              "model_file_sha256": hashlib.sha256(directory.pickle_bytes).hexdigest()},
+        task=str(answer["task"]), metrics={}, evaluation={}, classes=answer.get("classes"),
+        artifact=artifact, duration_seconds=0.0, timings={}, notes=notes))
+    manifest["run_id"] = None
+    version = ctx.versions.add(model, manifest=manifest, signature=sign(ctx.secret_key(), manifest, artifact),
+                               artifact=artifact, artifact_sha256=manifest["artifact"]["sha256"], run_id=None,
+                               activate=activate, number=number)
+    audit.record(ctx, "version.import", "model", model, {"version": version.version, "path": str(path)})
+    return version

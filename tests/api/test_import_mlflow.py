@@ -1,0 +1,165 @@
+"""MLflow import (issue 14 item 6): a real scikit-learn model saved by mlflow becomes a signed
+version that predicts like the original; tampered, non-scikit-learn, unsigned-signature and
+malicious directories are refused with the reason and nothing is stored."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from softquery.data import open_source
+from softquery.errors import InvalidInputError, NotFoundError
+from softquery.prediction.predict_rows import LoadedModel
+from softquery.services import model_import
+from softquery.services.context import ServiceContext
+from softquery.services.versions import load_version
+
+
+def houses(ctx: ServiceContext, sql: str) -> pd.DataFrame:
+    with open_source(ctx.sources.get("demo").url) as conn:
+        return conn.read_table(sql, what="test").to_pandas()
+
+
+def save_ridge(ctx: ServiceContext, folder: Path, serialization: str) -> tuple[Path, Ridge]:
+    """A Ridge on the demo houses' price, saved by mlflow with a signature."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    train = houses(ctx, "select price, quality from houses where quality is not null")
+    X = train[["price"]].astype(float)
+    original = Ridge(alpha=0.5).fit(X, train["quality"])
+    mlflow.sklearn.save_model(original, str(folder), signature=infer_signature(X, original.predict(X)),
+                              serialization_format=serialization)
+    return folder, original
+
+
+@pytest.fixture
+def saved(ctx: ServiceContext, tmp_path: Path) -> tuple[Path, Ridge]:
+    """Saved as a (cloud)pickle: the format whose loading can run code."""
+    return save_ridge(ctx, tmp_path / "ridge", "cloudpickle")
+
+
+@pytest.mark.parametrize("serialization", ["skops", "cloudpickle"])  # skops: mlflow's default
+def test_import_makes_a_version_that_predicts_like_the_original(ctx: ServiceContext, tmp_path: Path,
+                                                                serialization: str) -> None:
+    folder, original = save_ridge(ctx, tmp_path / "ridge", serialization)
+    version = model_import.import_version(ctx, "house_quality", folder)
+    assert version.version == 1 and not version.active
+    manifest = version.manifest
+    assert manifest["data"]["features"] == [{"name": "price", "arrow_type": "double", "kind": "numeric",
+                                             "length": None}]
+    assert manifest["data"]["fingerprint"] == "imported" and manifest["task"] == "regression"
+    assert manifest["notes"][0].startswith(f"imported from MLflow directory {folder}")
+    assert "class Model" in manifest["code"]
+    load_version(ctx, version)  # the signature holds (a changed manifest or artifact would be refused)
+    new = houses(ctx, "select price from houses where quality is null")
+    import pyarrow as pa
+    loaded = LoadedModel.load(ctx.versions.artifact("house_quality", 1), manifest["code"],
+                              manifest["data"]["features"])
+    got, _ = loaded.predict(pa.Table.from_pandas(new, preserve_index=False), want_proba=False)
+    np.testing.assert_allclose(got, original.predict(new[["price"]].astype(float)), rtol=1e-12)
+
+
+def test_import_of_a_classifier_keeps_its_classes(ctx: ServiceContext, tmp_path: Path) -> None:
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    X = pd.DataFrame({"price": np.linspace(1.0, 9.0, 40)})
+    y = np.where(X["price"] > 5, "dear", "cheap")
+    original = LogisticRegression().fit(X, y)
+    mlflow.sklearn.save_model(original, str(tmp_path / "lr"), signature=infer_signature(X, original.predict(X)),
+                              serialization_format="cloudpickle")
+    version = model_import.import_version(ctx, "house_quality", tmp_path / "lr", activate=True)
+    assert version.active and version.manifest["classes"] == ["cheap", "dear"]
+    assert "def predict_proba" in version.manifest["code"]
+
+
+def refused(ctx: ServiceContext, folder: Path, model: str = "house_quality") -> InvalidInputError:
+    with pytest.raises(InvalidInputError) as caught:
+        model_import.import_version(ctx, model, folder)
+    assert ctx.versions.list(model) == []  # nothing stored
+    return caught.value
+
+
+def test_tampered_model_file_is_refused(ctx: ServiceContext, saved: tuple[Path, Ridge]) -> None:
+    folder, _ = saved
+    other = Ridge().fit(np.arange(20.0).reshape(10, 2), np.arange(10.0))  # two columns, not price
+    (folder / "model.pkl").write_bytes(pickle.dumps(other))
+    error = refused(ctx, folder)
+    assert "model.pkl does not match its MLmodel" in error.message
+    (folder / "model.pkl").write_bytes(b"not a pickle at all")
+    assert "is not a cloudpickle file as MLmodel declares" in refused(ctx, folder).message
+    (folder / "model.pkl").unlink()
+    assert "which is not a file in" in refused(ctx, folder).message
+
+
+def _rewrite_mlmodel(folder: Path, change: Any) -> None:
+    import yaml
+
+    described = yaml.safe_load((folder / "MLmodel").read_text())
+    change(described)
+    (folder / "MLmodel").write_text(yaml.safe_dump(described))
+
+
+def test_non_sklearn_flavour_and_missing_signature_are_refused(ctx: ServiceContext, saved: tuple[Path, Ridge],
+                                                               tmp_path: Path) -> None:
+    folder, _ = saved
+    copy = tmp_path / "xgb"
+    shutil.copytree(folder, copy)
+    _rewrite_mlmodel(copy, lambda d: d["flavors"].update(xgboost=d["flavors"].pop("sklearn")))
+    error = refused(ctx, copy)
+    assert "not a scikit-learn model (its flavours: xgboost)" in error.message
+    _rewrite_mlmodel(folder, lambda d: d.pop("signature"))
+    error = refused(ctx, folder)
+    assert "has no signature" in error.message and "infer_signature" in error.message
+    with pytest.raises(NotFoundError):
+        model_import.import_version(ctx, "no_such_model", folder)
+
+
+class ReadTheKey:
+    """Unpickling runs ``exec``: read the server's secret key and write it next to it."""
+
+    def __init__(self, key: Path, loot: Path) -> None:
+        self.code = (f"data = open({str(key)!r}, 'rb').read()\n"
+                     f"open({str(loot)!r}, 'wb').write(data)\n")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (exec, (self.code,))
+
+
+def test_a_malicious_pickle_runs_only_in_the_child_and_cannot_touch_the_server(
+        ctx: ServiceContext, saved: tuple[Path, Ridge], tmp_path: Path) -> None:
+    folder, _ = saved
+    key = ctx.settings.home / "secret.key"
+    loot = ctx.settings.home / "stolen.key"
+    payload = pickle.dumps(ReadTheKey(key, loot))
+    (folder / "model.pkl").write_bytes(payload)
+    error = refused(ctx, folder)
+    assert not loot.exists()  # the child cannot see the home: no key read, no file written
+    assert "could not be loaded as a scikit-learn model" in error.message or "not a scikit-learn" in error.message
+    # control: the same bytes unpickled without the sandbox do read the key and write the file
+    pickle.loads(payload)  # noqa: S301 - the attack test's control
+    assert loot.read_bytes() == key.read_bytes()
+    loot.unlink()
+    json.dumps(error.details)  # the refusal is plain JSON
+
+
+def test_the_versions_code_is_written_by_the_parent_not_taken_from_the_child() -> None:
+    """A model file that took the import child over could answer any code: the parent writes the
+    code from the reported class name and task, and refuses anything but a scikit-learn class."""
+    from softquery.artifacts.import_mlflow import ImportRefused, imported_code
+
+    code = imported_code("sklearn.linear_model._ridge.Ridge", "regression", False)
+    assert "A Ridge imported from an MLflow model directory" in code and "predict_proba" not in code
+    for estimator, task in [("os.system", "regression"), ("sklearn.x\nimport os", "regression"),
+                            ("sklearn.linear_model.Ridge", "clustering")]:
+        with pytest.raises(ImportRefused):
+            imported_code(estimator, task, False)
