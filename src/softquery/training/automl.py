@@ -6,11 +6,11 @@ trained with that code: ``selection.choose_code`` calls ``choose`` here, which
 1. decides the task (``auto_*`` declare it; ``auto`` reads the label: text or a few whole
    numbers are classes, other numbers are a quantity),
 2. cross-validates each candidate template with its default parameters
-   (``cross_validation.cross_validate``), the cheapest first, in batches of ``spec.cores``
-   through ``parallel.run_all``, within the time budget (``spec.time_budget_seconds``,
-   ``DEFAULT_BUDGET_SECONDS`` when unset): before each batch it estimates what the batch costs
-   from what the candidates so far took and the number of rows, and skips a candidate that
-   would end past the budget (the simplest candidate always runs, so there is a choice),
+   (``cross_validation.cross_validate``), the cheapest first (``COST``), in batches of
+   ``spec.cores`` through ``parallel.run_all``, within the time budget
+   (``spec.time_budget_seconds``, ``DEFAULT_BUDGET_SECONDS`` when unset): before each batch it
+   estimates each candidate's time from the rows and what the candidates so far took, and
+   skips one that would end past the budget (the first batch always runs, so there is a choice),
 3. keeps **the simplest candidate whose CV mean of the key metric is within one standard
    deviation of the best one's** (the practice talk's "don't use non-linear models where
    linear models will do"); simpler is earlier in ``SIMPLICITY``.
@@ -67,17 +67,19 @@ CANDIDATES: dict[TaskType, tuple[str, ...]] = {
 }
 TEXT_ONLY = ("naive_bayes_text",)  # tried only when the training rows have a text column
 
-# How long a candidate's cross-validation takes compared with the first (linear) one on the
-# same rows, roughly (measured on the demo tables and 20k generated rows); the kernel and
-# neighbour models grow with the square of the rows, past QUADRATIC_FROM rows.
-COST: dict[str, float] = {
-    "linear_regression": 1.0, "ridge_regression": 1.0, "logistic_regression": 1.0, "naive_bayes_text": 1.0,
-    "knn_regressor": 2.0, "knn_classifier": 2.0, "svm_regressor": 4.0, "svm_classifier": 4.0,
-    "random_forest_regressor": 30.0, "random_forest_classifier": 30.0,
-    "hist_gradient_boosting_regressor": 15.0, "hist_gradient_boosting_classifier": 15.0,
+# Seconds one fold of a candidate takes (train on 80 % of the rows, predict the rest), one
+# thread, measured on this project's CI machine: (fixed, per 1,000 rows, per (1,000 rows)²);
+# the kernel and neighbour models grow with the square of the rows. AutoML scales these by
+# what the candidates so far really took (measured / expected) to estimate the next ones,
+# tries the cheapest first, and skips one that would end past the budget.
+COST: dict[str, tuple[float, float, float]] = {
+    "linear_regression": (0.02, 0.005, 0.0), "ridge_regression": (0.02, 0.005, 0.0),
+    "logistic_regression": (0.05, 0.01, 0.0), "naive_bayes_text": (0.03, 0.02, 0.0),
+    "knn_regressor": (0.03, 0.01, 0.01), "knn_classifier": (0.03, 0.01, 0.01),
+    "svm_regressor": (0.05, 0.0, 0.05), "svm_classifier": (0.15, 0.0, 0.15),
+    "random_forest_regressor": (1.0, 2.0, 0.0), "random_forest_classifier": (1.0, 0.5, 0.0),
+    "hist_gradient_boosting_regressor": (0.15, 0.25, 0.0), "hist_gradient_boosting_classifier": (0.2, 0.5, 0.0),
 }
-QUADRATIC = ("knn_regressor", "knn_classifier", "svm_regressor", "svm_classifier")
-QUADRATIC_FROM = 2_000
 
 
 def requested(spec: TrainSpec) -> bool:
@@ -204,14 +206,14 @@ def choose(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label: str 
     order = X[spec.order_column] if spec.order_column and spec.order_column in X.columns else None
     cores = max(1, spec.cores)
     results: list[dict[str, Any]] = []
-    queue = list(names)
+    queue = sorted(names, key=lambda name: expected_seconds(name, len(X), folds))  # the cheapest first
     while queue:
         elapsed = time.perf_counter() - started
         batch: list[str] = []
         for name in list(queue):
             if len(batch) == cores:
                 break
-            estimate = _estimate(name, results, len(X))
+            estimate = _estimate(name, results, len(X), folds)
             if results and elapsed + estimate > budget:
                 queue.remove(name)
                 skipped.append({"template": name, "reason": (
@@ -229,20 +231,19 @@ def choose(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label: str 
     return _decide(kind, task, budget, results, skipped, notes, time.perf_counter() - started)
 
 
-def _estimate(name: str, results: list[dict[str, Any]], rows: int) -> float:
-    """Seconds ``name``'s cross-validation should take, from what the candidates so far took."""
-    ran = [r for r in results if r["seconds"] > 0]
-    if not ran:
-        return 0.0
-    per_unit = max(float(r["seconds"]) / _units(r["template"], rows) for r in ran)
-    return per_unit * _units(name, rows)
+def expected_seconds(name: str, rows: int, folds: int) -> float:
+    """Seconds ``name``'s cross-validation should take on ``rows`` rows by ``COST``."""
+    fixed, linear, square = COST.get(name, (1.0, 2.0, 0.0))
+    thousands = rows / 1000
+    return folds * (fixed + linear * thousands + square * thousands ** 2)
 
 
-def _units(name: str, rows: int) -> float:
-    units = COST.get(name, 30.0)
-    if name in QUADRATIC and rows > QUADRATIC_FROM:
-        units *= rows / QUADRATIC_FROM
-    return units
+def _estimate(name: str, results: list[dict[str, Any]], rows: int, folds: int) -> float:
+    """``expected_seconds`` scaled by how the candidates so far compared with theirs."""
+    expected = sum(expected_seconds(r["template"], rows, folds) for r in results)
+    measured = sum(float(r["seconds"]) for r in results)
+    scale = measured / expected if results and expected > 0 else 1.0
+    return scale * expected_seconds(name, rows, folds)
 
 
 def _decide(kind: str, task: TaskType, budget: float, results: list[dict[str, Any]],
