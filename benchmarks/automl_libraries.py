@@ -29,15 +29,16 @@ import warnings
 from typing import Any
 
 import pandas as pd
+import threadpoolctl
 from selection_data import Dataset, all_datasets
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 
 from softquery.domain import TaskType
+from softquery.modelcode.loader import load_code_module, model_class
 from softquery.modelcode.preprocessing import AutoPreprocessor
 from softquery.modelcode.template_parameters import with_parameters
 from softquery.modelcode.templates import template_code
-from softquery.modelcode.loader import load_code_module, model_class
 from softquery.training.automl import automl_task, choose
 from softquery.training.cross_validation import cross_validate
 from softquery.training.spec import TrainSpec
@@ -150,6 +151,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 generated rows instead of 20,000")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
+    threadpoolctl.threadpool_limits(1)  # single process, one thread: as a job child of one core
     print(f"budget {args.budget:g} s each | CV mean ± std of r2 (regression) / f1 (classification), 5 folds")
     print(f"{'dataset':<26} {'method':<7} {'CV':>15} {'seconds':>8}  chosen")
     for data in all_datasets(args.quick):
