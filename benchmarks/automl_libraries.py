@@ -28,11 +28,8 @@ import time
 import warnings
 from typing import Any
 
-import pandas as pd
 import threadpoolctl
-from selection_data import Dataset, all_datasets
-from sklearn.base import clone
-from sklearn.pipeline import make_pipeline
+from selection_data import Dataset, all_datasets, cv_score, estimator_model
 
 from softquery.domain import TaskType
 from softquery.modelcode.loader import load_code_module, model_class
@@ -40,7 +37,6 @@ from softquery.modelcode.preprocessing import AutoPreprocessor
 from softquery.modelcode.template_parameters import with_parameters
 from softquery.modelcode.templates import template_code
 from softquery.training.automl import automl_task, choose
-from softquery.training.cross_validation import cross_validate
 from softquery.training.spec import TrainSpec
 
 FLAML_ESTIMATORS = {TaskType.REGRESSION: ["rf", "extra_tree", "kneighbor", "histgb", "enet"],
@@ -64,33 +60,6 @@ OPTUNA_SPACE: dict[str, list[tuple[str, str, float, float, bool, bool]]] = {
                                           ("HistGradientBoostingClassifier", "max_leaf_nodes", 4, 64, False, True)],
     "naive_bayes_text": [("MultinomialNB", "alpha", 1e-3, 1.0, True, False)],
 }
-
-
-def classes_of(y: pd.Series, task: TaskType) -> list[Any] | None:
-    return sorted(pd.unique(y).tolist(), key=lambda v: (str(type(v)), v)) if task is TaskType.CLASSIFICATION else None
-
-
-def cv_score(cls: Any, data: Dataset, task: TaskType, folds: int = 5) -> tuple[float, float]:
-    cv = cross_validate(cls, data.X, data.y, task, classes_of(data.y, task), folds=folds)
-    mean, std = cv.score(task.key_metric)
-    return float(mean or 0.0), float(std or 0.0)
-
-
-def estimator_model(estimator: Any, task: TaskType) -> type:
-    """A ``class Model`` running AutoPreprocessor + a clone of ``estimator``."""
-    class Model:
-        def __init__(self) -> None:
-            self.pipeline = make_pipeline(AutoPreprocessor(), clone(estimator))
-
-        def train(self, X: pd.DataFrame, y: pd.Series) -> None:
-            self.pipeline.fit(X, y)
-
-        def predict(self, X: pd.DataFrame) -> Any:
-            return self.pipeline.predict(X)
-
-    if task is TaskType.CLASSIFICATION and hasattr(estimator, "predict_proba"):
-        Model.predict_proba = lambda self, X: self.pipeline.predict_proba(X)  # type: ignore[attr-defined]
-    return Model
 
 
 def run_loop(data: Dataset, budget: float) -> tuple[str, float, float, float]:

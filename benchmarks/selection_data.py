@@ -14,13 +14,19 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from sklearn.base import clone
+from sklearn.pipeline import make_pipeline
 
 from softquery.data import build_training_set, detect_id_columns
 from softquery.demo.demo_tables import DEMO_MODELS, write_demo_database
+from softquery.domain import TaskType
+from softquery.modelcode.preprocessing import AutoPreprocessor
+from softquery.training.cross_validation import cross_validate
 
 GENERATED_ROWS = 20_000
 QUICK_GENERATED_ROWS = 2_000
@@ -60,3 +66,30 @@ def generated(rows: int) -> list[Dataset]:
 
 def all_datasets(quick: bool) -> list[Dataset]:
     return [*demo_datasets(), *generated(QUICK_GENERATED_ROWS if quick else GENERATED_ROWS)]
+
+
+def classes_of(y: pd.Series, task: TaskType) -> list[Any] | None:
+    return sorted(pd.unique(y).tolist(), key=lambda v: (str(type(v)), v)) if task is TaskType.CLASSIFICATION else None
+
+
+def cv_score(cls: Any, data: Dataset, task: TaskType, folds: int = 5) -> tuple[float, float]:
+    cv = cross_validate(cls, data.X, data.y, task, classes_of(data.y, task), folds=folds)
+    mean, std = cv.score(task.key_metric)
+    return float(mean or 0.0), float(std or 0.0)
+
+
+def estimator_model(estimator: Any, task: TaskType) -> type:
+    """A ``class Model`` running AutoPreprocessor + a clone of ``estimator``."""
+    class Model:
+        def __init__(self) -> None:
+            self.pipeline = make_pipeline(AutoPreprocessor(), clone(estimator))
+
+        def train(self, X: pd.DataFrame, y: pd.Series) -> None:
+            self.pipeline.fit(X, y)
+
+        def predict(self, X: pd.DataFrame) -> Any:
+            return self.pipeline.predict(X)
+
+    if task is TaskType.CLASSIFICATION and hasattr(estimator, "predict_proba"):
+        Model.predict_proba = lambda self, X: self.pipeline.predict_proba(X)  # type: ignore[attr-defined]
+    return Model
