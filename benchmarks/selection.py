@@ -47,7 +47,8 @@ def run_auto(data: Dataset, budget: int) -> tuple[str, float, float, float, int]
     result = choose(spec, data.X, data.y, label=str(data.y.name), progress=lambda *a, **k: None)
     seconds = time.perf_counter() - started
     mean, std = result.cv.score(result.report["metric"])
-    return result.template, float(mean or 0.0), float(std or 0.0), seconds, len(result.report["skipped"])
+    over_budget = [s for s in result.report["skipped"] if "time budget" in s["reason"]]
+    return result.template, float(mean or 0.0), float(std or 0.0), seconds, len(over_budget)
 
 
 def run_default(data: Dataset, task: TaskType) -> tuple[float, float, float]:
@@ -89,7 +90,7 @@ def main() -> int:
         best, b_mean, b_std, b_sec = run_templates(data, task)
         ok = a_mean >= b_mean - b_std - 1e-12 and a_sec <= limit
         missed += not ok
-        label = chosen + (f" ({skipped} skipped)" if skipped else "")
+        label = chosen + (f" ({skipped} over budget)" if skipped else "")
         print(f"{data.name:<24} {len(data.X):>6} | {label:<34} {a_mean:>7.3f} ± {a_std:.3f} {a_sec:>6.1f} | "
               f"{d_mean:>7.3f} ± {d_std:.3f} {d_sec:>6.1f} | {best:<34} {b_mean:>7.3f} ± {b_std:.3f} "
               f"{b_sec:>6.1f} | {a_mean - b_mean:>+9.3f} {'ok' if ok else 'MISSED'}", flush=True)

@@ -10,14 +10,15 @@ trained with that code: ``selection.choose_code`` calls ``choose`` here, which
    ``spec.cores`` through ``parallel.run_all``, within the time budget
    (``spec.time_budget_seconds``, ``DEFAULT_BUDGET_SECONDS`` when unset): before each batch it
    estimates each candidate's time from the rows and what the candidates so far took, and
-   skips one that would end past the budget (the first batch always runs, so there is a choice),
+   skips one that would end past the budget (the first batch always runs, so there is a choice);
+   a later candidate still running when the budget has run out stops before its next fold,
 3. keeps **the simplest candidate whose CV mean of the key metric is within one standard
    deviation of the best one's** (the practice talk's "don't use non-linear models where
    linear models will do"); simpler is earlier in ``SIMPLICITY``.
 
 The version runs the chosen template's code; the report (``manifest["selection"]``) and the
 notes say what was tried, the scores, what was skipped and why this one was chosen.
-Why a loop over templates and not FLAML or Optuna: README "AutoML" (measured by
+Why a loop over templates and not FLAML or Optuna: README "Model selection (AutoML)" (measured by
 ``benchmarks/automl_libraries.py``).
 """
 
@@ -177,16 +178,34 @@ def candidates(task: TaskType, X: pd.DataFrame) -> tuple[list[str], list[dict[st
 # -- one candidate (runs through parallel.run_all: a module-level function, picklable result) --
 
 
+class _OutOfTime(Exception):
+    """Raised between two folds of a candidate once the budget has run out."""
+
+
+def _fold_starts(deadline: float, _phase: str, _fraction: float | None, detail: str = "") -> None:
+    """``cross_validate``'s progress, called before each fold: stop a candidate past the deadline."""
+    if time.time() > deadline:
+        raise _OutOfTime(detail)
+
+
 def _candidate(name: str, X: pd.DataFrame, y: pd.Series, task: TaskType, classes: list[Any] | None,
-               folds: int, order: pd.Series | None, order_column: str | None) -> dict[str, Any]:
+               folds: int, order: pd.Series | None, order_column: str | None,
+               deadline: float | None) -> dict[str, Any]:
+    """One template's cross-validation; ``deadline`` (a ``time.time()``): stop between folds past it."""
     started = time.perf_counter()
+    stopped = None
+    cv, error = None, None
+    check = functools.partial(_fold_starts, deadline) if deadline is not None else None
     try:
         cls = model_class(load_code_module(template_code(name)))
-        cv = cross_validate(cls, X, y, task, classes, folds=folds, order=order, order_column=order_column)
-        error = None
+        cv = cross_validate(cls, X, y, task, classes, folds=folds, order=order, order_column=order_column,
+                            progress=check)
+    except _OutOfTime as exc:
+        stopped = str(exc) or "a fold"
     except SoftqueryError as exc:  # a template that cannot learn these rows: tried, with its error
-        cv, error = None, exc.message.splitlines()[0]
-    return {"template": name, "cv": cv, "error": error, "seconds": time.perf_counter() - started}
+        error = exc.message.splitlines()[0]
+    return {"template": name, "cv": cv, "error": error, "stopped": stopped,
+            "seconds": time.perf_counter() - started}
 
 
 # -- the search -----------------------------------------------------------------------
@@ -195,12 +214,13 @@ def _candidate(name: str, X: pd.DataFrame, y: pd.Series, task: TaskType, classes
 def choose(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label: str | None,
            progress: Progress) -> AutoResult:
     """Try the templates that suit the task within the budget; the simplest good one."""
-    started = time.perf_counter()
+    started, deadline = time.perf_counter(), time.time()
     kind = spec.template if spec.template in AUTO_TEMPLATES else (_automl_marker(spec.code) or "auto")
     task, notes = automl_task(kind, spec.code, y, label)
     assert y is not None
     classes = _classes(y, label or "label") if task is TaskType.CLASSIFICATION else None
     budget = float(spec.time_budget_seconds or DEFAULT_BUDGET_SECONDS)
+    deadline += budget
     names, skipped = candidates(task, X)
     folds = spec.cv_folds or DEFAULT_FOLDS
     order = X[spec.order_column] if spec.order_column and spec.order_column in X.columns else None
@@ -225,10 +245,20 @@ def choose(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label: str 
         if not batch:
             break
         progress("AutoML", None, f"trying {', '.join(batch)} ({len(results) + len(batch)} of {len(names)})")
-        tasks = [functools.partial(_candidate, name, X, y, task, classes, folds, order, spec.order_column)
-                 for name in batch]
-        results += run_all(tasks, cores=cores)
+        # the first batch always finishes (there must be something to choose from); later
+        # candidates stop between folds once the budget has run out
+        tasks = [functools.partial(_candidate, name, X, y, task, classes, folds, order, spec.order_column,
+                                   deadline if results else None) for name in batch]
+        for result in run_all(tasks, cores=cores):
+            if result["stopped"]:
+                skipped.append({"template": result["template"], "reason": (
+                    f"stopped at {result['stopped']}: the time budget ({budget:g} s) ran out")})
+            else:
+                results.append(result)
     return _decide(kind, task, budget, results, skipped, notes, time.perf_counter() - started)
+
+
+SIGNIFICANT_SECONDS = 0.5  # shorter candidates are mostly start-up: their ratio says little
 
 
 def expected_seconds(name: str, rows: int, folds: int) -> float:
@@ -240,10 +270,13 @@ def expected_seconds(name: str, rows: int, folds: int) -> float:
 
 def _estimate(name: str, results: list[dict[str, Any]], rows: int, folds: int) -> float:
     """``expected_seconds`` scaled by how the candidates so far compared with theirs."""
+    if not results:
+        return expected_seconds(name, rows, folds)
     expected = sum(expected_seconds(r["template"], rows, folds) for r in results)
     measured = sum(float(r["seconds"]) for r in results)
-    scale = measured / expected if results and expected > 0 else 1.0
-    return scale * expected_seconds(name, rows, folds)
+    ratios = [measured / expected] + [float(r["seconds"]) / expected_seconds(r["template"], rows, folds)
+                                      for r in results if r["seconds"] >= SIGNIFICANT_SECONDS]
+    return max(ratios) * expected_seconds(name, rows, folds)  # the most pessimistic that means something
 
 
 def _decide(kind: str, task: TaskType, budget: float, results: list[dict[str, Any]],

@@ -102,6 +102,31 @@ def test_candidates_that_would_overrun_the_budget_are_skipped_with_a_note(monkey
     assert any("did not try random_forest_regressor" in note for note in result.notes)
 
 
+def test_a_candidate_still_running_when_the_budget_runs_out_stops_before_its_next_fold(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    class Clock:  # each look at the wall clock is one second later: no real waiting
+        now = 0.0
+
+        def time(self) -> float:
+            self.now += 1.0
+            return self.now
+
+        def perf_counter(self) -> float:
+            return 0.0  # the estimates see no time pass, so every candidate starts
+
+    monkeypatch.setattr(automl, "time", Clock())
+    X = _features(60)
+    y = pd.Series(X["a"] * 2.0, name="y")
+    result = automl.choose(_spec(budget=5), X, y, label="y", progress=_noop)
+    # the budget ends at 6: linear_regression (first, never stopped) and ridge_regression
+    # (folds start at 2, 3, 4) finish; knn_regressor runs folds at 5 and 6 and stops at 7
+    assert [t["template"] for t in result.report["tried"]] == ["linear_regression", "ridge_regression"]
+    skipped = {s["template"]: s["reason"] for s in result.report["skipped"]}
+    assert skipped["knn_regressor"] == "stopped at fold 3 of 3: the time budget (5 s) ran out"
+    assert set(skipped) == {"knn_regressor", "svm_regressor", *TREES}
+    assert result.template == "linear_regression"
+
+
 def test_auto_classifier_refuses_a_quantity_label() -> None:
     X = _features(60)
     y = pd.Series(X["a"] * 10.0 + 0.5, name="price")
