@@ -75,7 +75,7 @@ def main() -> int:
     args = parser.parse_args()
     budget = args.budget or (QUICK_BUDGET if args.quick else FULL_BUDGET)
     warnings.filterwarnings("ignore")
-    threadpoolctl.threadpool_limits(1)
+    threadpoolctl.threadpool_limits(1)  # OpenMP and BLAS as loaded by now (sklearn.ensemble is)
     limit = budget * (1 + BUDGET_SLACK)
     print(f"auto budget {budget} s (target ≤ {limit:g} s) | CV mean ± std of r2 / f1, 5 folds | one thread")
     head = (f"{'dataset':<24} {'rows':>6} | {'auto: chosen':<34} {'CV':>15} {'s':>6} | {'default RF':>15} "

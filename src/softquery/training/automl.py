@@ -37,6 +37,7 @@ from softquery.domain import TaskType
 from softquery.errors import DataError, SoftqueryError
 from softquery.modelcode.checks import declared_task_name
 from softquery.modelcode.loader import load_code_module, model_class
+from softquery.modelcode.preprocessing import AutoPreprocessor
 from softquery.modelcode.preprocessing.kinds import TEXT, detect_kind
 from softquery.modelcode.templates import template_code
 from softquery.training.cross_validation import DEFAULT_FOLDS, CrossValidation, cross_validate
@@ -69,18 +70,23 @@ CANDIDATES: dict[TaskType, tuple[str, ...]] = {
 TEXT_ONLY = ("naive_bayes_text",)  # tried only when the training rows have a text column
 
 # Seconds one fold of a candidate takes (train on 80 % of the rows, predict the rest), one
-# thread, measured on this project's CI machine: (fixed, per 1,000 rows, per (1,000 rows)²);
-# the kernel and neighbour models grow with the square of the rows. AutoML scales these by
-# what the candidates so far really took (measured / expected) to estimate the next ones,
-# tries the cheapest first, and skips one that would end past the budget.
-COST: dict[str, tuple[float, float, float]] = {
-    "linear_regression": (0.02, 0.005, 0.0), "ridge_regression": (0.02, 0.005, 0.0),
-    "logistic_regression": (0.05, 0.01, 0.0), "naive_bayes_text": (0.03, 0.02, 0.0),
-    "knn_regressor": (0.03, 0.01, 0.01), "knn_classifier": (0.03, 0.01, 0.01),
-    "svm_regressor": (0.05, 0.0, 0.05), "svm_classifier": (0.15, 0.0, 0.15),
-    "random_forest_regressor": (1.0, 2.0, 0.0), "random_forest_classifier": (1.0, 0.5, 0.0),
-    "hist_gradient_boosting_regressor": (0.15, 0.25, 0.0), "hist_gradient_boosting_classifier": (0.2, 0.5, 0.0),
+# thread, 10 feature columns, measured on this project's CI machine: (fixed, per 1,000 rows,
+# per (1,000 rows)², width exponent). The kernel and neighbour models grow with the square of
+# the rows; gradient boosting with the square root of the columns the preprocessing makes
+# (text becomes hundreds of TF-IDF columns: 14 s instead of 2 s on the demo's sms rows).
+# AutoML scales these by what the candidates so far really took (measured / expected) to
+# estimate the next ones, tries the cheapest first, and skips one that would end past the budget.
+COST: dict[str, tuple[float, float, float, float]] = {
+    "linear_regression": (0.02, 0.005, 0.0, 0.0), "ridge_regression": (0.02, 0.005, 0.0, 0.0),
+    "logistic_regression": (0.05, 0.01, 0.0, 0.0), "naive_bayes_text": (0.03, 0.02, 0.0, 0.0),
+    "knn_regressor": (0.03, 0.01, 0.01, 0.0), "knn_classifier": (0.03, 0.01, 0.01, 0.0),
+    "svm_regressor": (0.05, 0.0, 0.05, 0.0), "svm_classifier": (0.15, 0.0, 0.15, 0.0),
+    "random_forest_regressor": (1.0, 2.0, 0.0, 0.0), "random_forest_classifier": (1.0, 0.5, 0.0, 0.0),
+    "hist_gradient_boosting_regressor": (0.15, 0.25, 0.0, 0.5),
+    "hist_gradient_boosting_classifier": (0.2, 0.5, 0.0, 0.5),
 }
+REFERENCE_WIDTH = 10  # the columns COST was measured with
+WIDTH_SAMPLE_ROWS = 2_000  # rows the preprocessing is fitted on to count its columns
 
 
 def requested(spec: TrainSpec) -> bool:
@@ -226,14 +232,15 @@ def choose(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label: str 
     order = X[spec.order_column] if spec.order_column and spec.order_column in X.columns else None
     cores = max(1, spec.cores)
     results: list[dict[str, Any]] = []
-    queue = sorted(names, key=lambda name: expected_seconds(name, len(X), folds))  # the cheapest first
+    width = feature_width(X, y)
+    queue = sorted(names, key=lambda name: expected_seconds(name, len(X), folds, width))  # the cheapest first
     while queue:
         elapsed = time.perf_counter() - started
         batch: list[str] = []
         for name in list(queue):
             if len(batch) == cores:
                 break
-            estimate = _estimate(name, results, len(X), folds)
+            estimate = _estimate(name, results, len(X), folds, width)
             if results and elapsed + estimate > budget:
                 queue.remove(name)
                 skipped.append({"template": name, "reason": (
@@ -261,22 +268,32 @@ def choose(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label: str 
 SIGNIFICANT_SECONDS = 0.5  # shorter candidates are mostly start-up: their ratio says little
 
 
-def expected_seconds(name: str, rows: int, folds: int) -> float:
-    """Seconds ``name``'s cross-validation should take on ``rows`` rows by ``COST``."""
-    fixed, linear, square = COST.get(name, (1.0, 2.0, 0.0))
+def expected_seconds(name: str, rows: int, folds: int, width: int = REFERENCE_WIDTH) -> float:
+    """Seconds ``name``'s cross-validation should take on ``rows`` rows and ``width`` columns, by ``COST``."""
+    fixed, linear, square, wide = COST.get(name, (1.0, 2.0, 0.0, 0.5))
     thousands = rows / 1000
-    return folds * (fixed + linear * thousands + square * thousands ** 2)
+    wider = float(max(1.0, width / REFERENCE_WIDTH) ** wide)
+    return folds * (fixed + linear * thousands + square * thousands ** 2) * wider
 
 
-def _estimate(name: str, results: list[dict[str, Any]], rows: int, folds: int) -> float:
+def feature_width(X: pd.DataFrame, y: pd.Series) -> int:
+    """How many columns the templates' preprocessing makes of X (fitted on a sample)."""
+    try:
+        return int(AutoPreprocessor().fit_transform(X.head(WIDTH_SAMPLE_ROWS), y.head(WIDTH_SAMPLE_ROWS)).shape[1])
+    except Exception:  # noqa: BLE001 - only an estimate; the candidates report real errors
+        return len(X.columns)
+
+
+def _estimate(name: str, results: list[dict[str, Any]], rows: int, folds: int, width: int) -> float:
     """``expected_seconds`` scaled by how the candidates so far compared with theirs."""
+    def expected(template: str) -> float:
+        return expected_seconds(template, rows, folds, width)
     if not results:
-        return expected_seconds(name, rows, folds)
-    expected = sum(expected_seconds(r["template"], rows, folds) for r in results)
+        return expected(name)
     measured = sum(float(r["seconds"]) for r in results)
-    ratios = [measured / expected] + [float(r["seconds"]) / expected_seconds(r["template"], rows, folds)
-                                      for r in results if r["seconds"] >= SIGNIFICANT_SECONDS]
-    return max(ratios) * expected_seconds(name, rows, folds)  # the most pessimistic that means something
+    ratios = [measured / sum(expected(r["template"]) for r in results)]
+    ratios += [float(r["seconds"]) / expected(r["template"]) for r in results if r["seconds"] >= SIGNIFICANT_SECONDS]
+    return max(ratios) * expected(name)  # the most pessimistic ratio that means something
 
 
 def _decide(kind: str, task: TaskType, budget: float, results: list[dict[str, Any]],

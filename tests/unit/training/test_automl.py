@@ -91,8 +91,8 @@ def test_a_simpler_model_within_one_std_of_the_best_is_preferred() -> None:
 def test_candidates_that_would_overrun_the_budget_are_skipped_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
     # the trees are made to look very slow (their estimate from the linear candidates' time),
     # so after the cheap candidates the budget leaves no room for them: no timing in the test
-    monkeypatch.setitem(automl.COST, "random_forest_regressor", (1e12, 0.0, 0.0))
-    monkeypatch.setitem(automl.COST, "hist_gradient_boosting_regressor", (1e12, 0.0, 0.0))
+    monkeypatch.setitem(automl.COST, "random_forest_regressor", (1e12, 0.0, 0.0, 0.0))
+    monkeypatch.setitem(automl.COST, "hist_gradient_boosting_regressor", (1e12, 0.0, 0.0, 0.0))
     X = _features(90)
     y = pd.Series(X["a"] * 2.0, name="y")
     result = automl.choose(_spec(budget=5), X, y, label="y", progress=_noop)
