@@ -78,7 +78,7 @@ def main() -> int:
     threadpoolctl.threadpool_limits(1)  # OpenMP and BLAS as loaded by now (sklearn.ensemble is)
     limit = budget * (1 + BUDGET_SLACK)
     print(f"auto budget {budget} s (target ≤ {limit:g} s) | CV mean ± std of r2 / f1, 5 folds | one thread")
-    head = (f"{'dataset':<24} {'rows':>6} | {'auto: chosen':<34} {'CV':>15} {'s':>6} | {'default RF':>15} "
+    head = (f"{'dataset':<24} {'rows':>6} | {'auto: chosen':<48} {'CV':>15} {'s':>6} | {'default RF':>15} "
             f"{'s':>6} | {'best template':<34} {'CV':>15} {'s':>6} | {'auto-best':>9} target")
     print(head)
     print("-" * len(head))
@@ -91,7 +91,7 @@ def main() -> int:
         ok = a_mean >= b_mean - b_std - 1e-12 and a_sec <= limit
         missed += not ok
         label = chosen + (f" ({skipped} over budget)" if skipped else "")
-        print(f"{data.name:<24} {len(data.X):>6} | {label:<34} {a_mean:>7.3f} ± {a_std:.3f} {a_sec:>6.1f} | "
+        print(f"{data.name:<24} {len(data.X):>6} | {label:<48} {a_mean:>7.3f} ± {a_std:.3f} {a_sec:>6.1f} | "
               f"{d_mean:>7.3f} ± {d_std:.3f} {d_sec:>6.1f} | {best:<34} {b_mean:>7.3f} ± {b_std:.3f} "
               f"{b_sec:>6.1f} | {a_mean - b_mean:>+9.3f} {'ok' if ok else 'MISSED'}", flush=True)
     print(f"\ntargets: auto ≥ best template's mean − std and ≤ {limit:g} s: "
