@@ -8,11 +8,11 @@ from typing import Any
 
 import pandas as pd
 
+from softquery.training import automl
+from softquery.training.automl import AUTO_TEMPLATES  # noqa: F401  (the auto* template names)
 from softquery.training.cross_validation import CrossValidation
 from softquery.training.fit import Progress
 from softquery.training.spec import TrainSpec
-
-AUTO_TEMPLATES = ("auto", "auto_regressor", "auto_classifier")
 
 
 @dataclass
@@ -27,4 +27,7 @@ class Selection:
 def choose_code(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label: str | None,
                 progress: Progress) -> Selection:
     """The model's code, unless it asks for a search or AutoML."""
+    if automl.requested(spec):
+        auto = automl.choose(spec, X, y, label=label, progress=progress)
+        return Selection(code=auto.code, template=auto.template, cv=auto.cv, report=auto.report, notes=auto.notes)
     return Selection(code=spec.code, template=spec.template)

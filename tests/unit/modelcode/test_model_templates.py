@@ -28,11 +28,13 @@ EXPECTED = {
     "naive_bayes_text": "classification",
     "kmeans": "clustering",
 }
+# AutoML (issue 14): never trained with its own code; the task it lists ("any": read from the label)
+AUTO = {"auto": "any", "auto_regressor": "regression", "auto_classifier": "classification"}
 
 
 def test_list_templates_names_tasks_and_titles() -> None:
     infos = list_templates()
-    assert {t.name: t.task for t in infos} == EXPECTED
+    assert {t.name: t.task for t in infos} == {**EXPECTED, **AUTO}
     for info in infos:
         assert isinstance(info, TemplateInfo)
         assert info.title and info.title[0].isupper() and "\n" not in info.title
@@ -131,3 +133,12 @@ def test_templates_accept_wide_sparse_text(name: str, gen: Any) -> None:
     model.train(X, y)
     assert model.pipeline[0].sparse_output_  # the wide TF-IDF went through as a sparse matrix
     np.testing.assert_allclose(np.asarray(model.predict_proba(X)).sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("name", sorted(AUTO))
+def test_auto_templates_pass_the_save_checks_and_say_they_are_automl(name: str, gen: Any) -> None:
+    assert check_code(template_code(name)) == []
+    model_class = gen.load_model_class(name)
+    assert model_class.automl == name
+    with pytest.raises(RuntimeError, match="AutoML template"):
+        model_class().train(gen.mixed_frame(), None)

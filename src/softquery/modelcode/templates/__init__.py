@@ -36,7 +36,7 @@ def _info(name: str, code: str) -> TemplateInfo:
     doc = ast.get_docstring(tree) or name
     title, _, rest = doc.partition("\n")
     description = " ".join(rest.strip().split("\n\n")[0].split())
-    return TemplateInfo(name=name, title=title.strip(), description=description, task=declared_task_name(code) or "unknown")
+    return TemplateInfo(name=name, title=title.strip(), description=description, task=declared_task_name(code) or "any")
 
 
 def list_templates() -> list[TemplateInfo]:
