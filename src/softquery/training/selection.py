@@ -10,6 +10,7 @@ import pandas as pd
 
 from softquery.training.cross_validation import CrossValidation
 from softquery.training.fit import Progress
+from softquery.training.search import run_search
 from softquery.training.spec import TrainSpec
 
 AUTO_TEMPLATES = ("auto", "auto_regressor", "auto_classifier")
@@ -27,4 +28,8 @@ class Selection:
 def choose_code(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label: str | None,
                 progress: Progress) -> Selection:
     """The model's code, unless it asks for a search or AutoML."""
+    if spec.search:
+        found = run_search(spec, X, y, progress=progress)
+        return Selection(code=found["code"], template=spec.template, cv=found["cv"], report=found["report"],
+                         notes=found["notes"])
     return Selection(code=spec.code, template=spec.template)
