@@ -188,7 +188,8 @@ def run_search(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, progres
     skipped: list[dict[str, Any]] = []
 
     def out_of_time() -> bool:
-        return budget is not None and time.perf_counter() - started >= budget
+        # the first batch always runs: a search with no trial has nothing to choose
+        return budget is not None and bool(trials.rows) and time.perf_counter() - started >= budget
 
     def run_batch(batch: list[Config], planned: int) -> list[float | None]:
         first = len(trials.rows) + 1
