@@ -18,8 +18,8 @@ from softquery.errors import InvalidInputError
 from softquery.services import code as code_svc
 from softquery.services import models as svc
 from softquery.services.accounts import get_user
-from softquery.services.model_settings import MODEL_SETTINGS, SETTINGS, ModelSetting, names_of
 from softquery.services.model_selection import search_from_options, search_text
+from softquery.services.model_settings import MODEL_SETTINGS, SETTINGS, ModelSetting, names_of
 from softquery.services.models import ModelSpec, SavedModel
 
 

@@ -32,7 +32,13 @@ from softquery.modelcode.template_search_spaces import SearchParameter, resolve
 from softquery.training.cross_validation import DEFAULT_FOLDS, CrossValidation, cross_validate
 from softquery.training.fit import Progress
 from softquery.training.parallel import run_all
-from softquery.training.search_spec import DEFAULT_TRIALS, OBJECTIVES, grid_values, is_int, normalize
+from softquery.training.search_spec import (
+    DEFAULT_TRIALS,
+    OBJECTIVES,
+    grid_values,
+    is_int,
+    normalize,
+)
 from softquery.training.spec import TrainSpec
 from softquery.training.task import declared_task, detect_task
 

@@ -94,7 +94,9 @@ def _whole(value: Any, what: str, high: int) -> int:
 
 
 def _check_range(name: str, p: SearchParameter, given: dict[str, Any]) -> dict[str, Any]:
-    low, high, log = given.get("low"), given.get("high"), given.get("log", False)
+    low: Any = given.get("low")
+    high: Any = given.get("high")
+    log = given.get("log", False)
     if not _number(low) or not _number(high) or not isinstance(log, bool):
         raise _bad(f"Search parameter {name}: low and high must be numbers and log true or false.", param=name)
     if p.kind == "choice" and p.grid:

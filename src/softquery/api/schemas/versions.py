@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from softquery.domain import TaskType, Version
 
@@ -22,6 +22,10 @@ class VersionPublic(BaseModel):
     key_metric: str | None
     key_metric_value: float | None
     artifact_size: int
+    selection: dict[str, Any] | None = Field(None, description="How the version's configuration was chosen: a "
+                                             "hyperparameter search's trials (kind, method, objective, trials "
+                                             "[{number, params, cv_mean, cv_std, seconds, error}], chosen, reason) "
+                                             "or AutoML's; null: the model's code as written.")
 
     @classmethod
     def fields_of(cls, v: Version) -> dict[str, Any]:
@@ -33,7 +37,7 @@ class VersionPublic(BaseModel):
             run_id=v.manifest.get("run_id"), task=task, rows=(v.manifest.get("data") or {}).get("rows"),
             metrics=v.metrics, key_metric=key,
             key_metric_value=float(value) if isinstance(value, int | float) else None,
-            artifact_size=v.artifact_size,
+            artifact_size=v.artifact_size, selection=v.manifest.get("selection"),
         )
 
     @classmethod
