@@ -11,9 +11,17 @@ from softquery.errors import InvalidInputError
 from softquery.identifiers import check_identifier
 from softquery.modelcode.template_search_spaces import known_parameters
 from softquery.training.cross_validation import MAX_FOLDS, MIN_FOLDS
-from softquery.training.search_spec import describe, normalize, parse_param
+from softquery.training.search_spec import (
+    OBJECTIVE_ALIASES,
+    OBJECTIVES,
+    describe,
+    normalize,
+    parse_param,
+)
 
 MAX_TIME_BUDGET_SECONDS = 24 * 3600
+# the names a search's objective may be given by -> the CV metric (BigQuery's names too)
+OBJECTIVE_NAMES: dict[str, str] = {**{k: k for k in OBJECTIVES}, **OBJECTIVE_ALIASES}
 
 
 def check_folds(value: int) -> int:
