@@ -39,7 +39,7 @@ _SEARCH_OPTIONS: list[Callable[[Any], Any]] = [
                  help=SETTINGS["search"].cli_help()),
     click.option("--param", "search_params", multiple=True, metavar="NAME=V1,V2|NAME=LOW:HIGH[:log]",
                  help="A parameter to search (repeatable): values to try, or a range (log: drawn on a log "
-                      "scale); NAME alone takes its default values. `softquery templates --params` lists them."),
+                      "scale); NAME alone takes its default values. `softquery templates` lists them."),
     click.option("--trials", "search_trials", type=int, metavar="N", help="Try at most N configurations "
                  "(random and bayes: default 10)."),
 ]
@@ -236,9 +236,11 @@ def templates_cmd(as_json: bool) -> None:
     """List the model code templates."""
     templates = code_svc.templates()
     if as_json:
-        print_json([t.__dict__ for t in templates])
+        print_json([{**t.__dict__, "search_parameters": code_svc.search_parameters(t.name)} for t in templates])
         return
-    print_table(["name", "task", "title"], [[t.name, t.task, t.title] for t in templates], empty="")
+    print_table(["name", "task", "title", "search parameters (--param)"],
+                [[t.name, t.task, t.title, ", ".join(str(p["name"]) for p in code_svc.search_parameters(t.name))]
+                 for t in templates], empty="")
 
 
 def register(cli: click.Group) -> None:
