@@ -52,3 +52,12 @@ def test_search_mistakes_are_422_with_a_clear_message(client: TestClient) -> Non
     assert "log range needs low above 0" in assert_envelope(bad_range, 422, "invalid_input")["message"]
     method = client.post("/api/v1/models", json={**NEW, "search": {"method": "exhaustive"}})
     assert method.status_code == 422
+
+
+def test_a_search_that_no_longer_fits_the_code_is_refused(client: TestClient) -> None:
+    _create(client, search={"params": {"alpha": {"values": [0.1, 1]}}})
+    changed = client.patch("/api/v1/models/price_guess", json={"template": "random_forest_regressor"})
+    error = assert_envelope(changed, 422, "invalid_input")
+    assert "no search parameter 'alpha'" in error["message"] and "--no-search" in error["message"]
+    both = client.patch("/api/v1/models/price_guess", json={"template": "random_forest_regressor", "search": None})
+    assert both.status_code == 200 and both.json()["search"] is None

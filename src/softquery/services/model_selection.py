@@ -142,3 +142,15 @@ def search_from_rows(method: str, trials: str, rows: list[tuple[str, str, str, s
             raise InvalidInputError(f"Trials must be a whole number; got {trials.strip()!r}.",
                                     details={"field": "search"}) from None
     return search
+
+
+def recheck_search(model: Model) -> None:
+    """The model's search still fits its code (after a change of code or template)."""
+    if not model.search:
+        return
+    try:
+        model.search = normalize(model.search, model.code, model.template)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{exc.message} The model's hyperparameter search does not fit its code: give a new "
+                                "search, or remove it (--no-search; in the API \"search\": null).",
+                                details=exc.details) from None
