@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-from tests.e2e.kit import RUN_TIMEOUT_MS, Server
+from tests.e2e.kit import PHONE, RUN_TIMEOUT_MS, Server, horizontal_overflow
 
 Shot = Callable[[Page, str], Path]
 NAME = "quality_search"
@@ -40,7 +40,7 @@ def _wait_version(server: Server) -> None:
 
 
 def test_the_editor_sets_a_search_and_the_version_page_shows_its_trials(
-        page: Page, server: Server, shot: Shot) -> None:
+        page: Page, server: Server, shot: Shot, new_page: Callable[..., Page]) -> None:
     _make_model(server)
     page.goto(f"/models/{NAME}/edit")
     form = page.get_by_test_id("search-form")
@@ -49,6 +49,8 @@ def test_the_editor_sets_a_search_and_the_version_page_shows_its_trials(
     form.get_by_test_id("field-search-method").select_option("grid")
     alpha.get_by_test_id("search-param-values").fill("0.01, 1000")
     form.get_by_test_id("field-time-budget").fill("600")
+    form.scroll_into_view_if_needed()
+    shot(page, "editor-search-form")
     page.get_by_test_id("save-train-button").click()
     _wait_version(server)
 
@@ -79,3 +81,9 @@ def test_the_editor_sets_a_search_and_the_version_page_shows_its_trials(
     expect(page.get_by_test_id("search-reason")).to_contain_text(f"Chose trial {selection['chosen']}")
     expect(page.get_by_test_id("chart-search")).to_have_attribute("data-points", "2")
     shot(page, "version-search-trials")
+    # both pages fit a phone (the tables scroll inside their frame)
+    phone = new_page(viewport=PHONE)
+    for url in (f"/models/{NAME}/edit", f"/models/{NAME}/versions/1"):
+        phone.goto(url)
+        expect(phone.get_by_test_id("search-form" if url.endswith("edit") else "trials-table")).to_be_attached()
+        assert horizontal_overflow(phone) == 0, f"{url} scrolls sideways on a phone"
