@@ -77,7 +77,8 @@ def parse_param(text: str) -> tuple[str, dict[str, Any]]:
             raise _bad(f"--param {text!r}: a range is LOW:HIGH or LOW:HIGH:log.", value=text)
         low, high = parse_value(parts[0]), parse_value(parts[1])
         if not _number(low) or not _number(high):
-            raise _bad(f"--param {text!r}: LOW and HIGH of a range must be numbers.", value=text)
+            raise _bad(f"--param {text!r}: LOW and HIGH of a range must be numbers: {name}=LOW:HIGH or "
+                       f"{name}=LOW:HIGH:log.", value=text)
         return name, {"low": low, "high": high, "log": log}
     values = [parse_value(v) for v in rest.split(",") if v.strip()]
     return name, {"values": values}
