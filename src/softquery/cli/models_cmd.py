@@ -18,7 +18,8 @@ from softquery.errors import InvalidInputError
 from softquery.services import code as code_svc
 from softquery.services import models as svc
 from softquery.services.accounts import get_user
-from softquery.services.model_settings import MODEL_SETTINGS, ModelSetting, names_of
+from softquery.services.model_selection import search_from_options, search_text
+from softquery.services.model_settings import MODEL_SETTINGS, SETTINGS, ModelSetting, names_of
 from softquery.services.models import ModelSpec, SavedModel
 
 
@@ -32,11 +33,22 @@ def _option(setting: ModelSetting) -> Callable[[Any], Any]:
     return click.option(setting.flag, setting.name, type=kind, metavar=setting.metavar, help=setting.cli_help())
 
 
+# The hyperparameter search (setting "search"): read into one search object by the service.
+_SEARCH_OPTIONS: list[Callable[[Any], Any]] = [
+    click.option("--search", "search", type=click.Choice(["grid", "random", "bayes"]),
+                 help=SETTINGS["search"].cli_help()),
+    click.option("--param", "search_params", multiple=True, metavar="NAME=V1,V2|NAME=LOW:HIGH[:log]",
+                 help="A parameter to search (repeatable): values to try, or a range (log: drawn on a log "
+                      "scale); NAME alone takes its default values. `softquery templates` lists them."),
+    click.option("--trials", "search_trials", type=int, metavar="N", help="Try at most N configurations "
+                 "(random and bayes: default 10)."),
+]
 _CODE_FILE = click.option("--code-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                           help="Python file with class Model (train/predict).")
 # The model's settings (services.model_settings), --code-file where the code setting stands.
 _OPTIONS: list[Callable[[Any], Any]] = [
-    _CODE_FILE if s.name == "code" else _option(s) for s in MODEL_SETTINGS if s.flag or s.name == "code"]
+    _CODE_FILE if s.name == "code" else _option(s) for s in MODEL_SETTINGS if s.flag or s.name == "code"
+] + _SEARCH_OPTIONS
 
 
 owner_option = click.option(
@@ -56,9 +68,16 @@ def _spec(kw: dict[str, Any]) -> ModelSpec:
     code_file: Path | None = kw.pop("code_file")
     id_columns = kw.pop("id_columns")
     no_schedule: bool = kw.pop("no_schedule", False)
-    spec = ModelSpec(**kw)
+    no_search: bool = kw.pop("no_search", False)
+    search = search_from_options(kw.pop("search"), kw.pop("search_params"), kw.pop("search_trials"))
+    spec = ModelSpec(**kw, search=search)
     if no_schedule:
         spec.clear.add("schedule")
+    if no_search:
+        if search is not None:
+            raise InvalidInputError("Give either --no-search or a search (--search/--param/--trials), not both.",
+                                    details={"field": "search"})
+        spec.clear.add("search")
     if code_file is not None:
         try:
             spec.code = code_file.read_text(encoding="utf-8")
@@ -107,6 +126,7 @@ def create_cmd(name: str, owner: str | None, **kw: Any) -> None:
 @click.argument("name")
 @model_options
 @click.option("--no-schedule", is_flag=True, help="Remove the schedule.")
+@click.option("--no-search", is_flag=True, help="Remove the hyperparameter search (train the code as written).")
 @owner_option
 def update_cmd(name: str, owner: str | None, **kw: Any) -> None:
     """Change fields of model NAME (give --label '' to go back to automatic)."""
@@ -145,6 +165,8 @@ def show_cmd(name: str, as_json: bool) -> None:
             out.print(str(value), markup=False)
         elif key == "next_run_at" and value is not None:
             out.print(f"[bold]{key}[/]: {_fire_time(value, model.schedule_timezone)}")
+        elif key == "search":
+            out.print(f"[bold]{key}[/]: {search_text(value) or 'none'}", markup=True)
         elif key == "schedule" and value is None:
             out.print(f"[bold]{key}[/]: none (set one with --schedule)")
         else:
@@ -214,9 +236,11 @@ def templates_cmd(as_json: bool) -> None:
     """List the model code templates."""
     templates = code_svc.templates()
     if as_json:
-        print_json([t.__dict__ for t in templates])
+        print_json([{**t.__dict__, "search_parameters": code_svc.search_parameters(t.name)} for t in templates])
         return
-    print_table(["name", "task", "title"], [[t.name, t.task, t.title] for t in templates], empty="")
+    print_table(["name", "task", "title", "search parameters (--param)"],
+                [[t.name, t.task, t.title, ", ".join(str(p["name"]) for p in code_svc.search_parameters(t.name))]
+                 for t in templates], empty="")
 
 
 def register(cli: click.Group) -> None:

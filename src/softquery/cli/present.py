@@ -45,6 +45,14 @@ def version_dict(version: Version) -> dict[str, Any]:
     }
 
 
+def chosen_text(selection: dict[str, Any] | None) -> str:
+    """A search's choice in one cell: "alpha=0.1 (trial 2 of 3)" ("" without a search)."""
+    if not selection or selection.get("kind") != "search":
+        return ""
+    params = ", ".join(f"{k}={v}" for k, v in (selection.get("params") or {}).items())
+    return f"{params} (trial {selection.get('chosen')} of {len(selection.get('trials') or [])})"
+
+
 def run_dict(run: Run) -> dict[str, Any]:
     return {
         "id": run.id,

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from softquery.cli.command_access import Access, declare
-from softquery.cli.present import version_dict
+from softquery.cli.present import chosen_text, version_dict
 from softquery.cli.printing import (
     console,
     fmt_metrics,
@@ -40,8 +40,9 @@ def versions_cmd(model: str, as_json: bool) -> None:
     for v in versions:
         rows.append(["*" if v.active else "", v.version, fmt_time(v.created_at),
                      v.manifest.get("data", {}).get("rows"), v.manifest.get("task"), key_cv_text(v),
-                     fmt_metrics(v.metrics)])
-    print_table(["active", "version", "created", "rows", "task", "cross-validated", "holdout metrics"], rows,
+                     fmt_metrics(v.metrics), chosen_text(v.manifest.get("selection"))])
+    print_table(["active", "version", "created", "rows", "task", "cross-validated", "holdout metrics",
+                 "chosen by search"], rows,
                 empty=f"{model} has no versions yet. Train it with `softquery train {model}`.")
 
 

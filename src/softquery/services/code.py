@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from softquery.modelcode.checks import CodeProblem, check_code
+from softquery.modelcode.template_search_spaces import template_parameters
 from softquery.modelcode.templates import TemplateInfo, list_templates
 from softquery.modelcode.templates import template_code as _template_code
 
 __all__ = ["CodeProblem", "TemplateDetail", "TemplateInfo", "check_model_code", "get_template", "template_code",
-           "templates"]
+           "templates", "search_parameters"]
 
 
 @dataclass(frozen=True)
 class TemplateDetail:
     info: TemplateInfo
     code: str
+    search_parameters: list[dict[str, object]]
 
 
 def check_model_code(code: str) -> list[CodeProblem]:
@@ -37,4 +39,10 @@ def get_template(name: str) -> TemplateDetail:
     """One template with its code; ``NotFoundError`` lists the available names."""
     code = template_code(name)
     info = next(t for t in list_templates() if t.name == name)
-    return TemplateDetail(info=info, code=code)
+    return TemplateDetail(info=info, code=code, search_parameters=search_parameters(name))
+
+
+def search_parameters(name: str) -> list[dict[str, object]]:
+    """The template's parameters a hyperparameter search may name (name, call, keyword, type,
+    default range and grid)."""
+    return [p.as_dict() for p in template_parameters(name)]

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from softquery.domain import DeployStrategy, Model, RunKind, WriteMode
 from softquery.errors import InvalidInputError
+from softquery.services.model_selection import search_text
 from softquery.services.models import CLEARABLE
 
 # How a setting is shown as text and read back from text:
@@ -30,7 +31,9 @@ from softquery.services.models import CLEARABLE
 #   limit  a whole number above 0 with a unit; "" means the server's default
 #   number a whole number (checked by the service); "" means the default (cv_folds)
 #   cron   a schedule expression (the editor splits it into a preset and an expression)
-Kind = Literal["text", "sql", "code", "name", "names", "choice", "limit", "number", "cron"]
+#   search a hyperparameter search (a JSON object; the CLI has --search/--param/--trials, the editor
+#          a row per template parameter), shown as one line ("grid over alpha=0.1,1,10")
+Kind = Literal["text", "sql", "code", "name", "names", "choice", "limit", "number", "cron", "search"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ class ModelSetting:
             return self.default_text
         if self.kind == "names":
             return ", ".join(value)
+        if self.kind == "search":
+            return search_text(value)
         return str(value)
 
     def parse(self, text: str) -> Any:
@@ -164,6 +169,13 @@ MODEL_SETTINGS: tuple[ModelSetting, ...] = (
     ModelSetting("order_column", "order column", "Train column the rows are ordered by (a date, a time): "
                  "cross-validation then trains on earlier rows and measures on later ones",
                  unset="shuffled folds", flag="--order-column", metavar="COL"),
+    ModelSetting("search", "hyperparameter search", "Search the template's parameters and keep the best "
+                 "configuration by cross-validation: method grid, random or bayes (--search), the parameters "
+                 "(--param NAME=V1,V2 or NAME=LOW:HIGH[:log], repeatable) and at most N trials (--trials N)",
+                 kind="search", unset="no search: the code as written", flag=None, aliases=("param", "trials")),
+    ModelSetting("time_budget_seconds", "time budget", "Stop starting new search trials after this long",
+                 kind="limit", unset="no budget: every planned trial runs", unit="seconds", flag="--time-budget",
+                 metavar="SECONDS"),
 )
 
 SETTINGS: dict[str, ModelSetting] = {s.name: s for s in MODEL_SETTINGS}

@@ -15,7 +15,7 @@ from softquery.modelcode.checks import CodeProblem, check_code, require_valid_co
 from softquery.modelcode.templates import template_code
 from softquery.services import audit
 from softquery.services.context import ServiceContext
-from softquery.services.model_selection import apply_selection
+from softquery.services.model_selection import apply_selection, recheck_search
 from softquery.services.output_tables import check_target_free, release_tables, reserve_tables
 from softquery.services.run_limits import LIMITS, check_limit, maximum
 from softquery.services.schedules import apply_schedule, next_fire_time
@@ -111,6 +111,7 @@ def _apply(settings: Settings, model: Model, spec: ModelSpec) -> Model:
             raise InvalidInputError(f"{name} cannot be reset.")
         if name != "schedule":
             setattr(model, name, None)
+    recheck_search(model)
     apply_schedule(model, schedule=spec.schedule, action=spec.schedule_action,
                    timezone=spec.schedule_timezone, clear="schedule" in spec.clear)
     return model

@@ -19,6 +19,7 @@ from softquery.auth.policy import Action
 from softquery.domain import Run, RunStatus, TaskType
 from softquery.errors import SoftqueryError
 from softquery.identifiers import check_identifier
+from softquery.services.model_selection import OBJECTIVE_NAMES
 from softquery.services.sql_file_formats import (
     FILE_FORMATS,
     READ_OPTIONS,
@@ -27,6 +28,7 @@ from softquery.services.sql_file_formats import (
     write_file,
 )
 from softquery.services.sql_functions import model_called, register_function
+from softquery.services.sql_mlsql_code import BUILTINS, builtin_code, builtin_search_configs
 from softquery.services.sql_mlsql_train import (
     LOWER_IS_BETTER,
     Plan,
@@ -132,6 +134,8 @@ def run_train(session: Session, statement: Statement) -> StatementResult:
                                                                                  else [])]))
     runs: list[Run] = []
     several = len(chosen.candidates) > 1
+    if several and _searched(statement):
+        return _train_search(session, statement, chosen, data)
     for number, (template, code) in enumerate(code_of):
         save_model(session, statement, chosen, data, template, code)
         run = train_candidate(session, chosen.name, wait=session.wait or several)
@@ -143,6 +147,40 @@ def run_train(session: Session, statement: Statement) -> StatementResult:
         return train_result(chosen.name, runs, None, None, None, chosen.notes, "")
     active, metric, score, how = _select(session, statement, chosen, [int(r.result["train"]["version"]) for r in runs])
     return train_result(chosen.name, runs, active, metric, score, chosen.notes, how)
+
+
+def _searched(statement: Train) -> bool:
+    """Several fitParam groups of a built-in algorithm, with no table to score them on: one search."""
+    options = {k.lower() for k in statement.options}
+    return statement.algorithm.lower() in BUILTINS and not options & {"evaluatetable", "validatetable"}
+
+
+def _train_search(session: Session, statement: Train, chosen: Plan, data: tuple[str, str]) -> StatementResult:
+    """The fitParam groups as one search's configurations: one run, one version, the best group."""
+    search: dict[str, Any] = {"method": "grid",
+                              "configs": builtin_search_configs(statement.algorithm, chosen.candidates)}
+    asked = next((str(o.value) for k, o in statement.options.items() if k.lower() == "autoselectbymetric"), None)
+    if asked and asked.lower() in OBJECTIVE_NAMES:
+        search["objective"] = OBJECTIVE_NAMES[asked.lower()]
+    elif asked:
+        chosen.notes.append(f"autoSelectByMetric {asked!r} is not a cross-validation metric: the groups are "
+                            "compared by the task's key metric")
+    template, code = builtin_code(statement.algorithm, {})
+    save_model(session, statement, chosen, data, template, code, search=search)
+    run = train_candidate(session, chosen.name, wait=True)
+    session.audit(statement, "model.train", "model", chosen.name, {"run": run.id, "candidates": len(chosen.candidates)})
+    if run.status is not RunStatus.SUCCEEDED:
+        raise run_failed(statement, chosen.name, run, [])
+    number = int(run.result["train"]["version"])
+    selection = session.ctx.versions.get(chosen.name, number).manifest.get("selection") or {}
+    best: dict[str, Any] = next((t for t in selection.get("trials", []) if t["number"] == selection.get("chosen")), {})
+    score = f", CV {selection.get('objective')} {best['cv_mean']:.4g}" if best.get("cv_mean") is not None else ""
+    message = (f"model {chosen.name}: {len(chosen.candidates)} fitParam groups searched by cross-validation; "
+               f"version {number} trained with group {int(selection.get('chosen', 1)) - 1}{score}")
+    links = [Link("model", model=chosen.name), Link("run", model=chosen.name, run_id=run.id),
+             Link("version", model=chosen.name, version=number)]
+    return StatementResult(0, 0, 0, "train", "run", message=message, run_id=run.id, run_status=run.status.value,
+                           links=links, notes=chosen.notes)
 
 
 def _select(session: Session, statement: Train, chosen: Plan, versions: list[int]

@@ -67,8 +67,8 @@ def convert(value: Any) -> Any:
     return value
 
 
-def builtin_code(algorithm: str, params: dict[str, Any]) -> tuple[str, str]:
-    """(template name, code) of a built-in algorithm with one candidate's parameters."""
+def builtin_params(algorithm: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(the estimator's class name, one fitParam group as its keyword arguments), checked."""
     builtin = BUILTINS[algorithm.lower()]
     module, _, name = builtin.estimator.partition(":")
     estimator = getattr(importlib.import_module(module), name)
@@ -83,6 +83,22 @@ def builtin_code(algorithm: str, params: dict[str, Any]) -> tuple[str, str]:
                 f"{name} has no parameter {key!r} (fitParam); its parameters: {', '.join(known)}.",
                 details={"parameter": key, "known": known})
         chosen[real] = convert(value)
+    return name, chosen
+
+
+def builtin_search_configs(algorithm: str, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The fitParam groups as a search's configurations: [{"Estimator.keyword": value}, ...]."""
+    configs = []
+    for group in groups:
+        name, chosen = builtin_params(algorithm, group)
+        configs.append({f"{name}.{k}": v for k, v in chosen.items()})
+    return configs
+
+
+def builtin_code(algorithm: str, params: dict[str, Any]) -> tuple[str, str]:
+    """(template name, code) of a built-in algorithm with one candidate's parameters."""
+    builtin = BUILTINS[algorithm.lower()]
+    _, chosen = builtin_params(algorithm, params)
     code = template_code(builtin.template)
     if builtin.template == "naive_bayes_text":  # MLSQL's NaiveBayes reads numeric vectors, not text
         code = code.replace("AutoPreprocessor(text_only=True)", "AutoPreprocessor(scale=False)")

@@ -19,6 +19,12 @@
   activated: by ``evaluateTable``/``validateTable`` (a script table: each version predicts
   it in an isolated child and is scored on its label) or by the versions' holdout metrics;
   the metric is ``autoSelectByMetric`` or the task's (r2, f1, silhouette).
+- **Searched candidates**: the groups of a built-in algorithm (no ``evaluateTable`` /
+  ``validateTable`` to score them on) are one hyperparameter search instead: the model's
+  ``search`` lists them as configurations (``{"method": "grid", "configs": [...]}``), one run
+  cross-validates each (``training/search.py``) and keeps the best as one version, with
+  every group's CV score in its manifest; ``autoSelectByMetric`` is the objective when it is
+  a cross-validation metric (r2, mae, rmse, accuracy, f1, ...).
 - **Waiting**: one candidate is answered with its run's id when a server or a queue runs
   it and ``wait`` was not asked for; several candidates, ``wait``, or nobody else to run it
   (the CLI without a server): trained here, one after another (each in its job child).
@@ -219,7 +225,7 @@ def _quote(name: str) -> str:
 
 
 def save_model(session: Session, statement: Train, plan: Plan, data: tuple[str, str], template: str | None,
-               code: str) -> bool:
+               code: str, search: dict[str, Any] | None = None) -> bool:
     """Create or update the model for one candidate; True when it was created."""
     ctx = session.ctx
     source, table = data
@@ -229,7 +235,9 @@ def save_model(session: Session, statement: Train, plan: Plan, data: tuple[str, 
         train_sql=f"select {features}{', ' + _quote(plan.label) if plan.label else ''} from {_quote(table)}",  # noqa: S608 - quoted names
         predict_sql=f"select {features} from {_quote(table)}",  # noqa: S608 - quoted names
         description=f"MLSQL: train {statement.table} as {statement.algorithm}.`{statement.model}`"
-                    + (f" (template {template})" if template else ""))
+                    + (f" (template {template})" if template else ""), search=search)
+    if search is None:
+        spec.clear.add("search")  # a search of an earlier train statement does not carry over
     if not require_train(session, statement, plan.name):
         model_service.create_model(ctx, plan.name, spec)
         return True

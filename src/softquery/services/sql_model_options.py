@@ -17,6 +17,7 @@ from typing import Any
 
 from softquery.modelcode.template_parameters import Literal
 from softquery.modelcode.templates import list_templates
+from softquery.services.sql_model_search import TUNING_OPTIONS, plan_search, tuned, without
 from softquery.sql.errors import SqlError, sql_error
 from softquery.sql.positions import nearest
 from softquery.sql.statements import CreateModel, Option
@@ -26,7 +27,7 @@ HYPERPARAMETERS = ("l1_reg", "l2_reg", "max_iterations", "learn_rate", "num_clus
 SPLIT_OPTIONS = ("data_split_method", "data_split_eval_fraction")
 # softquery's model settings (services/model_settings.py), under their own names
 SETTING_OPTIONS = ("description", "id_columns", "output_table", "write_mode", "deploy", "predict_sql",
-                   "time_limit_seconds", "memory_limit_mb")
+                   "time_limit_seconds", "memory_limit_mb", "time_budget_seconds")
 SPLIT_METHODS = ("AUTO_SPLIT", "RANDOM", "NO_SPLIT")
 DEFAULT_EVAL_FRACTION = 0.2  # BigQuery's RANDOM default, and softquery's holdout
 
@@ -66,7 +67,7 @@ def model_types() -> dict[str, ModelType]:
 
 
 def known_options() -> tuple[str, ...]:
-    return ("model_type", "input_label_cols", *SPLIT_OPTIONS, *HYPERPARAMETERS, *SETTING_OPTIONS)
+    return ("model_type", "input_label_cols", *SPLIT_OPTIONS, *HYPERPARAMETERS, *TUNING_OPTIONS, *SETTING_OPTIONS)
 
 
 @dataclass
@@ -110,7 +111,14 @@ def plan_model(statement: CreateModel) -> ModelPlan:
             raise sql_error(f"The option {name} does not apply to model_type {type_name!r}; "
                             f"its options here: {takes}.", statement.where.script, options[name].offset,
                             extra={"option": name, "known": list(kind.hyperparameters)})
-    _hyperparameters(statement, kind, plan)
+    _hyperparameters(without(statement, tuned(statement)), kind, plan)
+    search, template = plan_search(statement, type_name, kind.estimator)
+    if search is not None:
+        plan.settings["search"] = search
+        if template is not None and not plan.calls:
+            plan.template = template
+    if "max_parallel_trials" in options:
+        plan.notes.append("option max_parallel_trials is ignored: trials run side by side up to the job's cores.")
     _split(statement, plan)
     for name in SETTING_OPTIONS:
         if name in options:
@@ -251,6 +259,6 @@ def _setting(statement: CreateModel, name: str, option: Option) -> Any:
         if not all(isinstance(v, str) and v for v in names):
             raise _bad(statement, name, "column names: ['id'] or 'id'")
         return names
-    if name in ("time_limit_seconds", "memory_limit_mb"):
+    if name in ("time_limit_seconds", "memory_limit_mb", "time_budget_seconds"):
         return _whole(statement, name, 1)
     return _text(statement, name, option)

@@ -18,6 +18,8 @@ from softquery.sql.statements import (
     CreateModel,
     CreateTable,
     DropModel,
+    HparamCandidates,
+    HparamRange,
     ModelRef,
     Option,
     OptionValue,
@@ -175,8 +177,23 @@ def _value(where: StatementText, node: exp.Expr | None) -> OptionValue:
         return [_value(where, item) for item in node.expressions]
     if isinstance(node, exp.Column | exp.Identifier | exp.Var):
         return node.name
+    if isinstance(node, exp.Anonymous) and str(node.name).upper() in ("HPARAM_RANGE", "HPARAM_CANDIDATES"):
+        return _hparam(where, str(node.name).upper(), [_value(where, arg) for arg in node.expressions])
     raise where.error(f"The option value {node.sql(dialect=Softquery)} is not a string, number, "
                       "true/false or a [list]; write it as one.")
+
+
+def _hparam(where: StatementText, name: str, args: list[OptionValue]) -> OptionValue:
+    """HPARAM_RANGE(low, high) / HPARAM_CANDIDATES([values]): a hyperparameter to search."""
+    if name == "HPARAM_RANGE":
+        if len(args) != 2 or not all(isinstance(a, int | float) and not isinstance(a, bool) for a in args):
+            raise where.error("HPARAM_RANGE takes two numbers: HPARAM_RANGE(low, high).")
+        low, high = args
+        assert isinstance(low, int | float) and isinstance(high, int | float)
+        return HparamRange(low, high)
+    if len(args) != 1 or not isinstance(args[0], list) or not args[0]:
+        raise where.error("HPARAM_CANDIDATES takes a list of values: HPARAM_CANDIDATES([0.1, 1, 10]).")
+    return HparamCandidates(list(args[0]))
 
 
 def _typed(where: StatementText, tree: exp.Expr) -> Statement:

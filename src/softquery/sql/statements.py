@@ -18,7 +18,23 @@ from sqlglot import exp
 
 from softquery.sql.script import StatementText
 
-OptionValue = str | int | float | bool | list[Any] | None
+
+@dataclass(frozen=True)
+class HparamRange:
+    """BigQuery's ``HPARAM_RANGE(low, high)``: a hyperparameter searched between two numbers."""
+
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class HparamCandidates:
+    """BigQuery's ``HPARAM_CANDIDATES([v1, v2, ...])``: a hyperparameter searched over these values."""
+
+    values: list[Any]
+
+
+OptionValue = str | int | float | bool | list[Any] | HparamRange | HparamCandidates | None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from softquery.training import automl
 from softquery.training.automl import AUTO_TEMPLATES  # noqa: F401  (the auto* template names)
 from softquery.training.cross_validation import CrossValidation
 from softquery.training.fit import Progress
+from softquery.training.search import run_search
 from softquery.training.spec import TrainSpec
 
 
@@ -30,4 +31,8 @@ def choose_code(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label:
     if automl.requested(spec):
         auto = automl.choose(spec, X, y, label=label, progress=progress)
         return Selection(code=auto.code, template=auto.template, cv=auto.cv, report=auto.report, notes=auto.notes)
+    if spec.search:
+        found = run_search(spec, X, y, progress=progress)
+        return Selection(code=found["code"], template=spec.template, cv=found["cv"], report=found["report"],
+                         notes=found["notes"])
     return Selection(code=spec.code, template=spec.template)

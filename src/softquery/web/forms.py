@@ -15,6 +15,7 @@ from pydantic import BaseModel, field_validator
 from softquery.domain import Model, RunKind
 from softquery.errors import InvalidInputError, SoftqueryError
 from softquery.services.code import template_code
+from softquery.services.model_selection import SearchRow, search_from_rows, search_rows
 from softquery.services.model_settings import FIELD_NAMES, MODEL_SETTINGS, SETTINGS, names_of
 from softquery.services.models import ModelSpec
 from softquery.web.plain_words import plain
@@ -24,7 +25,7 @@ SCHEDULE_PRESETS = ("hourly", "daily", "weekly")
 THEN_RUN = {"train": RunKind.TRAIN, "predict": RunKind.PREDICT}
 _NAME_LABEL = "model name"
 # Settings the editor reads its own way (template or own code; schedule preset + expression).
-_OWN_WAY = ("template", "code", "schedule", "schedule_action", "schedule_timezone")
+_OWN_WAY = ("template", "code", "schedule", "schedule_action", "schedule_timezone", "search")
 
 # The "field" a service names in an error's details -> the form field it belongs to.
 FIELD_ALIASES = {_NAME_LABEL: "name", "model": "name"} | FIELD_NAMES
@@ -53,6 +54,15 @@ class EditorForm(BaseModel):
     memory_limit_mb: str = ""
     cv_folds: str = ""
     order_column: str = ""
+    # the hyperparameter search: its method ("" none), trials, time budget, and one row per parameter
+    search: str = ""
+    search_trials: str = ""
+    time_budget_seconds: str = ""
+    search_param: list[str] = []
+    search_values: list[str] = []
+    search_low: list[str] = []
+    search_high: list[str] = []
+    search_log: list[str] = []
     then: str = ""  # which save button: "" (just save), "train" or "predict"
 
     @field_validator("code", "train_sql", "predict_sql", "description", mode="before")
@@ -66,8 +76,30 @@ class EditorForm(BaseModel):
         texts = {s.name: s.as_text(model) for s in MODEL_SETTINGS}
         schedule = texts.pop("schedule")
         preset = schedule if schedule in SCHEDULE_PRESETS else ("custom" if schedule else "")
+        search = model.search or {}
+        texts["search"] = str(search.get("method", ""))
+        rows = search_rows(model.code, model.template, model.search)
         return cls(name=model.name, schedule_preset=preset, schedule="" if preset != "custom" else schedule,
+                   search_trials=str(search.get("trials", "")), search_param=[r.name for r in rows],
+                   search_values=[r.values for r in rows], search_low=[r.low for r in rows],
+                   search_high=[r.high for r in rows], search_log=["log" if r.log else "" for r in rows],
                    **texts)
+
+    def search_form_rows(self) -> list[SearchRow]:
+        """The rows of the search form: as typed, or (nothing typed yet) the template's parameters."""
+        if not self.search_param:
+            return search_rows(self.code, self.template or None, None)
+        hints = {r.name: r.hint for r in search_rows(self.code, self.template or None, None)}
+        return [SearchRow(name, values, low, high, log == "log", hints.get(name, ""))
+                for name, values, low, high, log in self._search_lists()]
+
+    def _search_lists(self) -> list[tuple[str, str, str, str, str]]:
+        n = len(self.search_param)
+
+        def padded(values: list[str]) -> list[str]:
+            return (values + [""] * n)[:n]
+        return list(zip(self.search_param, padded(self.search_values), padded(self.search_low),
+                        padded(self.search_high), padded(self.search_log), strict=True))
 
     @property
     def schedule_expression(self) -> str:
@@ -119,6 +151,11 @@ def to_spec(form: EditorForm, *, updating: bool) -> ModelSpec:
         spec.template = form.template
     else:
         spec.code = form.code
+    search = search_from_rows(form.search, form.search_trials, form._search_lists())
+    if search is not None:
+        spec.search = search
+    elif updating:
+        spec.clear.add("search")
     expression = form.schedule_expression
     if expression:
         spec.schedule = expression

@@ -26,7 +26,9 @@ def _model() -> Model:
                  description="d", template=None, label="price", id_columns=["id", "shop_id"], output_table="out",
                  write_mode=WriteMode.APPEND, deploy=DeployStrategy.BEST_SCORE, schedule="30 6 * * 1-5",
                  schedule_action=RunKind.PREDICT, schedule_timezone="Europe/Berlin", time_limit_seconds=60,
-                 memory_limit_mb=512, cv_folds=4, order_column="sold_on", created_at=datetime(2024, 1, 1, tzinfo=UTC))
+                 memory_limit_mb=512, cv_folds=4, order_column="sold_on", created_at=datetime(2024, 1, 1, tzinfo=UTC),
+                 search={"method": "grid", "params": {"Ridge.alpha": {"values": [0.1, 1.0]}}, "trials": 2},
+                 time_budget_seconds=30)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -25,7 +25,8 @@ def list_templates() -> list[TemplatePublic]:
 @router.get("/templates/{name}", response_model=TemplateDetailPublic, tags=["templates"], dependencies=[allow(Action.READ)])
 def get_template(name: str) -> TemplateDetailPublic:
     found = svc.get_template(name)
-    return TemplateDetailPublic(**TemplatePublic.of(found.info).model_dump(), code=found.code)
+    return TemplateDetailPublic(**TemplatePublic.of(found.info).model_dump(), code=found.code,
+                                search_parameters=found.search_parameters)
 
 
 @router.post("/code/check", response_model=CodeCheckPublic, tags=["code"], dependencies=[allow(Action.EDIT)])

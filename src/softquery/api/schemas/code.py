@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from softquery.services.code import CodeProblem, TemplateInfo
@@ -48,3 +50,6 @@ class TemplatePublic(BaseModel):
 
 class TemplateDetailPublic(TemplatePublic):
     code: str
+    search_parameters: list[dict[str, Any]] = Field(
+        default_factory=list, description="The parameters a hyperparameter search may name (name, call, keyword, "
+        "type, default low/high/log range and grid).")

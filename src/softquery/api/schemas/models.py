@@ -6,6 +6,7 @@ values are shown come from ``services.model_settings``, shared with the CLI and 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
@@ -29,6 +30,32 @@ def _text(name: str) -> JsonDict:
     return {"maxLength": MAX_CHARS[name][1]}
 
 
+class SearchRange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    values: list[str | int | float | bool | None] | None = Field(None, description="Values to try.")
+    low: int | float | None = Field(None, description="Lowest value of a range (random, bayes; grid: 5 points).")
+    high: int | float | None = Field(None, description="Highest value of a range.")
+    log: bool | None = Field(None, description="Draw the range on a log scale (low above 0).")
+
+
+class SearchFields(BaseModel):
+    """{"method": "grid", "params": {"alpha": {"values": [0.1, 1, 10]}}, "trials": 20}"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["grid", "random", "bayes"] | None = Field(None, description="grid (default with values "
+                                                              "only), random or bayes (Optuna's TPE).")
+    params: dict[str, SearchRange] | None = Field(None, description="Template parameter name (see GET "
+                                                  "/api/v1/templates/{name}) or Call.keyword -> values or range; "
+                                                  "{} takes its defaults.")
+    trials: int | None = Field(None, ge=1, description="Try at most this many configurations.")
+    objective: str | None = Field(None, description="The CV metric to choose by (r2, mae, rmse, f1, accuracy, "
+                                  "...); default: the task's key metric.")
+    configs: list[dict[str, str | int | float | bool | None]] | None = Field(
+        None, description="Explicit configurations to try (grid), e.g. MLSQL's fitParam groups.")
+
+
 class _ModelFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -46,6 +73,8 @@ class _ModelFields(BaseModel):
     memory_limit_mb: int | None = Field(None, ge=1, description=_doc("memory_limit_mb"))
     cv_folds: int | None = Field(None, description=_doc("cv_folds"))
     order_column: str | None = Field(None, description=_doc("order_column"))
+    search: SearchFields | None = Field(None, description=_doc("search"))
+    time_budget_seconds: int | None = Field(None, ge=1, description=_doc("time_budget_seconds"))
 
     def to_spec(self) -> ModelSpec:
         """Given fields only; on PATCH, null resets a clearable field (label, schedule, ...)."""
@@ -56,6 +85,8 @@ class _ModelFields(BaseModel):
                 if name in CLEARABLE:
                     spec.clear.add(name)
                 continue  # null elsewhere: unchanged
+            if isinstance(value, BaseModel):
+                value = value.model_dump(exclude_none=True)
             setattr(spec, name, value.value if hasattr(value, "value") else value)
         return spec
 
@@ -122,6 +153,8 @@ class ModelPublic(BaseModel):
     memory_limit_mb: int | None
     cv_folds: int | None = Field(description="Cross-validation folds; null: 5.")
     order_column: str | None = Field(description="Column cross-validation orders the rows by; null: shuffled folds.")
+    search: dict[str, Any] | None = Field(description="The hyperparameter search, checked (see ModelCreate).")
+    time_budget_seconds: int | None
     created_at: datetime | None
     updated_at: datetime | None
     warnings: list[CodeProblemPublic] = Field(description="Advice about the code (never blocks saving).")

@@ -44,6 +44,10 @@ class VersionPublic(BaseModel):
     cv: CrossValidationPublic | None = Field(description="k-fold cross-validation; null for versions trained "
                                                          "before it was recorded.")
     artifact_size: int
+    selection: dict[str, Any] | None = Field(None, description="How the version's configuration was chosen: a "
+                                             "hyperparameter search's trials (kind, method, objective, trials "
+                                             "[{number, params, cv_mean, cv_std, seconds, error}], chosen, reason) "
+                                             "or AutoML's; null: the model's code as written.")
 
     @classmethod
     def fields_of(cls, v: Version) -> dict[str, Any]:
@@ -58,7 +62,7 @@ class VersionPublic(BaseModel):
             metrics=v.metrics, key_metric=key,
             key_metric_value=float(value) if isinstance(value, int | float) else None,
             key_metric_cv_mean=mean, key_metric_cv_std=std, cv=public(cv),
-            artifact_size=v.artifact_size,
+            artifact_size=v.artifact_size, selection=v.manifest.get("selection"),
         )
 
     @classmethod

@@ -13,7 +13,7 @@ from softquery.http.route_policies import allow
 from softquery.services import models as models_svc
 from softquery.services import versions as versions_svc
 from softquery.services.numbers import MAX_STORED_NUMBER
-from softquery.web import model_view, version_view
+from softquery.web import model_view, search_view, version_view
 from softquery.web.deps import ctx_of, page_router
 from softquery.web.summaries import active_version
 from softquery.web.templating import render
@@ -40,4 +40,5 @@ def version_page(request: Request, name: str,
         "code": code, "diff": diff, "diff_stats": version_view.diff_stats(diff),
         "run_id": version.manifest.get("run_id"),
         "notice": request.query_params.get("notice"),
+        "search": search_view.search_of(version),
     })

@@ -1,0 +1,34 @@
+"""A version's hyperparameter search as its page shows it: the trials table and the chart of
+score against trial (``manifest["selection"]`` of kind "search")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from softquery.domain import Version
+
+
+def search_of(version: Version) -> dict[str, Any] | None:
+    """The search's trials for the page (None: the version was not chosen by a search)."""
+    selection = version.manifest.get("selection")
+    if not isinstance(selection, dict) or selection.get("kind") != "search":
+        return None
+    chosen = selection.get("chosen")
+    rows = []
+    for trial in selection.get("trials") or []:
+        params = trial.get("params") or {}
+        rows.append({
+            "number": trial.get("number"),
+            "params": ", ".join(f"{k}={v}" for k, v in params.items()),
+            "mean": trial.get("cv_mean"), "std": trial.get("cv_std"), "seconds": trial.get("seconds"),
+            "error": trial.get("error"), "chosen": trial.get("number") == chosen,
+        })
+    skipped = selection.get("skipped") or []
+    return {
+        "method": selection.get("method"), "objective": selection.get("objective"),
+        "direction": selection.get("direction"), "folds": selection.get("folds"), "rows": rows,
+        "chosen": chosen, "reason": selection.get("reason"), "planned": selection.get("planned"),
+        "skipped": len(skipped),
+        "chart": {"labels": [r["number"] for r in rows], "scores": [r["mean"] for r in rows],
+                  "std": [r["std"] for r in rows], "chosen": chosen, "metric": selection.get("objective")},
+    }

@@ -1,0 +1,57 @@
+"""The CLI's hyperparameter search options: read, checked (a clear error, nothing saved), shown, removed."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from tests.integration.cli.cli_harness import SoftqueryCLI
+
+TRAIN = "select id, price, quality from houses"
+PREDICT = "select id, price from houses"
+
+
+@pytest.fixture
+def shop(sq: SoftqueryCLI, tmp_path: Path) -> None:
+    db = tmp_path / "shop.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("create table houses (id integer, price real, quality real)")
+        conn.executemany("insert into houses values (?, ?, ?)", [(i, 1.0 * i, 2.0 * i) for i in range(40)])
+    conn.close()
+    sq("source", "add", "shop", f"sqlite:///{db}")
+
+
+def _create(sq: SoftqueryCLI, *extra: str, ok: bool = True) -> tuple[int, str]:
+    result = sq("model", "create", "m", "--source", "shop", "--template", "random_forest_regressor",
+                "--train-sql", TRAIN, "--predict-sql", PREDICT, *extra, ok=ok)
+    return result.code, result.out + result.err
+
+
+@pytest.mark.parametrize(("params", "words"), [
+    (["--param", "max_depth=3:"], "LOW and HIGH of a range must be numbers: max_depth=LOW:HIGH"),
+    (["--param", "max_depth="], "gives no values"),
+    (["--param", "max depth=3"], "write NAME=V1,V2,... or NAME=LOW:HIGH[:log]"),
+    (["--param", "max_dept=3,6"], "Did you mean max_depth?"),
+    (["--param", "n_estimators=0.001:100:log", "--param", "n_estimators=1,2"], "given twice"),
+    (["--search", "grid", "--param", "max_depth=1:10", "--param", "n_estimators=1:100", "--param",
+      "min_samples_leaf=1,2,3,4,5,6,7,8,9"], "225 combinations"),
+])
+def test_bad_search_options_are_clear_errors(sq: SoftqueryCLI, shop: None, params: list[str], words: str) -> None:
+    code, text = _create(sq, *params, ok=False)
+    assert code != 0 and words in text, text
+    assert sq("model", "list", "--json").json() == []
+
+
+def test_search_options_are_saved_shown_and_removed(sq: SoftqueryCLI, shop: None) -> None:
+    _create(sq, "--search", "random", "--param", "max_depth=2:12", "--param", "n_estimators=50:400:log",
+            "--trials", "4", "--time-budget", "90")
+    shown = sq("model", "show", "m", "--json").json()
+    assert shown["search"] == {"method": "random", "params": {"max_depth": {"low": 2, "high": 12, "log": False},
+                                                               "n_estimators": {"low": 50, "high": 400, "log": True}},
+                               "trials": 4}
+    assert shown["time_budget_seconds"] == 90
+    text = sq("model", "show", "m").out
+    assert "random over max_depth=2:12, n_estimators=50:400:log, at most 4 trials" in text, text
+    sq("model", "update", "m", "--no-search")
+    assert sq("model", "show", "m", "--json").json()["search"] is None
