@@ -7,6 +7,7 @@ sends the rows (``softquery.services.job_child``); it never touches the metadata
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable
@@ -19,7 +20,8 @@ from softquery.data import build_training_set, detect_id_columns, detect_label
 from softquery.domain import TaskType
 from softquery.modelcode.checks import declared_task_name, require_valid_code
 from softquery.modelcode.loader import load_code_module, model_class
-from softquery.training.cross_validation import DEFAULT_FOLDS, cross_validate
+from softquery.training.capture import Captured, capture_output
+from softquery.training.cross_validation import DEFAULT_FOLDS, TimeBudget, cross_validate
 from softquery.training.fit import Progress, fit_and_evaluate
 from softquery.training.roundtrip import save_and_check
 from softquery.training.selection import choose_code
@@ -55,6 +57,23 @@ def _label_and_ids(spec: TrainSpec, train_columns: list[str], predict_columns: l
     return label, ids
 
 
+ROUND_TRIP_SHARE = 0.1  # of the time limit, kept for the round-trip check and sending the result back
+ROUND_TRIP_SECONDS = 1.0  # at least
+
+
+def _cv_budget(spec: TrainSpec, started: float, timings: dict[str, float], fit_rows: int) -> TimeBudget | None:
+    """What the run's time limit leaves for cross-validation: the limit less the time so far,
+    less room for the round-trip check (a share of the limit, and half the final fit's time
+    for predicting every row and pickling the model)."""
+    if spec.time_limit_seconds is None:
+        return None
+    limit = float(spec.time_limit_seconds)
+    room = max(ROUND_TRIP_SECONDS, ROUND_TRIP_SHARE * limit) + 0.5 * timings.get("final_fit", 0.0)
+    left = limit - (time.perf_counter() - started) - room
+    return TimeBudget(seconds_left=left, fit_seconds=timings.get("holdout_fit", 0.0), fit_rows=fit_rows,
+                      limit_seconds=limit)
+
+
 def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) -> TrainOutput:
     """Train on the rows ``read_rows`` returns (it is called once, after the code check)."""
     started = time.perf_counter()
@@ -63,19 +82,26 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
     t_read = time.perf_counter() - started
     label, ids = _label_and_ids(spec, table.column_names, predict_columns)
     progress("preparing features", 0.15, f"{table.num_rows:,} rows")
-    dataset = build_training_set(table, label=label, id_columns=ids)
+    dataset = build_training_set(table, label=label, id_columns=ids, order_column=spec.order_column)
     del table
     t_prep = time.perf_counter() - started - t_read
     chosen = choose_code(spec, dataset.X, dataset.y, label=label, progress=progress)
     fit = fit_and_evaluate(chosen.code, dataset.X, dataset.y, label=label, progress=progress,
-                           log_limit=spec.log_limit, capture=spec.capture_output)
+                           log_limit=spec.log_limit, capture=spec.capture_output, cores=spec.cores)
     cv = chosen.cv
     if cv is None:
         t_cv = time.perf_counter()
         cls = model_class(load_code_module(chosen.code))
-        cv = cross_validate(cls, dataset.X, dataset.y, fit.task, fit.classes, folds=spec.cv_folds or DEFAULT_FOLDS,
-                            order_column=spec.order_column, progress=progress)
+        budget = _cv_budget(spec, started, fit.timings, fit.holdout_rows or len(dataset.X))
+        with capture_output(spec.log_limit) if spec.capture_output else contextlib.nullcontext(Captured()) as out:
+            cv = cross_validate(cls, dataset.X, dataset.y, fit.task, fit.classes,
+                                folds=spec.cv_folds or DEFAULT_FOLDS, order=dataset.order,
+                                order_column=spec.order_column, progress=progress, cores=spec.cores,
+                                max_rows=spec.cv_max_rows, budget=budget)
+        fit.output.stdout += out.stdout
+        fit.output.stderr += out.stderr
         fit.timings["cross_validation"] = time.perf_counter() - t_cv
+        fit.timings["cv_fold_fits"] = cv.fit_seconds
     progress("checking the saved model", 0.9)
     t_rt = time.perf_counter()
     artifact = save_and_check(fit.model, chosen.code, dataset.X)
