@@ -66,7 +66,9 @@ def run_all(tasks: Sequence[Callable[[], T]], cores: int = 1, *, beside: Callabl
 
     ``beside``: work done in this process while the tasks run (the final fit on all rows);
     ``names``: what each task is, for error messages ("cross-validation fold 2");
-    ``on_done``: called in this process as tasks finish."""
+    ``on_done``: called in this process as tasks finish. A task must not report progress
+    itself: it may run in a forked process, and the job's message socket is this process's
+    (report from ``on_done`` instead)."""
     count = len(tasks)
     if cores <= 1 or count == 0 or (count == 1 and beside is None):
         return _one_after_another(tasks, beside, on_done)

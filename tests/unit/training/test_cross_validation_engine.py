@@ -211,3 +211,25 @@ def test_with_two_cores_the_holdout_and_the_folds_are_fitted_in_forked_processes
     assert os.getpid() not in cv.pids and len(set(cv.pids)) == 4  # a fresh process per fold
     sequential = cross_validate(model_class(load_code_module(code)), X, y, fit.task, None, folds=4, cores=1)
     assert sequential.pids == [os.getpid()] * 4 and sequential.metrics == cv.metrics
+
+
+PRINTS = '''from sklearn.linear_model import LinearRegression
+
+class Model:
+    def __init__(self):
+        self.m = LinearRegression()
+    def train(self, X, y):
+        print("training on", len(X), "rows")
+        self.m.fit(X, y)
+    def predict(self, X):
+        return self.m.predict(X)
+'''
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_what_every_fit_prints_reaches_the_captured_log(cores: int) -> None:
+    out = _train(pa.table(_regression_rows(100)), PRINTS, label="y", cv_folds=4, cores=cores, capture_output=True)
+    lines = out.stdout.splitlines()
+    assert lines.count("training on 80 rows") == 1  # the holdout fit
+    assert lines.count("training on 100 rows") == 1  # the final fit
+    assert lines.count("training on 75 rows") == 4  # the folds
