@@ -57,6 +57,17 @@ _NUMBER = struct.Struct("<i")
 _PR_SET_PDEATHSIG = 1
 _WORKER_FAILED = 70
 OnDone = Callable[[int, int], None]  # (tasks done, tasks in all)
+# Forking costs some 10-50 ms a task (page tables, copy-on-write faults, the result's file):
+# tasks expected to take less than this in all run one after another in the job child.
+WORTH_FORKING_SECONDS = 0.2
+
+
+def cores_for(cores: int, seconds: float | None) -> int:
+    """``cores``, or 1 when the tasks (``seconds`` in all, estimated) are too small to gain
+    from running side by side."""
+    if seconds is not None and seconds < WORTH_FORKING_SECONDS:
+        return 1
+    return cores
 
 
 def run_all(tasks: Sequence[Callable[[], T]], cores: int = 1, *, beside: Callable[[], None] | None = None,

@@ -23,6 +23,7 @@ from softquery.modelcode.loader import load_code_module, model_class
 from softquery.training.capture import Captured, capture_output
 from softquery.training.cross_validation import DEFAULT_FOLDS, TimeBudget, cross_validate
 from softquery.training.fit import Progress, fit_and_evaluate
+from softquery.training.parallel import cores_for
 from softquery.training.roundtrip import save_and_check
 from softquery.training.selection import choose_code
 from softquery.training.spec import TrainSpec
@@ -74,6 +75,14 @@ def _cv_budget(spec: TrainSpec, started: float, timings: dict[str, float], fit_r
                       limit_seconds=limit)
 
 
+def _cv_seconds(spec: TrainSpec, timings: dict[str, float], fit_rows: int, rows: int) -> float:
+    """About how long the folds' fits take in all, from the holdout fit's time (in proportion
+    to the rows they train on), to decide whether they are worth forking."""
+    folds = spec.cv_folds or DEFAULT_FOLDS
+    sample = min(rows, spec.cv_max_rows or rows)
+    return timings.get("holdout_fit", 0.0) * sample / max(fit_rows, 1) * (folds - 1)
+
+
 def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) -> TrainOutput:
     """Train on the rows ``read_rows`` returns (it is called once, after the code check)."""
     started = time.perf_counter()
@@ -96,7 +105,9 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
         with capture_output(spec.log_limit) if spec.capture_output else contextlib.nullcontext(Captured()) as out:
             cv = cross_validate(cls, dataset.X, dataset.y, fit.task, fit.classes,
                                 folds=spec.cv_folds or DEFAULT_FOLDS, order=dataset.order,
-                                order_column=spec.order_column, progress=progress, cores=spec.cores,
+                                order_column=spec.order_column, progress=progress,
+                                cores=cores_for(spec.cores, _cv_seconds(spec, fit.timings, fit.holdout_rows,
+                                                                        len(dataset.X))),
                                 max_rows=spec.cv_max_rows, budget=budget)
         fit.output.stdout += out.stdout
         fit.output.stderr += out.stderr

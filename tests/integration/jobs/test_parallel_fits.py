@@ -40,6 +40,8 @@ class Model:
         if in_a_fold(X):
             note_pid()
             {attack}
+        else:
+            time.sleep(0.3)  # slow enough for the folds to be worth forking
         self.m.fit(X, y)
     def predict(self, X):
         return self.m.predict(X)

@@ -18,6 +18,7 @@ from sklearn.pipeline import make_pipeline
 from softquery.errors import DataError
 from softquery.modelcode.preprocessing import AutoPreprocessor
 from softquery.modelcode.templates import template_code
+from softquery.training import parallel
 from softquery.training.pipeline import TrainOutput, train_from_rows
 from softquery.training.spec import TrainSpec
 
@@ -187,7 +188,13 @@ def test_without_a_time_limit_every_fold_runs() -> None:
     assert out.cv is not None and out.cv["folds"] == 10
 
 
-def test_fits_run_in_other_processes_and_give_the_sequential_figures() -> None:
+@pytest.fixture
+def always_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fork even these tiny fits (training forks the folds only when they take a while)."""
+    monkeypatch.setattr(parallel, "WORTH_FORKING_SECONDS", 0.0)
+
+
+def test_fits_run_in_other_processes_and_give_the_sequential_figures(always_fork: None) -> None:
     rows = pa.table(_regression_rows(150))
     one = _train(rows, template_code("linear_regression"), label="y", cv_folds=4, cores=1)
     two = _train(rows, template_code("linear_regression"), label="y", cv_folds=4, cores=2)
@@ -227,7 +234,7 @@ class Model:
 
 
 @pytest.mark.parametrize("cores", [1, 2])
-def test_what_every_fit_prints_reaches_the_captured_log(cores: int) -> None:
+def test_what_every_fit_prints_reaches_the_captured_log(cores: int, always_fork: None) -> None:
     out = _train(pa.table(_regression_rows(100)), PRINTS, label="y", cv_folds=4, cores=cores, capture_output=True)
     lines = out.stdout.splitlines()
     assert lines.count("training on 80 rows") == 1  # the holdout fit

@@ -147,7 +147,13 @@ class Model:
 '''
 
 
-def test_a_model_that_exits_in_a_fold_fails_the_training_clearly(leaves_no_process: None) -> None:
+def test_only_fits_that_take_a_while_are_worth_forking() -> None:
+    assert parallel.cores_for(2, 0.05) == 1 and parallel.cores_for(2, 3.0) == 2 and parallel.cores_for(4, None) == 4
+
+
+def test_a_model_that_exits_in_a_fold_fails_the_training_clearly(leaves_no_process: None,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "WORTH_FORKING_SECONDS", 0.0)
     rng = np.random.default_rng(0)
     table = pa.table({"x": rng.normal(size=100), "y": rng.normal(size=100)})
     spec = TrainSpec(model="m", code=FORKS_IN_TRAIN, label="y", cv_folds=2, cores=2)
