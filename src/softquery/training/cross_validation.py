@@ -210,15 +210,14 @@ def cross_validate(
     (``training.parallel``); on at most ``max_rows`` rows (a sample above); as many as
     ``budget`` allows. A model-code error in a fold is raised, as in the holdout check."""
     started = time.perf_counter()
-    if order is not None:
-        if len(order) != len(X):
-            raise ValueError(f"order has {len(order)} values for {len(X)} rows")
-        positions = np.argsort(order.to_numpy(), kind="stable")
-        X = X.iloc[positions]
-        y = y.iloc[positions] if y is not None else None
     total = len(X)
     picked, sample_note = sample_rows(X, y, task, max_rows, order is not None)
-    if picked is not None:
+    if order is not None:
+        if len(order) != total:
+            raise ValueError(f"order has {len(order)} values for {total} rows")
+        in_order = np.argsort(order.to_numpy(), kind="stable")
+        picked = in_order if picked is None else in_order[picked]  # the sample: the last rows in order
+    if picked is not None:  # one copy, of the rows cross-validated on only
         X = X.iloc[picked]
         y = y.iloc[picked] if y is not None else None
     count, notes = fold_count(len(X), folds)
