@@ -6,6 +6,12 @@ otherwise, and ordered (each fold trains on earlier rows and is measured on the 
 scikit-learn's ``TimeSeriesSplit``) when the model names an order column. The folds are
 scikit-learn's own splitters with ``CV_SEED``, so ``cross_validate`` with the same splitter
 gives the same figures.
+
+The folds run side by side up to the job's cores, each in a forked process
+(``training.parallel``). Above ``CV_MAX_ROWS`` rows (``SOFTQUERY_CV_MAX_ROWS``) they run on a
+seeded sample (``sample_rows``); when the run's time limit would not leave time for k folds
+(estimated from the holdout fit's time), fewer folds run, or none (``folds_in_time``). Each
+says so in the notes.
 """
 
 from __future__ import annotations
@@ -174,12 +180,12 @@ def folds_in_time(count: int, rows: int, ordered: bool, budget: TimeBudget | Non
             if k == count:
                 return count, []
             return k, [f"Cross-validated with {k} folds instead of {count}: {count} folds would take about "
-                       f"{estimate(count):.0f} s (estimated from the holdout fit's {budget.fit_seconds:.1f} s), "
-                       f"more than the {max(budget.seconds_left, 0):.0f} s the run's time limit of "
+                       f"{estimate(count):.1f} s (estimated from the holdout fit's {budget.fit_seconds:.1f} s), "
+                       f"more than the {max(budget.seconds_left, 0):.1f} s the run's time limit of "
                        f"{budget.limit_seconds:g} s leaves."]
-    return 0, [f"Cross-validation was skipped: even {MIN_FOLDS} folds would take about {estimate(MIN_FOLDS):.0f} s "
+    return 0, [f"Cross-validation was skipped: even {MIN_FOLDS} folds would take about {estimate(MIN_FOLDS):.1f} s "
                f"(estimated from the holdout fit's {budget.fit_seconds:.1f} s), more than the "
-               f"{max(budget.seconds_left, 0):.0f} s the run's time limit of {budget.limit_seconds:g} s leaves. "
+               f"{max(budget.seconds_left, 0):.1f} s the run's time limit of {budget.limit_seconds:g} s leaves. "
                "Only the holdout figures are shown; raise the model's time limit for cross-validation."]
 
 
