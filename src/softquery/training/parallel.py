@@ -47,7 +47,7 @@ import struct
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn, TypeVar
 
 from softquery.errors import ModelCodeError, SoftqueryError
@@ -91,7 +91,8 @@ def run_all(tasks: Sequence[Callable[[], T]], cores: int = 1, *, beside: Callabl
             pool.close()
             return _one_after_another(tasks, beside, on_done)
         if beside is not None:
-            beside()
+            with pool.failing_fast():
+                beside()
         pool.grow(min(count, cores))
         return pool.collect(on_done)
     finally:
@@ -184,12 +185,14 @@ class _Pool:
         try:
             _die_with_parent(self.pid)
             while len(data := os.read(self.todo_r, _NUMBER.size)) == _NUMBER.size:
-                self._run_one(_NUMBER.unpack(data)[0])
+                if not self._run_one(_NUMBER.unpack(data)[0]):
+                    break  # the run fails: end now, so that the parent hears of it (SIGCHLD)
         except BaseException:  # noqa: BLE001 - a worker never returns into the caller's code
             code = _WORKER_FAILED
         os._exit(code)
 
-    def _run_one(self, i: int) -> None:
+    def _run_one(self, i: int) -> bool:
+        """Run task ``i`` in a fit process; False when it failed (its error is its result)."""
         open(self._path(i, "started"), "wb").close()
         worker = os.getpid()
         pid = os.fork()
@@ -197,7 +200,7 @@ class _Pool:
             self._fit(i, worker)
         _, status = os.waitpid(pid, 0)
         if os.path.exists(self._path(i, "result")):
-            return
+            return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
         if os.WIFSIGNALED(status):
             why = (f"was killed by signal {_signal_name(os.WTERMSIG(status))} (the run's memory limit, "
                    "or the model code killed it)")
@@ -207,6 +210,7 @@ class _Pool:
         self._write(i, ("error", {"cls": ModelCodeError, "code": ModelCodeError.code,
                                   "message": f"The process training the {self.labels[i]} {why}.",
                                   "details": {"problem": "fit_process_died", "task": self.labels[i]}}, "", ""))
+        return False
 
     def _fit(self, i: int, worker: int) -> NoReturn:
         _die_with_parent(worker)
@@ -227,11 +231,12 @@ class _Pool:
         try:
             self._write(i, (*outcome, out, err))
         except Exception as exc:  # noqa: BLE001 - an unpicklable result
+            outcome = ("error",)
             self._write(i, ("error", {"cls": ModelCodeError, "code": ModelCodeError.code, "message": (
                 f"The result of the {self.labels[i]} could not be passed back ({type(exc).__name__}: {exc})."),
                 "details": {"problem": "unpicklable_result", "task": self.labels[i]}}, out, err))
         _flush()
-        os._exit(0)
+        os._exit(0 if outcome[0] == "ok" else 1)
 
     def _write(self, i: int, outcome: tuple[Any, ...]) -> None:
         blob = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
@@ -241,6 +246,37 @@ class _Pool:
         os.replace(part, self._path(i, "result"))
 
     # -- in the parent -------------------------------------------------------------------
+    @contextlib.contextmanager
+    def failing_fast(self) -> Iterator[None]:
+        """While this process is busy (``beside``), a worker that ends on a failed task
+        interrupts it with that task's error (from a SIGCHLD handler, between two Python
+        steps), so that a holdout fit that dies does not wait for the final fit to end."""
+        try:
+            previous = signal.signal(signal.SIGCHLD, self._on_child)
+        except ValueError:  # not the main thread: no early news
+            yield
+            return
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGCHLD, previous)
+
+    def _on_child(self, _signum: int, _frame: Any) -> None:
+        ended = False
+        for pid in [pid for pid, alive in self.workers.items() if alive]:
+            with contextlib.suppress(ChildProcessError):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    self._ended(pid, status)
+                    ended = True
+        if ended:
+            results: dict[int, Any] = {}
+            failed: dict[int, BaseException] = {}
+            self._read_results(results, failed, echo=False)
+            if failed:
+                self._read_results({}, {}, echo=True)  # what the fits printed, before the error
+                raise failed[min(failed)]
+
     def collect(self, on_done: OnDone | None) -> list[Any]:
         results: dict[int, Any] = {}
         failed: dict[int, BaseException] = {}
@@ -266,15 +302,15 @@ class _Pool:
             raise failed[min(failed)]
         return [results[i] for i in range(len(self.tasks))]
 
-    def _read_results(self, results: dict[int, Any], failed: dict[int, BaseException]) -> None:
+    def _read_results(self, results: dict[int, Any], failed: dict[int, BaseException], echo: bool = True) -> None:
         for i in range(len(self.tasks)):
             if i in results or i in failed or not os.path.exists(self._path(i, "result")):
                 continue
             with open(self._path(i, "result"), "rb") as fh:
                 kind, value, out, err = pickle.load(fh)  # noqa: S301 - written by our own fork
-            if out:
+            if out and echo:
                 sys.stdout.write(out)
-            if err:
+            if err and echo:
                 sys.stderr.write(err)
             if kind == "ok":
                 results[i] = value

@@ -157,5 +157,19 @@ def test_a_model_that_exits_in_a_fold_fails_the_training_clearly(leaves_no_proce
     rng = np.random.default_rng(0)
     table = pa.table({"x": rng.normal(size=100), "y": rng.normal(size=100)})
     spec = TrainSpec(model="m", code=FORKS_IN_TRAIN, label="y", cv_folds=2, cores=2)
-    with pytest.raises(ModelCodeError, match="cross-validation fold 1 ended with exit code 0"):
+    with pytest.raises(ModelCodeError, match=r"cross-validation fold \d ended with exit code 0"):
         train_from_rows(spec, lambda: (table, ["x"]), lambda *a, **k: None)
+
+
+def test_a_task_that_fails_interrupts_the_work_beside_it(leaves_no_process: None) -> None:
+    finished: list[bool] = []
+
+    def final_fit() -> None:  # 30 s unless interrupted
+        for _ in range(600):
+            time.sleep(0.05)
+        finished.append(True)
+
+    started = time.monotonic()
+    with pytest.raises(ModelCodeError, match="holdout fit was killed by signal SIGKILL"):
+        run_all([_kills_itself], 2, beside=final_fit, names=["holdout fit"])
+    assert finished == [] and time.monotonic() - started < 25
