@@ -1,9 +1,10 @@
 """Run independent fits of one training (holdout fit, cross-validation folds, search trials,
 AutoML candidates) side by side, up to the cores the job may use.
 
-``run_all(tasks, cores)`` returns each task's result in order and re-raises the error of the
-first task (in the order given) that failed: a ``SoftqueryError`` as raised, with its message,
-code and details.
+``run_all(tasks, cores)`` returns each task's result in order, or re-raises a failed task's
+error (the first in the order given among those failed when it stops; one after another: the
+first): a ``SoftqueryError`` as raised, with its message, code and details. ``cores_for``
+says whether fits are worth forking at all (tiny ones run one after another here).
 
 How: ``os.fork()`` from the job child, not threads. Fits are CPU-bound Python and numpy code
 that holds the GIL for long stretches (scikit-learn's own loops, pandas, the user's code), so
@@ -20,9 +21,12 @@ every task starts from the parent's state. The fit process pickles its result in
 a private temporary folder (a pipe would stall the fit while this process is busy with
 ``beside``). The worker watches its fit process: one that dies (a signal, the out-of-memory
 killer, ``os._exit`` in the model code) or whose result cannot be pickled becomes a clear
-``ModelCodeError`` naming the task, never a hang. Workers and fit processes die with their
-parent (``PR_SET_PDEATHSIG``), and the sandbox kills the job's whole process group and cgroup
-at its time limit, so a fit that never ends is ended by the run's time limit. When ``fork``
+``ModelCodeError`` naming the task, never a hang; a worker whose task failed ends at once, and
+while this process is busy with ``beside`` its SIGCHLD interrupts that work with the error
+(``failing_fast``), so a failed holdout fit does not wait for the final fit. Workers and fit
+processes die with their parent (``PR_SET_PDEATHSIG``), and the sandbox kills the job's whole
+process group and cgroup at its time limit, so a fit that never ends is ended by the run's
+time limit. When ``fork``
 fails (the job's process limit), the tasks run one after another in this process.
 
 Memory: each process is charged to the job's memory cgroup; only pages a fit writes are
