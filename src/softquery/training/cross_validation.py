@@ -180,11 +180,11 @@ def folds_in_time(count: int, rows: int, ordered: bool, budget: TimeBudget | Non
             if k == count:
                 return count, []
             return k, [f"Cross-validated with {k} folds instead of {count}: {count} folds would take about "
-                       f"{estimate(count):.1f} s (estimated from the holdout fit's {budget.fit_seconds:.1f} s), "
+                       f"{estimate(count):.1f} s (estimated from a fit of {budget.fit_seconds:.1f} s on {budget.fit_rows:,} rows), "
                        f"more than the {max(budget.seconds_left, 0):.1f} s the run's time limit of "
                        f"{budget.limit_seconds:g} s leaves."]
     return 0, [f"Cross-validation was skipped: even {MIN_FOLDS} folds would take about {estimate(MIN_FOLDS):.1f} s "
-               f"(estimated from the holdout fit's {budget.fit_seconds:.1f} s), more than the "
+               f"(estimated from a fit of {budget.fit_seconds:.1f} s on {budget.fit_rows:,} rows), more than the "
                f"{max(budget.seconds_left, 0):.1f} s the run's time limit of {budget.limit_seconds:g} s leaves. "
                "Only the holdout figures are shown; raise the model's time limit for cross-validation."]
 
@@ -209,12 +209,13 @@ def cross_validate(
     cls: Any, X: pd.DataFrame, y: pd.Series | None, task: TaskType, classes: list[Any] | None, *,
     folds: int = DEFAULT_FOLDS, order: pd.Series | None = None, order_column: str | None = None,
     progress: Progress | None = None, cores: int = 1, max_rows: int | None = CV_MAX_ROWS,
-    budget: TimeBudget | None = None,
+    budget: TimeBudget | None = None, fork: bool | None = None,
 ) -> CrossValidation:
     """Cross-validate ``class Model`` ``cls`` on X, y. ``order``: values to sort the rows by for
     ordered folds (row for row with X). The folds run side by side up to ``cores``
     (``training.parallel``); on at most ``max_rows`` rows (a sample above); as many as
-    ``budget`` allows. A model-code error in a fold is raised, as in the holdout check."""
+    ``budget`` allows; ``fork``: as ``run_all``'s. A model-code error in a fold is raised, as in
+    the holdout check."""
     started = time.perf_counter()
     total = len(X)
     picked, sample_note = sample_rows(X, y, task, max_rows, order is not None)
@@ -245,7 +246,8 @@ def cross_validate(
 
     if progress is not None:
         progress("cross-validating", None, f"{count} folds")
-    results = run_all(tasks, cores, names=[f"cross-validation fold {i + 1}" for i in range(count)], on_done=done)
+    results = run_all(tasks, cores, names=[f"cross-validation fold {i + 1}" for i in range(count)], on_done=done,
+                      fork=fork)
     cv = CrossValidation(method=method, folds=count, rows=len(X), metrics=_summary([r["metrics"] for r in results]),
                          notes=notes + timed + more, seconds=time.perf_counter() - started,
                          order_column=order_column)

@@ -191,7 +191,7 @@ def _evaluate_holdout(cls: Any, X: pd.DataFrame, y: pd.Series | None, *, label: 
     preds, named = holdout_predictions(evaluator, X_te)
     proba = predict_proba_or_none(evaluator, X_te, named) if y is not None else None
     task = detect_task(y, declared, has_proba=proba is not None, predictions=_detectable(preds))
-    classes = _classes(y, label or "label") if task is TaskType.CLASSIFICATION and y is not None else None
+    classes = label_classes(task, y, label)
     metrics, evaluation = evaluate_predictions(task, X_te, y_te, preds, proba, classes, named)
     try:
         evaluation["feature_importance"] = feature_importance(evaluator, X_te, y_te, task)
@@ -207,13 +207,30 @@ def _evaluate_holdout(cls: Any, X: pd.DataFrame, y: pd.Series | None, *, label: 
     return Holdout(task, metrics, evaluation, classes, notes, seconds, len(X_tr), os.getpid())
 
 
+def task_before_fitting(cls: Any, y: pd.Series | None) -> TaskType | None:
+    """The task, when what the holdout fit predicts cannot change it (None: it can, for an
+    undeclared task on a label of a few whole numbers)."""
+    declared = declared_task(cls)
+    sure = detect_task(y, declared, has_proba=False)
+    return sure if sure is detect_task(y, declared, has_proba=True) else None
+
+
+def label_classes(task: TaskType, y: pd.Series | None, label: str | None) -> list[Any] | None:
+    """The classes a classifier's metrics are over (None for other tasks)."""
+    return _classes(y, label or "label") if task is TaskType.CLASSIFICATION and y is not None else None
+
+
+AfterFinal = Callable[[float], None]  # (the final fit's seconds) -> None
+
+
 def fit_and_evaluate(
     code: str, X: pd.DataFrame, y: pd.Series | None, *, label: str | None, progress: Progress,
-    log_limit: int = 200_000, capture: bool = True, cores: int = 1,
+    log_limit: int = 200_000, capture: bool = True, cores: int = 1, after_final: AfterFinal | None = None,
 ) -> FitResult:
     """The holdout fit and evaluation, and the final fit on every row. With ``cores`` > 1 the
     holdout fit runs in a forked process (``training.parallel``) while this process makes the
-    final fit: the two are independent, and this is most of a large training's time."""
+    final fit, then ``after_final`` (the cross-validation, when the task is known before the
+    holdout): they are independent, and this is most of a large training's time."""
     timings: dict[str, float] = {}
     module = load_code_module(code)
     cls = model_class(module)
@@ -233,6 +250,8 @@ def fit_and_evaluate(
         call_on_rows(final.train, "train(X, y)", X, y)
         timings["final_fit"] = time.perf_counter() - t1
         finals.append(final)
+        if after_final is not None and cores > 1:
+            after_final(timings["final_fit"])
 
     def holdout_fit() -> Holdout:
         return _evaluate_holdout(cls, X, y, label=label, declared=declared, guess=guess, fraction=fraction,
@@ -251,7 +270,7 @@ def fit_and_evaluate(
             progress("training on all rows", 0.6)
             final_fit()
         timings["holdout_fit"] = measured.seconds
-        timings["holdout_and_final_fit_wall"] = time.perf_counter() - t0
+        timings["parallel_fits_wall"] = time.perf_counter() - t0
     result = FitResult(finals[0], measured.task, measured.metrics, measured.evaluation, measured.classes,
                        captured, timings, list(measured.notes))
     result.pids = {"holdout_fit": measured.pid, "final_fit": os.getpid()}

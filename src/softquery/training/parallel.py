@@ -69,13 +69,17 @@ WORTH_FORKING_SECONDS = 0.2
 def cores_for(cores: int, seconds: float | None) -> int:
     """``cores``, or 1 when the tasks (``seconds`` in all, estimated) are too small to gain
     from running side by side."""
-    if seconds is not None and seconds < WORTH_FORKING_SECONDS:
-        return 1
-    return cores
+    return cores if worth_forking(seconds) else 1
+
+
+def worth_forking(seconds: float | None) -> bool:
+    """Whether tasks taking ``seconds`` in all (estimated; None: unknown) are worth forking."""
+    return seconds is None or seconds >= WORTH_FORKING_SECONDS
 
 
 def run_all(tasks: Sequence[Callable[[], T]], cores: int = 1, *, beside: Callable[[], None] | None = None,
-            names: Sequence[str] | None = None, on_done: OnDone | None = None) -> list[T]:
+            names: Sequence[str] | None = None, on_done: OnDone | None = None, fork: bool | None = None
+            ) -> list[T]:
     """Each task's result, in the order given. A task's result must be picklable (it may be
     computed in another process); a task must not rely on what another task changed.
 
@@ -83,14 +87,19 @@ def run_all(tasks: Sequence[Callable[[], T]], cores: int = 1, *, beside: Callabl
     ``names``: what each task is, for error messages ("cross-validation fold 2");
     ``on_done``: called in this process as tasks finish. A task must not report progress
     itself: it may run in a forked process, and the job's message socket is this process's
-    (report from ``on_done`` instead)."""
+    (report from ``on_done`` instead). ``fork``: True to run the tasks in forked processes
+    even on one core (one at a time: each in a process of its own); by default they are forked
+    when there are cores to run them side by side."""
     count = len(tasks)
-    if cores <= 1 or count == 0 or (count == 1 and beside is None):
+    if fork is None:
+        fork = cores > 1 and (count > 1 or beside is not None)
+    if not fork or count == 0:
         return _one_after_another(tasks, beside, on_done)
+    cores = max(cores, 1)
     labels = list(names) if names is not None else [f"task {i + 1}" for i in range(count)]
     pool = _Pool(tasks, labels)
     try:
-        pool.grow(min(count, cores - 1 if beside is not None else cores))
+        pool.grow(min(count, max(1, cores - 1) if beside is not None else cores))
         if not pool.workers:  # fork refused: the job's process limit
             pool.close()
             return _one_after_another(tasks, beside, on_done)

@@ -166,18 +166,21 @@ class Model:
 '''
 
 
-def test_a_cv_that_would_exceed_the_time_limit_is_cut_to_fewer_folds_with_a_note() -> None:
+@pytest.mark.parametrize("cores", [1, 2])  # 2: the folds run beside the holdout fit
+def test_a_cv_that_would_exceed_the_time_limit_is_cut_to_fewer_folds_with_a_note(cores: int) -> None:
     # each fit takes 0.25 s; 10 folds (2.5 s) do not fit in what a 3.5 s limit leaves after the
     # holdout and final fits and the room kept for the round trip (>= 1 s), a few folds do
-    out = _train(pa.table(_regression_rows(100)), SLOW, label="y", cv_folds=10, time_limit_seconds=3.5)
+    out = _train(pa.table(_regression_rows(100)), SLOW, label="y", cv_folds=10, time_limit_seconds=3.5,
+                 cores=cores)
     assert out.cv is not None and 2 <= out.cv["folds"] < 10, out.cv
     note = next(n for n in out.cv["notes"] if "instead of 10" in n)
-    assert "time limit of 3.5 s" in note and "estimated from the holdout fit" in note
+    assert "time limit of 3.5 s" in note and "estimated from a fit of" in note
     assert note in out.notes
 
 
-def test_a_cv_with_no_time_left_is_skipped_with_a_note() -> None:
-    out = _train(pa.table(_regression_rows(100)), SLOW, label="y", cv_folds=5, time_limit_seconds=1.5)
+@pytest.mark.parametrize("cores", [1, 2])
+def test_a_cv_with_no_time_left_is_skipped_with_a_note(cores: int) -> None:
+    out = _train(pa.table(_regression_rows(100)), SLOW, label="y", cv_folds=5, time_limit_seconds=1.5, cores=cores)
     assert out.cv is not None and out.cv["method"] == "none" and out.cv["folds"] == 0
     assert any("Cross-validation was skipped" in n and "time limit of 1.5 s" in n for n in out.cv["notes"])
     assert out.metrics  # the holdout figures are still there
@@ -200,7 +203,7 @@ def test_fits_run_in_other_processes_and_give_the_sequential_figures(always_fork
     two = _train(rows, template_code("linear_regression"), label="y", cv_folds=4, cores=2)
     assert one.cv == {**two.cv, "seconds": one.cv["seconds"]} if one.cv and two.cv else False
     assert one.metrics == two.metrics and one.evaluation == two.evaluation
-    for key in ("holdout_fit", "final_fit", "holdout_and_final_fit_wall", "cross_validation", "cv_fold_fits"):
+    for key in ("holdout_fit", "final_fit", "parallel_fits_wall", "cross_validation", "cv_fold_fits"):
         assert key in two.timings
 
 
@@ -240,3 +243,28 @@ def test_what_every_fit_prints_reaches_the_captured_log(cores: int, always_fork:
     assert lines.count("training on 80 rows") == 1  # the holdout fit
     assert lines.count("training on 100 rows") == 1  # the final fit
     assert lines.count("training on 75 rows") == 4  # the folds
+
+
+UNDECLARED = '''from sklearn.linear_model import LinearRegression
+
+class Model:
+    def __init__(self):
+        self.m = LinearRegression()
+    def train(self, X, y):
+        self.m.fit(X, y)
+    def predict(self, X):
+        return self.m.predict(X).round()
+'''
+
+
+@pytest.mark.parametrize("code", [UNDECLARED, template_code("linear_regression")])
+def test_two_cores_give_the_figures_of_one_whether_or_not_the_task_is_known_before_fitting(
+        code: str, always_fork: None) -> None:
+    # a label of a few whole numbers: an undeclared model's task waits for the holdout's predictions
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0, 3, 120)
+    table = pa.table({"x": x, "y": np.clip(np.round(x + rng.normal(0, 0.4, 120)), 0, 3).astype(np.int64)})
+    one = _train(table, code, label="y", cv_folds=3, cores=1)
+    two = _train(table, code, label="y", cv_folds=3, cores=2)
+    assert one.task == two.task and one.metrics == two.metrics
+    assert one.cv is not None and two.cv is not None and one.cv["metrics"] == two.cv["metrics"]
