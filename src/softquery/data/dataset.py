@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -31,6 +32,7 @@ class TrainingSet:
     fingerprint: str
     row_count: int
     notes: list[str] = field(default_factory=list)
+    order: pd.Series | None = None  # the order column's values, row for row with X (ordered folds)
 
 
 def _listing(names: list[str]) -> str:
@@ -75,8 +77,29 @@ def detect_id_columns(columns: list[str], explicit: list[str] | None) -> list[st
     return [name for name in columns if name.lower() == "id" or name.lower().endswith("_id")]
 
 
-def build_training_set(table: pa.Table, *, label: str | None, id_columns: list[str]) -> TrainingSet:
-    """X (features), y (label) and descriptions of a train query's result."""
+def _order_values(table: pa.Table, order_column: str) -> pd.Series:
+    """The order column's values (it must be a column of the train query, without NULLs)."""
+    names = table.column_names
+    if order_column not in names:
+        nearest = difflib.get_close_matches(order_column, names, n=1, cutoff=0.0)
+        hint = f" Did you mean {nearest[0]!r}?" if nearest else ""
+        raise DataError(f"The order column {order_column!r} is not a column of the train query.{hint} Its columns "
+                        f"are {_listing(names)}.",
+                        details={"order_column": order_column, "nearest": nearest[:1], "columns": names})
+    column = table.column(order_column)
+    if column.null_count:
+        raise DataError(
+            f"The order column {order_column!r} is NULL in {column.null_count:,} of the {table.num_rows:,} "
+            "training rows; ordered folds need a value in every row. Leave those rows out in the train query "
+            f"(WHERE {order_column} IS NOT NULL) or give them a value (COALESCE).",
+            details={"order_column": order_column, "null_rows": column.null_count})
+    return pd.Series(column.to_pandas(), name=order_column)
+
+
+def build_training_set(table: pa.Table, *, label: str | None, id_columns: list[str],
+                       order_column: str | None = None) -> TrainingSet:
+    """X (features), y (label) and descriptions of a train query's result; ``order``: the
+    values of ``order_column`` for the rows kept (rows without a label are dropped)."""
     names = table.column_names
     columns = [{"name": f.name, "arrow_type": str(f.type)} for f in table.schema]
     if table.num_rows == 0:
@@ -105,13 +128,14 @@ def build_training_set(table: pa.Table, *, label: str | None, id_columns: list[s
     if label is not None:
         target = table.column(label)
         y = to_pandas(target, FeatureSpec(label, str(target.type), feature_kind(target.type)))
+    order = _order_values(table, order_column) if order_column else None
     X = frame(table, features)
     for spec in features:
         if spec.kind == "array":  # online requests are held to it (a shorter vector is not padded)
             spec.length = vector_length(X[spec.name])
     return TrainingSet(
         X=X, y=y, label=label, id_columns=list(id_columns), features=features,
-        columns=columns, fingerprint=digest, row_count=table.num_rows, notes=notes,
+        columns=columns, fingerprint=digest, row_count=table.num_rows, notes=notes, order=order,
     )
 
 

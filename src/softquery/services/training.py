@@ -7,7 +7,10 @@ a job child. The child gets ``TrainJob.child`` only: no source URL.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from softquery.artifacts.signing import json_clean, sign
@@ -17,6 +20,7 @@ from softquery.modelcode.checks import require_valid_code
 from softquery.services.context import ServiceContext
 from softquery.services.cv_figures import brief, cv_of
 from softquery.services.deploy_decision import DeployDecision, decide
+from softquery.services.run_limits import run_limits
 from softquery.training.manifest import build_manifest
 from softquery.training.pipeline import TrainOutput
 from softquery.training.spec import TrainSpec
@@ -37,16 +41,33 @@ class TrainJob:
         return self.child.code
 
 
+def job_cores() -> int:
+    """The cores a job may use: the CPUs this process may run on (its affinity, which a cpuset
+    limits), fewer under a cgroup CPU quota (``cpu.max``); the sandbox sets no CPU limit of its own."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    with contextlib.suppress(OSError, ValueError):
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, int(int(quota) / int(period))))
+    return max(1, cores)
+
+
 def train_spec(ctx: ServiceContext, run: Run, *, capture_output: bool = False) -> TrainJob:
     model = ctx.models.get(run.model)
     require_valid_code(model.code)
+    limits = run_limits(ctx.settings, model)  # the same limits the run's sandbox gets (run_supervision)
     return TrainJob(
         source_url=ctx.sources.get(model.source).url, train_sql=model.train_sql,
         predict_sql=model.predict_sql, statement_timeout_seconds=ctx.settings.statement_timeout_seconds,
         child=TrainSpec(model=model.name, code=model.code, label=model.label, id_columns=model.id_columns,
                         log_limit=ctx.settings.max_log_chars, capture_output=capture_output,
                         template=model.template, cv_folds=model.cv_folds, order_column=model.order_column,
-                        search=model.search, time_budget_seconds=model.time_budget_seconds),
+                        search=model.search, time_budget_seconds=model.time_budget_seconds,
+                        time_limit_seconds=float(limits.wall_seconds), cores=job_cores(),
+                        cv_max_rows=ctx.settings.cv_max_rows),
     )
 
 

@@ -6,11 +6,20 @@ otherwise, and ordered (each fold trains on earlier rows and is measured on the 
 scikit-learn's ``TimeSeriesSplit``) when the model names an order column. The folds are
 scikit-learn's own splitters with ``CV_SEED``, so ``cross_validate`` with the same splitter
 gives the same figures.
+
+The folds run side by side up to the job's cores, each in a forked process
+(``training.parallel``). Above ``CV_MAX_ROWS`` rows (``SOFTQUERY_CV_MAX_ROWS``) they run on a
+seeded sample (``sample_rows``); when the run's time limit would not leave time for k folds
+(estimated from the holdout fit's time), fewer folds run, or none (``folds_in_time``). Each
+says so in the notes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
+from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit, train_test_split
 
 from softquery.domain import TaskType
 from softquery.training.fit import (
@@ -28,12 +37,14 @@ from softquery.training.fit import (
     holdout_predictions,
     predict_proba_or_none,
 )
+from softquery.training.parallel import run_all
 
 DEFAULT_FOLDS = 5
 MIN_FOLDS = 2
 MAX_FOLDS = 20
 MIN_ROWS_PER_FOLD = 2
 CV_SEED = 0
+CV_MAX_ROWS = 100_000  # more rows: cross-validate on a sample (``sample_rows``)
 
 Progress = Callable[..., None]  # (phase, fraction | None, detail="")
 
@@ -49,6 +60,8 @@ class CrossValidation:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     order_column: str | None = None
+    pids: list[int] = field(default_factory=list)  # the process of each fold's fit (not stored)
+    fit_seconds: float = 0.0  # the folds' train() times added up (not stored)
 
     def score(self, metric: str) -> tuple[float | None, float | None]:
         """(mean, standard deviation) of ``metric`` over the folds; (None, None) if not measured."""
@@ -111,35 +124,133 @@ def fold_indices(split: Any, X: pd.DataFrame, y: pd.Series | None) -> Iterator[t
     yield from split.split(X, y)
 
 
+def sample_rows(X: pd.DataFrame, y: pd.Series | None, task: TaskType, max_rows: int | None,
+                ordered: bool) -> tuple[np.ndarray | None, str | None]:
+    """Positions of the rows to cross-validate on when there are more than ``max_rows``
+    (None: all), and the note that says so. Like FLAML, which switches from cross-validation to
+    a holdout for large data, we do not pay k fits on millions of rows: the folds run on a
+    seeded sample (stratified by label for classification; the last rows in order for ordered
+    folds), while the holdout and the final fit still use every row."""
+    rows = len(X)
+    if max_rows is None or rows <= max_rows:
+        return None, None
+    how = "a seeded random sample"
+    if ordered:
+        positions = np.arange(rows - max_rows, rows)
+        how = "the last rows in order"
+    else:
+        positions = None
+        if task is TaskType.CLASSIFICATION and y is not None and int(y.value_counts().min()) >= 2:
+            with contextlib.suppress(ValueError):
+                picked, _ = train_test_split(np.arange(rows), train_size=max_rows, random_state=CV_SEED,
+                                             stratify=y.to_numpy())
+                positions = np.sort(picked)
+                how = "a seeded sample stratified by label"
+        if positions is None:
+            positions = np.sort(np.random.default_rng(CV_SEED).choice(rows, size=max_rows, replace=False))
+    return positions, (f"Cross-validated on a sample of {max_rows:,} of {rows:,} rows ({how}); the holdout "
+                       "figures and the final model use every row.")
+
+
+@dataclass
+class TimeBudget:
+    """What the run's time limit leaves for cross-validation: ``seconds_left`` after the fits so
+    far and room for the round-trip check; ``fit_seconds`` the holdout fit's time on
+    ``fit_rows`` rows, from which each fold's time is estimated (in proportion to its rows)."""
+
+    seconds_left: float
+    fit_seconds: float
+    fit_rows: int
+    limit_seconds: float
+
+
+def folds_in_time(count: int, rows: int, ordered: bool, budget: TimeBudget | None, cores: int
+                  ) -> tuple[int, list[str]]:
+    """How many of ``count`` folds fit in ``budget`` (0: none), with a note when fewer."""
+    if budget is None:
+        return count, []
+    per_row = budget.fit_seconds / max(budget.fit_rows, 1)
+
+    def estimate(k: int) -> float:
+        train_rows = rows * (k - 1) / k if not ordered else rows / 2  # a fold's mean (ordered: n/2)
+        return per_row * train_rows * math.ceil(k / max(cores, 1))
+
+    for k in range(count, MIN_FOLDS - 1, -1):
+        if estimate(k) <= budget.seconds_left:
+            if k == count:
+                return count, []
+            return k, [f"Cross-validated with {k} folds instead of {count}: {count} folds would take about "
+                       f"{estimate(count):.1f} s (estimated from a fit of {budget.fit_seconds:.1f} s on {budget.fit_rows:,} rows), "
+                       f"more than the {max(budget.seconds_left, 0):.1f} s the run's time limit of "
+                       f"{budget.limit_seconds:g} s leaves."]
+    return 0, [f"Cross-validation was skipped: even {MIN_FOLDS} folds would take about {estimate(MIN_FOLDS):.1f} s "
+               f"(estimated from a fit of {budget.fit_seconds:.1f} s on {budget.fit_rows:,} rows), more than the "
+               f"{max(budget.seconds_left, 0):.1f} s the run's time limit of {budget.limit_seconds:g} s leaves. "
+               "Only the holdout figures are shown; raise the model's time limit for cross-validation."]
+
+
+def _fold(cls: Any, X: pd.DataFrame, y: pd.Series | None, task: TaskType, classes: list[Any] | None,
+          train_at: np.ndarray, test_at: np.ndarray) -> dict[str, Any]:
+    """One fold: a fresh Model() trained on ``train_at``, measured on ``test_at`` (plain data back)."""
+    X_tr, X_te = X.iloc[train_at], X.iloc[test_at]
+    y_tr = y.iloc[train_at] if y is not None else None
+    y_te = y.iloc[test_at] if y is not None else None
+    t0 = time.perf_counter()
+    model = call_user(cls, "Model()")
+    call_on_rows(model.train, "train(X, y)", X_tr, y_tr)
+    seconds = time.perf_counter() - t0
+    preds, named = holdout_predictions(model, X_te, "cross-validation")
+    proba = predict_proba_or_none(model, X_te, named) if y is not None else None
+    metrics, _ = evaluate_predictions(task, X_te, y_te, preds, proba, classes, named)
+    return {"metrics": metrics, "seconds": seconds, "pid": os.getpid()}
+
+
 def cross_validate(
     cls: Any, X: pd.DataFrame, y: pd.Series | None, task: TaskType, classes: list[Any] | None, *,
     folds: int = DEFAULT_FOLDS, order: pd.Series | None = None, order_column: str | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, cores: int = 1, max_rows: int | None = CV_MAX_ROWS,
+    budget: TimeBudget | None = None, fork: bool | None = None,
 ) -> CrossValidation:
     """Cross-validate ``class Model`` ``cls`` on X, y. ``order``: values to sort the rows by for
-    ordered folds. A model-code error in a fold is raised, as in the holdout check."""
+    ordered folds (row for row with X). The folds run side by side up to ``cores``
+    (``training.parallel``); on at most ``max_rows`` rows (a sample above); as many as
+    ``budget`` allows; ``fork``: as ``run_all``'s. A model-code error in a fold is raised, as in
+    the holdout check."""
     started = time.perf_counter()
+    total = len(X)
+    picked, sample_note = sample_rows(X, y, task, max_rows, order is not None)
+    if order is not None:
+        if len(order) != total:
+            raise ValueError(f"order has {len(order)} values for {total} rows")
+        in_order = np.argsort(order.to_numpy(), kind="stable")
+        picked = in_order if picked is None else in_order[picked]  # the sample: the last rows in order
+    if picked is not None:  # one copy, of the rows cross-validated on only
+        X = X.iloc[picked]
+        y = y.iloc[picked] if y is not None else None
     count, notes = fold_count(len(X), folds)
     if count == 0:
-        return skipped(len(X), notes[0])
-    if order is not None:
-        positions = np.argsort(order.to_numpy(), kind="stable")
-        X = X.iloc[positions]
-        y = y.iloc[positions] if y is not None else None
+        return skipped(total, notes[0])
+    if sample_note:
+        notes.append(sample_note)
+    count, timed = folds_in_time(count, len(X), order is not None, budget, cores)
+    if count == 0:
+        return CrossValidation(method="none", folds=0, rows=total, notes=notes + timed,
+                               seconds=time.perf_counter() - started, order_column=order_column)
     method, split, more = splitter(task, y, count, order is not None)
-    per_fold: list[dict[str, Any]] = []
-    for i, (train_at, test_at) in enumerate(fold_indices(split, X, y)):
+    pairs = list(fold_indices(split, X, y))
+    tasks = [functools.partial(_fold, cls, X, y, task, classes, train_at, test_at) for train_at, test_at in pairs]
+
+    def done(finished: int, planned: int) -> None:
         if progress is not None:
-            progress("cross-validating", None, f"fold {i + 1} of {count}")
-        X_tr, X_te = X.iloc[train_at], X.iloc[test_at]
-        y_tr = y.iloc[train_at] if y is not None else None
-        y_te = y.iloc[test_at] if y is not None else None
-        model = call_user(cls, "Model()")
-        call_on_rows(model.train, "train(X, y)", X_tr, y_tr)
-        preds, named = holdout_predictions(model, X_te, "cross-validation")
-        proba = predict_proba_or_none(model, X_te, named) if y is not None else None
-        metrics, _ = evaluate_predictions(task, X_te, y_te, preds, proba, classes, named)
-        per_fold.append(metrics)
-    return CrossValidation(method=method, folds=count, rows=len(X), metrics=_summary(per_fold),
-                           notes=notes + more, seconds=time.perf_counter() - started,
-                           order_column=order_column)
+            progress("cross-validating", None, f"{finished} of {planned} folds done")
+
+    if progress is not None:
+        progress("cross-validating", None, f"{count} folds")
+    results = run_all(tasks, cores, names=[f"cross-validation fold {i + 1}" for i in range(count)], on_done=done,
+                      fork=fork)
+    cv = CrossValidation(method=method, folds=count, rows=len(X), metrics=_summary([r["metrics"] for r in results]),
+                         notes=notes + timed + more, seconds=time.perf_counter() - started,
+                         order_column=order_column)
+    cv.pids = [int(r["pid"]) for r in results]
+    cv.fit_seconds = float(sum(r["seconds"] for r in results))
+    return cv

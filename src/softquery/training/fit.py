@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from softquery.training.answers import (
 )
 from softquery.training.capture import Captured, capture_output
 from softquery.training.importance import feature_importance
+from softquery.training.parallel import run_all
 from softquery.training.task import declared_task, detect_task
 
 Progress = Callable[..., None]  # (phase, fraction | None, detail="")
@@ -46,6 +48,8 @@ class FitResult:
     output: Captured
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    pids: dict[str, int] = field(default_factory=dict)  # which process made which fit
+    holdout_rows: int = 0  # rows the holdout fit trained on
 
 
 def call_user(fn: Callable[..., Any], where: str, *args: Any) -> Any:
@@ -154,12 +158,80 @@ def _classes(y: pd.Series, label: str) -> list[Any]:
     return classes
 
 
+@dataclass
+class Holdout:
+    """What the holdout fit measured: plain data, so it can come back from another process."""
+
+    task: TaskType
+    metrics: dict[str, Any]
+    evaluation: dict[str, Any]
+    classes: list[Any] | None
+    notes: list[str]
+    seconds: float  # the holdout fit's train() time
+    train_rows: int
+    pid: int
+
+
+def _evaluate_holdout(cls: Any, X: pd.DataFrame, y: pd.Series | None, *, label: str | None,
+                      declared: TaskType | None, guess: TaskType, fraction: float, holdout: bool) -> Holdout:
+    notes: list[str] = []
+    if holdout:
+        X_tr, X_te, y_tr, y_te = _split(X, y, guess is TaskType.CLASSIFICATION, fraction)
+    else:
+        notes.append(
+            f"Only {len(X)} training rows: metrics are measured on the training rows themselves "
+            "and are optimistic." if fraction > 0 else "No rows are held out (Model.holdout_fraction "
+            "is 0): metrics are measured on the training rows themselves and are optimistic."
+        )
+        X_tr, X_te, y_tr, y_te = X, X, y, y
+    t0 = time.perf_counter()
+    evaluator = call_user(cls, "Model()")
+    call_on_rows(evaluator.train, "train(X, y)", X_tr, y_tr)
+    seconds = time.perf_counter() - t0
+    preds, named = holdout_predictions(evaluator, X_te)
+    proba = predict_proba_or_none(evaluator, X_te, named) if y is not None else None
+    task = detect_task(y, declared, has_proba=proba is not None, predictions=_detectable(preds))
+    classes = label_classes(task, y, label)
+    metrics, evaluation = evaluate_predictions(task, X_te, y_te, preds, proba, classes, named)
+    try:
+        evaluation["feature_importance"] = feature_importance(evaluator, X_te, y_te, task)
+    except Exception as exc:  # importance is a bonus: never fail a training over it
+        notes.append(f"Feature importance could not be computed ({type(exc).__name__}: {exc}).")
+    evaluation["split"] = {
+        "method": "holdout" if holdout else "none",
+        "test_fraction": fraction if holdout else 0.0,
+        "seed": SPLIT_SEED,
+        "train_rows": len(X_tr),
+        "test_rows": len(X_te),
+    }
+    return Holdout(task, metrics, evaluation, classes, notes, seconds, len(X_tr), os.getpid())
+
+
+def task_before_fitting(cls: Any, y: pd.Series | None) -> TaskType | None:
+    """The task, when what the holdout fit predicts cannot change it (None: it can, for an
+    undeclared task on a label of a few whole numbers)."""
+    declared = declared_task(cls)
+    sure = detect_task(y, declared, has_proba=False)
+    return sure if sure is detect_task(y, declared, has_proba=True) else None
+
+
+def label_classes(task: TaskType, y: pd.Series | None, label: str | None) -> list[Any] | None:
+    """The classes a classifier's metrics are over (None for other tasks)."""
+    return _classes(y, label or "label") if task is TaskType.CLASSIFICATION and y is not None else None
+
+
+AfterFinal = Callable[[float], None]  # (the final fit's seconds) -> None
+
+
 def fit_and_evaluate(
     code: str, X: pd.DataFrame, y: pd.Series | None, *, label: str | None, progress: Progress,
-    log_limit: int = 200_000, capture: bool = True,
+    log_limit: int = 200_000, capture: bool = True, cores: int = 1, after_final: AfterFinal | None = None,
 ) -> FitResult:
+    """The holdout fit and evaluation, and the final fit on every row. With ``cores`` > 1 the
+    holdout fit runs in a forked process (``training.parallel``) while this process makes the
+    final fit, then ``after_final`` (the cross-validation, when the task is known before the
+    holdout): they are independent, and this is most of a large training's time."""
     timings: dict[str, float] = {}
-    notes: list[str] = []
     module = load_code_module(code)
     cls = model_class(module)
     declared = declared_task(cls)
@@ -170,45 +242,40 @@ def fit_and_evaluate(
         _classes(y, label or "label")
     fraction = holdout_fraction(cls)
     holdout = len(X) >= MIN_HOLDOUT_ROWS and fraction > 0
-    with capture_output(log_limit) if capture else contextlib.nullcontext(Captured()) as captured:
-        t0 = time.perf_counter()
-        if holdout:
-            progress("training on the holdout split", 0.3)
-            X_tr, X_te, y_tr, y_te = _split(X, y, guess is TaskType.CLASSIFICATION, fraction)
-        else:
-            notes.append(
-                f"Only {len(X)} training rows: metrics are measured on the training rows themselves "
-                "and are optimistic." if fraction > 0 else "No rows are held out (Model.holdout_fraction "
-                "is 0): metrics are measured on the training rows themselves and are optimistic."
-            )
-            X_tr, X_te, y_tr, y_te = X, X, y, y
-        evaluator = call_user(cls, "Model()")
-        call_on_rows(evaluator.train, "train(X, y)", X_tr, y_tr)
-        timings["holdout_fit"] = time.perf_counter() - t0
-        progress("evaluating on the holdout rows", 0.5)
-        preds, named = holdout_predictions(evaluator, X_te)
-        proba = predict_proba_or_none(evaluator, X_te, named) if y is not None else None
-        task = detect_task(y, declared, has_proba=proba is not None, predictions=_detectable(preds))
-        classes = _classes(y, label or "label") if task is TaskType.CLASSIFICATION and y is not None else None
-        metrics, evaluation = evaluate_predictions(task, X_te, y_te, preds, proba, classes, named)
-        try:
-            evaluation["feature_importance"] = feature_importance(evaluator, X_te, y_te, task)
-        except Exception as exc:  # importance is a bonus: never fail a training over it
-            notes.append(f"Feature importance could not be computed ({type(exc).__name__}: {exc}).")
-        del evaluator
-        progress("training on all rows", 0.6)
+    finals: list[Any] = []
+
+    def final_fit() -> None:
         t1 = time.perf_counter()
         final = call_user(cls, "Model()")
         call_on_rows(final.train, "train(X, y)", X, y)
         timings["final_fit"] = time.perf_counter() - t1
-    evaluation["split"] = {
-        "method": "holdout" if holdout else "none",
-        "test_fraction": fraction if holdout else 0.0,
-        "seed": SPLIT_SEED,
-        "train_rows": len(X_tr),
-        "test_rows": len(X_te),
-    }
-    return FitResult(final, task, metrics, evaluation, classes, captured, timings, notes)
+        finals.append(final)
+        if after_final is not None and cores > 1:
+            after_final(timings["final_fit"])
+
+    def holdout_fit() -> Holdout:
+        return _evaluate_holdout(cls, X, y, label=label, declared=declared, guess=guess, fraction=fraction,
+                                 holdout=holdout)
+
+    with capture_output(log_limit) if capture else contextlib.nullcontext(Captured()) as captured:
+        if cores > 1:
+            progress("training on the holdout split and on all rows", 0.3)
+        else:
+            progress("training on the holdout split", 0.3)
+        t0 = time.perf_counter()
+        if cores > 1:
+            [measured] = run_all([holdout_fit], cores, beside=final_fit, names=["holdout fit"])
+        else:  # one after the other: the holdout's errors first, as before
+            [measured] = run_all([holdout_fit], 1)
+            progress("training on all rows", 0.6)
+            final_fit()
+        timings["holdout_fit"] = measured.seconds
+        timings["parallel_fits_wall"] = time.perf_counter() - t0
+    result = FitResult(finals[0], measured.task, measured.metrics, measured.evaluation, measured.classes,
+                       captured, timings, list(measured.notes))
+    result.pids = {"holdout_fit": measured.pid, "final_fit": os.getpid()}
+    result.holdout_rows = measured.train_rows
+    return result
 
 
 def _detectable(preds: np.ndarray) -> np.ndarray | None:

@@ -7,6 +7,7 @@ sends the rows (``softquery.services.job_child``); it never touches the metadata
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable
@@ -15,12 +16,19 @@ from typing import Any
 
 import pyarrow as pa
 
-from softquery.data import build_training_set, detect_id_columns, detect_label
+from softquery.data import TrainingSet, build_training_set, detect_id_columns, detect_label
 from softquery.domain import TaskType
 from softquery.modelcode.checks import declared_task_name, require_valid_code
 from softquery.modelcode.loader import load_code_module, model_class
-from softquery.training.cross_validation import DEFAULT_FOLDS, cross_validate
-from softquery.training.fit import Progress, fit_and_evaluate
+from softquery.training.capture import Captured, capture_output
+from softquery.training.cross_validation import (
+    DEFAULT_FOLDS,
+    CrossValidation,
+    TimeBudget,
+    cross_validate,
+)
+from softquery.training.fit import Progress, fit_and_evaluate, label_classes, task_before_fitting
+from softquery.training.parallel import cores_for, worth_forking
 from softquery.training.roundtrip import save_and_check
 from softquery.training.selection import choose_code
 from softquery.training.spec import TrainSpec
@@ -55,6 +63,40 @@ def _label_and_ids(spec: TrainSpec, train_columns: list[str], predict_columns: l
     return label, ids
 
 
+ROUND_TRIP_SHARE = 0.1  # of the time limit, kept for the round-trip check and sending the result back
+ROUND_TRIP_SECONDS = 1.0  # at least
+
+
+def _cv_budget(spec: TrainSpec, started: float, timings: dict[str, float], fit_seconds: float,
+               fit_rows: int) -> TimeBudget | None:
+    """What the run's time limit leaves for cross-validation: the limit less the time so far,
+    less room for the round-trip check (a share of the limit, and half the final fit's time
+    for predicting every row and pickling the model). Fold times are estimated from a fit
+    that took ``fit_seconds`` on ``fit_rows`` rows."""
+    if spec.time_limit_seconds is None:
+        return None
+    limit = float(spec.time_limit_seconds)
+    room = max(ROUND_TRIP_SECONDS, ROUND_TRIP_SHARE * limit) + 0.5 * timings.get("final_fit", 0.0)
+    left = limit - (time.perf_counter() - started) - room
+    return TimeBudget(seconds_left=left, fit_seconds=fit_seconds, fit_rows=fit_rows, limit_seconds=limit)
+
+
+def _cv_seconds(spec: TrainSpec, fit_seconds: float, fit_rows: int, rows: int) -> float:
+    """About how long the folds' fits take in all, from a fit's time (in proportion to the
+    rows they train on), to decide whether they are worth forking."""
+    folds = spec.cv_folds or DEFAULT_FOLDS
+    sample = min(rows, spec.cv_max_rows or rows)
+    return fit_seconds * sample / max(fit_rows, 1) * (folds - 1)
+
+
+def _cross_validate(spec: TrainSpec, cls: Any, dataset: TrainingSet, task: TaskType, classes: list[Any] | None,
+                    progress: Progress, budget: TimeBudget | None, cores: int, fork: bool | None = None
+                    ) -> CrossValidation:
+    return cross_validate(cls, dataset.X, dataset.y, task, classes, folds=spec.cv_folds or DEFAULT_FOLDS,
+                          order=dataset.order, order_column=spec.order_column, progress=progress, cores=cores,
+                          max_rows=spec.cv_max_rows, budget=budget, fork=fork)
+
+
 def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) -> TrainOutput:
     """Train on the rows ``read_rows`` returns (it is called once, after the code check)."""
     started = time.perf_counter()
@@ -63,19 +105,47 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
     t_read = time.perf_counter() - started
     label, ids = _label_and_ids(spec, table.column_names, predict_columns)
     progress("preparing features", 0.15, f"{table.num_rows:,} rows")
-    dataset = build_training_set(table, label=label, id_columns=ids)
+    dataset = build_training_set(table, label=label, id_columns=ids, order_column=spec.order_column)
     del table
     t_prep = time.perf_counter() - started - t_read
     chosen = choose_code(spec, dataset.X, dataset.y, label=label, progress=progress)
+    cls = model_class(load_code_module(chosen.code))
+    early: list[CrossValidation] = []
+
+    def cv_beside_the_holdout(final_seconds: float) -> None:
+        # with 2+ cores, the folds run in this process's time while the holdout fit (the
+        # longer of the two: it also predicts and measures) is still running in its worker
+        task = task_before_fitting(cls, dataset.y)
+        if chosen.cv is not None or task is None:
+            return  # measured by the selection / the task waits for the holdout's predictions
+        t_cv = time.perf_counter()
+        rows = len(dataset.X)
+        worth = worth_forking(_cv_seconds(spec, final_seconds, rows, rows))
+        early.append(_cross_validate(spec, cls, dataset, task, label_classes(task, dataset.y, label), progress,
+                                     _cv_budget(spec, started, {"final_fit": final_seconds}, final_seconds, rows),
+                                     max(1, spec.cores - 1) if worth else 1, fork=worth))  # a core is the holdout's
+        early_timings["cross_validation"] = time.perf_counter() - t_cv
+
+    early_timings: dict[str, float] = {}
     fit = fit_and_evaluate(chosen.code, dataset.X, dataset.y, label=label, progress=progress,
-                           log_limit=spec.log_limit, capture=spec.capture_output)
-    cv = chosen.cv
+                           log_limit=spec.log_limit, capture=spec.capture_output, cores=spec.cores,
+                           after_final=cv_beside_the_holdout)
+    fit.timings.update(early_timings)
+    cv = chosen.cv or (early[0] if early else None)
     if cv is None:
         t_cv = time.perf_counter()
-        cls = model_class(load_code_module(chosen.code))
-        cv = cross_validate(cls, dataset.X, dataset.y, fit.task, fit.classes, folds=spec.cv_folds or DEFAULT_FOLDS,
-                            order_column=spec.order_column, progress=progress)
+        fit_rows = fit.holdout_rows or len(dataset.X)
+        holdout_seconds = fit.timings.get("holdout_fit", 0.0)
+        with capture_output(spec.log_limit) if spec.capture_output else contextlib.nullcontext(Captured()) as out:
+            cv = _cross_validate(spec, cls, dataset, fit.task, fit.classes, progress,
+                                 _cv_budget(spec, started, fit.timings, holdout_seconds, fit_rows),
+                                 cores_for(spec.cores, _cv_seconds(spec, holdout_seconds, fit_rows,
+                                                                   len(dataset.X))))
+        fit.output.stdout += out.stdout
+        fit.output.stderr += out.stderr
         fit.timings["cross_validation"] = time.perf_counter() - t_cv
+    if chosen.cv is None:
+        fit.timings["cv_fold_fits"] = cv.fit_seconds
     progress("checking the saved model", 0.9)
     t_rt = time.perf_counter()
     artifact = save_and_check(fit.model, chosen.code, dataset.X)

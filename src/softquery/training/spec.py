@@ -26,3 +26,4 @@ class TrainSpec:
     time_budget_seconds: int | None = None
     time_limit_seconds: float | None = None
     cores: int = 1
+    cv_max_rows: int | None = 100_000  # more rows: the folds run on a sample of this many (None: all)
