@@ -189,9 +189,10 @@ class _OutOfTime(Exception):
 
 
 def _fold_starts(deadline: float, _phase: str, _fraction: float | None, detail: str = "") -> None:
-    """``cross_validate``'s progress, called before each fold: stop a candidate past the deadline."""
+    """``cross_validate``'s progress, called as it starts and after each fold: stop a candidate
+    past the deadline (between two folds)."""
     if time.time() > deadline:
-        raise _OutOfTime(detail)
+        raise _OutOfTime(f"with {detail}" if "done" in detail else "before its first fold")
 
 
 def _candidate(name: str, X: pd.DataFrame, y: pd.Series, task: TaskType, classes: list[Any] | None,
@@ -207,7 +208,7 @@ def _candidate(name: str, X: pd.DataFrame, y: pd.Series, task: TaskType, classes
         cv = cross_validate(cls, X, y, task, classes, folds=folds, order=order, order_column=order_column,
                             progress=check)
     except _OutOfTime as exc:
-        stopped = str(exc) or "a fold"
+        stopped = str(exc) or "between two folds"
     except SoftqueryError as exc:  # a template that cannot learn these rows: tried, with its error
         error = exc.message.splitlines()[0]
     return {"template": name, "cv": cv, "error": error, "stopped": stopped,
@@ -259,7 +260,7 @@ def choose(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label: str 
         for result in run_all(tasks, cores=cores):
             if result["stopped"]:
                 skipped.append({"template": result["template"], "reason": (
-                    f"stopped at {result['stopped']}: the time budget ({budget:g} s) ran out")})
+                    f"stopped {result['stopped']}: the time budget ({budget:g} s) ran out")})
             else:
                 results.append(result)
     return _decide(kind, task, budget, results, skipped, notes, time.perf_counter() - started)
