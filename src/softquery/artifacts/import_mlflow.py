@@ -75,6 +75,7 @@ class MLflowDirectory:
     serialization: str = "skops"
     sklearn_version: str | None = None
     mlflow_version: str | None = None
+    output_name: str | None = None  # the signature's (single) named output column, if any
 
 
 def read_directory(path: Path) -> MLflowDirectory:
@@ -115,7 +116,19 @@ def read_directory(path: Path) -> MLflowDirectory:
                             "changed after MLflow wrote it.", details={"pickled_model": name})
     return MLflowDirectory(path=path, features=features, pickle_bytes=data, serialization=serialization,
                            sklearn_version=sklearn.get("sklearn_version"),
-                           mlflow_version=described.get("mlflow_version"))
+                           mlflow_version=described.get("mlflow_version"),
+                           output_name=_output_name(described.get("signature")))
+
+
+def _output_name(signature: Any) -> str | None:
+    outputs = signature.get("outputs") if isinstance(signature, dict) else None
+    try:
+        columns = json.loads(outputs) if isinstance(outputs, str) else outputs
+    except ValueError:
+        return None
+    if isinstance(columns, list) and len(columns) == 1 and isinstance(columns[0], dict) and columns[0].get("name"):
+        return str(columns[0]["name"])
+    return None
 
 
 def _signature_features(signature: Any) -> list[dict[str, Any]]:
