@@ -221,3 +221,17 @@ def test_a_signature_the_predict_query_cannot_feed_is_refused(ctx: ServiceContex
     assert "reads column(s) garden, which the predict query of model 'house_quality' does not select" \
         in error.message
     assert "could never predict" in error.message and error.details["missing"] == ["garden"]
+
+
+@pytest.mark.parametrize("fmt", ["mlflow", "onnx"])
+def test_exporting_an_imported_version_says_it_was_imported(ctx: ServiceContext, saved: tuple[Path, Ridge],
+                                                           fmt: str) -> None:
+    """Review 9: not "runs your own model code": the version is softquery's wrapper of an import."""
+    from softquery.services.model_exports import export_version
+
+    model_import.import_version(ctx, "house_quality", saved[0])
+    with pytest.raises(InvalidInputError) as caught:
+        export_version(ctx, "house_quality", fmt, 1)
+    assert "was imported from MLflow: its code is softquery's generated wrapper around the imported " \
+           "scikit-learn model" in caught.value.message
+    assert "your own model code" not in caught.value.message and caught.value.details["reason"] == "imported"

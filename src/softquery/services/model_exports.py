@@ -30,6 +30,7 @@ from softquery.data.arrow_bytes import batch_to_bytes
 from softquery.domain import Version
 from softquery.errors import InvalidInputError, SoftqueryError
 from softquery.services.context import ServiceContext
+from softquery.services.cv_figures import imported
 from softquery.services.export import run_in_child, verified_artifact
 from softquery.services.versions import get_version
 
@@ -49,6 +50,13 @@ class ExportResult:
 def _refuse_user_code(found: Version, fmt: str) -> None:
     if found.manifest.get("template"):
         return
+    if imported(found.manifest):
+        raise InvalidInputError(
+            f"Version {found.version} of model {found.model!r} was imported from MLflow: its code is "
+            "softquery's generated wrapper around the imported scikit-learn model, not a template, and "
+            f"softquery has no rows it was trained on to check a {'ONNX' if fmt == 'onnx' else 'MLflow'} "
+            "export against. Use the MLflow directory you imported it from (convert that with skl2onnx "
+            "for ONNX).", details={"format": fmt, "reason": "imported"})
     why = ("ONNX holds a graph of known scikit-learn operators, and your Python class has no converter"
            if fmt == "onnx" else
            "an MLflow directory would have to run your Python class wherever it is loaded, outside "

@@ -115,7 +115,7 @@ def _label(version: Version, model: Model | None = None) -> str | None:
 def imported(version: Version) -> bool:
     """A version imported (from MLflow) rather than trained here: it has no stored holdout
     metrics, evaluation, cross-validation or training rows."""
-    return (version.manifest.get("data") or {}).get("fingerprint") == "imported"
+    return cv_figures.imported(version.manifest)
 
 
 IMPORTED_NOTE = ("version {v} was imported from MLflow: it has no stored metrics; measure it on rows "
