@@ -113,7 +113,7 @@ def _convert_in_child(payload: dict[str, Any]) -> dict[str, Any]:
     X = frame_for_prediction(batch_from_bytes(payload["rows"]), [FeatureSpec(**f) for f in payload["features"]])
     expected = np.asarray(trained.predict(X))
     if payload["format"] == "onnx":
-        data = export_onnx.convert(pipeline, payload["metadata"])
+        data = export_onnx.convert(pipeline, payload["metadata"], payload.get("template"))
         return {"bytes": data, "check": export_onnx.check(data, pipeline, X)}
     data = pickle.dumps(pipeline, protocol=4)
     again = np.asarray(pickle.loads(data).predict(X))  # noqa: S301 - the child's own pickle, in the child
@@ -139,6 +139,7 @@ def export_version(ctx: ServiceContext, model: str, fmt: str, version: int | Non
                 "softquery_manifest_sha256": hashlib.sha256(canonical_json(manifest)).hexdigest(),
                 "softquery_task": str(manifest.get("task")), "softquery_label": str(manifest["data"].get("label"))}
     payload = {"artifact": artifact, "code": str(manifest["code"]), "format": fmt, "metadata": metadata,
+               "template": manifest.get("template"),
                "features": list((manifest.get("data") or {}).get("features") or []),
                "rows": _check_rows(ctx, found)}
     answer = run_in_child(ctx, _export_child, payload, name=f"export-{fmt}-{model}-{found.version}")
