@@ -235,3 +235,15 @@ def test_exporting_an_imported_version_says_it_was_imported(ctx: ServiceContext,
     assert "was imported from MLflow: its code is softquery's generated wrapper around the imported " \
            "scikit-learn model" in caught.value.message
     assert "your own model code" not in caught.value.message and caught.value.details["reason"] == "imported"
+
+
+@pytest.mark.parametrize(("serialization", "file"), [("skops", "model.skops"), ("cloudpickle", "model.pkl")])
+def test_bytes_appended_to_the_model_file_are_refused(ctx: ServiceContext, tmp_path: Path, serialization: str,
+                                                      file: str) -> None:
+    """Review 6: zip readers and pickle.loads ignore appended bytes; the parent finds the file's own end."""
+    folder, _ = save_ridge(ctx, tmp_path / "ridge", serialization)
+    with (folder / file).open("ab") as out:
+        out.write(b"junk bytes appended later")
+    error = refused(ctx, folder)
+    assert f"{file} has 25 bytes after the end of its {serialization} data" in error.message
+    assert error.details["trailing_bytes"] == 25
