@@ -92,6 +92,26 @@ def test_a_model_that_cannot_convert_says_which_step_and_why(ctx: ServiceContext
     assert refused.value.details["step"] == "AutoPreprocessor"
 
 
+def test_a_step_skl2onnx_cannot_convert_is_refused_in_one_plain_sentence(ctx: ServiceContext) -> None:
+    """Review 14: svm_regressor's TransformedTargetRegressor has no skl2onnx converter: the message
+    names the template and step, says why in one sentence and points to MLflow; skl2onnx's own
+    multi-line text is whole in the details, not cut into the message."""
+    from softquery.modelcode.templates import template_code
+
+    model = ctx.models.get("house_quality")
+    model.template, model.code, model.cv_folds = "svm_regressor", template_code("svm_regressor"), 2
+    ctx.models.save(model)
+    train_now(ctx, "house_quality")
+    with pytest.raises(InvalidInputError) as refused:
+        model_exports.export_version(ctx, "house_quality", "onnx")
+    assert refused.value.message == (
+        "ONNX export cannot convert the template svm_regressor's step TransformedTargetRegressor: skl2onnx, the "
+        "ONNX converter, has no converter for scikit-learn's TransformedTargetRegressor. Use --format mlflow "
+        "instead: it keeps the scikit-learn pipeline itself.")
+    assert refused.value.details["step"] == "TransformedTargetRegressor"
+    assert refused.value.details["skl2onnx"].rstrip().endswith("Examples can be found in the gallery.")
+
+
 def test_a_tree_model_is_refused_with_the_converters_reason(ctx: ServiceContext) -> None:
     train_now(ctx, "iris_species")  # a random forest: skl2onnx converts trees in single precision only
     with pytest.raises(InvalidInputError) as refused:

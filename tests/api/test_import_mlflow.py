@@ -163,3 +163,87 @@ def test_the_versions_code_is_written_by_the_parent_not_taken_from_the_child() -
                             ("sklearn.linear_model.Ridge", "clustering")]:
         with pytest.raises(ImportRefused):
             imported_code(estimator, task, False)
+
+
+def sql(ctx: ServiceContext, text: str) -> Any:
+    from softquery.services.sql_scripts import run_script
+
+    result = run_script(ctx, text)
+    assert result.error is None, result.error
+    return result.results[-1]
+
+
+def test_ml_functions_answer_for_an_imported_version(ctx: ServiceContext, saved: tuple[Path, Ridge]) -> None:
+    """Review 1: an imported version has no stored metrics: ML.EVALUATE answers a row of NULL
+    metrics and a note (not an internal error); with input rows it measures against the model's
+    label; the other ML functions answer or refuse in words."""
+    from softquery.services.sql_scripts import run_script
+
+    folder, original = saved
+    model_import.import_version(ctx, "house_quality", folder, activate=True)
+    stored = sql(ctx, "SELECT * FROM ML.EVALUATE(MODEL house_quality)")
+    row = dict(zip([c.name for c in stored.columns], stored.rows[0], strict=True))
+    assert row["r2_score"] is None and row["mean_absolute_error"] is None and row["cv_folds"] is None
+    assert "imported from MLflow: it has no stored metrics" in row["note"]
+    measured = sql(ctx, "SELECT * FROM ML.EVALUATE(MODEL house_quality, "
+                        "(SELECT price, quality FROM houses WHERE quality IS NOT NULL))")
+    row = dict(zip([c.name for c in measured.columns], measured.rows[0], strict=True))
+    train = houses(ctx, "select price, quality from houses where quality is not null")
+    expected = original.predict(train[["price"]].astype(float))
+    assert abs(row["mean_absolute_error"] - float(np.mean(np.abs(expected - train["quality"])))) < 1e-9
+    info = sql(ctx, "SELECT version, rows FROM ML.TRAINING_INFO(MODEL house_quality)")
+    assert info.rows == [[1, 0]]
+    for call in ("ML.FEATURE_IMPORTANCE", "ML.WEIGHTS"):
+        answer = run_script(ctx, f"SELECT * FROM {call}(MODEL house_quality)")
+        assert answer.error is None or answer.error["code"] != "internal_error", answer.error
+
+
+def test_an_imported_version_learns_the_label_of_its_model(ctx: ServiceContext, saved: tuple[Path, Ridge]) -> None:
+    """Review 1: the label comes from the model (its label setting, else the train column its predict
+    query lacks), not 'learned without a label'."""
+    folder, _ = saved
+    model = ctx.models.get("house_quality")
+    model.label = None
+    ctx.models.save(model)
+    version = model_import.import_version(ctx, "house_quality", folder)
+    assert version.manifest["data"]["label"] == "quality"
+
+
+def test_a_signature_the_predict_query_cannot_feed_is_refused(ctx: ServiceContext, tmp_path: Path) -> None:
+    """Review 6: the signature's columns are checked against the predict query's (read with LIMIT 0)."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    X = pd.DataFrame({"price": np.linspace(1.0, 9.0, 20), "garden": np.linspace(0.0, 1.0, 20)})
+    original = Ridge().fit(X, np.arange(20.0))
+    mlflow.sklearn.save_model(original, str(tmp_path / "two"), signature=infer_signature(X, original.predict(X)))
+    error = refused(ctx, tmp_path / "two")
+    assert "reads column(s) garden, which the predict query of model 'house_quality' does not select" \
+        in error.message
+    assert "could never predict" in error.message and error.details["missing"] == ["garden"]
+
+
+@pytest.mark.parametrize("fmt", ["mlflow", "onnx"])
+def test_exporting_an_imported_version_says_it_was_imported(ctx: ServiceContext, saved: tuple[Path, Ridge],
+                                                           fmt: str) -> None:
+    """Review 9: not "runs your own model code": the version is softquery's wrapper of an import."""
+    from softquery.services.model_exports import export_version
+
+    model_import.import_version(ctx, "house_quality", saved[0])
+    with pytest.raises(InvalidInputError) as caught:
+        export_version(ctx, "house_quality", fmt, 1)
+    assert "was imported from MLflow: its code is softquery's generated wrapper around the imported " \
+           "scikit-learn model" in caught.value.message
+    assert "your own model code" not in caught.value.message and caught.value.details["reason"] == "imported"
+
+
+@pytest.mark.parametrize(("serialization", "file"), [("skops", "model.skops"), ("cloudpickle", "model.pkl")])
+def test_bytes_appended_to_the_model_file_are_refused(ctx: ServiceContext, tmp_path: Path, serialization: str,
+                                                      file: str) -> None:
+    """Review 6: zip readers and pickle.loads ignore appended bytes; the parent finds the file's own end."""
+    folder, _ = save_ridge(ctx, tmp_path / "ridge", serialization)
+    with (folder / file).open("ab") as out:
+        out.write(b"junk bytes appended later")
+    error = refused(ctx, folder)
+    assert f"{file} has 25 bytes after the end of its {serialization} data" in error.message
+    assert error.details["trailing_bytes"] == 25

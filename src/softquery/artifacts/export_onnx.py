@@ -173,8 +173,20 @@ def _register() -> None:
 
 
 # -- convert and check ---------------------------------------------------------------------
-def convert(pipeline: Pipeline, metadata: dict[str, str]) -> bytes:
-    """The pipeline as ONNX bytes, or ``ExportRefused`` naming the step skl2onnx refused."""
+USE_MLFLOW = "Use --format mlflow instead: it keeps the scikit-learn pipeline itself."
+NO_CONVERTER = ("MissingShapeCalculator", "MissingConverter", "MissingTypeCalculator")
+
+
+def _refusal_reason(step: str, exc: Exception) -> str:
+    """skl2onnx's refusal in one plain sentence (its own multi-line text goes to the details)."""
+    if type(exc).__name__ in NO_CONVERTER or "shape calculator" in str(exc) or "converter" in str(exc).lower():
+        return f"skl2onnx, the ONNX converter, has no converter for scikit-learn's {step}"
+    return f"skl2onnx failed converting {step} ({type(exc).__name__}; its full text is in the error's details)"
+
+
+def convert(pipeline: Pipeline, metadata: dict[str, str], template: str | None = None) -> bytes:
+    """The pipeline as ONNX bytes, or ``ExportRefused`` naming the step skl2onnx refused (and the
+    template whose pipeline it is), in a plain sentence; skl2onnx's own text goes to the details."""
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import DoubleTensorType, StringTensorType
 
@@ -191,9 +203,11 @@ def convert(pipeline: Pipeline, metadata: dict[str, str]) -> bytes:
         onx = convert_sklearn(pipeline, initial_types=types, target_opset=TARGET_OPSET, options=options)
     except Exception as exc:  # noqa: BLE001 - skl2onnx raises many kinds; all mean "cannot convert"
         step = _failing_step(pipeline, exc)
+        where = f"the template {template}'s step {step}" if template else f"step {step}"
         raise ExportRefused(
-            f"ONNX export cannot convert step {step}: skl2onnx said: {str(exc).strip()[:400]}",
-            details={"step": step, "skl2onnx": f"{type(exc).__name__}: {str(exc)[:1000]}"}) from exc
+            f"ONNX export cannot convert {where}: {_refusal_reason(step, exc)}. {USE_MLFLOW}",
+            details={"step": step, "template": template,
+                     "skl2onnx": f"{type(exc).__name__}: {str(exc).strip()}"[:4000]}) from exc
     for described, graph_input in zip(inputs, onx.graph.input, strict=True):
         described["name"] = graph_input.name  # skl2onnx makes column names valid ONNX names
     for key, value in {**metadata, "softquery_inputs": json.dumps(inputs)}.items():
@@ -221,9 +235,9 @@ def check(onnx_bytes: bytes, pipeline: Pipeline, X: pd.DataFrame) -> dict[str, A
         step = type(pipeline.steps[-1][1]).__name__
         raise ExportRefused(
             f"ONNX export cannot convert step {step}: skl2onnx wrote a graph that onnxruntime refuses to "
-            f"load in double precision ({str(exc).strip()[:300]}). Tree models convert only in single "
-            "precision, which does not reproduce softquery's predictions to 1e-6.",
-            details={"step": step, "onnxruntime": str(exc)[:1000]}) from exc
+            "load in double precision (tree models convert only in single precision, which does not "
+            f"reproduce softquery's predictions to 1e-6). {USE_MLFLOW}",
+            details={"step": step, "onnxruntime": f"{type(exc).__name__}: {str(exc).strip()}"[:4000]}) from exc
     feeds = list(onnx_inputs(_preprocessor(pipeline), X).values())
     outputs = session.run(None, {i.name: feed for i, feed in zip(session.get_inputs(), feeds, strict=True)})
     expected = np.asarray(pipeline.predict(X))

@@ -75,6 +75,7 @@ class MLflowDirectory:
     serialization: str = "skops"
     sklearn_version: str | None = None
     mlflow_version: str | None = None
+    output_name: str | None = None  # the signature's (single) named output column, if any
 
 
 def read_directory(path: Path) -> MLflowDirectory:
@@ -113,9 +114,52 @@ def read_directory(path: Path) -> MLflowDirectory:
     if len(data) > MAX_PICKLE_BYTES or not data.startswith(magic):
         raise ImportRefused(f"{name} is not a {serialization} file as MLmodel declares: the directory was "
                             "changed after MLflow wrote it.", details={"pickled_model": name})
+    extra = _bytes_after_end(data, serialization)
+    if extra:
+        raise ImportRefused(f"{name} has {extra:,} bytes after the end of its {serialization} data: the file was "
+                            "changed after MLflow wrote it (MLflow writes no checksums, but a skops zip and a "
+                            "pickle each mark their own end); nothing was imported.",
+                            details={"pickled_model": name, "trailing_bytes": extra})
     return MLflowDirectory(path=path, features=features, pickle_bytes=data, serialization=serialization,
                            sklearn_version=sklearn.get("sklearn_version"),
-                           mlflow_version=described.get("mlflow_version"))
+                           mlflow_version=described.get("mlflow_version"),
+                           output_name=_output_name(described.get("signature")))
+
+
+def _bytes_after_end(data: bytes, serialization: str) -> int:
+    """How many bytes follow the model file's own end, read without loading anything: a skops
+    file is a zip, whose end-of-central-directory record (and its comment) ends the file; a
+    pickle ends at its STOP opcode (``pickletools.genops`` only parses, it builds nothing).
+    Zip readers and ``pickle.loads`` ignore bytes appended after those ends."""
+    if serialization == "skops":
+        end = data.rfind(b"PK\x05\x06")
+        if end < 0 or end + 22 > len(data):
+            raise ImportRefused("The skops model file has no zip directory: it is damaged or was changed.")
+        comment = int.from_bytes(data[end + 20:end + 22], "little")
+        return max(0, len(data) - (end + 22 + comment))
+    import io
+    import pickletools
+
+    stream = io.BytesIO(data)
+    try:
+        for opcode, _, _ in pickletools.genops(stream):
+            if opcode.name == "STOP":
+                break
+    except Exception as exc:  # noqa: BLE001 - any parse failure means the same: not a whole pickle
+        raise ImportRefused(f"The {serialization} model file is not a whole pickle ({type(exc).__name__}): "
+                            "it is damaged or was changed after MLflow wrote it.") from exc
+    return len(data) - stream.tell()
+
+
+def _output_name(signature: Any) -> str | None:
+    outputs = signature.get("outputs") if isinstance(signature, dict) else None
+    try:
+        columns = json.loads(outputs) if isinstance(outputs, str) else outputs
+    except ValueError:
+        return None
+    if isinstance(columns, list) and len(columns) == 1 and isinstance(columns[0], dict) and columns[0].get("name"):
+        return str(columns[0]["name"])
+    return None
 
 
 def _signature_features(signature: Any) -> list[dict[str, Any]]:

@@ -25,6 +25,11 @@ def cv_of(manifest: dict[str, Any] | None) -> dict[str, Any] | None:
     return cv if isinstance(cv, dict) else None
 
 
+def imported(manifest: dict[str, Any] | None) -> bool:
+    """A version imported (from MLflow), not trained here: no holdout metrics, no cross-validation."""
+    return ((manifest or {}).get("data") or {}).get("fingerprint") == "imported"
+
+
 def measured(cv: dict[str, Any] | None) -> bool:
     """Whether ``cv`` has figures (method "none": too few rows, only its notes)."""
     return cv is not None and cv.get("method") not in (None, "none") and bool(cv.get("metrics"))

@@ -30,6 +30,7 @@ from softquery.data.arrow_bytes import batch_to_bytes
 from softquery.domain import Version
 from softquery.errors import InvalidInputError, SoftqueryError
 from softquery.services.context import ServiceContext
+from softquery.services.cv_figures import imported
 from softquery.services.export import run_in_child, verified_artifact
 from softquery.services.versions import get_version
 
@@ -49,6 +50,13 @@ class ExportResult:
 def _refuse_user_code(found: Version, fmt: str) -> None:
     if found.manifest.get("template"):
         return
+    if imported(found.manifest):
+        raise InvalidInputError(
+            f"Version {found.version} of model {found.model!r} was imported from MLflow: its code is "
+            "softquery's generated wrapper around the imported scikit-learn model, not a template, and "
+            f"softquery has no rows it was trained on to check a {'ONNX' if fmt == 'onnx' else 'MLflow'} "
+            "export against. Use the MLflow directory you imported it from (convert that with skl2onnx "
+            "for ONNX).", details={"format": fmt, "reason": "imported"})
     why = ("ONNX holds a graph of known scikit-learn operators, and your Python class has no converter"
            if fmt == "onnx" else
            "an MLflow directory would have to run your Python class wherever it is loaded, outside "
@@ -105,7 +113,7 @@ def _convert_in_child(payload: dict[str, Any]) -> dict[str, Any]:
     X = frame_for_prediction(batch_from_bytes(payload["rows"]), [FeatureSpec(**f) for f in payload["features"]])
     expected = np.asarray(trained.predict(X))
     if payload["format"] == "onnx":
-        data = export_onnx.convert(pipeline, payload["metadata"])
+        data = export_onnx.convert(pipeline, payload["metadata"], payload.get("template"))
         return {"bytes": data, "check": export_onnx.check(data, pipeline, X)}
     data = pickle.dumps(pipeline, protocol=4)
     again = np.asarray(pickle.loads(data).predict(X))  # noqa: S301 - the child's own pickle, in the child
@@ -131,6 +139,7 @@ def export_version(ctx: ServiceContext, model: str, fmt: str, version: int | Non
                 "softquery_manifest_sha256": hashlib.sha256(canonical_json(manifest)).hexdigest(),
                 "softquery_task": str(manifest.get("task")), "softquery_label": str(manifest["data"].get("label"))}
     payload = {"artifact": artifact, "code": str(manifest["code"]), "format": fmt, "metadata": metadata,
+               "template": manifest.get("template"),
                "features": list((manifest.get("data") or {}).get("features") or []),
                "rows": _check_rows(ctx, found)}
     answer = run_in_child(ctx, _export_child, payload, name=f"export-{fmt}-{model}-{found.version}")

@@ -22,9 +22,10 @@ from typing import Any
 
 from softquery.artifacts.import_mlflow import ImportRefused, imported_code, read_directory
 from softquery.artifacts.signing import json_clean, sign
+from softquery.data import detect_label, open_source
 from softquery.data.source_urls import dialect_of
-from softquery.domain import Role, Version
-from softquery.errors import PermissionDeniedError, SoftqueryError
+from softquery.domain import Model, Role, Version
+from softquery.errors import DataError, PermissionDeniedError, SoftqueryError
 from softquery.services import audit
 from softquery.services.context import ServiceContext
 from softquery.services.export import run_in_child
@@ -49,6 +50,35 @@ def _import_child(conn: Connection, payload: dict[str, Any]) -> None:
                        f"{str(exc)[:300]}); nothing was imported."}))
 
 
+def _check_against_queries(ctx: ServiceContext, target: Model, features: list[dict[str, Any]],
+                           output: str | None) -> str | None:
+    """The label of the imported version (the model's label, else the one train column its predict
+    query lacks, else the signature's output name), after checking the signature's inputs against
+    the predict query's columns (read with LIMIT 0, as training reads them): a version whose
+    columns the predict query lacks could never predict, so it is refused."""
+    try:
+        with open_source(ctx.sources.get(target.source).url,
+                         timeout=ctx.settings.statement_timeout_seconds) as conn:
+            predict_columns = conn.query_schema(target.predict_sql, what="predict query").names
+            train_columns = conn.query_schema(target.train_sql, what="train query").names
+    except SoftqueryError as exc:
+        raise ImportRefused(f"The import checks the MLflow signature against the predict query of model "
+                            f"{target.name!r}, which could not be read: {exc.message}",
+                            details={"query_error": exc.to_dict()}) from exc
+    missing = [str(f["name"]) for f in features if f["name"] not in predict_columns]
+    if missing:
+        raise ImportRefused(
+            f"The MLflow model reads column(s) {', '.join(missing)}, which the predict query of model "
+            f"{target.name!r} does not select (it selects {', '.join(predict_columns) or 'no columns'}): "
+            "this version could never predict. Import it into a model whose predict query selects "
+            "the signature's columns, or change the predict query first; nothing was imported.",
+            details={"missing": missing, "predict_columns": predict_columns})
+    try:
+        return detect_label(train_columns, predict_columns, target.label)
+    except DataError:
+        return target.label or (output if output in train_columns else None)
+
+
 def import_version(ctx: ServiceContext, model: str, path: Path, fmt: str = "mlflow", *,
                    activate: bool = False) -> Version:
     if ctx.actor.role is not Role.ADMIN:
@@ -57,6 +87,7 @@ def import_version(ctx: ServiceContext, model: str, path: Path, fmt: str = "mlfl
         raise ImportRefused(f"Unknown import format {fmt!r}; softquery imports {', '.join(FORMATS)}.")
     target = ctx.models.get(model)  # NotFoundError: create the model first (source, predict query)
     directory = read_directory(path)
+    label = _check_against_queries(ctx, target, directory.features, directory.output_name)
     answer = run_in_child(ctx, _import_child, {"pickle": directory.pickle_bytes, "features": directory.features,
                                               "serialization": directory.serialization},
                           name=f"import-{model}", seconds=IMPORT_SECONDS)
@@ -72,7 +103,7 @@ def import_version(ctx: ServiceContext, model: str, path: Path, fmt: str = "mlfl
         model=model, version=number, run_id="", source=target.source,
         source_dialect=dialect_of(ctx.sources.get(target.source).url),
         train_sql="", code=code, template=None,
-        data={"rows": 0, "label": target.label, "id_columns": list(target.id_columns or []),
+        data={"rows": 0, "label": label, "id_columns": list(target.id_columns or []),
               "features": directory.features, "fingerprint": "imported",
               "model_file_sha256": hashlib.sha256(directory.pickle_bytes).hexdigest()},
         task=str(answer["task"]), metrics={}, evaluation={}, classes=answer.get("classes"),

@@ -103,9 +103,26 @@ def _task(version: Version) -> TaskType:
     return TaskType(str(version.manifest.get("task")))
 
 
-def _label(version: Version) -> str | None:
+def _label(version: Version, model: Model | None = None) -> str | None:
+    """The label the version learned; an imported version (which learned elsewhere) stored before
+    imports recorded it has none: the model's label stands for it."""
     label = version.manifest.get("data", {}).get("label")
+    if not label and model is not None and imported(version):
+        label = model.label
     return str(label) if label else None
+
+
+def imported(version: Version) -> bool:
+    """A version imported (from MLflow) rather than trained here: it has no stored holdout
+    metrics, evaluation, cross-validation or training rows."""
+    return cv_figures.imported(version.manifest)
+
+
+IMPORTED_NOTE = ("version {v} was imported from MLflow: it has no stored metrics; measure it on rows "
+                 "with ML.EVALUATE(MODEL {m}, (SELECT … with the label column))")
+# the holdout metrics a training stores, per task (the columns of an imported version's NULL row)
+TASK_METRICS = {TaskType.REGRESSION: ("r2", "mae", "rmse"),
+                TaskType.CLASSIFICATION: ("accuracy", "precision", "recall", "f1")}
 
 
 def _needs_input(statement: Statement, node: MLFunction, why: str) -> SqlError:
@@ -125,7 +142,7 @@ def _predicted(session: Session, statement: Statement, node: MLFunction, ref: Mo
     """(label values, predictions, probabilities per class or None) of the call's input rows."""
     from softquery.services.sql_predict import predict_table
 
-    label = _label(version)
+    label = _label(version, model)
     if label is None:
         raise _error(statement, ref.offset, f"The model {ref.name} learned without a label: there is nothing "
                      f"to measure its predictions against.")
@@ -195,6 +212,8 @@ def evaluate(session: Session, statement: Statement, node: MLFunction) -> pa.Tab
         if settings:
             raise _needs_input(statement, node, "a threshold changes the predictions")
         metrics = version.metrics
+        if not metrics and imported(version):
+            metrics = {name: None for name in TASK_METRICS.get(task, ())}
     else:
         if task not in (TaskType.REGRESSION, TaskType.CLASSIFICATION):
             raise _error(statement, ref.offset, f"ML.EVALUATE with input rows measures a label; {ref.name} "
@@ -209,18 +228,19 @@ def evaluate(session: Session, statement: Statement, node: MLFunction) -> pa.Tab
                 metrics = m.classification_metrics(_as_classes(truth, classes), preds, proba, classes)
         except (TypeError, ValueError) as exc:  # e.g. a label that is no number for a regression
             raise _error(statement, _offset(statement, node.args["expression"]),
-                         f"The input rows' {_label(version)} cannot be measured against the predictions ({exc}).") \
+                         f"The input rows' {_label(version, model)} cannot be measured against the predictions ({exc}).") \
                 from None
     values: dict[str, Any] = {}
     for name, value in metrics.items():
         values[EVALUATE_COLUMNS.get(name, name)] = value
-        if name == "rmse" and isinstance(value, int | float):
-            values["mean_squared_error"] = float(value) ** 2
-    table = _one_row(values)
+        if name == "rmse":
+            values["mean_squared_error"] = float(value) ** 2 if isinstance(value, int | float) else None
+    columns = {name: pa.array([value], pa.float64() if value is None else None) for name, value in values.items()}
     if node.args.get("expression") is None:
-        for name, column in _cross_validated(version).items():
-            table = table.append_column(name, column)
-    return table
+        columns.update(_cross_validated(version))
+        if imported(version):
+            columns["note"] = pa.array([IMPORTED_NOTE.format(v=version.version, m=ref.name)], pa.string())
+    return pa.table(columns) if columns else _one_row({"note": "no metrics stored"})
 
 
 def _cross_validated(version: Version) -> dict[str, pa.Array]:
@@ -244,6 +264,9 @@ def feature_importance(session: Session, statement: Statement, node: MLFunction)
     """ML.FEATURE_IMPORTANCE: the permutation importance stored with the active version."""
     ref, _, version = active_version(session, statement, node)
     stored = (version.manifest.get("evaluation") or {}).get("feature_importance")
+    if not stored and imported(version):
+        raise _error(statement, ref.offset, f"Version {version.version} of {ref.name} was imported from MLflow: "
+                     "softquery measured no feature importance for it (it measures it on a training's holdout rows).")
     if not stored:
         notes = " ".join(str(n) for n in version.manifest.get("notes", []) if "importance" in str(n).lower())
         raise _error(statement, ref.offset, f"Version {version.version} of {ref.name} has no feature importance "

@@ -199,6 +199,7 @@ def store_data(session: Session, model: str, table: pa.Table) -> tuple[str, str]
 
     folder = files_folder(session.ctx) / HIDDEN
     folder.mkdir(mode=0o700, exist_ok=True)
+    folder.chmod(0o700)  # the home's files are the owner's alone (home_privacy), whatever the umask
     path = folder / f"{model}.duckdb"
     staging = folder / f".{model}.duckdb.tmp"
     staging.unlink(missing_ok=True)
@@ -208,6 +209,9 @@ def store_data(session: Session, model: str, table: pa.Table) -> tuple[str, str]
         conn.execute("create table data as select * from incoming")
     finally:
         conn.close()
+    # DuckDB creates its file with the umask's mode (it refuses an empty file made beforehand):
+    # made private before it takes its name, inside the private folder, so it is never readable
+    staging.chmod(0o600)
     staging.replace(path)
     source = f"mlsql_{model}"[:63]
     url = f"duckdb:///{path}"

@@ -67,7 +67,7 @@ def cv_table(version: Version) -> dict[str, Any]:
     cv = cv_figures.cv_of(version.manifest)
     measured = cv_figures.measured(cv)
     rows = [r for r in cv_figures.metric_rows(version) if r.mean is not None or r.folds] if measured else []
-    return {"recorded": cv is not None, "measured": measured, "method": cv_figures.method_text(cv),
+    return {"recorded": cv is not None, "imported": cv_figures.imported(version.manifest), "measured": measured, "method": cv_figures.method_text(cv),
             "rows": (cv or {}).get("rows"), "seconds": (cv or {}).get("seconds"),
             "notes": list((cv or {}).get("notes") or []), "fold_count": max((len(r.folds) for r in rows), default=0),
             "metrics": rows, "key": key_cv(version) if measured else None}

@@ -92,6 +92,19 @@ def test_the_models_hidden_folder_is_not_a_scripts(ctx: ServiceContext, folder: 
     assert [e.target for e in list_events(ctx, action="source.add")] == ["mlsql_hidden"]
 
 
+def test_the_rows_a_train_statement_keeps_are_private_from_the_start(ctx: ServiceContext, folder: Path) -> None:
+    """Review 18: the .mlsql/<model>.duckdb file a train statement writes is 0600 (its folder 0700)
+    right after the statement, whatever the process's umask, not once home_privacy fixes it."""
+    before = os.umask(0o022)
+    try:
+        ok(run_script(ctx, 'load csv.`houses.csv` where header="true" and inferSchema="true" as h;\n'
+                           'train h as LinearRegression.`private_rows` where labelCol="value";'))
+    finally:
+        os.umask(before)
+    assert oct((folder / ".mlsql" / "private_rows.duckdb").stat().st_mode & 0o777) == oct(0o600)
+    assert oct((folder / ".mlsql").stat().st_mode & 0o777) == oct(0o700)
+
+
 @pytest.mark.parametrize("path", ["../houses.csv", "sub/../../houses.csv", "/etc/passwd", "link.csv",
                                   "linkdir/houses.csv"])
 def test_paths_that_leave_the_files_folder_are_refused(ctx: ServiceContext, folder: Path, tmp_path: Path,
