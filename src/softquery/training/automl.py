@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -200,6 +201,14 @@ def _fold_starts(deadline: float, _phase: str, _fraction: float | None, detail: 
         raise _OutOfTime(detail)
 
 
+def _where(detail: str) -> str:
+    """Where a candidate stopped, from cross_validate's progress detail ("1 of 3 folds done", "3 folds")."""
+    done = re.fullmatch(r"(\d+) of (\d+) folds done", detail)
+    if done:
+        return f"after {done.group(1)} of {done.group(2)} folds"
+    return "before its first fold" if re.fullmatch(r"\d+ folds", detail) else f"at {detail or 'a fold'}"
+
+
 def _candidate(name: str, X: pd.DataFrame, y: pd.Series, task: TaskType, classes: list[Any] | None,
                folds: int, order: pd.Series | None, order_column: str | None,
                deadline: float | None) -> dict[str, Any]:
@@ -214,7 +223,7 @@ def _candidate(name: str, X: pd.DataFrame, y: pd.Series, task: TaskType, classes
             cv = cross_validate(cls, X, y, task, classes, folds=folds, order=order, order_column=order_column,
                                 progress=check)
     except _OutOfTime as exc:
-        stopped = str(exc) or "a fold"
+        stopped = _where(str(exc))
     except SoftqueryError as exc:  # a template that cannot learn these rows: tried, with its error
         error = exc.message.splitlines()[0]
     return {"template": name, "cv": cv, "error": error, "stopped": stopped,
@@ -268,7 +277,7 @@ def choose(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label: str 
         for result in run_all(tasks, cores=cores):
             if result["stopped"]:
                 skipped.append({"template": result["template"], "reason": (
-                    f"stopped at {result['stopped']}: the time budget ({budget:g} s) ran out")})
+                    f"stopped {result['stopped']}: the time budget ({budget:g} s) ran out")})
             else:
                 results.append(result)
     return _decide(kind, task, budget, results, skipped, notes, time.perf_counter() - started)

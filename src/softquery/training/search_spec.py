@@ -84,7 +84,7 @@ def parse_param(text: str, *, where: str | None = None) -> tuple[str, dict[str, 
     if ":" in rest and "," not in rest:
         parts = [p.strip() for p in rest.split(":")]
         log = len(parts) == 3 and parts[2].lower() == "log"
-        if len(parts) not in (2, 3) or (len(parts) == 3 and not log) or not all(parts[:2]):
+        if len(parts) not in (2, 3) or (len(parts) == 3 and not log):
             raise _bad(f"{said}: a range is LOW:HIGH or LOW:HIGH:log.", value=text)
         low, high = parse_value(parts[0]), parse_value(parts[1])
         if not _number(low) or not _number(high):
