@@ -112,7 +112,7 @@ def _objective(statement: CreateModel) -> str:
                         extra={"option": "hparam_tuning_objectives"})
     key = OBJECTIVE_NAMES.get(values[0].lower())
     if key is None:
-        near = difflib.get_close_matches(values[0].lower(), list(OBJECTIVE_NAMES), n=1, cutoff=0.6)
+        near = difflib.get_close_matches(values[0].lower(), list(OBJECTIVE_NAMES), n=1, cutoff=0.5)
         hint = f" Did you mean {near[0]!r}?" if near else ""
         raise sql_error(f"hparam_tuning_objectives {values[0]!r} is not known.{hint} Choose one of: "
                         f"{', '.join(OBJECTIVE_NAMES)}.", statement.where.script, option.offset,

@@ -242,7 +242,7 @@ def objective_key(objective: Any, code: str) -> str:
     key = OBJECTIVE_ALIASES.get(text, text)
     if key not in OBJECTIVES:
         names = [*OBJECTIVES, *OBJECTIVE_ALIASES]
-        near = difflib.get_close_matches(text, names, n=1, cutoff=0.6)
+        near = difflib.get_close_matches(text, names, n=1, cutoff=0.5)
         hint = f" Did you mean {near[0]!r}?" if near else ""
         raise _bad(f"Search objective {objective!r} is not a cross-validation metric.{hint} Choose one of: "
                    f"{', '.join(OBJECTIVES)}.", value=str(objective),
