@@ -19,9 +19,9 @@ from typing import Any, Literal
 from softquery.domain import DeployStrategy, Model, RunKind, WriteMode
 from softquery.errors import InvalidInputError
 from softquery.services.model_selection import search_text
+from softquery.services.models import CLEARABLE
 from softquery.training.automl import DEFAULT_BUDGET_SECONDS
 from softquery.training.search import TIME_LIMIT_SHARE
-from softquery.services.models import CLEARABLE
 
 # How a setting is shown as text and read back from text:
 #   text   free text, kept as typed (description)

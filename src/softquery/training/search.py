@@ -68,6 +68,18 @@ def progress_at(done: int, planned: int) -> float:
     return PROGRESS_FROM + (PROGRESS_TO - PROGRESS_FROM) * min(done, planned) / max(planned, 1)
 
 
+def never_back(progress: Progress) -> Progress:
+    """``progress`` whose bar never moves back: after a search or AutoML has filled it to
+    ``PROGRESS_TO``, the final fit's own fractions (0.3, 0.6) keep it there."""
+    highest = [0.0]
+
+    def forward(phase: str, fraction: float | None = None, detail: str = "") -> None:
+        if fraction is not None:
+            highest[0] = fraction = max(fraction, highest[0])
+        progress(phase, fraction, detail)
+    return forward
+
+
 def plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 

@@ -185,3 +185,13 @@ def test_a_search_over_a_rare_class_prints_no_least_populated_warning() -> None:
         warnings.simplefilter("always")
         run_search(spec, X, y, progress=_noop)
     assert not [w for w in caught if "least populated class" in str(w.message)]
+
+
+def test_after_a_search_the_training_bar_never_moves_back() -> None:
+    from softquery.training.search import never_back
+
+    seen: list[float | None] = []
+    forward = never_back(lambda _phase, fraction, _detail="": seen.append(fraction))
+    for fraction in (0.15, 0.8, 0.3, None, 0.6, 0.9):
+        forward("phase", fraction)
+    assert seen == [0.15, 0.8, 0.8, None, 0.8, 0.9]
