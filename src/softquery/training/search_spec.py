@@ -338,7 +338,7 @@ def describe(search: dict[str, Any]) -> str:
         parts.append(f"{len(search['configs'])} configurations")
     text = f"{search.get('method', 'grid')} over {', '.join(parts) or 'the defaults'}"
     if search.get("trials"):
-        text += f", at most {search['trials']} trials"
+        text += f", at most {search['trials']} trial{'' if search['trials'] == 1 else 's'}"
     if search.get("objective"):
         text += f", by {search['objective']}"
     return text

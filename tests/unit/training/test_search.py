@@ -195,3 +195,10 @@ def test_after_a_search_the_training_bar_never_moves_back() -> None:
     for fraction in (0.15, 0.8, 0.3, None, 0.6, 0.9):
         forward("phase", fraction)
     assert seen == [0.15, 0.8, 0.8, None, 0.8, 0.9]
+
+
+def test_one_trial_is_said_in_the_singular() -> None:
+    from softquery.training.search_spec import describe
+
+    assert describe({"method": "random", "params": {"alpha": {}}, "trials": 1}) == \
+        "random over alpha (defaults), at most 1 trial"
