@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -196,17 +195,10 @@ class _OutOfTime(Exception):
 
 
 def _fold_starts(deadline: float, _phase: str, _fraction: float | None, detail: str = "") -> None:
-    """``cross_validate``'s progress, called before each fold: stop a candidate past the deadline."""
+    """``cross_validate``'s progress, called as it starts and after each fold: stop a candidate
+    past the deadline (between two folds)."""
     if time.time() > deadline:
-        raise _OutOfTime(detail)
-
-
-def _where(detail: str) -> str:
-    """Where a candidate stopped, from cross_validate's progress detail ("1 of 3 folds done", "3 folds")."""
-    done = re.fullmatch(r"(\d+) of (\d+) folds done", detail)
-    if done:
-        return f"after {done.group(1)} of {done.group(2)} folds"
-    return "before its first fold" if re.fullmatch(r"\d+ folds", detail) else f"at {detail or 'a fold'}"
+        raise _OutOfTime(f"with {detail}" if "done" in detail else "before its first fold")
 
 
 def _candidate(name: str, X: pd.DataFrame, y: pd.Series, task: TaskType, classes: list[Any] | None,
@@ -223,7 +215,7 @@ def _candidate(name: str, X: pd.DataFrame, y: pd.Series, task: TaskType, classes
             cv = cross_validate(cls, X, y, task, classes, folds=folds, order=order, order_column=order_column,
                                 progress=check)
     except _OutOfTime as exc:
-        stopped = _where(str(exc))
+        stopped = str(exc) or "between two folds"
     except SoftqueryError as exc:  # a template that cannot learn these rows: tried, with its error
         error = exc.message.splitlines()[0]
     return {"template": name, "cv": cv, "error": error, "stopped": stopped,

@@ -119,10 +119,10 @@ def test_a_candidate_still_running_when_the_budget_runs_out_stops_before_its_nex
     y = pd.Series(X["a"] * 2.0, name="y")
     result = automl.choose(_spec(budget=5), X, y, label="y", progress=_noop)
     # the budget ends at 6: linear_regression (first, never stopped) and ridge_regression finish;
-    # knn_regressor, which looks at the clock before its folds and after each, stops after its first
+    # knn_regressor looks at the clock as it starts and after its first fold, and stops there
     assert [t["template"] for t in result.report["tried"]] == ["linear_regression", "ridge_regression"]
     skipped = {s["template"]: s["reason"] for s in result.report["skipped"]}
-    assert skipped["knn_regressor"] == "stopped after 1 of 3 folds: the time budget (5 s) ran out"
+    assert skipped["knn_regressor"] == "stopped with 1 of 3 folds done: the time budget (5 s) ran out"
     assert set(skipped) == {"knn_regressor", "svm_regressor", *TREES}
     assert result.template == "linear_regression"
 

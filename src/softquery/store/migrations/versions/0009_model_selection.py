@@ -28,6 +28,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("models") as batch:
+    # ALTER TABLE … DROP COLUMN, never a copy of the table: on SQLite a copy drops the old
+    # models table, and its versions, runs and schedules would go with it (ON DELETE CASCADE)
+    with op.batch_alter_table("models", recreate="never") as batch:
         for name in reversed(COLUMNS):
             batch.drop_column(name)
