@@ -58,6 +58,21 @@ def test_a_search_that_no_longer_fits_the_code_is_refused(client: TestClient) ->
     _create(client, search={"params": {"alpha": {"values": [0.1, 1]}}})
     changed = client.patch("/api/v1/models/price_guess", json={"template": "random_forest_regressor"})
     error = assert_envelope(changed, 422, "invalid_input")
-    assert "no search parameter 'alpha'" in error["message"] and "--no-search" in error["message"]
+    assert "no search parameter 'alpha'" in error["message"] and "remove the search" in error["message"]
+    assert "--" not in error["message"]  # the API's messages name no CLI flags
     both = client.patch("/api/v1/models/price_guess", json={"template": "random_forest_regressor", "search": None})
     assert both.status_code == 200 and both.json()["search"] is None
+
+
+def test_search_messages_name_no_cli_flags_and_the_objective_fits_the_task(client: TestClient) -> None:
+    grid = client.post("/api/v1/models", json={**NEW, "template": "random_forest_regressor", "search": {
+        "method": "grid", "params": {"n_estimators": {"values": list(range(10, 30))},
+                                     "max_depth": {"values": list(range(1, 12))}}}})
+    message = assert_envelope(grid, 422, "invalid_input")["message"]
+    assert "220 combinations" in message and "--" not in message, message
+    accuracy = client.post("/api/v1/models", json={**NEW, "search": {"params": {"alpha": {}},
+                                                                     "objective": "accuracy"}})
+    message = assert_envelope(accuracy, 422, "invalid_input")["message"]
+    assert "not measured for regression" in message and "r2, mae, rmse" in message
+    typo = client.post("/api/v1/models", json={**NEW, "search": {"params": {"alpha": {}}, "objective": "r3"}})
+    assert "Did you mean 'r2'?" in assert_envelope(typo, 422, "invalid_input")["message"]

@@ -18,7 +18,7 @@ from softquery.errors import InvalidInputError
 from softquery.services import code as code_svc
 from softquery.services import models as svc
 from softquery.services.accounts import get_user
-from softquery.services.model_selection import search_from_options, search_text
+from softquery.services.model_selection import search_from_options, search_text, updated_search
 from softquery.services.model_settings import MODEL_SETTINGS, SETTINGS, ModelSetting, names_of
 from softquery.services.models import ModelSpec, SavedModel
 
@@ -134,7 +134,10 @@ def update_cmd(name: str, owner: str | None, **kw: Any) -> None:
         if owner:
             get_user(ctx, owner)  # an unknown owner is refused before anything changes
         if owner is None or _changes(kw):
-            saved = svc.update_model(ctx, name, _spec(kw))
+            spec = _spec(kw)
+            if spec.search is not None:  # only what is given changes (--trials alone keeps the parameters)
+                spec.search = updated_search(svc.get_model(ctx, name).search, spec.search)
+            saved = svc.update_model(ctx, name, spec)
         else:
             saved = SavedModel(svc.get_model(ctx, name), [])
         if owner is not None:

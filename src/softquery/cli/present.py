@@ -41,12 +41,16 @@ def version_dict(version: Version) -> dict[str, Any]:
         "created_at": version.created_at,
         "metrics": version.metrics,
         "cv": public(cv_of(version.manifest)),  # null: trained before cross-validation was recorded
+        "selection": version.manifest.get("selection"),  # null: not chosen by a search or AutoML
         "manifest": version.manifest,
     }
 
 
 def chosen_text(selection: dict[str, Any] | None) -> str:
-    """A search's choice in one cell: "alpha=0.1 (trial 2 of 3)" ("" without a search)."""
+    """What a search or AutoML chose, in one cell: "alpha=0.1 (trial 2 of 3)", "auto → ridge_regression"
+    ("" for a version that ran its code as written)."""
+    if selection and selection.get("kind") == "auto":
+        return f"{selection.get('auto') or 'auto'} → {selection.get('chosen')}"
     if not selection or selection.get("kind") != "search":
         return ""
     params = ", ".join(f"{k}={v}" for k, v in (selection.get("params") or {}).items())

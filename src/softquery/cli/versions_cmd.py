@@ -42,7 +42,7 @@ def versions_cmd(model: str, as_json: bool) -> None:
                      v.manifest.get("data", {}).get("rows"), v.manifest.get("task"), key_cv_text(v),
                      fmt_metrics(v.metrics), chosen_text(v.manifest.get("selection"))])
     print_table(["active", "version", "created", "rows", "task", "cross-validated", "holdout metrics",
-                 "chosen by search"], rows,
+                 "chosen"], rows,
                 empty=f"{model} has no versions yet. Train it with `softquery train {model}`.")
 
 

@@ -15,6 +15,7 @@ and the nearest one.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,6 +38,14 @@ class SearchParameter:
     log: bool = False
     grid: tuple[Value, ...] = ()   # default values of a grid search
     help: str = ""
+    minimum: float | None = None   # the smallest value the estimator takes (None: no known bound)
+    above: bool = False            # True: values must be above ``minimum`` (not equal)
+    words: tuple[str, ...] = ()    # text values a number parameter also takes (SVC's gamma="scale")
+
+    @property
+    def none_ok(self) -> bool:
+        """Whether None is a value (``max_depth=None``: no limit)."""
+        return None in self.grid
 
     @property
     def target(self) -> str:
@@ -48,31 +57,35 @@ class SearchParameter:
 
 
 def _p(name: str, call: str, kind: Kind, low: float | None, high: float | None, log: bool,
-       grid: tuple[Value, ...], help: str, keyword: str | None = None) -> SearchParameter:
-    return SearchParameter(name, call, keyword or name, kind, low, high, log, grid, help)
+       grid: tuple[Value, ...], help: str, keyword: str | None = None, *, minimum: float | None = None,
+       above: bool = False, words: tuple[str, ...] = ()) -> SearchParameter:
+    return SearchParameter(name, call, keyword or name, kind, low, high, log, grid, help, minimum, above, words)
 
 
 def _forest(call: str) -> tuple[SearchParameter, ...]:
     return (
-        _p("n_estimators", call, "int", 50, 500, True, (100, 200, 400), "number of trees"),
-        _p("max_depth", call, "int", 2, 30, False, (None, 5, 10, 20), "deepest a tree grows (None: no limit)"),
-        _p("min_samples_leaf", call, "int", 1, 20, True, (1, 2, 5, 10), "fewest rows in a leaf"),
+        _p("n_estimators", call, "int", 50, 500, True, (100, 200, 400), "number of trees", minimum=1),
+        _p("max_depth", call, "int", 2, 30, False, (None, 5, 10, 20), "deepest a tree grows (None: no limit)",
+           minimum=1),
+        _p("min_samples_leaf", call, "int", 1, 20, True, (1, 2, 5, 10), "fewest rows in a leaf", minimum=1),
     )
 
 
 def _boosting(call: str) -> tuple[SearchParameter, ...]:
     return (
-        _p("learning_rate", call, "float", 0.01, 0.5, True, (0.03, 0.1, 0.3), "how much each tree corrects"),
-        _p("max_iter", call, "int", 50, 500, True, (100, 200, 400), "number of boosting rounds"),
-        _p("max_depth", call, "int", 2, 20, False, (None, 3, 6, 10), "deepest a tree grows (None: no limit)"),
-        _p("max_leaf_nodes", call, "int", 8, 128, True, (15, 31, 63), "most leaves per tree"),
-        _p("l2_regularization", call, "float", 1e-4, 10.0, True, (0.0, 0.1, 1.0), "penalty on leaf values"),
+        _p("learning_rate", call, "float", 0.01, 0.5, True, (0.03, 0.1, 0.3), "how much each tree corrects", minimum=0,
+           above=True),
+        _p("max_iter", call, "int", 50, 500, True, (100, 200, 400), "number of boosting rounds", minimum=1),
+        _p("max_depth", call, "int", 2, 20, False, (None, 3, 6, 10), "deepest a tree grows (None: no limit)",
+           minimum=1),
+        _p("max_leaf_nodes", call, "int", 8, 128, True, (15, 31, 63), "most leaves per tree", minimum=2),
+        _p("l2_regularization", call, "float", 1e-4, 10.0, True, (0.0, 0.1, 1.0), "penalty on leaf values", minimum=0),
     )
 
 
 def _neighbors(call: str) -> tuple[SearchParameter, ...]:
     return (
-        _p("n_neighbors", call, "int", 1, 50, True, (3, 5, 10, 20), "how many nearest rows vote"),
+        _p("n_neighbors", call, "int", 1, 50, True, (3, 5, 10, 20), "how many nearest rows vote", minimum=1),
         _p("weights", call, "choice", None, None, False, ("uniform", "distance"), "whether nearer rows count more"),
     )
 
@@ -80,8 +93,9 @@ def _neighbors(call: str) -> tuple[SearchParameter, ...]:
 def _svm(call: str) -> tuple[SearchParameter, ...]:
     return (
         _p("C", call, "float", 0.01, 1000.0, True, (0.1, 1.0, 10.0, 100.0), "how closely to fit (larger: less "
-           "regularised)"),
-        _p("gamma", call, "float", 1e-4, 1.0, True, (0.001, 0.01, 0.1, 1.0), "reach of one row in the kernel"),
+           "regularised)", minimum=0, above=True),
+        _p("gamma", call, "float", 1e-4, 1.0, True, (0.001, 0.01, 0.1, 1.0), "reach of one row in the kernel",
+           minimum=0, above=True, words=("scale", "auto")),
     )
 
 
@@ -90,14 +104,14 @@ TEMPLATE_SEARCH_SPACES: dict[str, tuple[SearchParameter, ...]] = {
         _p("fit_intercept", "LinearRegression", "choice", None, None, False, (True, False), "fit a constant term"),
     ),
     "ridge_regression": (
-        _p("alpha", "Ridge", "float", 1e-3, 1000.0, True, (0.01, 0.1, 1.0, 10.0, 100.0), "regularisation strength"),
+        _p("alpha", "Ridge", "float", 1e-3, 1000.0, True, (0.01, 0.1, 1.0, 10.0, 100.0), "regularisation strength", minimum=0),
     ),
     "logistic_regression": (
         _p("C", "LogisticRegression", "float", 1e-3, 1000.0, True, (0.01, 0.1, 1.0, 10.0, 100.0),
-           "inverse regularisation strength"),
+           "inverse regularisation strength", minimum=0, above=True),
     ),
     "naive_bayes_text": (
-        _p("alpha", "MultinomialNB", "float", 1e-3, 10.0, True, (0.01, 0.1, 0.5, 1.0), "smoothing of rare words"),
+        _p("alpha", "MultinomialNB", "float", 1e-3, 10.0, True, (0.01, 0.1, 0.5, 1.0), "smoothing of rare words", minimum=0),
     ),
     "knn_classifier": _neighbors("KNeighborsClassifier"),
     "knn_regressor": _neighbors("KNeighborsRegressor"),
@@ -108,7 +122,7 @@ TEMPLATE_SEARCH_SPACES: dict[str, tuple[SearchParameter, ...]] = {
     "svm_classifier": _svm("SVC"),
     "svm_regressor": _svm("SVR"),
     "kmeans": (
-        _p("n_clusters", "KMeans", "int", 2, 12, False, (2, 3, 4, 5, 6, 8), "number of clusters"),
+        _p("n_clusters", "KMeans", "int", 2, 12, False, (2, 3, 4, 5, 6, 8), "number of clusters", minimum=1),
     ),
 }
 
@@ -178,7 +192,7 @@ def _call_keyword(name: str, calls: set[str]) -> SearchParameter:
     for params in TEMPLATE_SEARCH_SPACES.values():  # a known call and keyword keeps its defaults
         for p in params:
             if p.call == call and p.keyword == keyword:
-                return SearchParameter(name, call, keyword, p.kind, p.low, p.high, p.log, p.grid, p.help)
+                return dataclasses.replace(p, name=name)
     return SearchParameter(name, call, keyword, "choice")
 
 

@@ -33,6 +33,7 @@ from softquery.sandbox import protocol
 from softquery.training.answers import RowNames
 from softquery.training.capture import Captured, capture_output
 from softquery.training.pipeline import train_from_rows
+from softquery.training.search import never_back
 from softquery.training.spec import TrainSpec
 
 
@@ -72,7 +73,7 @@ def _train(conn: Connection, spec: TrainSpec, progress: Any) -> None:
                 return pa.Table.from_batches(batches, schema=schema), list(predict_columns)
             batches.append(batch_from_bytes(message[1]))
 
-    protocol.send(conn, ("result", train_from_rows(spec, read_rows, progress)))
+    protocol.send(conn, ("result", train_from_rows(spec, read_rows, never_back(progress))))
 
 
 def _predict(conn: Connection, spec: PredictSpec) -> None:

@@ -77,9 +77,26 @@ def search_from_options(method: str | None, params: list[str] | tuple[str, ...],
     return search
 
 
+def updated_search(saved: dict[str, Any] | None, given: dict[str, Any]) -> dict[str, Any]:
+    """The search after ``model update`` with some of --search/--param/--trials: only what is
+    given changes (``given`` from ``search_from_options``). --param replaces the parameters
+    (and MLSQL's configurations); --search alone keeps them; --trials alone keeps the method
+    and the parameters. Without a saved search, ``given`` is the new search."""
+    if not saved:
+        return dict(given)
+    merged = {k: v for k, v in saved.items()}
+    if "params" in given:
+        merged.pop("configs", None)
+    merged.update(given)
+    return merged
+
+
 def search_text(search: dict[str, object] | None) -> str:
     """One line for people: "grid over alpha=0.1,1,10, at most 20 trials" ("" for no search)."""
     return describe(search) if search else ""
+
+
+DEFAULTS_WORD = "defaults"  # the editor's values of a parameter searched over its default values or range
 
 
 @dataclass(frozen=True)
@@ -87,7 +104,7 @@ class SearchRow:
     """One parameter row of the editor's search form: values to try, or a range."""
 
     name: str
-    values: str = ""
+    values: str = ""  # "defaults": searched over its default values or range
     low: str = ""
     high: str = ""
     log: bool = False
@@ -109,6 +126,8 @@ def search_rows(code: str, template: str | None, search: dict[str, Any] | None) 
 
 
 def _row(name: str, given: dict[str, Any] | None, hint: str) -> SearchRow:
+    if given == {}:  # searched over its default values or range
+        return SearchRow(name, values=DEFAULTS_WORD, hint=hint)
     given = given or {}
     if "values" in given:
         return SearchRow(name, values=", ".join("none" if v is None else str(v) for v in given["values"]), hint=hint)
@@ -127,11 +146,21 @@ def search_from_rows(method: str, trials: str, rows: list[tuple[str, str, str, s
         name = name.strip()
         if not name or not (values.strip() or low.strip() or high.strip()):
             continue
+        where = f"Search parameter {name}"
+        if values.strip() and (low.strip() or high.strip()):
+            raise InvalidInputError(f"{where}: give either values to try or a low and a high, not both.",
+                                    details={"field": "search", "param": name})
+        if values.strip().lower() == DEFAULTS_WORD:
+            params[name] = {}
+            continue
         if values.strip():
             text = f"{name}={values}"
+        elif not (low.strip() and high.strip()):
+            raise InvalidInputError(f"{where}: a range needs both a low and a high.",
+                                    details={"field": "search", "param": name})
         else:
             text = f"{name}={low.strip()}:{high.strip()}" + (":log" if log else "")
-        params[name] = parse_param(text)[1]
+        params[name] = parse_param(text, where=where)[1]
     search: dict[str, Any] = {"method": method}
     if params:
         search["params"] = params
@@ -152,5 +181,5 @@ def recheck_search(model: Model) -> None:
         model.search = normalize(model.search, model.code, model.template)
     except InvalidInputError as exc:
         raise InvalidInputError(f"{exc.message} The model's hyperparameter search does not fit its code: give a new "
-                                "search, or remove it (--no-search; in the API \"search\": null).",
+                                "search, or remove the search.",
                                 details=exc.details) from None

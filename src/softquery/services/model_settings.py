@@ -20,6 +20,8 @@ from softquery.domain import DeployStrategy, Model, RunKind, WriteMode
 from softquery.errors import InvalidInputError
 from softquery.services.model_selection import search_text
 from softquery.services.models import CLEARABLE
+from softquery.training.automl import DEFAULT_BUDGET_SECONDS
+from softquery.training.search import TIME_LIMIT_SHARE
 
 # How a setting is shown as text and read back from text:
 #   text   free text, kept as typed (description)
@@ -173,8 +175,10 @@ MODEL_SETTINGS: tuple[ModelSetting, ...] = (
                  "configuration by cross-validation: method grid, random or bayes (--search), the parameters "
                  "(--param NAME=V1,V2 or NAME=LOW:HIGH[:log], repeatable) and at most N trials (--trials N)",
                  kind="search", unset="no search: the code as written", flag=None, aliases=("param", "trials")),
-    ModelSetting("time_budget_seconds", "time budget", "Stop starting new search trials after this long",
-                 kind="limit", unset="no budget: every planned trial runs", unit="seconds", flag="--time-budget",
+    ModelSetting("time_budget_seconds", "time budget", "Stop starting new search trials (AutoML: new candidate "
+                 "templates) after this long",
+                 kind="limit", unset=f"AutoML {DEFAULT_BUDGET_SECONDS} s; a search stops starting trials at "
+                 f"{TIME_LIMIT_SHARE:.0%} of the run's time limit", unit="seconds", flag="--time-budget",
                  metavar="SECONDS"),
 )
 

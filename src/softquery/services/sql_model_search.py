@@ -11,6 +11,7 @@ random, ``VIZIER_DEFAULT`` — BigQuery's default — bayes, with Optuna's TPE) 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 from typing import Any
 
@@ -111,7 +112,9 @@ def _objective(statement: CreateModel) -> str:
                         extra={"option": "hparam_tuning_objectives"})
     key = OBJECTIVE_NAMES.get(values[0].lower())
     if key is None:
-        raise sql_error(f"hparam_tuning_objectives {values[0]!r} is not known; choose one of: "
+        near = difflib.get_close_matches(values[0].lower(), list(OBJECTIVE_NAMES), n=1, cutoff=0.5)
+        hint = f" Did you mean {near[0]!r}?" if near else ""
+        raise sql_error(f"hparam_tuning_objectives {values[0]!r} is not known.{hint} Choose one of: "
                         f"{', '.join(OBJECTIVE_NAMES)}.", statement.where.script, option.offset,
                         extra={"option": "hparam_tuning_objectives", "known": list(OBJECTIVE_NAMES)})
     return key

@@ -43,11 +43,13 @@ from softquery.modelcode.templates import template_code
 from softquery.training.cross_validation import DEFAULT_FOLDS, CrossValidation, cross_validate
 from softquery.training.fit import Progress
 from softquery.training.parallel import run_all
+from softquery.training.search import progress_at, quiet_folds
 from softquery.training.spec import TrainSpec
 from softquery.training.task import MAX_INTEGER_CLASSES, label_is_categorical
 
 AUTO_TEMPLATES = ("auto", "auto_regressor", "auto_classifier")
 DEFAULT_BUDGET_SECONDS = 60  # when the model sets no time budget
+MIN_ROWS_PER_CLASS = 2  # ``auto``: whole numbers are classes only when each value has this many rows on average
 BUDGET_SLACK = 0.10  # the target: AutoML ends within budget + this share (benchmarks/selection.py checks it)
 
 # Simpler first: the ONE order AutoML prefers in (the chosen model is the first of these whose
@@ -81,9 +83,9 @@ COST: dict[str, tuple[float, float, float, float]] = {
     "logistic_regression": (0.05, 0.01, 0.0, 0.0), "naive_bayes_text": (0.03, 0.02, 0.0, 0.0),
     "knn_regressor": (0.03, 0.01, 0.01, 0.0), "knn_classifier": (0.03, 0.01, 0.01, 0.0),
     "svm_regressor": (0.05, 0.0, 0.05, 0.0), "svm_classifier": (0.15, 0.0, 0.15, 0.0),
-    "random_forest_regressor": (1.0, 2.0, 0.0, 0.0), "random_forest_classifier": (1.0, 0.5, 0.0, 0.0),
-    "hist_gradient_boosting_regressor": (0.15, 0.25, 0.0, 0.5),
-    "hist_gradient_boosting_classifier": (0.2, 0.5, 0.0, 0.5),
+    "random_forest_regressor": (0.4, 1.2, 0.0, 0.0), "random_forest_classifier": (0.4, 0.5, 0.0, 0.0),
+    "hist_gradient_boosting_regressor": (0.1, 0.15, 0.0, 0.5),
+    "hist_gradient_boosting_classifier": (0.15, 0.3, 0.0, 0.5),
 }
 REFERENCE_WIDTH = 10  # the columns COST was measured with
 WIDTH_SAMPLE_ROWS = 2_000  # rows the preprocessing is fitted on to count its columns
@@ -133,7 +135,11 @@ def automl_task(kind: str, code: str, y: pd.Series | None, label: str | None) ->
     categorical = label_is_categorical(y)
     values = y.dropna()
     whole = bool(len(values)) and not categorical and bool(np.all(np.mod(values.to_numpy(dtype=float), 1) == 0))
-    few = values.nunique() <= MAX_INTEGER_CLASSES
+    distinct = values.nunique()
+    few = distinct <= MAX_INTEGER_CLASSES
+    # ``auto`` reads classes only from values that repeat: a label whose values are mostly
+    # different (each whole number once or twice) is a quantity, however few rows there are
+    repeated = len(values) >= MIN_ROWS_PER_CLASS * distinct
     if declared == TaskType.CLASSIFICATION.value or kind == "auto_classifier":
         if not categorical and not (whole and few):
             raise DataError(
@@ -151,7 +157,7 @@ def automl_task(kind: str, code: str, y: pd.Series | None, label: str | None) ->
         return TaskType.REGRESSION, []
     if categorical:
         return TaskType.CLASSIFICATION, []
-    if whole and few:
+    if whole and few and repeated:
         return TaskType.CLASSIFICATION, [
             f"AutoML treats the label {name!r} as classes: it holds only {values.nunique()} different whole "
             "numbers. Use the auto_regressor template to predict it as a number."]
@@ -205,8 +211,9 @@ def _candidate(name: str, X: pd.DataFrame, y: pd.Series, task: TaskType, classes
     check = functools.partial(_fold_starts, deadline) if deadline is not None else None
     try:
         cls = model_class(load_code_module(template_code(name)))
-        cv = cross_validate(cls, X, y, task, classes, folds=folds, order=order, order_column=order_column,
-                            progress=check)
+        with quiet_folds():
+            cv = cross_validate(cls, X, y, task, classes, folds=folds, order=order, order_column=order_column,
+                                progress=check)
     except _OutOfTime as exc:
         stopped = str(exc) or "between two folds"
     except SoftqueryError as exc:  # a template that cannot learn these rows: tried, with its error
@@ -252,7 +259,9 @@ def choose(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label: str 
             queue.remove(name)
         if not batch:
             break
-        progress("AutoML", None, f"trying {', '.join(batch)} ({len(results) + len(batch)} of {len(names)})")
+        done = len(names) - len(queue) - len(batch)
+        progress("AutoML", progress_at(done, len(names)),
+                 f"trying {', '.join(batch)} ({len(results) + len(batch)} of {len(names)})")
         # the first batch always finishes (there must be something to choose from); later
         # candidates stop between folds once the budget has run out
         tasks = [functools.partial(_candidate, name, X, y, task, classes, folds, order, spec.order_column,
@@ -292,10 +301,15 @@ def _estimate(name: str, results: list[dict[str, Any]], rows: int, folds: int, w
     if not results:
         return expected(name)
     measured = sum(float(r["seconds"]) for r in results)
-    ratios = [measured / sum(expected(r["template"]) for r in results)]
     warm = results[1:] or results  # the first candidate's time also holds loading the libraries
-    ratios += [float(r["seconds"]) / expected(r["template"]) for r in warm if r["seconds"] >= SIGNIFICANT_SECONDS]
-    return max(ratios) * expected(name)  # the most pessimistic ratio that means something
+    significant = [float(r["seconds"]) / expected(r["template"]) for r in warm if r["seconds"] >= SIGNIFICANT_SECONDS]
+    overall = measured / sum(expected(r["template"]) for r in results)
+    if not significant:
+        # only short candidates so far: their time is mostly start-up, so they may say the
+        # machine is faster than the table, never that it is slower (a candidate that then
+        # overruns stops before its next fold)
+        return min(overall, 1.0) * expected(name)
+    return max([overall, *significant]) * expected(name)  # the most pessimistic ratio that means something
 
 
 def _decide(kind: str, task: TaskType, budget: float, results: list[dict[str, Any]],
@@ -326,13 +340,20 @@ def _decide(kind: str, task: TaskType, budget: float, results: list[dict[str, An
             reason = (f"{chosen['template']}: CV {metric} {mean:.3f} ± {std:.3f}, within one standard "
                       f"deviation of the best ({best['template']}, {best_mean:.3f} ± {best_std:.3f}); "
                       "simpler models are preferred")
+        if best_mean <= 0:  # r2, f1, silhouette: 0 (or less) is no better than a guess
+            chosen = min(scored, key=lambda r: SIMPLICITY.index(r["template"]))
+            reason = (f"no template: none learned anything useful from these rows (the best CV {metric}, "
+                      f"{best['template']}'s, is {best_mean:.3f} ± {best_std:.3f}). The version runs "
+                      f"{chosen['template']}, the simplest that trains, but its predictions are no better "
+                      "than a guess: check the label and the features")
     else:  # too few rows to cross-validate: no score to compare
         chosen = best = min(ok, key=lambda r: SIMPLICITY.index(r["template"]))
         reason = (f"{chosen['template']}: the rows are too few to cross-validate, so no score could tell the "
                   "templates apart; the simplest one that trains is kept")
     report = {"kind": "auto", "auto": kind, "task": task.value, "metric": metric, "budget_seconds": budget,
               "seconds": round(seconds, 3), "tried": tried, "chosen": chosen["template"],
-              "best": best["template"], "reason": reason, "skipped": skipped}
+              "best": best["template"], "reason": reason, "skipped": skipped,
+              "useless": bool(scored) and best["cv"].score(metric)[0] <= 0}
     return AutoResult(template=chosen["template"], code=template_code(chosen["template"]), cv=chosen["cv"],
                       report=report, notes=notes + _notes(report))
 
@@ -355,8 +376,9 @@ def _notes(report: dict[str, Any]) -> list[str]:
         if t["cv_mean"] is None:
             return f"{t['template']} (no CV score)"
         return f"{t['template']} {t['cv_mean']:.3f} ± {t['cv_std']:.3f}"
+    count = len(report["tried"])
     notes = [f"AutoML ({report['task']}, CV {report['metric']}, time budget {report['budget_seconds']:g} s) "
-             f"tried {len(report['tried'])} templates in {report['seconds']:.1f} s: "
+             f"tried {count} template{'' if count == 1 else 's'} in {report['seconds']:.1f} s: "
              f"{'; '.join(score(t) for t in report['tried'])}.",
              f"AutoML chose {report['reason']}."]
     if report["skipped"]:

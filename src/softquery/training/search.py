@@ -17,7 +17,9 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from typing import Any
 
@@ -35,6 +37,7 @@ from softquery.training.parallel import run_all
 from softquery.training.search_spec import (
     DEFAULT_TRIALS,
     OBJECTIVES,
+    check_objective,
     grid_values,
     is_int,
     normalize,
@@ -43,8 +46,42 @@ from softquery.training.spec import TrainSpec
 from softquery.training.task import declared_task, detect_task
 
 SEARCH_SEED = 0
+# the share of the run's progress bar a search or AutoML spreads over (reading and preparing
+# the rows come before it; the final fit, its checks and storing the version after it)
+PROGRESS_FROM, PROGRESS_TO = 0.15, 0.8
 TIME_LIMIT_SHARE = 0.6  # of the run's time limit a search may use (the final fit and checks need the rest)
 Config = dict[str, Any]
+
+
+@contextmanager
+def quiet_folds() -> Iterator[None]:
+    """Silence scikit-learn's "The least populated class in y has only N members" while search
+    trials and AutoML candidates are cross-validated (the CV's notes say it once); the
+    version's own final fit keeps its warnings."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        yield
+
+
+def progress_at(done: int, planned: int) -> float:
+    """Where the progress bar stands with ``done`` of ``planned`` trials (or candidates) done."""
+    return PROGRESS_FROM + (PROGRESS_TO - PROGRESS_FROM) * min(done, planned) / max(planned, 1)
+
+
+def never_back(progress: Progress) -> Progress:
+    """``progress`` whose bar never moves back: after a search or AutoML has filled it to
+    ``PROGRESS_TO``, the final fit's own fractions (0.3, 0.6) keep it there."""
+    highest = [0.0]
+
+    def forward(phase: str, fraction: float | None = None, detail: str = "") -> None:
+        if fraction is not None:
+            highest[0] = fraction = max(fraction, highest[0])
+        progress(phase, fraction, detail)
+    return forward
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def run_trial(code: str, X: pd.DataFrame, y: pd.Series | None, task: TaskType, classes: list[Any] | None,
@@ -54,7 +91,8 @@ def run_trial(code: str, X: pd.DataFrame, y: pd.Series | None, task: TaskType, c
     try:
         cls = model_class(load_code_module(code))
         order = X[order_column] if order_column and order_column in X.columns else None
-        cv = cross_validate(cls, X, y, task, classes, folds=folds, order=order, order_column=order_column)
+        with quiet_folds():
+            cv = cross_validate(cls, X, y, task, classes, folds=folds, order=order, order_column=order_column)
         return {"cv": cv.as_dict(), "seconds": time.perf_counter() - started, "error": None}
     except SoftqueryError as exc:
         return {"cv": None, "seconds": time.perf_counter() - started, "error": exc.message}
@@ -84,7 +122,8 @@ def _grid(search: dict[str, Any], resolved: dict[str, SearchParameter]) -> tuple
     if cap is not None and cap < len(configs):
         rng = np.random.default_rng(SEARCH_SEED)
         keep = sorted(rng.choice(len(configs), size=cap, replace=False).tolist())
-        note = f"The grid has {len(configs)} combinations; --trials {cap} tries {cap} of them, chosen at random (seeded)."
+        note = (f"The grid has {len(configs)} combinations; at most {plural(cap, 'trial')} tried {cap} of them, "
+                "chosen at random (seeded).")
         return [configs[i] for i in keep], [note]
     return configs, []
 
@@ -183,6 +222,8 @@ def run_search(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, progres
     resolved = resolve(names, spec.code, spec.template)
     task, classes = _task(spec.code, y)
     objective = search.get("objective") or task.key_metric
+    check_objective(objective, task, classes, has_proba=hasattr(model_class(load_code_module(spec.code)),
+                                                                "predict_proba"))
     lower = OBJECTIVES.get(objective, False)
     folds = spec.cv_folds or DEFAULT_FOLDS
     trial = functools.partial(run_trial, X=X, y=y, task=task, classes=classes, folds=folds,
@@ -200,7 +241,7 @@ def run_search(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, progres
     def run_batch(batch: list[Config], planned: int) -> list[float | None]:
         first = len(trials.rows) + 1
         shown = f"trial {first} of {planned}" if len(batch) == 1 else f"trials {first}-{first + len(batch) - 1} of {planned}"
-        progress(f"searching: {shown}", 0.15 + 0.15 * (first - 1) / planned)
+        progress(f"searching: {shown}", progress_at(first - 1, planned))
         codes = [render(spec.code, resolved, c) for c in batch]
         results = run_all([_bound(trial, code) for code in codes], cores=cores)
         return [trials.add(c, code, r) for c, code, r in zip(batch, codes, results, strict=True)]
@@ -228,12 +269,21 @@ def run_search(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, progres
                              f"The first: {errors[0] if errors else 'no trial ran'}",
                              details={"problem": "search_failed", "trials": trials.rows[:20]})
     if skipped:
-        notes.append(f"The time budget ({budget:.0f} s) ran out after {len(trials.rows)} of {planned} trials; "
-                     f"{len(skipped)} were not started.")
+        notes.append(f"The time budget ({budget:.0f} s) ran out after {len(trials.rows)} of "
+                     f"{plural(planned, 'trial')}; {len(skipped)} {'was' if len(skipped) == 1 else 'were'} "
+                     "not started.")
+    failed = [r for r in trials.rows if r.get("error")]
+    if failed:
+        first_failed = failed[0]
+        shown_failed = ", ".join(f"{k}={v}" for k, v in first_failed["params"].items())
+        notes.append(f"{len(failed)} of {plural(len(trials.rows), 'trial')} failed: trial {first_failed['number']} "
+                     f"({shown_failed}): {first_failed['error']}"
+                     + ("" if len(failed) == 1 else " (each failed trial's error is in the trials table)")
+                     + ".")
     shown = ", ".join(f"{k}={v}" for k, v in best["params"].items())
     reason = (f"best cross-validated {objective} ({'lowest' if lower else 'highest'} mean over {folds} folds): "
               f"{best['cv_mean']:.4g} ± {best['cv_std'] or 0:.2g} with {shown}")
-    notes.insert(0, f"Hyperparameter search ({search['method']}, {len(trials.rows)} trials): chose trial "
+    notes.insert(0, f"Hyperparameter search ({search['method']}, {plural(len(trials.rows), 'trial')}): chose trial "
                     f"{best['number']}, the {reason}.")
     report = {"kind": "search", "method": search["method"], "objective": objective,
               "direction": "minimize" if lower else "maximize", "folds": folds, "planned": planned,

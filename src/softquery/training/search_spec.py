@@ -14,10 +14,13 @@ the CLI (``--param NAME=V1,V2`` / ``NAME=LOW:HIGH[:log]``) are read by ``parse_p
 
 from __future__ import annotations
 
+import difflib
 import math
 from typing import Any
 
-from softquery.errors import InvalidInputError
+from softquery.domain import TaskType
+from softquery.errors import DataError, InvalidInputError
+from softquery.modelcode.checks import declared_task_name
 from softquery.modelcode.template_search_spaces import SearchParameter, known_parameters, resolve
 
 METHODS = ("grid", "random", "bayes")
@@ -29,6 +32,11 @@ DEFAULT_TRIALS = 10      # random and bayes without --trials
 # CV metrics a search may choose by; True: lower is better
 OBJECTIVES = {"r2": False, "mae": True, "rmse": True, "accuracy": False, "precision": False, "recall": False,
               "f1": False, "roc_auc": False, "log_loss": True, "silhouette": False}
+# the metrics each task's cross-validation measures (roc_auc: two classes only; roc_auc and
+# log_loss: a model that gives probabilities)
+TASK_OBJECTIVES = {TaskType.REGRESSION.value: ("r2", "mae", "rmse"),
+                   TaskType.CLASSIFICATION.value: ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"),
+                   TaskType.CLUSTERING.value: ("silhouette",)}
 OBJECTIVE_ALIASES = {"r2_score": "r2", "mean_absolute_error": "mae", "mean_squared_error": "rmse",
                      "root_mean_squared_error": "rmse", "f1_score": "f1", "explained_variance": "r2"}
 
@@ -58,26 +66,29 @@ def parse_value(text: str) -> Any:
     return value
 
 
-def parse_param(text: str) -> tuple[str, dict[str, Any]]:
-    """``NAME=V1,V2,...`` (values), ``NAME=LOW:HIGH`` or ``NAME=LOW:HIGH:log`` (a range), or ``NAME`` (defaults)."""
+def parse_param(text: str, *, where: str | None = None) -> tuple[str, dict[str, Any]]:
+    """``NAME=V1,V2,...`` (values), ``NAME=LOW:HIGH`` or ``NAME=LOW:HIGH:log`` (a range), or ``NAME`` (defaults).
+    ``where``: how an error names the text (default the CLI's ``--param 'TEXT'``; the web form
+    passes "Search parameter NAME")."""
     name, eq, rest = text.partition("=")
     name = name.strip()
+    said = where or f"--param {text!r}"
     if not name or not all(part.isidentifier() for part in name.split(".")):
-        raise _bad(f"--param {text!r}: write NAME=V1,V2,... or NAME=LOW:HIGH[:log], e.g. alpha=0.1,1,10 or "
+        raise _bad(f"{said}: write NAME=V1,V2,... or NAME=LOW:HIGH[:log], e.g. alpha=0.1,1,10 or "
                    "alpha=0.001:100:log.", value=text)
     if not eq:
         return name, {}
     rest = rest.strip()
     if not rest:
-        raise _bad(f"--param {text!r} gives no values: write {name}=V1,V2,... or {name}=LOW:HIGH[:log].", value=text)
+        raise _bad(f"{said} gives no values: write {name}=V1,V2,... or {name}=LOW:HIGH[:log].", value=text)
     if ":" in rest and "," not in rest:
         parts = [p.strip() for p in rest.split(":")]
         log = len(parts) == 3 and parts[2].lower() == "log"
         if len(parts) not in (2, 3) or (len(parts) == 3 and not log):
-            raise _bad(f"--param {text!r}: a range is LOW:HIGH or LOW:HIGH:log.", value=text)
+            raise _bad(f"{said}: a range is LOW:HIGH or LOW:HIGH:log.", value=text)
         low, high = parse_value(parts[0]), parse_value(parts[1])
         if not _number(low) or not _number(high):
-            raise _bad(f"--param {text!r}: LOW and HIGH of a range must be numbers: {name}=LOW:HIGH or "
+            raise _bad(f"{said}: LOW and HIGH of a range must be numbers: {name}=LOW:HIGH or "
                        f"{name}=LOW:HIGH:log.", value=text)
         return name, {"low": low, "high": high, "log": log}
     values = [parse_value(v) for v in rest.split(",") if v.strip()]
@@ -107,16 +118,64 @@ def _check_range(name: str, p: SearchParameter, given: dict[str, Any]) -> dict[s
         raise _bad(f"Search parameter {name}: low ({low}) must be below high ({high}).", param=name)
     if log and low <= 0:
         raise _bad(f"Search parameter {name}: a log range needs low above 0 (it is {low}).", param=name)
+    if p.kind == "int" and not (float(low).is_integer() and float(high).is_integer()):
+        raise _bad(f"Search parameter {name} takes whole numbers: its range's low and high must be whole "
+                   f"({low}:{high}).", param=name)
+    if p.minimum is not None and (low <= p.minimum if p.above else low < p.minimum):
+        raise _bad(f"Search parameter {name} takes values {_bound(p)}: the range's low ({low}) is not.",
+                   param=name)
+    if p.kind == "int":
+        low, high = int(low), int(high)
     return {"low": low, "high": high, "log": log}
 
 
-def _check_values(name: str, values: Any) -> dict[str, Any]:
+def _bound(p: SearchParameter) -> str:
+    return f"{'above' if p.above else 'of at least'} {p.minimum:g}"
+
+
+def _kind_words(p: SearchParameter) -> str:
+    kind = "whole numbers" if p.kind == "int" else "numbers"
+    extra = [*(repr(w) for w in p.words), *(["none"] if p.none_ok else [])]
+    bound = f" {_bound(p)}" if p.minimum is not None else ""
+    return f"{kind}{bound}" + (f" (or {', '.join(extra)})" if extra else "")
+
+
+def _typed(name: str, p: SearchParameter | None, value: Any) -> Any:
+    """``value`` checked against the parameter's type and bounds (as far as the registry knows them)."""
+    if p is None or (p.kind == "choice" and not p.grid):
+        return value  # a keyword softquery knows nothing about: the trial will tell
+    if p.kind == "choice":
+        if not any(value == g and type(value) is type(g) for g in p.grid):
+            raise _bad(f"Search parameter {name} takes one of {', '.join(_show(g) for g in p.grid)}; "
+                       f"{_show(value)} is not one of them.", param=name, value=_show(value))
+        return value
+    if (value is None and p.none_ok) or (isinstance(value, str) and value in p.words):
+        return value
+    if not _number(value) or (p.kind == "int" and not float(value).is_integer()):
+        raise _bad(f"Search parameter {name} takes {_kind_words(p)}; {_show(value)} is not one.",
+                   param=name, value=_show(value))
+    if p.minimum is not None and (value <= p.minimum if p.above else value < p.minimum):
+        raise _bad(f"Search parameter {name} takes {_kind_words(p)}; {_show(value)} is too small.",
+                   param=name, value=_show(value))
+    return int(value) if p.kind == "int" else value
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _check_values(name: str, values: Any, p: SearchParameter | None = None) -> dict[str, Any]:
     if not isinstance(values, list) or not values or len(values) > MAX_VALUES:
         raise _bad(f"Search parameter {name}: values must be a list of 1 to {MAX_VALUES} values.", param=name)
     for v in values:
         if not (v is None or isinstance(v, str | bool) or _number(v)):
             raise _bad(f"Search parameter {name}: {v!r} is not a number, text, true/false or null.", param=name)
-    return {"values": list(dict.fromkeys(values))}  # each value once, in the order given
+    typed = [_typed(name, p, v) for v in values]
+    return {"values": list(dict.fromkeys(typed))}  # each value once, in the order given
 
 
 def _check_param(name: str, p: SearchParameter, given: Any) -> dict[str, Any]:
@@ -126,7 +185,7 @@ def _check_param(name: str, p: SearchParameter, given: Any) -> dict[str, Any]:
     if "values" in given:
         if set(given) - {"values"}:
             raise _bad(f"Search parameter {name}: give values or a range, not both.", param=name)
-        return _check_values(name, given["values"])
+        return _check_values(name, given["values"], p)
     if given:
         return _check_range(name, p, given)
     if not p.grid and p.low is None:
@@ -156,8 +215,8 @@ def normalize(search: dict[str, Any], code: str, template: str | None) -> dict[s
     elif not params:
         defaults = known_parameters(code, template)
         if not defaults:
-            raise _bad("This model's code has no known search parameters: name them with --param Call.keyword=... "
-                       "(e.g. --param RandomForestRegressor.max_depth=3,6).")
+            raise _bad("This model's code has no known search parameters: name a keyword of a call it makes as "
+                       "Call.keyword (e.g. RandomForestRegressor.max_depth with values 3,6).")
         params = {p.name: {} for p in defaults}
     if params:
         resolved = resolve(params, code, template)
@@ -166,17 +225,53 @@ def normalize(search: dict[str, Any], code: str, template: str | None) -> dict[s
         out["trials"] = _whole(search["trials"], "trials", MAX_TRIALS)
     objective = search.get("objective")
     if objective is not None:
-        key = OBJECTIVE_ALIASES.get(str(objective).lower(), str(objective).lower())
-        if key not in OBJECTIVES:
-            raise _bad(f"Search objective {objective!r} is not a cross-validation metric; choose one of: "
-                       f"{', '.join(OBJECTIVES)}.", value=str(objective))
-        out["objective"] = key
+        out["objective"] = objective_key(objective, code)
     if method == "grid" and "configs" not in out:
         size = grid_size(out["params"])
         if size > MAX_GRID and "trials" not in out:
-            raise _bad(f"This grid has {size:,} combinations, more than {MAX_GRID}: give fewer values, or "
-                       f"--trials N to try N of them, or --search random.", combinations=size)
+            raise _bad(f"This grid has {size:,} combinations, more than {MAX_GRID}: give fewer values, set at most "
+                       "how many trials to try (that many combinations, drawn at random), or use the random "
+                       "method.", combinations=size)
     return out
+
+
+def objective_key(objective: Any, code: str) -> str:
+    """The CV metric an objective names (BigQuery's names too), checked against the task the code
+    declares: an unknown name gets the nearest known one."""
+    text = str(objective).strip().lower()
+    key = OBJECTIVE_ALIASES.get(text, text)
+    if key not in OBJECTIVES:
+        names = [*OBJECTIVES, *OBJECTIVE_ALIASES]
+        near = difflib.get_close_matches(text, names, n=1, cutoff=0.5)
+        hint = f" Did you mean {near[0]!r}?" if near else ""
+        raise _bad(f"Search objective {objective!r} is not a cross-validation metric.{hint} Choose one of: "
+                   f"{', '.join(OBJECTIVES)}.", value=str(objective),
+                   **({"suggestion": near[0]} if near else {}))
+    task = declared_task_name(code)
+    measured = TASK_OBJECTIVES.get(task or "")
+    if measured is not None and key not in measured:
+        raise _bad(f"Search objective {objective!r} is not measured for {task}: its cross-validation "
+                   f"measures {', '.join(measured)}.", value=str(objective), task=task)
+    return key
+
+
+def check_objective(objective: str, task: TaskType, classes: list[Any] | None, *, has_proba: bool) -> None:
+    """At train time, once the task is known: the search's objective is a metric its CV measures."""
+    measured = TASK_OBJECTIVES[task.value]
+    if objective not in measured:
+        raise DataError(f"The search's objective {objective} is not measured for {task.value}: its "
+                        f"cross-validation measures {', '.join(measured)}. Change the objective.",
+                        details={"problem": "objective_unmeasured", "objective": objective, "task": task.value})
+    if objective in ("roc_auc", "log_loss") and not has_proba:
+        raise DataError(f"The search's objective {objective} needs the model's class probabilities, and this "
+                        "model gives none (no predict_proba). Choose f1 or accuracy.",
+                        details={"problem": "objective_unmeasured", "objective": objective})
+    if objective == "roc_auc" and classes is not None and len(classes) != 2:
+        shown = ", ".join(map(str, classes[:5])) + (", ..." if len(classes) > 5 else "")
+        raise DataError(f"The search's objective roc_auc is measured for two classes only; the label has "
+                        f"{len(classes)} ({shown}). Choose f1, accuracy or log_loss.",
+                        details={"problem": "objective_unmeasured", "objective": objective,
+                                 "classes": len(classes)})
 
 
 def _default_method(params: dict[str, Any], configs: Any) -> str:
@@ -194,10 +289,8 @@ def _check_configs(configs: Any, code: str, template: str | None, method: str) -
     for config in configs:
         if not isinstance(config, dict) or not config:
             raise _bad("Each configuration must be an object {NAME: value} with at least one parameter.")
-        resolve(config, code, template)
-        for name, value in config.items():
-            _check_values(name, [value])
-        out.append(dict(config))
+        resolved = resolve(config, code, template)
+        out.append({name: _check_values(name, [value], resolved[name])["values"][0] for name, value in config.items()})
     return out
 
 
@@ -245,7 +338,7 @@ def describe(search: dict[str, Any]) -> str:
         parts.append(f"{len(search['configs'])} configurations")
     text = f"{search.get('method', 'grid')} over {', '.join(parts) or 'the defaults'}"
     if search.get("trials"):
-        text += f", at most {search['trials']} trials"
+        text += f", at most {search['trials']} trial{'' if search['trials'] == 1 else 's'}"
     if search.get("objective"):
         text += f", by {search['objective']}"
     return text

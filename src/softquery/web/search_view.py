@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from softquery.domain import Version
+from softquery.services.cv_figures import mean_pm_std
 
 
 def search_of(version: Version) -> dict[str, Any] | None:
@@ -21,6 +22,8 @@ def search_of(version: Version) -> dict[str, Any] | None:
             "number": trial.get("number"),
             "params": ", ".join(f"{k}={v}" for k, v in params.items()),
             "mean": trial.get("cv_mean"), "std": trial.get("cv_std"), "seconds": trial.get("seconds"),
+            # rounded as every CV figure is (services/cv_figures.py): the mean to its std's first significant digit
+            "score": mean_pm_std(trial.get("cv_mean"), trial.get("cv_std")),
             "error": trial.get("error"), "chosen": trial.get("number") == chosen,
         })
     skipped = selection.get("skipped") or []

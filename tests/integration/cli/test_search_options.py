@@ -55,3 +55,48 @@ def test_search_options_are_saved_shown_and_removed(sq: SoftqueryCLI, shop: None
     assert "random over max_depth=2:12, n_estimators=50:400:log, at most 4 trials" in text, text
     sq("model", "update", "m", "--no-search")
     assert sq("model", "show", "m", "--json").json()["search"] is None
+
+
+@pytest.mark.parametrize(("param", "words"), [
+    ("max_depth=a,b", "max_depth takes whole numbers of at least 1 (or none); 'a' is not one"),
+    ("n_estimators=1.5,2", "n_estimators takes whole numbers of at least 1; 1.5 is not one"),
+    ("min_samples_leaf=-1,0", "min_samples_leaf takes whole numbers of at least 1; -1 is too small"),
+    ("min_samples_leaf=0:5", "the range's low (0) is not"),
+])
+def test_param_values_are_checked_against_the_parameter_at_save(sq: SoftqueryCLI, shop: None, param: str,
+                                                                words: str) -> None:
+    code, text = _create(sq, "--search", "grid", "--param", param, ok=False)
+    assert code != 0 and words in text, text
+    assert sq("model", "list", "--json").json() == []
+
+
+def test_update_changes_only_the_search_fields_given(sq: SoftqueryCLI, shop: None) -> None:
+    _create(sq, "--search", "random", "--param", "n_estimators=200:600")
+    sq("model", "update", "m", "--time-budget", "5", "--trials", "20")
+    shown = sq("model", "show", "m", "--json").json()
+    assert shown["search"] == {"method": "random", "params": {"n_estimators": {"low": 200, "high": 600,
+                                                                                "log": False}}, "trials": 20}
+    sq("model", "update", "m", "--time-budget", "7")
+    assert sq("model", "show", "m", "--json").json()["search"] == shown["search"]
+    sq("model", "update", "m", "--search", "bayes")  # the method alone keeps the parameters and trials
+    assert sq("model", "show", "m", "--json").json()["search"] == {**shown["search"], "method": "bayes"}
+    sq("model", "update", "m", "--param", "max_depth=3,6")  # --param replaces the parameters
+    assert sq("model", "show", "m", "--json").json()["search"] == {
+        "method": "bayes", "params": {"max_depth": {"values": [3, 6]}}, "trials": 20}
+
+
+def test_the_time_budget_help_states_the_real_defaults(sq: SoftqueryCLI) -> None:
+    text = sq("model", "create", "--help").out
+    assert "AutoML 60 s" in " ".join(text.split()) and "60% of the run's time limit" in " ".join(text.split())
+    assert "every planned trial runs" not in text
+
+
+def test_versions_say_what_automl_chose(sq: SoftqueryCLI, shop: None) -> None:
+    sq("model", "create", "a", "--source", "shop", "--template", "auto", "--label", "quality",
+       "--train-sql", TRAIN, "--predict-sql", PREDICT, "--time-budget", "1", "--cv-folds", "2")
+    sq("train", "a")
+    listed = sq("versions", "a", "--json").json()
+    selection = listed[0]["selection"]
+    assert selection["kind"] == "auto"
+    text = sq("versions", "a").out
+    assert f"auto → {selection['chosen']}" in text and "chosen" in text, text

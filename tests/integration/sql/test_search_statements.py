@@ -57,6 +57,9 @@ def test_hparam_candidates_with_grid_search(ctx: ServiceContext, sqlite_source: 
     ("l2_reg=HPARAM_RANGE(1)", "HPARAM_RANGE takes two numbers"),
     ("l2_reg=HPARAM_RANGE(0.1, 1), hparam_tuning_algorithm='NOPE'", "hparam_tuning_algorithm 'NOPE' is not known"),
     ("l2_reg=HPARAM_RANGE(0.1, 1), hparam_tuning_objectives=['nope']", "hparam_tuning_objectives 'nope'"),
+    ("l2_reg=HPARAM_RANGE(0.1, 1), hparam_tuning_objectives=['acuracy']", "Did you mean 'accuracy'?"),
+    ("l2_reg=HPARAM_RANGE(0.1, 1), hparam_tuning_objectives=['accuracy']",
+     "'accuracy' is not measured for regression: its cross-validation measures r2, mae, rmse"),
 ])
 def test_tuning_mistakes_are_clear(ctx: ServiceContext, sqlite_source: str, options: str, words: str) -> None:
     script = (f"CREATE MODEL bad OPTIONS(model_type='linear_reg', input_label_cols=['value'], {options}) "

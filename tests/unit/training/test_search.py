@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,7 @@ from sklearn.model_selection import KFold, cross_val_score
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 
-from softquery.errors import InvalidInputError, ModelCodeError
+from softquery.errors import DataError, InvalidInputError, ModelCodeError
 from softquery.modelcode.preprocessing import AutoPreprocessor
 from softquery.modelcode.templates import template_code
 from softquery.training.search import run_search
@@ -84,13 +86,18 @@ def test_bayes_runs_the_trials_asked_for() -> None:
 
 
 def test_a_failing_trial_is_recorded_and_all_failing_is_a_model_code_error() -> None:
+    # a keyword softquery knows nothing about is checked only by its trials (n_neighbors=0 is now
+    # refused when the search is saved)
     X, y = _data()
-    search = {"method": "grid", "params": {"n_neighbors": {"values": [3, 0]}}}
-    report = run_search(_spec("knn_regressor", search), X, y, progress=_noop)["report"]
+    search = {"method": "grid", "params": {"KNeighborsRegressor.algorithm": {"values": ["auto", "bogus"]}}}
+    found = run_search(_spec("knn_regressor", search), X, y, progress=_noop)
+    report = found["report"]
     assert report["chosen"] == 1 and "error" in report["trials"][1] and report["trials"][1]["cv_mean"] is None
+    assert any(note.startswith("1 of 2 trials failed: trial 2 (KNeighborsRegressor.algorithm=bogus):")
+               for note in found["notes"]), found["notes"]
     with pytest.raises(ModelCodeError, match="Every trial of the hyperparameter search failed"):
-        run_search(_spec("knn_regressor", {"method": "grid", "params": {"n_neighbors": {"values": [0, -1]}}}),
-                   X, y, progress=_noop)
+        run_search(_spec("knn_regressor", {"method": "grid", "params": {
+            "KNeighborsRegressor.algorithm": {"values": ["bogus", "nope"]}}}), X, y, progress=_noop)
 
 
 def test_the_time_budget_stops_starting_trials() -> None:
@@ -135,3 +142,63 @@ def test_a_too_large_grid_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="220 combinations"):
         normalize({"method": "grid", "params": params}, template_code("random_forest_regressor"),
                   "random_forest_regressor")
+
+
+def test_the_search_spreads_over_the_progress_bar_and_says_one_trial() -> None:
+    X, y = _data()
+    seen: list[float] = []
+    search = {"method": "grid", "params": {"alpha": {"values": [0.1, 1, 10, 100]}}}
+    run_search(_spec("ridge_regression", search), X, y,
+               progress=lambda _phase, fraction, *_a: seen.append(fraction))
+    assert seen == sorted(seen) and seen[0] == pytest.approx(0.15) and seen[-1] > 0.6, seen
+    one = run_search(_spec("ridge_regression", {"method": "grid", "params": {"alpha": {"values": [1]}}}), X, y,
+                     progress=_noop)
+    assert one["notes"][0].startswith("Hyperparameter search (grid, 1 trial): chose trial 1"), one["notes"]
+
+
+@pytest.mark.parametrize(("template", "params", "objective", "words"), [
+    ("ridge_regression", {"alpha": {}}, "accuracy", "is not measured for regression: its cross-validation "
+                                                    "measures r2, mae, rmse"),
+    ("logistic_regression", {"C": {}}, "r2_score", "is not measured for classification"),
+    ("logistic_regression", {"C": {}}, "acuracy", "Did you mean 'accuracy'?"),
+])
+def test_an_objective_the_task_does_not_measure_is_refused_at_save(template: str, params: dict, objective: str,
+                                                                   words: str) -> None:
+    with pytest.raises(InvalidInputError, match=words):
+        normalize({"method": "grid", "params": params, "objective": objective}, template_code(template), template)
+
+
+def test_roc_auc_on_three_classes_names_the_real_reason() -> None:
+    X, _ = _data(90)
+    y = pd.Series(np.array(["a", "b", "c"] * 30), name="kind")
+    spec = _spec("logistic_regression", {"method": "grid", "params": {"C": {"values": [1]}}, "objective": "roc_auc"})
+    with pytest.raises(DataError, match="roc_auc is measured for two classes only; the label has 3 \\(a, b, c\\)"):
+        run_search(spec, X, y, progress=_noop)
+
+
+def test_a_search_over_a_rare_class_prints_no_least_populated_warning() -> None:
+    # svm_classifier calibrates its probabilities with 5 inner folds: a class of 4 rows warns there
+    X, _ = _data(60)
+    y = pd.Series(np.array(["common"] * 56 + ["rare"] * 4), name="kind")
+    spec = _spec("svm_classifier", {"method": "grid", "params": {"C": {"values": [1]}}})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_search(spec, X, y, progress=_noop)
+    assert not [w for w in caught if "least populated class" in str(w.message)]
+
+
+def test_after_a_search_the_training_bar_never_moves_back() -> None:
+    from softquery.training.search import never_back
+
+    seen: list[float | None] = []
+    forward = never_back(lambda _phase, fraction, _detail="": seen.append(fraction))
+    for fraction in (0.15, 0.8, 0.3, None, 0.6, 0.9):
+        forward("phase", fraction)
+    assert seen == [0.15, 0.8, 0.8, None, 0.8, 0.9]
+
+
+def test_one_trial_is_said_in_the_singular() -> None:
+    from softquery.training.search_spec import describe
+
+    assert describe({"method": "random", "params": {"alpha": {}}, "trials": 1}) == \
+        "random over alpha (defaults), at most 1 trial"

@@ -1,0 +1,20 @@
+"""The version page's trials table rounds each trial's CV score as every CV figure is rounded
+(services/cv_figures.py): the mean to its standard deviation's first significant digit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from softquery.domain import Version
+from softquery.web.search_view import search_of
+
+
+def test_trial_scores_are_rounded_like_the_other_cv_figures() -> None:
+    selection = {"kind": "search", "method": "grid", "objective": "r2", "chosen": 1, "trials": [
+        {"number": 1, "params": {"alpha": 1}, "cv_mean": 0.3512, "cv_std": 0.0657, "seconds": 0.1},
+        {"number": 2, "params": {"alpha": 10}, "cv_mean": 0.992, "cv_std": 0.0012, "seconds": 0.1}]}
+    version = Version(model="m", version=1, created_at=datetime.now(UTC), manifest={"selection": selection},
+                      signature="", artifact_sha256="", artifact_size=0)
+    search = search_of(version)
+    assert search is not None
+    assert [row["score"] for row in search["rows"]] == ["0.35 ± 0.07", "0.992 ± 0.001"]
