@@ -108,7 +108,7 @@ def test_a_syntax_error_is_marked_at_its_line_and_column(page: Page, shot: Shot,
 def test_completion_offers_a_model_name(page: Page, shot: Shot) -> None:
     _console(page)
     page.get_by_test_id("cm-console-sql").click()
-    page.keyboard.type("select * from ML.PREDICT(MODEL hou")
+    page.keyboard.type("select * from ML.PREDICT(MODEL house_q")  # other tests add house_* models
     hints = page.locator(".CodeMirror-hints li")
     expect(hints.first).to_be_visible()
     expect(hints.filter(has_text="house_quality")).to_have_count(1)
