@@ -135,7 +135,10 @@ def key_cv_text(version: Version) -> str:
     metric = key_metric_of(version.manifest)
     if metric is None:
         return f"CV {NOT_MEASURED}"
-    mean, std = score(cv_of(version.manifest), metric)
+    cv = cv_of(version.manifest)
+    mean, std = score(cv, metric)
+    if mean is None and measured(cv):  # folds ran, but could not measure this metric (their notes say why)
+        return f"{metric} (CV) {NOT_MEASURED} in these folds"
     return f"{metric} (CV) {mean_pm_std(mean, std) if mean is not None else NOT_MEASURED}"
 
 
