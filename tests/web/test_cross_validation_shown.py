@@ -91,3 +91,14 @@ def test_the_run_says_what_cv_measured(client: TestClient, ctx: ServiceContext) 
     r2 = _cv(ctx)["metrics"]["r2"]
     assert f"CV r2 {mean_pm_std(r2['mean'], r2['std'])} (5-fold)" in _part(client.get(f"/runs/{run.id}").text,
                                                                             "run-summary", "</p>")
+
+
+def test_a_search_trials_scores_round_mean_and_std_alike(client: TestClient, ctx: ServiceContext) -> None:
+    """Review item 17: "0.35 ± 0.0657" -> both to the std's first significant digit, as everywhere."""
+    selection = {"kind": "search", "method": "grid", "objective": "r2", "direction": "maximize", "folds": 3,
+                 "chosen": 1, "reason": "the best CV r2", "trials": [
+                     {"number": 1, "params": {"alpha": 1}, "cv_mean": 0.3512, "cv_std": 0.0657, "seconds": 0.1}]}
+    ctx.versions.add("wine_cultivar", manifest={"task": "classification", "metrics": {}, "selection": selection},
+                     signature="x", artifact=b"x", artifact_sha256="0" * 64, run_id=None, activate=False)
+    html = client.get("/models/wine_cultivar/versions/1").text
+    assert element(html, "trial-score").endswith(">0.35 ± 0.07</"), element(html, "trial-score")
