@@ -198,4 +198,4 @@ def brief(cv: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     metrics = {name: {"mean": score(cv, name)[0], "std": score(cv, name)[1]} for name in (cv.get("metrics") or {})}
     return {"method": cv.get("method"), "method_text": method_text(cv), "folds": cv.get("folds"),
-            "metrics": metrics, "notes": list(cv.get("notes") or [])}
+            "order_column": cv.get("order_column"), "metrics": metrics, "notes": list(cv.get("notes") or [])}
