@@ -13,7 +13,6 @@ export, which unpickles in a sandboxed child: nothing here runs model code.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable
 from typing import Any
 
