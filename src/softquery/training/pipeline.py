@@ -28,7 +28,7 @@ from softquery.training.cross_validation import (
     cross_validate,
 )
 from softquery.training.fit import Progress, fit_and_evaluate, label_classes, task_before_fitting
-from softquery.training.parallel import cores_for
+from softquery.training.parallel import cores_for, worth_forking
 from softquery.training.roundtrip import save_and_check
 from softquery.training.selection import choose_code
 from softquery.training.spec import TrainSpec
@@ -120,12 +120,10 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
             return  # measured by the selection / the task waits for the holdout's predictions
         t_cv = time.perf_counter()
         rows = len(dataset.X)
-        # a core is the holdout's: the folds get the others, and run in this process when that
-        # leaves one (forking them one at a time would only add each fork's cost) or they are small
-        cores = cores_for(max(1, spec.cores - 1), _cv_seconds(spec, final_seconds, rows, rows))
+        worth = worth_forking(_cv_seconds(spec, final_seconds, rows, rows))
         early.append(_cross_validate(spec, cls, dataset, task, label_classes(task, dataset.y, label), progress,
                                      _cv_budget(spec, started, {"final_fit": final_seconds}, final_seconds, rows),
-                                     cores))
+                                     max(1, spec.cores - 1) if worth else 1, fork=worth))  # a core is the holdout's
         early_timings["cross_validation"] = time.perf_counter() - t_cv
 
     early_timings: dict[str, float] = {}
