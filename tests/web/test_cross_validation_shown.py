@@ -91,3 +91,32 @@ def test_the_run_says_what_cv_measured(client: TestClient, ctx: ServiceContext) 
     r2 = _cv(ctx)["metrics"]["r2"]
     assert f"CV r2 {mean_pm_std(r2['mean'], r2['std'])} (5-fold)" in _part(client.get(f"/runs/{run.id}").text,
                                                                             "run-summary", "</p>")
+
+
+def test_a_search_trials_scores_round_mean_and_std_alike(client: TestClient, ctx: ServiceContext) -> None:
+    """Review item 17: "0.35 ± 0.0657" -> both to the std's first significant digit, as everywhere."""
+    selection = {"kind": "search", "method": "grid", "objective": "r2", "direction": "maximize", "folds": 3,
+                 "chosen": 1, "reason": "the best CV r2", "trials": [
+                     {"number": 1, "params": {"alpha": 1}, "cv_mean": 0.3512, "cv_std": 0.0657, "seconds": 0.1}]}
+    ctx.versions.add("wine_cultivar", manifest={"task": "classification", "metrics": {}, "selection": selection},
+                     signature="x", artifact=b"x", artifact_sha256="0" * 64, run_id=None, activate=False)
+    html = client.get("/models/wine_cultivar/versions/1").text
+    assert element(html, "trial-score").endswith(">0.35 ± 0.07</"), element(html, "trial-score")
+
+
+def test_ordered_folds_are_described_as_training_on_earlier_rows(client: TestClient, ctx: ServiceContext) -> None:
+    """Review item 8: ordered folds do not train "on the other rows"; the holdout of the latest rows is said."""
+    cv = {"method": "ordered", "folds": 3, "rows": 40, "order_column": "day", "seconds": 0.0, "notes": [],
+          "metrics": {"mae": {"mean": 1.0, "std": 0.1, "folds": [0.9, 1.0, 1.1]}}}
+    split = {"method": "ordered", "test_fraction": 0.2, "seed": 0, "train_rows": 32, "test_rows": 8,
+             "order_column": "day"}
+    ctx.versions.add("diabetes_progression", manifest={"task": "regression", "metrics": {"mae": 1.0}, "cv": cv,
+                                                       "evaluation": {"split": split}},
+                     signature="x", artifact=b"x", artifact_sha256="0" * 64, run_id=None, activate=False)
+    html = client.get("/models/diabetes_progression/versions/1").text
+    method = element(html, "cv-method")
+    assert "each fold trains on earlier rows and is measured on the next ones" in method, method
+    assert "other rows" not in method
+    assert "Measured on the latest 20% of the rows by day" in element(html, "holdout-split")
+    kfold = element(client.get("/models/house_quality/versions/2").text, "cv-method")
+    assert "each fold trains a fresh model on the other rows" in kfold

@@ -26,7 +26,7 @@ def exit_code_for(error: SoftqueryError) -> int:
 
 
 def report_error(error: SoftqueryError) -> None:
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, markup=False, emoji=False)
     console.print(f"[bold red]Error[/] ({error.code}): {escape(error.message)}", markup=True, soft_wrap=True)
     excerpt = error.details.get("excerpt")
     if isinstance(excerpt, str) and excerpt:  # a SQL error: the line with a caret under the place

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
 from softquery.cli.command_access import Access, declare
 from softquery.cli.home_securing import report_repairs
@@ -40,8 +41,8 @@ def init_cmd(settings: Settings, if_needed: bool, admin_name: str) -> None:
         if result.created_key:
             out.print(f"secret key:     {settings.secret_key_path} (mode 0600, keep it safe)")
     if created is not None:
-        out.print(f"Created the first admin [bold]{created.username}[/] (no password yet). "
-                  "`softquery serve` prints a one-time login link for them when it starts.")
+        out.print(f"Created the first admin [bold]{escape(created.username)}[/] (no password yet). "
+                  "`softquery serve` prints a one-time login link for them when it starts.", markup=True)
     elif admin_name != "admin" and not if_needed:
         out.print(f"The home already has users, so no admin {admin_name!r} was created; "
                   f"add one with `softquery user add {admin_name} --role admin`.", markup=False)
@@ -63,7 +64,7 @@ def demo_cmd(if_needed: bool, as_json: bool) -> None:
         print_json(result.__dict__)
         return
     out = console()
-    out.print(f"Created source [bold]demo[/] at {result.path}")
+    out.print(f"Created source [bold]demo[/] at {escape(str(result.path))}", markup=True)
     for table, rows in result.tables.items():
         out.print(f"  table {table}: {rows} rows")
     out.print(f"Example models: {', '.join(result.models)}")

@@ -9,6 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
+from rich.console import Console
+from rich.markup import escape
 
 from softquery.cli.command_access import Access, declare
 from softquery.cli.present import BLOCKS, model_dict
@@ -88,12 +90,17 @@ def _spec(kw: dict[str, Any]) -> ModelSpec:
     return spec
 
 
+def _field(out: Console, key: str, value: str) -> None:
+    """``key: value`` with the key in bold and the value printed as it is."""
+    out.print(f"[bold]{key}[/]: {escape(value)}", markup=True)
+
+
 def _report(saved: SavedModel, verb: str) -> None:
     out = console()
-    out.print(f"{verb} model [bold]{saved.model.name}[/].")
+    out.print(f"{verb} model [bold]{escape(saved.model.name)}[/].", markup=True)
     for warning in saved.warnings:
         where = f"line {warning.line}: " if warning.line else ""
-        out.print(f"[yellow]warning[/] {where}{warning.message}")
+        out.print(f"[yellow]warning[/] {escape(where + warning.message)}", markup=True)
 
 
 @declare(Access.NONE, "only groups the model commands")
@@ -164,16 +171,16 @@ def show_cmd(name: str, as_json: bool) -> None:
     out = console()
     for key, value in data.items():
         if key in BLOCKS:
-            out.print(f"[bold]{key}[/]:")
-            out.print(str(value), markup=False)
+            out.print(f"[bold]{key}[/]:", markup=True)
+            out.print(str(value))
         elif key == "next_run_at" and value is not None:
-            out.print(f"[bold]{key}[/]: {_fire_time(value, model.schedule_timezone)}")
+            _field(out, key, _fire_time(value, model.schedule_timezone))
         elif key == "search":
-            out.print(f"[bold]{key}[/]: {search_text(value) or 'none'}", markup=True)
+            _field(out, key, search_text(value) or "none")
         elif key == "schedule" and value is None:
-            out.print(f"[bold]{key}[/]: none (set one with --schedule)")
+            _field(out, key, "none (set one with --schedule)")
         else:
-            out.print(f"[bold]{key}[/]: {'' if value is None else value}")
+            _field(out, key, "" if value is None else str(value))
 
 
 def _fire_time(value: datetime, timezone: str | None) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
@@ -24,7 +25,10 @@ def print_json(data: Any) -> None:
 
 
 def console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    """Prints text as given: no rich markup (``[bold]`` in a user's text stays), no emoji codes
+    (``:100:`` in ``0.001:100:log`` stays). A line that styles a word passes ``markup=True`` and
+    escapes every user value in it (``rich.markup.escape``)."""
+    return Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 def print_table(columns: list[str], rows: list[list[Any]], *, empty: str) -> None:
@@ -42,7 +46,7 @@ def print_table(columns: list[str], rows: list[list[Any]], *, empty: str) -> Non
     for name in columns:
         table.add_column(name, overflow="fold")  # wrap a long value, never end it with "…"
     for row in cells:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))  # a cell is text, never markup or emoji
     out.print(table)
 
 

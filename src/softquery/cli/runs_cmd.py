@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from softquery.cli.command_access import Access, declare
@@ -30,8 +31,8 @@ wait_option = click.option("--wait", is_flag=True,
 
 def _progress_display(as_json: bool) -> Progress:
     show = not as_json and sys.stderr.isatty()
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                    TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
+    return Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
+                    TextColumn("{task.fields[detail]}", markup=False), TimeElapsedColumn(),
                     console=console(), transient=True, disable=not show)
 
 
@@ -83,8 +84,15 @@ def _execute(model: str, kind: RunKind, wait: bool, as_json: bool) -> None:
 def _summary(run: Run) -> None:
     out = console()
     duration = f" in {run.duration_seconds:.1f}s" if run.duration_seconds is not None else ""
+    if run.status is RunStatus.CANCELLED:
+        after = f" after {run.duration_seconds:.1f} s" if run.duration_seconds is not None else ""
+        out.print(f"[bold]Run {run.id} was stopped{after}.[/]", markup=True)
+        if run.error_message:
+            out.print(run.error_message)
+        out.print(f"Details: `softquery run show {run.id}`")
+        return
     if run.status is not RunStatus.SUCCEEDED:
-        out.print(f"[bold red]Run {run.id} failed[/]{duration} ({run.error_code}):")
+        out.print(f"[bold red]Run {run.id} failed[/]{duration} ({escape(str(run.error_code))}):", markup=True)
         out.print(run.error_message or "", markup=False)
         out.print(f"Details: `softquery run show {run.id}`")
         return
@@ -104,8 +112,10 @@ def _summary(run: Run) -> None:
     if predict:
         out.print(f"Wrote {predict['rows']:,} rows to {predict['table']} ({predict['write_mode']}) "
                   f"with version {predict['version']}{duration}.")
+    cv_notes = set((train or {}).get("cv", {}).get("notes", []) if train and train.get("cv") else [])
     for note in (train or {}).get("notes", []) + (predict or {}).get("notes", []):
-        out.print(f"  note: {note}")
+        if note not in cv_notes:  # printed once, above, as a cross-validation note
+            out.print(f"  note: {note}")
     out.print(f"  run id: {run.id}")
 
 
@@ -170,11 +180,11 @@ def show_cmd(run_id: str, as_json: bool) -> None:
         print_json(run_dict(run))
         return
     out = console()
-    out.print(f"run {run.id}: {run.kind.value} {run.model} — [bold]{run.status.value}[/]")
+    out.print(f"run {run.id}: {run.kind.value} {escape(run.model)} — [bold]{run.status.value}[/]", markup=True)
     out.print(f"created {fmt_time(run.created_at)}  started {fmt_time(run.started_at)}  "
               f"finished {fmt_time(run.finished_at)}  trigger {run.trigger.value}")
     if run.error_message:
-        out.print(f"[red]error ({run.error_code})[/]:")
+        out.print(f"[red]error ({escape(str(run.error_code))})[/]:", markup=True)
         out.print(run.error_message, markup=False)
         tb = run.error_details.get("traceback")
         if tb:
@@ -228,7 +238,8 @@ def logs_cmd(run_id: str, follow: bool) -> None:
 @run_group.command("stop")
 @click.argument("run_id")
 def stop_cmd(run_id: str) -> None:
-    """Stop run RUN_ID: a queued run is cancelled; a running one is ended within 2 seconds."""
+    """Stop run RUN_ID: a queued run is cancelled; a running one is ended within 2 seconds
+    (a training that is already storing its version is past stopping, and says so)."""
     with service_context() as ctx:
         status = svc.stop_run(ctx, run_id, svc.pick_executor(ctx))
     if status is RunStatus.RUNNING:

@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from softquery.cli.command_access import Access, declare
 from softquery.cli.printing import console, fmt_time, json_option, print_json, print_table
@@ -68,7 +69,7 @@ def add_cmd(settings: Settings, name: str, role: str, password_stdin: bool) -> N
     with service_context() as ctx:
         user = accounts.add_user(ctx, name, accounts.parse_role(role), password)
         secret = None if password is not None else accounts.new_login_link(ctx, user.username)
-    console().print(f"Added {user.role.value} [bold]{user.username}[/].")
+    console().print(f"Added {user.role.value} [bold]{escape(user.username)}[/].", markup=True)
     if secret is not None:
         _print_link(settings, user.username, secret)
         console().print("Send them the link; it works once. They set a password after logging in.")

@@ -68,6 +68,29 @@ def method_text(cv: dict[str, Any] | None) -> str:
     return f"{text}, {words}" if words else text
 
 
+def fold_words(cv: dict[str, Any] | None) -> str:
+    """How each fold is trained and measured, in words (ordered folds train on earlier rows only)."""
+    if (cv or {}).get("method") == "ordered":
+        return "each fold trains on earlier rows and is measured on the next ones"
+    return "each fold trains a fresh model on the other rows and is measured on its own"
+
+
+def split_text(evaluation: dict[str, Any] | None) -> str | None:
+    """Which rows the holdout metrics were measured on (None: the version does not say)."""
+    split = (evaluation or {}).get("split")
+    if not isinstance(split, dict):
+        return None
+    fraction = _number(split.get("test_fraction")) or 0.0
+    rows = f"{split.get('train_rows', 0):,} training rows, {split.get('test_rows', 0):,} holdout rows"
+    if split.get("method") == "ordered":
+        column = split.get("order_column")
+        by = f" by {column}" if column else " in order"
+        return f"Measured on the latest {round(fraction * 100)}% of the rows{by} (trained on the earlier ones): {rows}."
+    if split.get("method") == "none":
+        return "Measured on the training rows themselves (no rows held out)."
+    return f"Measured on a random {round(fraction * 100)}% holdout: {rows}."
+
+
 def _rounded(value: float, decimals: int) -> str:
     text = f"{value:.{max(decimals, 0)}f}"
     return "0" if text.strip("-0.") == "" else text
@@ -117,7 +140,10 @@ def key_cv_text(version: Version) -> str:
     metric = key_metric_of(version.manifest)
     if metric is None:
         return f"CV {NOT_MEASURED}"
-    mean, std = score(cv_of(version.manifest), metric)
+    cv = cv_of(version.manifest)
+    mean, std = score(cv, metric)
+    if mean is None and measured(cv):  # folds ran, but could not measure this metric (their notes say why)
+        return f"{metric} (CV) {NOT_MEASURED} in these folds"
     return f"{metric} (CV) {mean_pm_std(mean, std) if mean is not None else NOT_MEASURED}"
 
 
@@ -177,4 +203,4 @@ def brief(cv: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     metrics = {name: {"mean": score(cv, name)[0], "std": score(cv, name)[1]} for name in (cv.get("metrics") or {})}
     return {"method": cv.get("method"), "method_text": method_text(cv), "folds": cv.get("folds"),
-            "metrics": metrics, "notes": list(cv.get("notes") or [])}
+            "order_column": cv.get("order_column"), "metrics": metrics, "notes": list(cv.get("notes") or [])}

@@ -79,11 +79,16 @@ def _by_holdout(active: Version, number: int, metric: str, metrics: dict[str, An
     new_value, old_value = _holdout(metrics, metric), _holdout(active.metrics, metric)
     new, old = {"version": number, "holdout": new_value}, {"version": active.version, "holdout": old_value}
     if new_value is None:
-        return DeployDecision(False, f"Not activated: {why}, and this version has none.", "holdout", metric,
-                              new, old)
+        reason = (f"this version has no {metric} to compare, neither cross-validated nor holdout"
+                  if missing == number else f"the active version {active.version} has no cross-validated "
+                  f"{metric} and this version no holdout {metric}, so there is nothing to compare")
+        return DeployDecision(False, f"Not activated: {reason}.", "holdout", metric, new, old)
     if old_value is None:
-        return DeployDecision(True, f"Activated: {why}, and the active version has none.", "holdout", metric,
-                              new, old)
+        reason = (f"the active version {active.version} has no {metric} to compare with, neither "
+                  "cross-validated nor holdout" if missing == active.version else
+                  f"this version has no cross-validated {metric} and the active version {active.version} "
+                  f"no holdout {metric}, so there is nothing to compare")
+        return DeployDecision(True, f"Activated: {reason}.", "holdout", metric, new, old)
     ours, theirs = fmt_figure(new_value), fmt_figure(old_value)
     if new_value > old_value:
         return DeployDecision(True, f"Activated: {why}: {ours} is better than its {theirs}.", "holdout", metric,

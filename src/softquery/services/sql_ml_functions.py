@@ -12,6 +12,7 @@ export, which unpickles in a sandboxed child: nothing here runs model code.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -257,7 +258,23 @@ def _cross_validated(version: Version) -> dict[str, pa.Array]:
         column = EVALUATE_COLUMNS.get(name, name)
         values[f"cv_{column}_mean"] = pa.array([mean], pa.float64())
         values[f"cv_{column}_std"] = pa.array([std], pa.float64())
+        if name == "rmse":  # beside the holdout's mean_squared_error: from each fold's rmse, squared
+            mean, std = _squared_folds(cv, name)
+            values["cv_mean_squared_error_mean"] = pa.array([mean], pa.float64())
+            values["cv_mean_squared_error_std"] = pa.array([std], pa.float64())
     return values
+
+
+def _squared_folds(cv: dict[str, Any] | None, name: str) -> tuple[float | None, float | None]:
+    """The mean and (population) standard deviation over the folds of ``name`` squared (None: not measured)."""
+    if not cv_figures.measured(cv):
+        return None, None
+    folds = (((cv or {}).get("metrics") or {}).get(name) or {}).get("folds")
+    if not isinstance(folds, list) or not folds or not all(isinstance(v, int | float) for v in folds):
+        return None, None
+    squares = [float(v) ** 2 for v in folds]
+    mean = sum(squares) / len(squares)
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in squares) / len(squares))
 
 
 def feature_importance(session: Session, statement: Statement, node: MLFunction) -> pa.Table:

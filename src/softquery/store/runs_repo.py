@@ -12,9 +12,9 @@ from sqlalchemy.engine import RowMapping
 
 from softquery.clock import as_utc, utcnow
 from softquery.domain import Run, RunKind, RunStatus, RunTrigger
-from softquery.errors import NotFoundError
+from softquery.errors import ConflictError, NotFoundError
 from softquery.store.database import write_tx
-from softquery.store.tables import models, runs
+from softquery.store.tables import models, runs, versions
 
 
 def _entity(row: RowMapping) -> Run:
@@ -171,9 +171,23 @@ class RunRepository:
             conn.execute(update(runs).where(runs.c.id == run_id).values(heartbeat_at=utcnow()))
 
     def request_stop(self, run_id: str) -> RunStatus:
-        """Cancel a queued run at once; ask the supervisor of a running one to stop it."""
+        """Cancel a queued run at once; ask the supervisor of a running one to stop it.
+
+        A training run that has already stored its version is past stopping: the version is
+        stored in the transaction that checks for a stop (``VersionsRepo.add(require_running=True)``),
+        and this one locks the same run row first, so exactly one of the two wins. Then a
+        ``ConflictError`` says it is too late, and no stop is recorded."""
         now = utcnow()
         with write_tx(self.engine) as conn:
+            row = conn.execute(select(runs.c.status, runs.c.kind).where(runs.c.id == run_id)
+                               .with_for_update()).first()
+            if row is not None and row[0] == RunStatus.RUNNING.value and row[1] == RunKind.TRAIN.value:
+                stored = conn.execute(select(versions.c.version).where(versions.c.run_id == run_id)).scalar()
+                if stored is not None:
+                    raise ConflictError(
+                        f"Too late: run {run_id} is already storing its version (version {stored}); "
+                        "it finishes as it is (activate another version if you do not want this one).",
+                        details={"run": run_id, "version": stored})
             conn.execute(
                 update(runs).where(runs.c.id == run_id, runs.c.status == RunStatus.QUEUED.value).values(
                     status=RunStatus.CANCELLED.value, finished_at=now, stop_requested_at=now,

@@ -105,9 +105,37 @@ def fold_count(rows: int, wanted: int) -> tuple[int, list[str]]:
     return wanted, []
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def unmeasured_notes(task: TaskType, per_fold: list[dict[str, Any]], test_rows: list[int]) -> list[str]:
+    """A note for each metric the folds could not all measure (left out of the figures), e.g.
+    r2 when each fold tests one row; never silently dropped."""
+    counted: dict[str, int] = {}
+    for fold in per_fold:
+        for name, value in fold.items():
+            if _is_number(value):
+                counted[name] = counted.get(name, 0) + 1
+    if task is TaskType.REGRESSION:
+        counted.setdefault("r2", 0)
+    notes = []
+    for name, count in counted.items():
+        if count == len(per_fold):
+            continue
+        if count == 0 and name == "r2" and test_rows and max(test_rows) < 2:
+            notes.append("r2 was not measured: each fold has only 1 test row (r2 needs at least 2). "
+                         "More rows, or fewer folds, measure it.")
+        elif count == 0:
+            notes.append(f"{name} was not measured in any fold.")
+        else:
+            notes.append(f"{name} was measured in only {count} of the {len(per_fold)} folds, so the "
+                         "cross-validation figures leave it out.")
+    return notes
+
+
 def _summary(per_fold: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    names = [k for k in per_fold[0] if all(isinstance(f.get(k), int | float) and not isinstance(f.get(k), bool)
-                                          for f in per_fold)]
+    names = [k for k in per_fold[0] if all(_is_number(f.get(k)) for f in per_fold)]
     out: dict[str, dict[str, Any]] = {}
     for name in names:
         values = np.array([float(f[name]) for f in per_fold])
@@ -202,7 +230,7 @@ def _fold(cls: Any, X: pd.DataFrame, y: pd.Series | None, task: TaskType, classe
     preds, named = holdout_predictions(model, X_te, "cross-validation")
     proba = predict_proba_or_none(model, X_te, named) if y is not None else None
     metrics, _ = evaluate_predictions(task, X_te, y_te, preds, proba, classes, named)
-    return {"metrics": metrics, "seconds": seconds, "pid": os.getpid()}
+    return {"metrics": metrics, "seconds": seconds, "pid": os.getpid(), "test_rows": len(test_at)}
 
 
 def cross_validate(
@@ -248,8 +276,10 @@ def cross_validate(
         progress("cross-validating", None, f"{count} folds")
     results = run_all(tasks, cores, names=[f"cross-validation fold {i + 1}" for i in range(count)], on_done=done,
                       fork=fork)
-    cv = CrossValidation(method=method, folds=count, rows=len(X), metrics=_summary([r["metrics"] for r in results]),
-                         notes=notes + timed + more, seconds=time.perf_counter() - started,
+    per_fold = [r["metrics"] for r in results]
+    unmeasured = unmeasured_notes(task, per_fold, [int(r["test_rows"]) for r in results])
+    cv = CrossValidation(method=method, folds=count, rows=len(X), metrics=_summary(per_fold),
+                         notes=notes + timed + more + unmeasured, seconds=time.perf_counter() - started,
                          order_column=order_column)
     cv.pids = [int(r["pid"]) for r in results]
     cv.fit_seconds = float(sum(r["seconds"] for r in results))

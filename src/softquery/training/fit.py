@@ -147,6 +147,18 @@ def _split(X: pd.DataFrame, y: pd.Series | None, stratify: bool,
     return tuple(train_test_split(X, y, test_size=fraction, random_state=SPLIT_SEED, stratify=strat))
 
 
+def _split_latest(X: pd.DataFrame, y: pd.Series | None, order: pd.Series,
+                  fraction: float) -> tuple[Any, Any, Any, Any]:
+    """The latest ``fraction`` of the rows in ``order`` held out (at least one), the rest trained on:
+    a model of ordered data is measured on rows after the ones it learned from, like the ordered folds."""
+    in_order = np.argsort(order.to_numpy(), kind="stable")
+    n_test = max(1, int(np.ceil(len(X) * fraction)))
+    train_at, test_at = in_order[:-n_test], in_order[-n_test:]
+    if y is None:
+        return X.iloc[train_at], X.iloc[test_at], None, None
+    return X.iloc[train_at], X.iloc[test_at], y.iloc[train_at], y.iloc[test_at]
+
+
 def _classes(y: pd.Series, label: str) -> list[Any]:
     classes = sorted(pd.unique(y).tolist(), key=lambda v: (str(type(v)), v))
     if len(classes) < 2:
@@ -173,9 +185,12 @@ class Holdout:
 
 
 def _evaluate_holdout(cls: Any, X: pd.DataFrame, y: pd.Series | None, *, label: str | None,
-                      declared: TaskType | None, guess: TaskType, fraction: float, holdout: bool) -> Holdout:
+                      declared: TaskType | None, guess: TaskType, fraction: float, holdout: bool,
+                      order: pd.Series | None = None) -> Holdout:
     notes: list[str] = []
-    if holdout:
+    if holdout and order is not None:
+        X_tr, X_te, y_tr, y_te = _split_latest(X, y, order, fraction)
+    elif holdout:
         X_tr, X_te, y_tr, y_te = _split(X, y, guess is TaskType.CLASSIFICATION, fraction)
     else:
         notes.append(
@@ -198,12 +213,14 @@ def _evaluate_holdout(cls: Any, X: pd.DataFrame, y: pd.Series | None, *, label: 
     except Exception as exc:  # importance is a bonus: never fail a training over it
         notes.append(f"Feature importance could not be computed ({type(exc).__name__}: {exc}).")
     evaluation["split"] = {
-        "method": "holdout" if holdout else "none",
+        "method": ("ordered" if order is not None else "holdout") if holdout else "none",
         "test_fraction": fraction if holdout else 0.0,
         "seed": SPLIT_SEED,
         "train_rows": len(X_tr),
         "test_rows": len(X_te),
     }
+    if holdout and order is not None:  # the latest rows held out, by this column
+        evaluation["split"]["order_column"] = str(order.name) if order.name is not None else None
     return Holdout(task, metrics, evaluation, classes, notes, seconds, len(X_tr), os.getpid())
 
 
@@ -226,8 +243,10 @@ AfterFinal = Callable[[float], None]  # (the final fit's seconds) -> None
 def fit_and_evaluate(
     code: str, X: pd.DataFrame, y: pd.Series | None, *, label: str | None, progress: Progress,
     log_limit: int = 200_000, capture: bool = True, cores: int = 1, after_final: AfterFinal | None = None,
+    order: pd.Series | None = None,
 ) -> FitResult:
-    """The holdout fit and evaluation, and the final fit on every row. With ``cores`` > 1 the
+    """The holdout fit and evaluation, and the final fit on every row; ``order`` (row for row with
+    X: a model with an order column) holds out the latest rows instead of a random share. With ``cores`` > 1 the
     holdout fit runs in a forked process (``training.parallel``) while this process makes the
     final fit, then ``after_final`` (the cross-validation, when the task is known before the
     holdout): they are independent, and this is most of a large training's time."""
@@ -255,7 +274,7 @@ def fit_and_evaluate(
 
     def holdout_fit() -> Holdout:
         return _evaluate_holdout(cls, X, y, label=label, declared=declared, guess=guess, fraction=fraction,
-                                 holdout=holdout)
+                                 holdout=holdout, order=order)
 
     with capture_output(log_limit) if capture else contextlib.nullcontext(Captured()) as captured:
         if cores > 1:

@@ -104,8 +104,15 @@ def run_all(tasks: Sequence[Callable[[], T]], cores: int = 1, *, beside: Callabl
             pool.close()
             return _one_after_another(tasks, beside, on_done)
         if beside is not None:
-            with pool.failing_fast():
-                beside()
+            try:
+                with pool.failing_fast():
+                    beside()
+            except Exception:
+                # the tasks' errors come first, as one after another (the holdout fit's before
+                # the folds' that ran beside it): wait for them, then raise beside's own
+                pool.grow(min(count, cores))
+                pool.collect(None)
+                raise
         pool.grow(min(count, cores))
         return pool.collect(on_done)
     finally:

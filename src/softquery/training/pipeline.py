@@ -129,7 +129,7 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
     early_timings: dict[str, float] = {}
     fit = fit_and_evaluate(chosen.code, dataset.X, dataset.y, label=label, progress=progress,
                            log_limit=spec.log_limit, capture=spec.capture_output, cores=spec.cores,
-                           after_final=cv_beside_the_holdout)
+                           after_final=cv_beside_the_holdout, order=dataset.order)
     fit.timings.update(early_timings)
     cv = chosen.cv or (early[0] if early else None)
     if cv is None:

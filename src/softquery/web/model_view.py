@@ -7,6 +7,7 @@ import pprint
 from typing import Any
 
 from softquery.domain import Model, TaskType, Version
+from softquery.services import cv_figures
 
 LINEAR_TEMPLATES = {"linear_regression", "ridge_regression", "logistic_regression"}
 # templates whose pipeline converts to ONNX and passes the 1e-6 check (README "Exports and imports")
@@ -64,6 +65,7 @@ def evaluation(version: Version | None) -> dict[str, Any]:
     split = found.get("split")
     if isinstance(split, dict):
         out["split"] = split
+        out["split_text"] = cv_figures.split_text(found)
     return out
 
 

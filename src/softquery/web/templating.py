@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from softquery.services.cv_figures import mean_pm_std
 from softquery.web import access, summaries
 from softquery.web.number_format import fmt_bytes, fmt_number
 from softquery.web.plain_words import plain, title_of
@@ -76,6 +77,7 @@ def templates() -> Jinja2Templates:
     tpl.env.filters.update(fmt_time=fmt_time, ago=ago, fmt_duration=fmt_duration,
                            fmt_number=fmt_number, iso=iso, to_json=to_json,
                            fmt_bytes=fmt_bytes, plain=plain, key_cv=key_cv)
+    tpl.env.globals.update(mean_pm_std=mean_pm_std)  # "0.35 ± 0.07": both to the std's first digit
     tpl.env.globals.update(run_summary=summaries.run_summary, is_long=summaries.is_long,
                            preview_of=summaries.preview_of)
     tpl.env.globals.update(error_title=title_of)

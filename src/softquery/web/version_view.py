@@ -70,7 +70,8 @@ def cv_table(version: Version) -> dict[str, Any]:
     return {"recorded": cv is not None, "imported": cv_figures.imported(version.manifest), "measured": measured, "method": cv_figures.method_text(cv),
             "rows": (cv or {}).get("rows"), "seconds": (cv or {}).get("seconds"),
             "notes": list((cv or {}).get("notes") or []), "fold_count": max((len(r.folds) for r in rows), default=0),
-            "metrics": rows, "key": key_cv(version) if measured else None}
+            "metrics": rows, "key": key_cv(version) if measured else None, "how": cv_figures.fold_words(cv),
+            "split": cv_figures.split_text(version.manifest.get("evaluation"))}
 
 
 def cv_method(version: Version | None) -> str | None:

@@ -97,8 +97,12 @@ def test_evaluate_answers_the_metrics_the_cli_shows(walked: ServiceContext) -> N
     assert row["cv_folds"] == cv["folds"] == 5 and row["cv_method"] == "5-fold"
     assert row["cv_r2_score_mean"] == cv["metrics"]["r2"]["mean"]
     assert row["cv_root_mean_squared_error_std"] == cv["metrics"]["rmse"]["std"]
+    squares = [v ** 2 for v in cv["metrics"]["rmse"]["folds"]]  # the holdout's mean_squared_error, cross-validated
+    assert row["cv_mean_squared_error_mean"] == pytest.approx(sum(squares) / len(squares), rel=1e-12)
+    assert row["cv_mean_squared_error_std"] == pytest.approx(float(np.std(squares)), rel=1e-9)
     assert set(row) == set(holdout) | {"cv_folds", "cv_method"} | {
-        f"cv_{name}_{stat}" for name in ("r2_score", "mean_absolute_error", "root_mean_squared_error")
+        f"cv_{name}_{stat}" for name in ("r2_score", "mean_absolute_error", "root_mean_squared_error",
+                                         "mean_squared_error")
         for stat in ("mean", "std")}
     metrics = get_version(walked, "wine_kind", 1).metrics
     (row,) = call(walked, "SELECT * FROM ML.EVALUATE(MODEL wine_kind)").to_pylist()

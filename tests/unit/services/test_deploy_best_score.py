@@ -82,3 +82,14 @@ def test_most_recent_activates_every_version_and_says_so(ctx: ServiceContext) ->
     second = _train(ctx, 0.10, _cv(0.10, 0.01))
     assert second["activated"] is True and second["deploy"]["basis"] is None
     assert "every new version" in second["deploy"]["reason"]
+
+
+def test_an_active_version_without_the_metric_is_said_plainly(ctx: ServiceContext) -> None:
+    _model(ctx)
+    run = ctx.runs.create("m", RunKind.TRAIN, RunTrigger.CLI)  # a version with no r2 at all (as imported)
+    ctx.versions.add("m", manifest={"task": "regression", "metrics": {"mae": 3.0}}, signature="x", artifact=b"x",
+                     artifact_sha256="0" * 64, run_id=run.id, activate=True)
+    decided = _train(ctx, 0.7, _cv(0.7, 0.02))
+    assert decided["activated"] is True
+    assert decided["deploy"]["reason"] == ("Activated: the active version 1 has no r2 to compare with, neither "
+                                           "cross-validated nor holdout.")

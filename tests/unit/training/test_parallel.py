@@ -173,3 +173,22 @@ def test_a_task_that_fails_interrupts_the_work_beside_it(leaves_no_process: None
     with pytest.raises(ModelCodeError, match="holdout fit was killed by signal SIGKILL"):
         run_all([_kills_itself], 2, beside=final_fit, names=["holdout fit"])
     assert finished == [] and time.monotonic() - started < 25
+
+
+def test_a_task_error_comes_before_the_error_of_the_work_beside_it() -> None:
+    """As one after another (the holdout fit first): a failing holdout fit's error is the one
+    raised, also when the cross-validation beside it fails too (and sooner)."""
+    def holdout() -> None:
+        raise ModelCodeError("the holdout fit failed")
+
+    def beside() -> None:
+        raise ModelCodeError("a fold beside it failed")
+
+    with pytest.raises(ModelCodeError, match="the holdout fit failed"):
+        run_all([holdout], 2, beside=beside, names=["holdout fit"])
+
+    def fine() -> int:
+        return 1
+
+    with pytest.raises(ModelCodeError, match="a fold beside it failed"):  # no task failed: beside's own
+        run_all([fine], 2, beside=beside, names=["holdout fit"])
