@@ -12,7 +12,8 @@ in one run:
   by the run's recorded ``started_at``/``finished_at``, and the whole command's wall
   time, as ratios to the reference (target ≤ 2.0);
 * the same runs executed by a running ``softquery serve`` (its forkserver warm), submitted
-  by ``train --wait --json`` / ``predict --wait --json`` (target ≤ 1.5; ``--no-serve`` skips);
+  by ``train --wait --json`` / ``predict --wait --json``, ``--serve-repeats`` times each, their
+  median reported (target ≤ 1.5; ``--no-serve`` skips);
 * peak RSS of ``softquery predict`` over ``--predict-rows`` rows (target ≤ 1 GiB);
 * pandas ``read_sql`` + ``to_sql`` of the predict path, for scale (``--no-pandas``).
 
@@ -132,6 +133,11 @@ def fastest_read(path: Path, sql: str) -> tuple[Timed, Any]:
     return best, table
 
 
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run whose ``run_seconds`` is the median of ``runs`` (the lower middle one of an even count)."""
+    return sorted(runs, key=run_seconds)[(len(runs) - 1) // 2]
+
+
 def reference_fit(table: Any) -> tuple[Timed, Any]:
     from sklearn.linear_model import LinearRegression
 
@@ -233,6 +239,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=2_000_000, help="rows of the train/predict table")
+    parser.add_argument("--serve-repeats", type=int, default=3,
+                        help="train and predict runs by serve, each figure their median (one run varies by ±0.3)")
     parser.add_argument("--predict-rows", type=int, default=5_000_000,
                         help="rows predicted for the peak-memory measurement (0: skip)")
     parser.add_argument("--workdir", help="folder for the DB and SOFTQUERY_HOME (default: a temp "
@@ -357,15 +365,19 @@ def bench(args: argparse.Namespace, work: Path) -> int:
     # -- runs executed by a running server ------------------------------------------
     serve_train: dict[str, Any] | None = None
     serve_predict: dict[str, Any] | None = None
+    served_runs: dict[str, list[dict[str, Any]]] = {"train": [], "predict": []}
     if not args.no_serve:
         done = step("softquery serve: start (forkserver warm), then train and predict --wait")
         with sq.serve():
-            _, serve_train = sq.run_json("train", MODEL, "--wait", "--json",
-                                         timeout=args.timeout or 60 + 10 * ref_train)
-            check_run(serve_train, "train (serve)")
-            _, serve_predict = sq.run_json("predict", MODEL, "--wait", "--json",
-                                           timeout=args.timeout or 60 + 10 * ref_predict)
-            check_run(serve_predict, "predict (serve)")
+            for _ in range(args.serve_repeats):
+                _, served = sq.run_json("train", MODEL, "--wait", "--json", timeout=args.timeout or 60 + 10 * ref_train)
+                check_run(served, "train (serve)")
+                served_runs["train"].append(served)
+                _, served = sq.run_json("predict", MODEL, "--wait", "--json",
+                                        timeout=args.timeout or 60 + 10 * ref_predict)
+                check_run(served, "predict (serve)")
+                served_runs["predict"].append(served)
+        serve_train, serve_predict = median_run(served_runs["train"]), median_run(served_runs["predict"])
         done()
 
     # -- report --------------------------------------------------------------------
@@ -399,6 +411,10 @@ def bench(args: argparse.Namespace, work: Path) -> int:
     print_rows(["", "reference s", "run s", "ratio", "wall s", "wall ratio", "target", "result"], rows)
     if pandas is not None:
         print(f"pandas: {pandas.detail}")
+    if served_runs["train"]:
+        print(f"run by serve: the median of {args.serve_repeats} runs each; all runs' ratios: "
+              + "; ".join(f"{kind} " + ", ".join(f"{run_seconds(r) / ref:.2f}" for r in served_runs[kind])
+                          for kind, ref in (("train", ref_train), ("predict", ref_predict))))
     print("run s = the run's finished_at - started_at; wall s = the whole `softquery` command "
           "(interpreter start, imports, metadata DB); train/predict: one-shot commands, no server; "
           "run by serve: submitted to a running `softquery serve` whose forkserver is warm.")
