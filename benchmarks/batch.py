@@ -138,18 +138,14 @@ def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return sorted(runs, key=run_seconds)[(len(runs) - 1) // 2]
 
 
-def reference_fit(table: Any, repeats: int = 3) -> tuple[Timed, Any]:
-    """The fastest of ``repeats`` fits (one fit varied from 1.4 to 2.0 s on the same rows)."""
+def reference_fit(table: Any) -> tuple[Timed, Any]:
     from sklearn.linear_model import LinearRegression
 
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        X = np.column_stack([table.column(c).to_numpy() for c in FEATURES])
-        y = table.column("label").to_numpy()
-        model = LinearRegression().fit(X, y)
-        best = min(best, time.perf_counter() - t0)
-    return Timed(best, f"numpy arrays + LinearRegression().fit, fastest of {repeats}"), model
+    t0 = time.perf_counter()
+    X = np.column_stack([table.column(c).to_numpy() for c in FEATURES])
+    y = table.column("label").to_numpy()
+    model = LinearRegression().fit(X, y)
+    return Timed(time.perf_counter() - t0, "numpy arrays + LinearRegression().fit"), model
 
 
 def reference_write(path: Path, model: Any) -> Timed:
