@@ -160,8 +160,8 @@ def class_attribute_names(code: str) -> list[str]:
     return []
 
 
-def declared_task_name(code: str) -> str | None:
-    """The ``task = "..."`` class attribute of ``class Model``, read without executing code."""
+def class_constant(code: str, name: str) -> str | None:
+    """The text constant ``name = "..."`` set in ``class Model``, read without executing code."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
@@ -171,9 +171,14 @@ def declared_task_name(code: str) -> str | None:
             for stmt in node.body:
                 if (
                     isinstance(stmt, ast.Assign)
-                    and any(isinstance(t, ast.Name) and t.id == "task" for t in stmt.targets)
+                    and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)
                     and isinstance(stmt.value, ast.Constant)
                     and isinstance(stmt.value.value, str)
                 ):
                     return stmt.value.value
     return None
+
+
+def declared_task_name(code: str) -> str | None:
+    """The ``task = "..."`` class attribute of ``class Model``, read without executing code."""
+    return class_constant(code, "task")

@@ -24,7 +24,6 @@ Why a loop over templates and not FLAML or Optuna: README "Model selection (Auto
 
 from __future__ import annotations
 
-import ast
 import functools
 import time
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ import pandas as pd
 
 from softquery.domain import TaskType
 from softquery.errors import DataError, SoftqueryError
-from softquery.modelcode.checks import declared_task_name
+from softquery.modelcode.checks import class_constant, declared_task_name
 from softquery.modelcode.loader import load_code_module, model_class
 from softquery.modelcode.preprocessing import AutoPreprocessor
 from softquery.modelcode.preprocessing.kinds import TEXT, detect_kind
@@ -98,18 +97,8 @@ def requested(spec: TrainSpec) -> bool:
 
 def _automl_marker(code: str) -> str | None:
     """The ``automl = "auto..."`` attribute of ``class Model``, read without executing code."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return None
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == "Model":
-            for stmt in node.body:
-                if (isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "automl"
-                                                         for t in stmt.targets)
-                        and isinstance(stmt.value, ast.Constant) and stmt.value.value in AUTO_TEMPLATES):
-                    return str(stmt.value.value)
-    return None
+    marker = class_constant(code, "automl")
+    return marker if marker in AUTO_TEMPLATES else None
 
 
 @dataclass
