@@ -84,3 +84,20 @@ def assert_envelope(response: Any, status: int, code: str) -> dict[str, Any]:
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     assert isinstance(body["error"]["details"], dict)
     return dict(body["error"])
+
+
+# a model the API tests create (``create_model(client, **changes)`` overrides its fields)
+NEW_MODEL = {
+    "name": "price_guess",
+    "source": "demo",
+    "template": "ridge_regression",
+    "train_sql": "select id, price, quality from houses where quality is not null",
+    "predict_sql": "select id, price from houses where quality is null",
+    "description": "A test model.",
+}
+
+
+def create_model(client: TestClient, **changes: Any) -> dict[str, Any]:
+    response = client.post("/api/v1/models", json={**NEW_MODEL, **changes})
+    assert response.status_code == 201, response.text
+    return dict(response.json())

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi.testclient import TestClient
 
 from softquery.services.context import ServiceContext
 
+from .conftest import NEW_MODEL as NEW
 from .conftest import assert_envelope, train_now
-
-NEW = {
-    "name": "price_guess",
-    "source": "demo",
-    "template": "ridge_regression",
-    "train_sql": "select id, price, quality from houses where quality is not null",
-    "predict_sql": "select id, price from houses where quality is null",
-}
-
-
-def _create(client: TestClient, **changes: Any) -> dict[str, Any]:
-    response = client.post("/api/v1/models", json={**NEW, **changes})
-    assert response.status_code == 201, response.text
-    return dict(response.json())
+from .conftest import create_model as _create
 
 
 def test_a_search_is_set_checked_and_shown_with_the_version(client: TestClient, ctx: ServiceContext) -> None:
