@@ -317,7 +317,14 @@ def _typed(plain: list[Any], kinds: set[str]) -> np.ndarray:
                                  "(beyond about 1e308).", details={"problem": "too_large"}) from None
     if values == {BOOLEAN} and not has_null:
         return np.array(plain, dtype=bool)
+    if values == {DURATION} and any(v is not None and abs(v) > _LONGEST_DURATION for v in plain):
+        raise ModelCodeError("predict(X) returned a duration too long for a table column (beyond about "
+                             "290,000 years).", details={"problem": "too_large"})
     return _objects(plain)
+
+
+# a duration column holds microseconds in 64 bits
+_LONGEST_DURATION = datetime.timedelta(microseconds=2**63 - 1)
 
 
 def _matrix(values: Any, rows: int, width: int | None, named: RowNames, call: str) -> np.ndarray:

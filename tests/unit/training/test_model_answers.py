@@ -9,7 +9,7 @@ import json
 import sys
 import types
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -84,12 +84,20 @@ def test_any_answer_is_a_prediction_or_a_model_code_error(recipe: Recipe, rows: 
     assert all(isinstance(v, float) and np.isnan(v) or v is None for v in np.asarray(preds, dtype=object)[nulls])
 
 
+def test_a_duration_too_long_for_a_column_is_a_model_code_error_and_a_long_one_is_written() -> None:
+    # found by the fuzz above: a timedelta beyond 64 bits of microseconds failed in Arrow
+    with pytest.raises(ModelCodeError, match="duration too long"):
+        predictions_of([timedelta(days=999_999_999)], 1, RowNames(where=QUERY_ROWS))
+    preds = predictions_of([timedelta(days=100_000_000)], 1, RowNames(where=QUERY_ROWS))  # ~270,000 years
+    assert _written(preds).column("prediction").to_pylist() == [timedelta(days=100_000_000)]
+
+
 @settings(max_examples=300, deadline=None)
 @given(recipe=RECIPES, rows=st.integers(1, 5), width=st.sampled_from([None, 2, 3]))
 def test_any_probabilities_are_a_matrix_or_a_model_code_error(recipe: Recipe, rows: int, width: int | None) -> None:
     values = recipe.build(rows)
     if recipe.container == "matrix":
-        values = np.array([[v if isinstance(v, float) else 0.5 for v in recipe.cells(2)] or [0.5, 0.5]] * rows)
+        values = np.array([[v if type(v) is float else 0.5 for v in recipe.cells(2)] or [0.5, 0.5]] * rows)
     try:
         proba = probabilities_of(values, rows, width)
     except ModelCodeError:
