@@ -121,11 +121,23 @@ class AutoPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]  
                 "was trained with. Add them to the prediction query.",
                 details={"missing_columns": missing},
             )
-        blocks = [e.transform(frame[e.column]) for e in self.encoders_]
         if self.sparse_output_:
+            blocks = [e.transform(frame[e.column]) for e in self.encoders_]
             return sp.hstack([sp.csr_matrix(b) for b in blocks], format="csr", dtype=float)
-        dense = [b.toarray() if sp.issparse(b) else b for b in blocks]
-        return np.hstack(dense).astype(float, copy=False)
+        # One matrix, filled column block by column block (column-major, so each block is
+        # contiguous): no per-column arrays and no second copy to stack them.
+        out = np.empty((len(frame), sum(len(e.names_) for e in self.encoders_)), order="F")
+        start = 0
+        for encoder in self.encoders_:
+            target = out[:, start:start + len(encoder.names_)]
+            write = getattr(encoder, "transform_into", None)
+            if write is not None:
+                write(frame[encoder.column], target)
+            else:
+                block = encoder.transform(frame[encoder.column])
+                target[...] = block.toarray() if sp.issparse(block) else block
+            start += len(encoder.names_)
+        return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "encoders_")

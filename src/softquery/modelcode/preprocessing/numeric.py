@@ -47,11 +47,21 @@ class _NumericBlock:
         return self
 
     def transform(self, series: pd.Series) -> np.ndarray:
-        values = self.raw(series)
-        values = np.where(np.isnan(values), self.mean_, values)
+        out = np.empty((len(series), len(self.mean_)), order="F")
+        self.transform_into(series, out)
+        return out
+
+    def transform_into(self, series: pd.Series, out: np.ndarray) -> None:
+        """Write the transform into ``out`` (rows × ``len(names_)``, a slice of the whole
+        matrix): the same operations as ``(where(isnan(raw), mean, raw) - mean) / scale``,
+        done in place, so a wide matrix is built without a temporary per column."""
+        np.copyto(out, self.raw(series))
+        missing = np.isnan(out)
+        if missing.any():
+            np.copyto(out, np.broadcast_to(self.mean_, out.shape), where=missing)
         if self.scale:
-            values = (values - self.mean_) / self.scale_
-        return values
+            out -= self.mean_
+            out /= self.scale_
 
     def describe(self) -> dict[str, Any]:
         return {
