@@ -4,7 +4,9 @@ Builds a SQLite table ``bench(id, f0..f9, label)`` of ``--rows`` rows and measur
 in one run:
 
 * reference train:   fastest Arrow read of the train query + one plain
-                     ``sklearn.linear_model.LinearRegression().fit(X, y)``;
+                     ``sklearn.linear_model.LinearRegression().fit(X, y)`` in a fresh process
+                     that has just read the rows, as a one-off script does (the median of one
+                     such process before each softquery train: ``batch_reference.fresh_fit``);
 * reference predict: fastest Arrow read of the predict query + a SQLite
                      ``CREATE TABLE … AS SELECT`` of an output of softquery's shape;
 * softquery ``train --json`` and ``predict --json`` (subprocesses with their own
@@ -16,6 +18,9 @@ in one run:
   median reported (target ≤ 1.5; ``--no-serve`` skips);
 * peak RSS of ``softquery predict`` over ``--predict-rows`` rows (target ≤ 1 GiB);
 * pandas ``read_sql`` + ``to_sql`` of the predict path, for scale (``--no-pandas``).
+
+Every process runs with ``NUMPY_MADVISE_HUGEPAGE=0`` unless ``--numpy-hugepages default``:
+the reference and softquery alike (see the README's Performance section for why).
 
 Smoke check: ``python benchmarks/batch.py --rows 20000 --predict-rows 50000``.
 """
@@ -31,22 +36,28 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from batch_reference import (
+    FEATURES,
+    N_FEATURES,
+    PREDICT_SQL,
+    TRAIN_SQL,
+    Timed,
+    fastest_read,
+    fresh_fit,
+    pandas_predict_path,
+    reference_fit,
+    reference_write,
+)
 from softquery_process import Command, CommandTimeout, Softquery, check_run, job_wait, run_seconds
 
-N_FEATURES = 10
-FEATURES = [f"f{i}" for i in range(N_FEATURES)]
 TARGET_RATIO = 2.0
 TARGET_SERVE_RATIO = 1.5  # runs executed by a running server, its forkserver warm
 TARGET_RSS_MIB = 1024.0
 GEN_CHUNK_ROWS = 500_000
-READ_REPEATS = 3
-SQLITE_BATCH_ROWS_OPTION = "adbc.sqlite.query.batch_rows"
-READ_BATCH_ROWS: list[int | None] = [None, 1_024, 10_000, 100_000, 1_000_000]  # None: driver default
 DB_NAME = "softquery-bench.db"
 HOME_NAME = "softquery-home"
 MODEL = "bench"
@@ -55,8 +66,6 @@ BIG_TRAIN_ROWS = 200_000
 COEF = np.linspace(-2.0, 3.0, N_FEATURES)
 INTERCEPT = 0.5
 
-TRAIN_SQL = f"select id, {', '.join(FEATURES)}, label from bench"  # noqa: S608
-PREDICT_SQL = f"select id, {', '.join(FEATURES)} from bench"  # noqa: S608
 BIG_TRAIN_SQL = f"select id, {', '.join(FEATURES)}, label from bench where id <= {{n}}"  # noqa: S608
 BIG_PREDICT_SQL = f"select id, {', '.join(FEATURES)} from bench_big"  # noqa: S608
 
@@ -90,107 +99,12 @@ def create_table(path: Path, table: str, rows: int, seed: int) -> float:
     return time.perf_counter() - started
 
 
-# --------------------------------------------------------------------------- reference
-
-
-@dataclass
-class Timed:
-    seconds: float
-    detail: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def arrow_read(path: Path, sql: str, batch_rows: int | None) -> Any:
-    """One ADBC read of ``sql`` into an Arrow table (read-only, autocommit, like softquery)."""
-    import adbc_driver_sqlite.dbapi
-
-    uri = f"file:{path}?mode=ro"
-    with contextlib.closing(adbc_driver_sqlite.dbapi.connect(uri, autocommit=True)) as conn:
-        with contextlib.closing(conn.cursor()) as cursor:
-            if batch_rows is not None:
-                cursor.adbc_statement.set_options(**{SQLITE_BATCH_ROWS_OPTION: str(batch_rows)})
-            cursor.execute(sql)
-            return cursor.fetch_arrow_table()
-
-
-def fastest_read(path: Path, sql: str) -> tuple[Timed, Any]:
-    """Try every reader option ``READ_REPEATS`` times; the fastest single read wins."""
-    best: Timed | None = None
-    table = None
-    per_option: dict[str, float] = {}
-    for _ in range(READ_REPEATS):
-        for batch_rows in READ_BATCH_ROWS:
-            name = f"adbc batch_rows={batch_rows or 'default'}"
-            t0 = time.perf_counter()
-            result = arrow_read(path, sql, batch_rows)
-            seconds = time.perf_counter() - t0
-            per_option[name] = min(per_option.get(name, seconds), seconds)
-            if best is None or seconds < best.seconds:
-                best, table = Timed(seconds, name), result
-            del result
-    assert best is not None
-    best.extra["per_option"] = per_option
-    return best, table
+# --------------------------------------------------------------------------- report
 
 
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The run whose ``run_seconds`` is the median of ``runs`` (the lower middle one of an even count)."""
     return sorted(runs, key=run_seconds)[(len(runs) - 1) // 2]
-
-
-def reference_fit(table: Any) -> tuple[Timed, Any]:
-    from sklearn.linear_model import LinearRegression
-
-    t0 = time.perf_counter()
-    X = np.column_stack([table.column(c).to_numpy() for c in FEATURES])
-    y = table.column("label").to_numpy()
-    model = LinearRegression().fit(X, y)
-    return Timed(time.perf_counter() - t0, "numpy arrays + LinearRegression().fit"), model
-
-
-def reference_write(path: Path, model: Any) -> Timed:
-    """CREATE TABLE … AS SELECT with softquery's output shape, the prediction computed in SQL."""
-    terms = " + ".join(f"({float(w)!r} * {c})" for w, c in zip(model.coef_, FEATURES, strict=True))
-    expr = f"{float(model.intercept_)!r} + {terms}"
-    sql = (
-        f"create table ref_out as select id, {expr} as prediction, 1 as model_version, "  # noqa: S608
-        "'run' as run_id, '2026-01-01T00:00:00' as predicted_at from bench"
-    )
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        conn.execute("drop table if exists ref_out")
-        conn.commit()
-        t0 = time.perf_counter()
-        conn.execute(sql)
-        conn.commit()
-        seconds = time.perf_counter() - t0
-        conn.execute("drop table ref_out")
-        conn.commit()
-    return Timed(seconds, "sqlite3 CREATE TABLE ref_out AS SELECT")
-
-
-def pandas_predict_path(path: Path, model: Any) -> Timed:
-    import pandas as pd
-
-    t0 = time.perf_counter()
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        df = pd.read_sql(PREDICT_SQL, conn)
-        t_read = time.perf_counter() - t0
-        out = pd.DataFrame({
-            "id": df["id"],
-            "prediction": model.predict(df[FEATURES].to_numpy()),
-            "model_version": 1,
-            "run_id": "run",
-            "predicted_at": "2026-01-01T00:00:00",
-        })
-        out.to_sql("pandas_out", conn, if_exists="replace", index=False)
-        conn.commit()
-        seconds = time.perf_counter() - t0
-        conn.execute("drop table pandas_out")
-        conn.commit()
-    return Timed(seconds, f"read_sql {t_read:.2f}s + predict + to_sql {seconds - t_read:.2f}s")
-
-
-# --------------------------------------------------------------------------- report
 
 
 def verdict(value: float, target: float) -> str:
@@ -257,6 +171,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float,
                         help="kill a softquery train/predict after this many seconds "
                         "(default: 60 + 10 x its reference time)")
+    parser.add_argument("--numpy-hugepages", choices=["off", "default"], default="off",
+                        help="off (default): NUMPY_MADVISE_HUGEPAGE=0 for the reference and softquery alike; "
+                        "default: numpy's own choice, which on kernels whose THP defrag is 'madvise' can stall "
+                        "on compaction for up to a second per large array (see the README's Performance)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.rows < 100:
@@ -272,7 +190,18 @@ def main(argv: list[str] | None = None) -> int:
         return bench(args, work)
 
 
+def transparent_hugepages() -> str:
+    """The kernel's transparent huge page settings (enabled/defrag), as ``cat`` shows them."""
+    found = []
+    for name in ("enabled", "defrag"):
+        with contextlib.suppress(OSError):
+            found.append(f"{name} " + Path(f"/sys/kernel/mm/transparent_hugepage/{name}").read_text().strip())
+    return "; ".join(found) or "unknown"
+
+
 def bench(args: argparse.Namespace, work: Path) -> int:
+    if args.numpy_hugepages == "off":  # read by numpy at import: every process started from here on
+        os.environ["NUMPY_MADVISE_HUGEPAGE"] = "0"
     db = work / DB_NAME
     logs = work / "logs"
     logs.mkdir()
@@ -281,6 +210,7 @@ def bench(args: argparse.Namespace, work: Path) -> int:
     print(f"softquery batch benchmark: {args.rows:,} rows x {N_FEATURES} float features, "
           f"template {args.template}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     print(f"workdir {work}")
+    print(f"numpy huge pages: {args.numpy_hugepages} (kernel THP: {transparent_hugepages()})")
 
     done = step(f"writing bench ({args.rows:,} rows)")
     create_table(db, "bench", args.rows, args.seed)
@@ -293,14 +223,15 @@ def bench(args: argparse.Namespace, work: Path) -> int:
     done = step("reference: reading the train query")
     train_read, table = fastest_read(db, TRAIN_SQL)
     done()
-    fit, ref_model = reference_fit(table)
+    _, ref_model = reference_fit(table)  # the model whose predictions the output check and write use
     del table
     done = step("reference: reading the predict query + CREATE TABLE AS SELECT")
     predict_read, table = fastest_read(db, PREDICT_SQL)
     del table
     write = reference_write(db, ref_model)
     done()
-    ref_train = train_read.seconds + fit.seconds
+    # The reference fit: the median of fresh processes' fits, one before each softquery train.
+    fits = [fresh_fit(db)]
     ref_predict = predict_read.seconds + write.seconds
 
     # -- softquery ---------------------------------------------------------------
@@ -312,7 +243,7 @@ def bench(args: argparse.Namespace, work: Path) -> int:
     done()
     done = step("softquery: train")
     train_cmd, train_run = sq.run_json("train", MODEL, "--json",
-                                       timeout=args.timeout or 60 + 10 * ref_train)
+                                       timeout=args.timeout or 60 + 10 * (train_read.seconds + fits[0]))
     done()
     check_run(train_run, "train")
     sq_train = run_seconds(train_run)
@@ -370,7 +301,9 @@ def bench(args: argparse.Namespace, work: Path) -> int:
         done = step("softquery serve: start (forkserver warm), then train and predict --wait")
         with sq.serve():
             for _ in range(args.serve_repeats):
-                _, served = sq.run_json("train", MODEL, "--wait", "--json", timeout=args.timeout or 60 + 10 * ref_train)
+                fits.append(fresh_fit(db))
+                _, served = sq.run_json("train", MODEL, "--wait", "--json",
+                                        timeout=args.timeout or 60 + 10 * (train_read.seconds + fits[-1]))
                 check_run(served, "train (serve)")
                 served_runs["train"].append(served)
                 _, served = sq.run_json("predict", MODEL, "--wait", "--json",
@@ -381,6 +314,9 @@ def bench(args: argparse.Namespace, work: Path) -> int:
         done()
 
     # -- report --------------------------------------------------------------------
+    fit = Timed(sorted(fits)[(len(fits) - 1) // 2], f"the median of {len(fits)} fresh processes' "
+                "numpy arrays + LinearRegression().fit: " + ", ".join(f"{f:.3f}" for f in fits))
+    ref_train = train_read.seconds + fit.seconds
     print()
     print(f"reference train read:   {train_read.seconds:.3f}s ({train_read.detail}); "
           + ", ".join(f"{k.split('=')[1]} {v:.3f}s" for k, v in train_read.extra["per_option"].items()))
