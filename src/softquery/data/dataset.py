@@ -97,9 +97,10 @@ def _order_values(table: pa.Table, order_column: str) -> pd.Series:
 
 
 def build_training_set(table: pa.Table, *, label: str | None, id_columns: list[str],
-                       order_column: str | None = None) -> TrainingSet:
+                       order_column: str | None = None, digest: str | None = None) -> TrainingSet:
     """X (features), y (label) and descriptions of a train query's result; ``order``: the
-    values of ``order_column`` for the rows kept (rows without a label are dropped)."""
+    values of ``order_column`` for the rows kept (rows without a label are dropped);
+    ``digest``: ``fingerprint(table)`` when the reader already made it."""
     names = table.column_names
     columns = [{"name": f.name, "arrow_type": str(f.type)} for f in table.schema]
     if table.num_rows == 0:
@@ -111,7 +112,7 @@ def build_training_set(table: pa.Table, *, label: str | None, id_columns: list[s
         if name not in names:
             raise DataError(f"Column {name!r} is not in the train query; its columns are {_listing(names)}.",
                             details={"column": name, "columns": names})
-    digest = fingerprint(table)
+    digest = digest or fingerprint(table)
     notes: list[str] = []
     if label is not None:
         table = _known_labels(table, label, notes)

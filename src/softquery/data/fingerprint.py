@@ -79,9 +79,73 @@ def _hash_column(column: pa.ChunkedArray) -> bytes:
 
 def fingerprint(table: pa.Table) -> str:
     """sha256 hex of ``table``'s column names, types and data."""
+    return _combine(table.schema, table.num_rows, [_hash_column(column) for column in table.columns])
+
+
+def _combine(schema: pa.Schema, rows: int, column_digests: list[bytes]) -> str:
     hasher = hashlib.sha256(FORMAT)
-    hasher.update(f"rows={table.num_rows}".encode())
-    for field, column in zip(table.schema, table.columns, strict=True):
+    hasher.update(f"rows={rows}".encode())
+    for field, digest in zip(schema, column_digests, strict=True):
         hasher.update(f"|{field.name}:{field.type}|".encode())
-        hasher.update(_hash_column(column))
+        hasher.update(digest)
     return hasher.hexdigest()
+
+
+class _ColumnStreams:
+    """One column's hashes fed batch by batch. The NULL mask is part of the hash only when
+    the column has a NULL somewhere: until the first one, the mask is only counted (all
+    zeros) and caught up then."""
+
+    def __init__(self) -> None:
+        self.streams = [hashlib.sha256(), hashlib.sha256(), hashlib.sha256()]
+        self.rows = 0
+        self.has_nulls = False
+        self.fallback = False  # a type only the whole column's IPC can hash
+        self.fed = False
+
+    def add(self, chunk: pa.Array) -> None:
+        if self.fallback:
+            return
+        self.fed = True
+        if chunk.null_count and not self.has_nulls:
+            self.has_nulls = True
+            self.streams[0].update(bytes(self.rows))
+        if self.has_nulls:
+            self.streams[0].update(pc.is_null(chunk).to_numpy(zero_copy_only=False).view(np.uint8).tobytes())
+        self.rows += len(chunk)
+        self.fallback = not _hash_chunk([_NO_MASK, *self.streams[1:]], chunk, False)
+
+    def digest(self, column: pa.ChunkedArray) -> bytes:
+        if self.fallback or not self.fed:  # (no batch at all: as the table's own empty chunks hash)
+            return _hash_column(column)
+        mask = self.streams[0] if self.has_nulls else hashlib.sha256()
+        return b"".join(stream.digest() for stream in [mask, *self.streams[1:]])
+
+
+class _NoMask:
+    def update(self, data: Any) -> None:  # pragma: no cover - _hash_chunk is called without a mask
+        raise AssertionError("the mask is fed by _ColumnStreams")
+
+
+_NO_MASK = _NoMask()
+
+
+class Fingerprinter:
+    """``fingerprint`` of a table fed one record batch at a time (as a reader hands them
+    over), so the hashing can overlap the reading; ``hexdigest(table)`` equals
+    ``fingerprint(table)`` for the table of those batches."""
+
+    def __init__(self, schema: pa.Schema):
+        self.schema = schema
+        self.columns = [_ColumnStreams() for _ in schema]
+        self.rows = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        for streams, column in zip(self.columns, batch.columns, strict=True):
+            streams.add(column)
+        self.rows += batch.num_rows
+
+    def hexdigest(self, table: pa.Table) -> str:
+        """The fingerprint; ``table`` (of the batches added) serves columns that fell back."""
+        digests = [streams.digest(column) for streams, column in zip(self.columns, table.columns, strict=True)]
+        return _combine(self.schema, self.rows, digests)

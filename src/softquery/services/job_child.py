@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -27,6 +28,7 @@ from typing import Any
 import pyarrow as pa
 
 from softquery.data.arrow_bytes import batch_from_bytes, schema_from_bytes
+from softquery.data.fingerprint import Fingerprinter
 from softquery.errors import SoftqueryError
 from softquery.prediction.predict_rows import QUERY_ROWS, LoadedModel, PredictSpec
 from softquery.sandbox import protocol
@@ -60,18 +62,37 @@ def _expect(conn: Connection, *kinds: str) -> tuple[Any, ...]:
     return message
 
 
+def _hash_beside(hasher: Fingerprinter, pool: ThreadPoolExecutor, pending: list[Future[None]],
+                 batch: pa.RecordBatch) -> None:
+    """Hash ``batch`` in ``pool``'s thread while the supervisor reads the next one (both
+    release the GIL); inline when no thread can start (a process limit of 1)."""
+    try:
+        pending.append(pool.submit(hasher.add, batch))
+    except RuntimeError:  # "can't start new thread"
+        hasher.add(batch)
+
+
 def _train(conn: Connection, spec: TrainSpec, progress: Any) -> None:
-    def read_rows() -> tuple[pa.Table, list[str]]:
+    def read_rows() -> tuple[pa.Table, list[str], str]:
         protocol.send(conn, ("next",))
         _, schema_bytes, predict_columns = _expect(conn, "schema")
         schema = schema_from_bytes(schema_bytes)
+        hasher = Fingerprinter(schema)
         batches: list[pa.RecordBatch] = []
-        while True:
-            protocol.send(conn, ("next",))
-            message = _expect(conn, "batch", "end")
-            if message[0] == "end":
-                return pa.Table.from_batches(batches, schema=schema), list(predict_columns)
-            batches.append(batch_from_bytes(message[1]))
+        pending: list[Future[None]] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint") as pool:
+            while True:
+                protocol.send(conn, ("next",))
+                message = _expect(conn, "batch", "end")
+                if message[0] == "end":
+                    break
+                batches.append(batch_from_bytes(message[1]))
+                _hash_beside(hasher, pool, pending, batches[-1])
+            for done in pending:
+                done.result()
+        # the thread has ended here: the fits that follow may fork
+        table = pa.Table.from_batches(batches, schema=schema)
+        return table, list(predict_columns), hasher.hexdigest(table)
 
     protocol.send(conn, ("result", train_from_rows(spec, read_rows, never_back(progress))))
 

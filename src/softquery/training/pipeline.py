@@ -33,7 +33,8 @@ from softquery.training.roundtrip import save_and_check
 from softquery.training.selection import choose_code
 from softquery.training.spec import TrainSpec
 
-ReadRows = Callable[[], tuple[pa.Table, list[str]]]  # () -> (train rows, predict query's columns)
+# () -> (train rows, predict query's columns[, the rows' fingerprint when the reader made it])
+ReadRows = Callable[[], tuple[pa.Table, list[str]] | tuple[pa.Table, list[str], str]]
 
 
 @dataclass
@@ -101,11 +102,13 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
     """Train on the rows ``read_rows`` returns (it is called once, after the code check)."""
     started = time.perf_counter()
     require_valid_code(spec.code)
-    table, predict_columns = read_rows()
+    rows = read_rows()
+    table, predict_columns = rows[0], rows[1]
     t_read = time.perf_counter() - started
     label, ids = _label_and_ids(spec, table.column_names, predict_columns)
     progress("preparing features", 0.15, f"{table.num_rows:,} rows")
-    dataset = build_training_set(table, label=label, id_columns=ids, order_column=spec.order_column)
+    dataset = build_training_set(table, label=label, id_columns=ids, order_column=spec.order_column,
+                                 digest=rows[2] if len(rows) > 2 else None)
     del table
     t_prep = time.perf_counter() - started - t_read
     chosen = choose_code(spec, dataset.X, dataset.y, label=label, progress=progress)

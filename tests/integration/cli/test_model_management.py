@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from tests.integration.cli.cli_harness import SoftqueryCLI
 
+from softquery.data import fingerprint
+from softquery.data.backends import open_source
+
 
 @pytest.fixture
 def demo(sq: SoftqueryCLI) -> SoftqueryCLI:
@@ -64,13 +67,18 @@ def test_update_show_duplicate_delete(demo: SoftqueryCLI) -> None:
     assert bad.code == 2
 
 
-def test_versions_activate_and_rollback(demo: SoftqueryCLI) -> None:
+def test_versions_activate_and_rollback(demo: SoftqueryCLI, home: Path) -> None:
     demo("train", "house_quality")
     demo("train", "house_quality")
     versions = demo("versions", "house_quality", "--json").json()
     assert [v["version"] for v in versions] == [1, 2]
     assert [v["active"] for v in versions] == [False, True]
     assert versions[0]["manifest"]["data"]["fingerprint"] == versions[1]["manifest"]["data"]["fingerprint"]
+    # the job child hashes the rows as they arrive: the same hash as the whole train query's
+    train_sql = demo("model", "show", "house_quality", "--json").json()["train_sql"]
+    with open_source(f"sqlite:///{home / 'demo.db'}") as source:
+        rows = source.read_table(train_sql, what="train query")
+    assert versions[0]["manifest"]["data"]["fingerprint"] == fingerprint(rows)
     demo("activate", "house_quality", "1")
     assert demo("model", "show", "house_quality", "--json").json()["active_version"] == 1
     predicted = demo("predict", "house_quality", "--json").json()

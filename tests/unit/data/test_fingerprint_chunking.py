@@ -4,6 +4,7 @@ import pyarrow as pa
 import pytest
 
 from softquery.data import fingerprint
+from softquery.data.fingerprint import Fingerprinter
 
 
 def _table() -> pa.Table:
@@ -45,3 +46,32 @@ def test_hash_changes_with_data_names_types_and_nulls() -> None:
     assert fingerprint(nulled) != fingerprint(zeroed)
     strings = pa.table({"s": ["ab", "c"]})
     assert fingerprint(strings) != fingerprint(pa.table({"s": ["a", "bc"]}))
+
+
+def _fed(table: pa.Table, chunk: int) -> str:
+    batches = table.to_batches(max_chunksize=chunk)
+    hasher = Fingerprinter(table.schema)
+    for batch in batches:
+        hasher.add(batch)
+    return hasher.hexdigest(pa.Table.from_batches(batches, schema=table.schema))
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 100, 999, 1000])
+def test_fed_batch_by_batch_the_hash_is_the_tables(chunk: int) -> None:
+    """Fingerprinter (fed as batches arrive) gives fingerprint(table): NULLs from the first
+    batch, from a later batch only (the mask caught up), none, and a list column (the IPC fallback)."""
+    table = _table()
+    late = pa.array([None if k == 600 else float(k) for k in range(1000)], pa.float64())
+    none = pa.array([float(k) for k in range(1000)], pa.float64())
+    table = table.append_column("late", late).append_column("none", none)
+    assert _fed(table, chunk) == fingerprint(table)
+    # the NULL that comes late is part of the hash: without it (a 0 there) the hash differs
+    zeroed = table.set_column(5, "late", pa.array([0.0 if k == 600 else float(k) for k in range(1000)]))
+    assert _fed(zeroed, chunk) != _fed(table, chunk)
+    assert _fed(zeroed, chunk) == fingerprint(zeroed)
+
+
+def test_fed_an_empty_result_hashes_like_the_table() -> None:
+    table = _table().slice(0, 0)
+    hasher = Fingerprinter(table.schema)
+    assert hasher.hexdigest(table) == fingerprint(table)
