@@ -45,6 +45,18 @@ class Captured:
             self.stdout, self.stderr = self._out.tail(), self._err.tail()
 
 
+def write_headed(title: str, stdout: str, stderr: str) -> None:
+    """Write what one search trial or AutoML candidate printed to this process's
+    stdout/stderr (the run's log, or the buffers of an enclosing ``capture_output``), each
+    non-empty stream as one block under a line naming the trial (``title``)."""
+    for text, stream in ((stdout, sys.stdout), (stderr, sys.stderr)):
+        if text:
+            stream.write(f"── {title} ──\n{text}" + ("" if text.endswith("\n") else "\n"))
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
 @contextlib.contextmanager
 def capture_output(limit: int = 200_000) -> Iterator[Captured]:
     """Redirect ``sys.stdout``/``sys.stderr`` of Python code into bounded buffers."""

@@ -111,7 +111,9 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
                                  digest=rows[2] if len(rows) > 2 else None)
     del table
     t_prep = time.perf_counter() - started - t_read
-    chosen = choose_code(spec, dataset.X, dataset.y, label=label, progress=progress)
+    # what search trials / AutoML candidates print, each under its name (``capture.write_headed``)
+    with capture_output(spec.log_limit) if spec.capture_output else contextlib.nullcontext(Captured()) as trials_out:
+        chosen = choose_code(spec, dataset.X, dataset.y, label=label, progress=progress)
     cls = model_class(load_code_module(chosen.code))
     early: list[CrossValidation] = []
 
@@ -165,7 +167,7 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
     return TrainOutput(
         artifact=artifact, data=data, task=fit.task.value, metrics=fit.metrics,
         evaluation=fit.evaluation, classes=fit.classes, timings=timings,
-        notes=list(dataset.notes) + chosen.notes + fit.notes + cv.notes, stdout=fit.output.stdout,
-        stderr=fit.output.stderr, code=chosen.code, template=chosen.template, cv=cv.as_dict(),
+        notes=list(dataset.notes) + chosen.notes + fit.notes + cv.notes, stdout=trials_out.stdout + fit.output.stdout,
+        stderr=trials_out.stderr + fit.output.stderr, code=chosen.code, template=chosen.template, cv=cv.as_dict(),
         selection=chosen.report,
     )

@@ -31,6 +31,7 @@ from softquery.errors import DataError, ModelCodeError, SoftqueryError
 from softquery.modelcode.loader import load_code_module, model_class
 from softquery.modelcode.template_parameters import with_parameters
 from softquery.modelcode.template_search_spaces import SearchParameter, resolve
+from softquery.training.capture import capture_output, write_headed
 from softquery.training.cross_validation import DEFAULT_FOLDS, CrossValidation, cross_validate
 from softquery.training.fit import Progress
 from softquery.training.parallel import run_all
@@ -85,17 +86,22 @@ def plural(count: int, word: str) -> str:
 
 
 def run_trial(code: str, X: pd.DataFrame, y: pd.Series | None, task: TaskType, classes: list[Any] | None,
-              folds: int, order_column: str | None) -> dict[str, Any]:
-    """One trial: the code cross-validated; a picklable dict (the CV, or the error's message)."""
+              folds: int, order_column: str | None, log_limit: int = 200_000) -> dict[str, Any]:
+    """One trial: the code cross-validated; a picklable dict (the CV, or the error's message, and
+    what the model code printed: "stdout", "stderr", each its last ``log_limit`` characters).
+    The output is captured here, in the process that runs the trial (forked or not), and
+    written to the run's log under the trial's name by ``run_search``."""
     started = time.perf_counter()
-    try:
-        cls = model_class(load_code_module(code))
-        order = X[order_column] if order_column and order_column in X.columns else None
-        with quiet_folds():
-            cv = cross_validate(cls, X, y, task, classes, folds=folds, order=order, order_column=order_column)
-        return {"cv": cv.as_dict(), "seconds": time.perf_counter() - started, "error": None}
-    except SoftqueryError as exc:
-        return {"cv": None, "seconds": time.perf_counter() - started, "error": exc.message}
+    with capture_output(log_limit) as printed:
+        try:
+            cls = model_class(load_code_module(code))
+            order = X[order_column] if order_column and order_column in X.columns else None
+            with quiet_folds():
+                cv = cross_validate(cls, X, y, task, classes, folds=folds, order=order, order_column=order_column)
+            result: dict[str, Any] = {"cv": cv.as_dict(), "error": None}
+        except SoftqueryError as exc:
+            result = {"cv": None, "error": exc.message}
+    return {**result, "seconds": time.perf_counter() - started, "stdout": printed.stdout, "stderr": printed.stderr}
 
 
 def _plain(value: Any) -> Any:
@@ -227,7 +233,7 @@ def run_search(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, progres
     lower = OBJECTIVES.get(objective, False)
     folds = spec.cv_folds or DEFAULT_FOLDS
     trial = functools.partial(run_trial, X=X, y=y, task=task, classes=classes, folds=folds,
-                              order_column=spec.order_column)
+                              order_column=spec.order_column, log_limit=spec.log_limit)
     trials = _Trials(objective, lower)
     budget, started = _budget(spec), time.perf_counter()
     cores = max(1, spec.cores)
@@ -244,6 +250,9 @@ def run_search(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, progres
         progress(f"searching: {shown}", progress_at(first - 1, planned))
         codes = [render(spec.code, resolved, c) for c in batch]
         results = run_all([_bound(trial, code) for code in codes], cores=cores)
+        for number, (c, r) in enumerate(zip(batch, results, strict=True), start=first):
+            shown_params = ", ".join(f"{k}={_plain(v)}" for k, v in c.items())
+            write_headed(f"trial {number} ({shown_params})", r.get("stdout", ""), r.get("stderr", ""))
         return [trials.add(c, code, r) for c, code, r in zip(batch, codes, results, strict=True)]
 
     if search["method"] == "bayes":
