@@ -20,7 +20,12 @@ from softquery.errors import InvalidInputError
 from softquery.services import code as code_svc
 from softquery.services import models as svc
 from softquery.services.accounts import get_user
-from softquery.services.model_selection import search_from_options, search_text, updated_search
+from softquery.services.model_selection import (
+    OBJECTIVE_NAMES,
+    search_from_options,
+    search_text,
+    updated_search,
+)
 from softquery.services.model_settings import MODEL_SETTINGS, SETTINGS, ModelSetting, names_of
 from softquery.services.models import ModelSpec, SavedModel
 
@@ -44,6 +49,9 @@ _SEARCH_OPTIONS: list[Callable[[Any], Any]] = [
                       "scale); NAME alone takes its default values. `softquery templates` lists them."),
     click.option("--trials", "search_trials", type=int, metavar="N", help="Try at most N configurations "
                  "(random and bayes: default 10)."),
+    click.option("--objective", "search_objective", metavar="METRIC", help="The cross-validation metric the "
+                 f"search chooses by: {', '.join(OBJECTIVE_NAMES)} (default: the task's key metric, r2, f1 "
+                 "or silhouette)."),
 ]
 _CODE_FILE = click.option("--code-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                           help="Python file with class Model (train/predict).")
@@ -71,13 +79,15 @@ def _spec(kw: dict[str, Any]) -> ModelSpec:
     id_columns = kw.pop("id_columns")
     no_schedule: bool = kw.pop("no_schedule", False)
     no_search: bool = kw.pop("no_search", False)
-    search = search_from_options(kw.pop("search"), kw.pop("search_params"), kw.pop("search_trials"))
+    search = search_from_options(kw.pop("search"), kw.pop("search_params"), kw.pop("search_trials"),
+                                 kw.pop("search_objective"))
     spec = ModelSpec(**kw, search=search)
     if no_schedule:
         spec.clear.add("schedule")
     if no_search:
         if search is not None:
-            raise InvalidInputError("Give either --no-search or a search (--search/--param/--trials), not both.",
+            raise InvalidInputError("Give either --no-search or a search (--search/--param/--trials/--objective), "
+                                    "not both.",
                                     details={"field": "search"})
         spec.clear.add("search")
     if code_file is not None:
@@ -142,7 +152,7 @@ def update_cmd(name: str, owner: str | None, **kw: Any) -> None:
             get_user(ctx, owner)  # an unknown owner is refused before anything changes
         if owner is None or _changes(kw):
             spec = _spec(kw)
-            if spec.search is not None:  # only what is given changes (--trials alone keeps the parameters)
+            if spec.search is not None:  # only what is given changes (--trials or --objective alone keeps the parameters)
                 spec.search = updated_search(svc.get_model(ctx, name).search, spec.search)
             saved = svc.update_model(ctx, name, spec)
         else:

@@ -33,7 +33,7 @@ from softquery.training.search import TIME_LIMIT_SHARE
 #   limit  a whole number above 0 with a unit; "" means the server's default
 #   number a whole number (checked by the service); "" means the default (cv_folds)
 #   cron   a schedule expression (the editor splits it into a preset and an expression)
-#   search a hyperparameter search (a JSON object; the CLI has --search/--param/--trials, the editor
+#   search a hyperparameter search (a JSON object; the CLI has --search/--param/--trials/--objective, the editor
 #          a row per template parameter), shown as one line ("grid over alpha=0.1,1,10")
 Kind = Literal["text", "sql", "code", "name", "names", "choice", "limit", "number", "cron", "search"]
 
@@ -173,8 +173,10 @@ MODEL_SETTINGS: tuple[ModelSetting, ...] = (
                  unset="shuffled folds", flag="--order-column", metavar="COL"),
     ModelSetting("search", "hyperparameter search", "Search the template's parameters and keep the best "
                  "configuration by cross-validation: method grid, random or bayes (--search), the parameters "
-                 "(--param NAME=V1,V2 or NAME=LOW:HIGH[:log], repeatable) and at most N trials (--trials N)",
-                 kind="search", unset="no search: the code as written", flag=None, aliases=("param", "trials")),
+                 "(--param NAME=V1,V2 or NAME=LOW:HIGH[:log], repeatable), at most N trials (--trials N) and the "
+                 "cross-validation metric it chooses by (--objective METRIC, e.g. r2, rmse, f1)",
+                 kind="search", unset="no search: the code as written", flag=None,
+                 aliases=("param", "trials", "objective")),
     ModelSetting("time_budget_seconds", "time budget", "Stop starting new search trials (AutoML: new candidate "
                  "templates) after this long",
                  kind="limit", unset=f"AutoML {DEFAULT_BUDGET_SECONDS} s; a search stops starting trials at "

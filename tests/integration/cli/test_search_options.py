@@ -100,3 +100,22 @@ def test_versions_say_what_automl_chose(sq: SoftqueryCLI, shop: None) -> None:
     assert selection["kind"] == "auto"
     text = sq("versions", "a").out
     assert f"auto → {selection['chosen']}" in text and "chosen" in text, text
+
+
+def test_objective_is_set_from_the_cli_and_chooses_the_trial(sq: SoftqueryCLI, shop: None) -> None:
+    _create(sq, "--search", "grid", "--param", "max_depth=2,3", "--param", "n_estimators=5", "--objective", "rmse",
+            "--label", "quality", "--cv-folds", "2")
+    shown = sq("model", "show", "m", "--json").json()
+    assert shown["search"]["objective"] == "rmse", shown["search"]
+    assert "by rmse" in sq("model", "show", "m").out
+    sq("train", "m")
+    selection = sq("versions", "m", "--json").json()[0]["selection"]
+    assert selection["objective"] == "rmse" and selection["direction"] == "minimize", selection
+    sq("model", "update", "m", "--objective", "mae")  # alone: keeps the method and the parameters
+    assert sq("model", "show", "m", "--json").json()["search"] == {**shown["search"], "objective": "mae"}
+
+
+def test_an_unknown_objective_is_refused_with_the_nearest_name(sq: SoftqueryCLI, shop: None) -> None:
+    code, text = _create(sq, "--search", "random", "--param", "max_depth=2:6", "--objective", "rmes", ok=False)
+    assert code == 2 and "Did you mean 'rmse'?" in text, text
+    assert sq("model", "list", "--json").json() == []
