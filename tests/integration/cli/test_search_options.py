@@ -119,3 +119,44 @@ def test_an_unknown_objective_is_refused_with_the_nearest_name(sq: SoftqueryCLI,
     code, text = _create(sq, "--search", "random", "--param", "max_depth=2:6", "--objective", "rmes", ok=False)
     assert code == 2 and "Did you mean 'rmse'?" in text, text
     assert sq("model", "list", "--json").json() == []
+
+
+PRINTING_CODE = '''
+import sys
+
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+
+from softquery.modelcode.preprocessing import AutoPreprocessor
+
+
+class Model:
+    task = "regression"
+
+    def __init__(self):
+        self.pipeline = make_pipeline(AutoPreprocessor(), Ridge(alpha=1.0))
+
+    def train(self, X, y):
+        print(f"marker alpha={self.pipeline[-1].alpha}")
+        print(f"complaint alpha={self.pipeline[-1].alpha}", file=sys.stderr)
+        self.pipeline.fit(X, y)
+
+    def predict(self, X):
+        return self.pipeline.predict(X)
+'''
+
+
+def test_what_search_trials_print_is_in_the_run_log(sq: SoftqueryCLI, shop: None, tmp_path: Path) -> None:
+    code_file = tmp_path / "model.py"
+    code_file.write_text(PRINTING_CODE)
+    sq("model", "create", "m", "--source", "shop", "--code-file", str(code_file), "--label", "quality",
+       "--train-sql", TRAIN, "--predict-sql", PREDICT, "--cv-folds", "2",
+       "--search", "grid", "--param", "Ridge.alpha=0.25,7.5")
+    run = sq("train", "m", "--json").json()
+    shown = sq("run", "show", run["id"]).out
+    for number, alpha in ((1, 0.25), (2, 7.5)):
+        assert f"── trial {number} (Ridge.alpha={alpha}) ──" in shown, shown
+        assert f"marker alpha={alpha}" in shown and f"complaint alpha={alpha}" in shown, shown
+    logged = sq("run", "show", run["id"], "--json").json()
+    assert "── trial 2 (Ridge.alpha=7.5) ──\n" + "marker alpha=7.5\n" * 2 in logged["stdout"], logged["stdout"]
+    assert "── trial 1 (Ridge.alpha=0.25) ──\n" + "complaint alpha=0.25\n" * 2 in logged["stderr"], logged["stderr"]
