@@ -247,3 +247,33 @@ def test_bytes_appended_to_the_model_file_are_refused(ctx: ServiceContext, tmp_p
     error = refused(ctx, folder)
     assert f"{file} has 25 bytes after the end of its {serialization} data" in error.message
     assert error.details["trailing_bytes"] == 25
+
+
+def test_a_signature_type_the_predict_query_does_not_return_is_refused(ctx: ServiceContext, tmp_path: Path,
+                                                                       saved: tuple[Path, Ridge]) -> None:
+    """The signature's column types are checked too: numeric declared, text returned (and the reverse)."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    folder, original = saved
+    model = ctx.models.get("house_quality")
+    predict_sql = model.predict_sql
+    model.predict_sql = "select id, cast(price as text) as price from houses where quality is null"
+    ctx.models.save(model)
+    error = refused(ctx, folder)
+    assert error.message.startswith("The MLflow model reads column price as double (a number), but the predict "
+                                    "query of model 'house_quality' returns it as string (text): cast it to a "
+                                    "number in the predict query (e.g. CAST(price AS DOUBLE PRECISION)"), error.message
+    assert error.details == {"column": "price", "signature_type": "double", "query_type": "string"}
+
+    model.predict_sql = predict_sql  # a query returning price as a number, a signature declaring text
+    ctx.models.save(model)
+    X = pd.DataFrame({"price": np.linspace(1.0, 9.0, 20)})
+    mlflow.sklearn.save_model(original, str(tmp_path / "text"),
+                              signature=infer_signature(X.astype(str), original.predict(X)),
+                              serialization_format="cloudpickle")
+    error = refused(ctx, tmp_path / "text")
+    assert "reads column price as string (text), but the predict query of model 'house_quality' returns it as " \
+           "double (a number): cast it to text in the predict query (e.g. CAST(price AS TEXT))" in error.message
+    assert "or import a model whose signature declares price as a number" in error.message
+    assert model_import.import_version(ctx, "house_quality", folder).version == 1  # matching types import

@@ -20,6 +20,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from softquery.artifacts.import_mlflow import ImportRefused, imported_code, read_directory
 from softquery.artifacts.signing import json_clean, sign
 from softquery.data import detect_label, open_source
@@ -59,7 +61,8 @@ def _check_against_queries(ctx: ServiceContext, target: Model, features: list[di
     try:
         with open_source(ctx.sources.get(target.source).url,
                          timeout=ctx.settings.statement_timeout_seconds) as conn:
-            predict_columns = conn.query_schema(target.predict_sql, what="predict query").names
+            predict_schema = conn.query_schema(target.predict_sql, what="predict query")
+            predict_columns = predict_schema.names
             train_columns = conn.query_schema(target.train_sql, what="train query").names
     except SoftqueryError as exc:
         raise ImportRefused(f"The import checks the MLflow signature against the predict query of model "
@@ -73,10 +76,52 @@ def _check_against_queries(ctx: ServiceContext, target: Model, features: list[di
             "this version could never predict. Import it into a model whose predict query selects "
             "the signature's columns, or change the predict query first; nothing was imported.",
             details={"missing": missing, "predict_columns": predict_columns})
+    _check_types(target, features, predict_schema)
     try:
         return detect_label(train_columns, predict_columns, target.label)
     except DataError:
         return target.label or (output if output in train_columns else None)
+
+
+# the signature's column types as MLflow names them (``import_mlflow.COLUMN_TYPES``: float is
+# read as double, integer as long), from the Arrow type the import reads each as
+_SIGNATURE_TYPES = {"double": "double", "int64": "long", "bool": "boolean", "string": "string"}
+
+
+def _query_side(arrow_type: pa.DataType) -> str | None:
+    """"number" or "text" for a predict query column's type; None for another (a boolean, a
+    date, a NULL column whose type the source does not know): not compared."""
+    if pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
+        return "number"
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return "text"
+    return None
+
+
+def _check_types(target: Model, features: list[dict[str, Any]], predict_schema: pa.Schema) -> None:
+    """A column the signature declares numeric (double, float, long, integer) that the predict
+    query returns as text, or declared text (string) that the query returns as a number, is
+    refused: the version would predict on values of the wrong kind, or fail on every run."""
+    for feature in features:
+        name, kind = str(feature["name"]), str(feature["kind"])
+        signature_side = {"numeric": "number", "categorical": "text"}.get(kind)
+        query_type = predict_schema.field(name).type
+        query_side = _query_side(query_type)
+        if signature_side is None or query_side is None or signature_side == query_side:
+            continue
+        declared = _SIGNATURE_TYPES.get(str(feature["arrow_type"]), str(feature["arrow_type"]))
+        if signature_side == "number":
+            change = (f"cast it to a number in the predict query (e.g. CAST({name} AS DOUBLE PRECISION), "
+                      f"CAST({name} AS REAL) on SQLite)")
+        else:
+            change = f"cast it to text in the predict query (e.g. CAST({name} AS TEXT))"
+        words = {"number": "a number", "text": "text"}
+        raise ImportRefused(
+            f"The MLflow model reads column {name} as {declared} ({words[signature_side]}), but the predict query "
+            f"of model {target.name!r} returns it as {query_type} ({words[query_side]}): {change}, or import a "
+            f"model whose signature declares {name} as {'a string' if query_side == 'text' else 'a number'}; "
+            "nothing was imported.",
+            details={"column": name, "signature_type": declared, "query_type": str(query_type)})
 
 
 def import_version(ctx: ServiceContext, model: str, path: Path, fmt: str = "mlflow", *,
