@@ -111,7 +111,7 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
                                  digest=rows[2] if len(rows) > 2 else None)
     del table
     t_prep = time.perf_counter() - started - t_read
-    chosen = choose_code(spec, dataset.X, dataset.y, label=label, progress=progress)
+    chosen = choose_code(spec, dataset.X, dataset.y, label=label, progress=progress, order=dataset.order)
     cls = model_class(load_code_module(chosen.code))
     early: list[CrossValidation] = []
 
