@@ -18,6 +18,7 @@ from softquery.services.home import check_serving_secret
 from softquery.services.interrupted_writes import recover_in_background
 from softquery.services.runs import queue_executor
 from softquery.services.sandbox_policy import end_leftovers, isolation_probe
+from softquery.services.server_address import forget, record
 
 
 @declare(Access.SERVER, "serves others: each request acts for its own login or token, the scheduler as "
@@ -77,9 +78,11 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, slots: int
         click.echo(f"Log in (one-time link, valid {settings.login_link_hours:g} h): "
                    f"{login_link(settings, link, host, bound_port)}")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **_fast_http()))
+    record(settings.home, server_url(host, bound_port))  # the address `user add` links to
     try:
         server.run(sockets=[sock])
     finally:
+        forget(settings.home)
         app.state.online.close()  # the app's shutdown stopped the serving workers; this catches an aborted start
         if scheduler is not None:
             scheduler.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from softquery.config import Settings
 from softquery.services.accounts import login_url
+from softquery.services.server_address import running_url
 
 
 def server_url(host: str, port: int) -> str:
@@ -13,9 +14,12 @@ def server_url(host: str, port: int) -> str:
 
 
 def base_url(settings: Settings, host: str | None = None, port: int | None = None) -> str:
-    """Where people reach the server: SOFTQUERY_PUBLIC_URL, else http://HOST:PORT."""
+    """Where people reach the server: SOFTQUERY_PUBLIC_URL, else http://HOST:PORT; without
+    them, the address the home's running server took, else the configured one."""
     if settings.public_url:
         return settings.public_url.rstrip("/")
+    if host is None and port is None and (running := running_url(settings.home)) is not None:
+        return running
     return server_url(host or settings.host, settings.port if port is None else port)
 
 

@@ -27,7 +27,7 @@ from softquery.services import cv_figures
 from softquery.services.sql_inputs import input_rows
 from softquery.services.sql_session import Session
 from softquery.sql.dialect import MLFunction
-from softquery.sql.errors import SqlError, sql_error
+from softquery.sql.statement_errors import SqlError, sql_error
 from softquery.sql.statements import ModelRef, Statement
 
 TableFunction = Callable[[Session, Statement, MLFunction], pa.Table]

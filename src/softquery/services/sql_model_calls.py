@@ -31,7 +31,7 @@ from softquery.services.sql_model_child import ModelChild
 from softquery.services.sql_predict import PreparedModel, check_columns, concatenated, prepare_model
 from softquery.services.sql_rows import DuckEnv
 from softquery.services.sql_session import Session
-from softquery.sql.errors import SqlError
+from softquery.sql.statement_errors import SqlError
 from softquery.sql.statements import ModelRef, Statement
 
 Stream = Callable[[str], contextlib.AbstractContextManager[Iterator[pa.RecordBatch]]]
@@ -77,7 +77,7 @@ def call_offset(statement: Statement, name: str, nth: int = 0) -> int:
 
 
 def _error(statement: Statement, message: str, offset: int, **kwargs: Any) -> SqlError:
-    from softquery.sql.errors import sql_error
+    from softquery.sql.statement_errors import sql_error
 
     return sql_error(message, statement.where.script, offset, **kwargs)
 

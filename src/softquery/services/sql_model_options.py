@@ -18,8 +18,8 @@ from typing import Any
 from softquery.modelcode.template_parameters import Literal
 from softquery.modelcode.templates import list_templates
 from softquery.services.sql_model_search import TUNING_OPTIONS, plan_search, tuned, without
-from softquery.sql.errors import SqlError, sql_error
 from softquery.sql.positions import nearest
+from softquery.sql.statement_errors import SqlError, sql_error
 from softquery.sql.statements import CreateModel, Option
 
 HYPERPARAMETERS = ("l1_reg", "l2_reg", "max_iterations", "learn_rate", "num_clusters", "max_tree_depth",

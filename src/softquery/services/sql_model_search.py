@@ -16,7 +16,7 @@ import math
 from typing import Any
 
 from softquery.services.model_selection import OBJECTIVE_NAMES
-from softquery.sql.errors import sql_error
+from softquery.sql.statement_errors import sql_error
 from softquery.sql.statements import CreateModel, HparamCandidates, HparamRange
 
 TUNING_OPTIONS = ("num_trials", "hparam_tuning_algorithm", "hparam_tuning_objectives", "max_parallel_trials")

@@ -35,7 +35,7 @@ from softquery.services.sql_model_options import ModelPlan, plan_model
 from softquery.services.sql_queries import source_of
 from softquery.services.sql_results import Link, StatementResult
 from softquery.services.sql_session import Handler, Session
-from softquery.sql.errors import SqlError, sql_error
+from softquery.sql.statement_errors import SqlError, sql_error
 from softquery.sql.statements import CreateModel, DropModel, ModelRef, Statement
 
 TRIGGERS = {Via.CLI: RunTrigger.CLI, Via.SESSION: RunTrigger.WEB, Via.TOKEN: RunTrigger.API}

@@ -13,7 +13,7 @@ import pyarrow as pa
 from softquery.errors import QueryError
 from softquery.services.sql_rows import source_of
 from softquery.services.sql_session import Session
-from softquery.sql.errors import sql_error
+from softquery.sql.statement_errors import sql_error
 from softquery.sql.statements import Statement
 
 

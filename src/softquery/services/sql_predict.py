@@ -35,7 +35,7 @@ from softquery.services.sandbox_policy import isolation_of
 from softquery.services.sql_model_child import ModelChild
 from softquery.services.sql_session import Session
 from softquery.services.versions import get_version
-from softquery.sql.errors import SqlError, sql_error
+from softquery.sql.statement_errors import SqlError, sql_error
 from softquery.sql.statements import ModelRef, Statement
 from softquery.training.metrics import positive_class
 

@@ -25,7 +25,7 @@ from sqlglot import exp
 
 from softquery.errors import InvalidInputError
 from softquery.services.sql_session import Session
-from softquery.sql.errors import sql_error
+from softquery.sql.statement_errors import sql_error
 from softquery.sql.statements import ModelRef, Statement
 
 MACROS = (

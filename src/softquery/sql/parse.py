@@ -10,10 +10,10 @@ from sqlglot.errors import ParseError
 from sqlglot.tokenizer_core import TokenType
 
 from softquery.sql.dialect import Softquery
-from softquery.sql.errors import SqlError, sql_error
 from softquery.sql.parse_errors import sentence
 from softquery.sql.positions import nearest
 from softquery.sql.script import StatementText, split_script
+from softquery.sql.statement_errors import SqlError, sql_error
 from softquery.sql.statements import (
     CreateModel,
     CreateTable,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from sqlglot.errors import TokenError
 from sqlglot.tokenizer_core import Token, TokenType
 
-from softquery.sql.errors import SqlError, sql_error
 from softquery.sql.parse_errors import unclosed, unclosed_message
+from softquery.sql.statement_errors import SqlError, sql_error
 
 MAX_SCRIPT_CHARS = 200_000  # as a model's code: a script is typed or uploaded by a person
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")

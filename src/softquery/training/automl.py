@@ -218,8 +218,9 @@ def _candidate(name: str, X: pd.DataFrame, y: pd.Series, task: TaskType, classes
 
 
 def choose(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label: str | None,
-           progress: Progress) -> AutoResult:
-    """Try the templates that suit the task within the budget; the simplest good one."""
+           progress: Progress, order: pd.Series | None = None) -> AutoResult:
+    """Try the templates that suit the task within the budget; the simplest good one. ``order``:
+    the order column's values (row for row with X) for ordered folds."""
     started, deadline = time.perf_counter(), time.time()
     kind = spec.template if spec.template in AUTO_TEMPLATES else (_automl_marker(spec.code) or "auto")
     task, notes = automl_task(kind, spec.code, y, label)
@@ -229,7 +230,8 @@ def choose(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label: str 
     deadline += budget
     names, skipped = candidates(task, X)
     folds = spec.cv_folds or DEFAULT_FOLDS
-    order = X[spec.order_column] if spec.order_column and spec.order_column in X.columns else None
+    if order is None and spec.order_column and spec.order_column in X.columns:
+        order = X[spec.order_column]
     cores = max(1, spec.cores)
     results: list[dict[str, Any]] = []
     width = feature_width(X, y)

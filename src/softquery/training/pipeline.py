@@ -113,7 +113,8 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
     t_prep = time.perf_counter() - started - t_read
     # what search trials / AutoML candidates print, each under its name (``capture.write_headed``)
     with capture_output(spec.log_limit) if spec.capture_output else contextlib.nullcontext(Captured()) as trials_out:
-        chosen = choose_code(spec, dataset.X, dataset.y, label=label, progress=progress)
+        chosen = choose_code(spec, dataset.X, dataset.y, label=label, progress=progress,
+                             order=dataset.order)
     cls = model_class(load_code_module(chosen.code))
     early: list[CrossValidation] = []
 

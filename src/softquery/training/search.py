@@ -86,7 +86,8 @@ def plural(count: int, word: str) -> str:
 
 
 def run_trial(code: str, X: pd.DataFrame, y: pd.Series | None, task: TaskType, classes: list[Any] | None,
-              folds: int, order_column: str | None, log_limit: int = 200_000) -> dict[str, Any]:
+              folds: int, order: pd.Series | None, order_column: str | None, log_limit: int = 200_000
+              ) -> dict[str, Any]:
     """One trial: the code cross-validated; a picklable dict (the CV, or the error's message, and
     what the model code printed: "stdout", "stderr", each its last ``log_limit`` characters).
     The output is captured here, in the process that runs the trial (forked or not), and
@@ -95,7 +96,6 @@ def run_trial(code: str, X: pd.DataFrame, y: pd.Series | None, task: TaskType, c
     with capture_output(log_limit) as printed:
         try:
             cls = model_class(load_code_module(code))
-            order = X[order_column] if order_column and order_column in X.columns else None
             with quiet_folds():
                 cv = cross_validate(cls, X, y, task, classes, folds=folds, order=order, order_column=order_column)
             result: dict[str, Any] = {"cv": cv.as_dict(), "error": None}
@@ -220,8 +220,10 @@ def _budget(spec: TrainSpec) -> float | None:
     return min(limits) if limits else None
 
 
-def run_search(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, progress: Progress) -> dict[str, Any]:
-    """The search ``spec.search`` asks for: {"code", "cv" (CrossValidation), "report", "notes"}."""
+def run_search(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, progress: Progress,
+               order: pd.Series | None = None) -> dict[str, Any]:
+    """The search ``spec.search`` asks for: {"code", "cv" (CrossValidation), "report", "notes"};
+    ``order``: the order column's values (row for row with X) for ordered folds."""
     assert spec.search is not None
     search = normalize(spec.search, spec.code, spec.template)
     names = list(search.get("params") or {}) or list(dict.fromkeys(k for c in search.get("configs", []) for k in c))
@@ -232,7 +234,9 @@ def run_search(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, progres
                                                                 "predict_proba"))
     lower = OBJECTIVES.get(objective, False)
     folds = spec.cv_folds or DEFAULT_FOLDS
-    trial = functools.partial(run_trial, X=X, y=y, task=task, classes=classes, folds=folds,
+    if order is None and spec.order_column and spec.order_column in X.columns:
+        order = X[spec.order_column]
+    trial = functools.partial(run_trial, X=X, y=y, task=task, classes=classes, folds=folds, order=order,
                               order_column=spec.order_column, log_limit=spec.log_limit)
     trials = _Trials(objective, lower)
     budget, started = _budget(spec), time.perf_counter()

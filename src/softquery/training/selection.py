@@ -26,13 +26,14 @@ class Selection:
 
 
 def choose_code(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label: str | None,
-                progress: Progress) -> Selection:
-    """The model's code, unless it asks for a search or AutoML."""
+                progress: Progress, order: pd.Series | None = None) -> Selection:
+    """The model's code, unless it asks for a search or AutoML; ``order`` (row for row with X:
+    the order column's values, a feature or not) makes their folds ordered."""
     if automl.requested(spec):
-        auto = automl.choose(spec, X, y, label=label, progress=progress)
+        auto = automl.choose(spec, X, y, label=label, progress=progress, order=order)
         return Selection(code=auto.code, template=auto.template, cv=auto.cv, report=auto.report, notes=auto.notes)
     if spec.search:
-        found = run_search(spec, X, y, progress=progress)
+        found = run_search(spec, X, y, progress=progress, order=order)
         return Selection(code=found["code"], template=spec.template, cv=found["cv"], report=found["report"],
                          notes=found["notes"])
     return Selection(code=spec.code, template=spec.template)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +66,9 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
         time.sleep(0.05)
 
 
-def serve(home: Path, log: Path, env: dict[str, str]) -> tuple[str, str]:
-    """Start `softquery serve` on 127.0.0.1, wait until it listens, stop it: (url, output)."""
+@contextlib.contextmanager
+def serving(home: Path, log: Path, env: dict[str, str]) -> Iterator[str]:
+    """`softquery serve` on 127.0.0.1 and a free port while the block runs: its URL."""
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "softquery.cli.main", "serve", "--host", "127.0.0.1", "--port", "0",
@@ -80,7 +82,7 @@ def serve(home: Path, log: Path, env: dict[str, str]) -> tuple[str, str]:
                 raise AssertionError("softquery serve exited: " + log.read_text())
             return found.group(1) if found else None
 
-        url = wait_for(listening, 60, "softquery serve to listen")
+        yield wait_for(listening, 60, "softquery serve to listen")
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -88,7 +90,29 @@ def serve(home: Path, log: Path, env: dict[str, str]) -> tuple[str, str]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
+
+
+def serve(home: Path, log: Path, env: dict[str, str]) -> tuple[str, str]:
+    """Start `softquery serve` on 127.0.0.1, wait until it listens, stop it: (url, output)."""
+    with serving(home, log, env) as url:
+        pass
     return url, log.read_text()
+
+
+def test_user_add_links_to_the_address_the_running_server_took(sq: SoftqueryCLI, home: Path,
+                                                              tmp_path: Path) -> None:
+    """`serve --port 0` takes a free port; a login link printed meanwhile points there, not at
+    the default port. Once the server stops, links fall back to the configured address."""
+    with serving(home, tmp_path / "serve.log", {}) as url:
+        assert not url.endswith(":8765")
+        added = sq("user", "add", "ann", "--role", "viewer")
+        assert re.search(rf"{re.escape(url)}/login\?token=\S+", added.out), (url, added.out)
+        assert (home / "server-url").stat().st_mode & 0o077 == 0
+    assert not (home / "server-url").exists()
+    later = sq("user", "link", "ann")
+    assert re.search(r"http://127\.0\.0\.1:8765/login\?token=\S+", later.out), later.out
+    (home / "server-url").write_text("999999999 http://127.0.0.1:1/\n")  # a killed server's leftover
+    assert "127.0.0.1:8765/login" in sq("user", "link", "ann").out
 
 
 def test_serve_on_loopback_with_a_development_secret_prints_a_link_until_the_first_login(

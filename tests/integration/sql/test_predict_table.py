@@ -13,8 +13,8 @@ from softquery.services.context import ServiceContext
 from softquery.services.sql_predict import predict_table
 from softquery.services.sql_scripts import run_script
 from softquery.services.sql_session import Session
-from softquery.sql.errors import SqlError
 from softquery.sql.parse import parse_script
+from softquery.sql.statement_errors import SqlError
 from softquery.sql.statements import ModelRef
 
 

@@ -10,7 +10,7 @@ from tests.integration.sql.test_mlsql_statements import HOUSES, failed, ok
 from softquery.services.context import ServiceContext
 from softquery.services.files import files_folder
 from softquery.services.sql_scripts import run_script
-from softquery.sql.errors import SqlError
+from softquery.sql.statement_errors import SqlError
 
 
 def _selection(ctx: ServiceContext, model: str) -> dict:  # type: ignore[type-arg]

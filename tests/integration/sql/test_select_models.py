@@ -22,7 +22,7 @@ from softquery.services.context import ServiceContext
 from softquery.services.sources import add_source
 from softquery.services.sql_results import StatementResult
 from softquery.services.sql_scripts import run_script
-from softquery.sql.errors import SqlError
+from softquery.sql.statement_errors import SqlError
 
 
 def one(ctx: ServiceContext, sql: str, **kwargs: Any) -> StatementResult:

@@ -6,8 +6,8 @@ import pytest
 from sqlglot import exp
 
 from softquery.sql.dialect import MLFunction, Softquery
-from softquery.sql.errors import SqlError
 from softquery.sql.parse import parse_script
+from softquery.sql.statement_errors import SqlError
 from softquery.sql.statements import CreateTable, Query
 
 NAMES = ["PREDICT", "EVALUATE", "FEATURE_IMPORTANCE", "WEIGHTS", "TRAINING_INFO",
@@ -74,8 +74,8 @@ def test_an_ml_function_without_model_is_a_positioned_error() -> None:
 
 
 def test_an_ml_function_softquery_does_not_run_is_named_with_the_ones_it_runs() -> None:
-    from softquery.sql.errors import SqlError
     from softquery.sql.parse import parse_script
+    from softquery.sql.statement_errors import SqlError
 
     with pytest.raises(SqlError) as caught:
         parse_script("SELECT * FROM ML.GLOBAL_EXPLAIN(MODEL house_lr)")

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from softquery.sql.errors import SqlError
 from softquery.sql.parse import parse_script
+from softquery.sql.statement_errors import SqlError
 from softquery.sql.statements import Load, Predict, Query, Register, Save, SetVariable, Train
 
 

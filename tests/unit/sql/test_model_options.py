@@ -6,8 +6,8 @@ import pytest
 
 from softquery.services.sql_model_options import plan_model
 from softquery.services.sql_models import predict_query, train_query_text
-from softquery.sql.errors import SqlError
 from softquery.sql.parse import parse_script
+from softquery.sql.statement_errors import SqlError
 from softquery.sql.statements import CreateModel
 
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from softquery.sql.errors import SqlError
 from softquery.sql.parse import parse_script
 from softquery.sql.script import MAX_SCRIPT_CHARS
+from softquery.sql.statement_errors import SqlError
 
 VALID = [
     "CREATE OR REPLACE MODEL demo.m OPTIONS(model_type='linear_reg', input_label_cols=['y'], l2_reg=0.5) "

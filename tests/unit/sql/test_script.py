@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from softquery.sql.errors import SqlError
 from softquery.sql.parse import parse_script
 from softquery.sql.script import split_script
+from softquery.sql.statement_errors import SqlError
 from softquery.sql.statements import CreateModel, DropModel, Query
 
 

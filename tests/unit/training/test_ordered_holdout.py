@@ -52,3 +52,21 @@ def test_ordered_folds_of_one_row_say_r2_was_not_measured() -> None:
                       signature="", artifact_sha256="", artifact_size=0)
     assert cv_figures.key_cv_text(version) == "r2 (CV) not measured in these folds"
     assert cv_figures.fold_words(out.cv) == "each fold trains on earlier rows and is measured on the next ones"
+
+
+def test_search_and_automl_keep_ordered_folds_when_the_order_column_is_an_id() -> None:
+    """The order column need not be a feature: as an id column it is out of X, and a search's
+    trials and AutoML's candidates still fold by it (shuffled folds would train on the future)."""
+    search = {"method": "grid", "params": {"alpha": {"values": [0.1, 1.0]}}}
+    for spec in ({"template": "ridge_regression", "search": search}, {"template": "auto_regressor"}):
+        code = template_code(str(spec["template"]))
+        n = 40
+        day = np.random.default_rng(3).permutation(n)
+        x = np.random.default_rng(5).normal(size=n)
+        table = pa.table({"day": day, "x": x, "y": 3.0 * day + x})
+        out = train_from_rows(TrainSpec(model="m", code=code, label="y", id_columns=["day"], cv_folds=3,
+                                        order_column="day", time_budget_seconds=20, **spec),
+                              lambda t=table: (t, ["day", "x"]), _noop)
+        assert out.selection is not None, spec
+        assert out.cv is not None and out.cv["method"] == "ordered", (spec, out.cv)
+        assert out.data["id_columns"] == ["day"] and "day" not in [f["name"] for f in out.data["features"]]
