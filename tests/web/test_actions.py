@@ -96,3 +96,30 @@ def test_activate_an_older_version(tmp_path: Path) -> None:
         missing = client.post("/models/house_quality/versions/9/activate")
         assert missing.status_code == 404 and has_testid(missing.text, "error-page")
     ctx.close()
+
+
+def test_a_late_stop_without_javascript_says_so_on_the_page_it_lands_on(trained_client: TestClient,
+                                                                         trained_ctx: ServiceContext) -> None:
+    """The Stop buttons without htmx: a stop after the training stored its version lands on the
+    run page / model page, which says so as information (the store's "Too late" conflict)."""
+    model = "house_quality"
+    first = trained_ctx.versions.list(model)[0]
+    for stop_url, landing in (("/runs/{run}/stop", "/runs/{run}?too_late={version}"),
+                              (f"/models/{model}/stop", f"/models/{model}?too_late={{version}}")):
+        run = trained_ctx.runs.create(model, RunKind.TRAIN, RunTrigger.WEB)
+        trained_ctx.runs.mark_running(run.id)
+        stored = trained_ctx.versions.add(model, manifest=first.manifest, signature=first.signature,
+                                          artifact=trained_ctx.versions.artifact(model, first.version),
+                                          artifact_sha256=first.artifact_sha256, run_id=run.id, activate=False,
+                                          require_running=True)
+        response = trained_client.post(stop_url.format(run=run.id), follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"] == landing.format(run=run.id, version=stored.version)
+        page = trained_client.get(response.headers["location"])
+        assert page.status_code == 200 and not has_testid(page.text, "flash-error")
+        notice = element(page.text, "stop-too-late")
+        assert 'class="alert info"' in notice and notice.endswith(
+            f">Too late to stop: this run had already finished training and is saving version {stored.version}. "
+            "It will finish in a moment.</")
+        assert not trained_ctx.runs.stop_requested(run.id)
+        trained_ctx.runs.finish(run.id, RunStatus.SUCCEEDED)

@@ -35,6 +35,11 @@ ABSOLUTE_TOLERANCE = 1e-9  # for values that are (nearly) zero, where no relativ
 TARGET_OPSET = {"": 18, "ai.onnx.ml": 5}
 NULL_CATEGORY = ""
 _REGISTERED: list[bool] = []
+# the templates whose pipeline converts and passes the 1e-6 check, with the family people know them
+# by (README "Exports and imports"); the others' trees or target transform convert only approximately
+EXACT_TEMPLATES = {"linear_regression": "linear models", "ridge_regression": "linear models",
+                   "logistic_regression": "linear models", "knn_regressor": "k-NN", "knn_classifier": "k-NN",
+                   "svm_classifier": "SVM classifiers", "kmeans": "k-means"}
 
 
 class ExportRefused(InvalidInputError):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from softquery.artifacts import export_mlflow
+from softquery.artifacts.export_onnx import EXACT_TEMPLATES
 from softquery.artifacts.signing import canonical_json
 from softquery.data import open_source
 from softquery.data.arrow_bytes import batch_to_bytes
@@ -66,6 +67,44 @@ def _refuse_user_code(found: Version, fmt: str) -> None:
         f"{fmt.upper() if fmt == 'onnx' else 'MLflow'} export is for template models only: {why}. "
         "Use a template (or the JSON export for a linear model).",
         details={"format": fmt, "reason": "user_code"})
+
+
+# what a template's estimator is called in the page's words (others: its name with spaces)
+_TEMPLATE_WORDS = {"random_forest_regressor": "a random forest", "random_forest_classifier": "a random forest",
+                   "hist_gradient_boosting_regressor": "gradient boosting (histogram trees)",
+                   "hist_gradient_boosting_classifier": "gradient boosting (histogram trees)",
+                   "svm_regressor": "an SVM regressor (its target is scaled, which ONNX does not undo exactly)",
+                   "naive_bayes_text": "naive Bayes on text (TF-IDF, which ONNX does not tokenise alike)"}
+
+
+def version_template(manifest: dict[str, Any]) -> str | None:
+    """The template a version really runs: AutoML's choice for an ``auto*`` model (``selection``),
+    else the manifest's template; None for the user's own code."""
+    selection = manifest.get("selection") or {}
+    if isinstance(selection, dict) and selection.get("kind") == "auto" and selection.get("chosen"):
+        return str(selection["chosen"])
+    return str(manifest["template"]) if manifest.get("template") else None
+
+
+def offered_formats(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Which of ONNX and MLflow a version can be exported as, and why not in plain words:
+    {"onnx": bool, "mlflow": bool, "note": str | None} (the same rules the exports apply)."""
+    template = version_template(manifest)
+    if template is None:
+        if imported(manifest):
+            return {"onnx": False, "mlflow": False,
+                    "note": "This version was imported from MLflow: use the MLflow directory it came from "
+                            "(convert that with skl2onnx for ONNX)."}
+        return {"onnx": False, "mlflow": False,
+                "note": "ONNX and MLflow exports are for template models: this version runs your own code, "
+                        "which would have to run wherever the export is loaded."}
+    if template in EXACT_TEMPLATES:
+        return {"onnx": True, "mlflow": True, "note": None}
+    families = list(dict.fromkeys(EXACT_TEMPLATES.values()))
+    words = _TEMPLATE_WORDS.get(template, f"the {template.replace('_', ' ')} template")
+    return {"onnx": False, "mlflow": True,
+            "note": f"ONNX export covers {', '.join(families[:-1])} and {families[-1]}; this version is "
+                    f"{words}, which ONNX does not reproduce exactly. The MLflow model does."}
 
 
 def _check_rows(ctx: ServiceContext, found: Version) -> bytes:

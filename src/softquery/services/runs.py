@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from softquery.config import Settings
 from softquery.domain import Run, RunKind, RunStatus, RunTrigger
-from softquery.errors import NoVersionError, SoftqueryError
+from softquery.errors import ConflictError, NoVersionError, SoftqueryError
 from softquery.jobs.executor import (
     WAITING_FOR_QUEUE,
     DatabaseQueue,
@@ -107,6 +107,26 @@ def stop_run(ctx: ServiceContext, run_id: str, executor: Executor | None = None)
     if status is RunStatus.CANCELLED and executor is not None:
         executor.cancel(run_id)
     return status
+
+
+def too_late_words(version: int) -> str:
+    """What a person is told when their stop came after the training stored version ``version``."""
+    return (f"Too late to stop: this run had already finished training and is saving version {version}. "
+            "It will finish in a moment.")
+
+
+def stop_or_too_late(ctx: ServiceContext, run_id: str, executor: Executor | None = None) -> int | None:
+    """``stop_run``, except that a stop which comes after the training stored its version (the
+    store's "Too late" conflict) is not an error to a person: the version being saved is
+    returned (say it with ``too_late_words``); None when the stop was asked or not needed."""
+    try:
+        stop_run(ctx, run_id, executor)
+    except ConflictError as exc:
+        version = exc.details.get("version")
+        if exc.details.get("run") != run_id or not isinstance(version, int):
+            raise
+        return version
+    return None
 
 
 @dataclass

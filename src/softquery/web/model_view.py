@@ -7,11 +7,9 @@ import pprint
 from typing import Any
 
 from softquery.domain import Model, TaskType, Version
-from softquery.services import cv_figures
+from softquery.services import cv_figures, model_exports
 
 LINEAR_TEMPLATES = {"linear_regression", "ridge_regression", "logistic_regression"}
-# templates whose pipeline converts to ONNX and passes the 1e-6 check (README "Exports and imports")
-ONNX_TEMPLATES = LINEAR_TEMPLATES | {"knn_regressor", "knn_classifier", "svm_classifier", "kmeans"}
 TOKEN_PLACEHOLDER = "YOUR_PREDICT_TOKEN"  # noqa: S105 - a placeholder the page tells people to replace
 # scores whose best value is 1: their chart's axis ends at 1
 SCORES_UP_TO_ONE = {"r2", "f1", "accuracy", "precision", "recall", "roc_auc", "silhouette"}
@@ -85,17 +83,7 @@ def format_exports(model: Model, version: Version | None) -> dict[str, Any]:
     """The ONNX and MLflow downloads the page offers: {"onnx": bool, "mlflow": bool, "note": why not}."""
     if version is None:
         return {"onnx": False, "mlflow": False, "note": "Train the model first: an export describes a trained version."}
-    template = version.manifest.get("template")
-    if not template:
-        return {"onnx": False, "mlflow": False,
-                "note": "ONNX and MLflow exports are for template models: this version runs your own code, "
-                        "which would have to run wherever the export is loaded."}
-    if template not in ONNX_TEMPLATES:
-        return {"onnx": False, "mlflow": True,
-                "note": f"ONNX export does not reproduce the {template.replace('_', ' ')} template's predictions "
-                        "exactly (its trees or target transform convert only approximately); the MLflow "
-                        "model does."}
-    return {"onnx": True, "mlflow": True, "note": None}
+    return model_exports.offered_formats(version.manifest)
 
 
 def feature_columns(version: Version | None) -> list[dict[str, Any]]:

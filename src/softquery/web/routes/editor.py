@@ -19,6 +19,7 @@ from softquery.services import models as models_svc
 from softquery.services import preview as preview_svc
 from softquery.services import runs as runs_svc
 from softquery.services import sources as sources_svc
+from softquery.services.model_selection import search_rows
 from softquery.web.deps import ctx_of, executor_of, page_router
 from softquery.web.forms import (
     SCHEDULE_PRESETS,
@@ -41,9 +42,15 @@ def _timezones() -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _templates() -> list[dict[str, str]]:
-    return [{"name": t.name, "title": t.title, "description": t.description, "task": t.task,
-             "code": code_svc.template_code(t.name)} for t in code_svc.templates()]
+def _templates() -> list[dict[str, Any]]:
+    """Each template for the editor's picker: its code, and its search parameters (name and hint),
+    whose rows the search form shows when the template is chosen."""
+    out: list[dict[str, Any]] = []
+    for t in code_svc.templates():
+        code = code_svc.template_code(t.name)
+        out.append({"name": t.name, "title": t.title, "description": t.description, "task": t.task, "code": code,
+                    "search": [{"name": r.name, "hint": r.hint} for r in search_rows(code, t.name, None) if r.name]})
+    return out
 
 
 def _run_panel(request: Request, model: Model) -> dict[str, Any]:

@@ -62,15 +62,18 @@ def _card(request: Request, name: str, **extra: Any) -> Response:
     ctx = ctx_of(request)
     card = model_card(ctx, models_svc.get_model(ctx, name))
     status = extra.pop("status", 200)
+    if extra.get("too_late"):
+        extra["stop_notice"] = runs_svc.too_late_words(extra["too_late"])
     return render(request, "partials/model_card.html",
                   {"card": card, "has_executor": executor_of(request) is not None, **extra},
                   headers={"X-Softquery-Status": str(status)} if status != 200 else None)
 
 
 @router.get("/models/{name}/card", dependencies=[allow(Action.READ)])
-def model_card_fragment(request: Request, name: str) -> Response:
-    """The live part of the front page: polled every 2 s while a run is queued or running."""
-    return _card(request, name)
+def model_card_fragment(request: Request, name: str, too_late: int | None = None) -> Response:
+    """The live part of the front page: polled every 2 s while a run is queued or running
+    (``too_late``: keep saying that a stop came after the training stored that version)."""
+    return _card(request, name, too_late=too_late)
 
 
 def _start_page(request: Request, name: str, kind: RunKind, *, error: str | None = None,
@@ -124,15 +127,18 @@ def stop(request: Request, name: str) -> Response:
     """Stop every run of the model that is still queued or running."""
     ctx = ctx_of(request)
     models_svc.get_model(ctx, name)
+    too_late = None  # a training that had already stored its version: said as information, not an error
     try:
         for run in runs_svc.going_runs(ctx, name):
-            runs_svc.stop_run(ctx, run.id, executor_of(request))
+            too_late = runs_svc.stop_or_too_late(ctx, run.id, executor_of(request)) or too_late
     except SoftqueryError as exc:
         if not is_htmx(request):
             raise
         return _card(request, name, card_error=exc.message, status=exc.http_status)
     if is_htmx(request):
-        return _card(request, name)
+        return _card(request, name, too_late=too_late)
+    if too_late:  # without htmx: the model page's card says it
+        return RedirectResponse(f"/models/{name}?too_late={too_late}", status_code=303)
     return RedirectResponse(f"/#model-{name}", status_code=303)
 
 

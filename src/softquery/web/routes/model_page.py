@@ -63,9 +63,16 @@ def _context(request: Request, name: str, new_token: NewToken | None = None) -> 
         "runs": runs_svc.list_runs(ctx, name, None, 10),
         "saved": request.query_params.get("saved"),
         "notice": request.query_params.get("notice"),
+        **_too_late(request),
         "people": [u.username for u in accounts.list_users(ctx) if u.active]
         if access.is_admin(access.principal_of(request)) else [],
     }
+
+
+def _too_late(request: Request) -> dict[str, Any]:
+    """?too_late=N (a stop without htmx came after the training stored version N): the card says so."""
+    text = request.query_params.get("too_late", "")
+    return {"too_late": int(text), "stop_notice": runs_svc.too_late_words(int(text))} if text.isdigit() else {}
 
 
 @router.get("/models/{name}", dependencies=[allow(Action.READ)])

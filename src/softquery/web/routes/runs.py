@@ -45,7 +45,9 @@ def runs_page(request: Request, model: str = "", status: str = "") -> Response:
     return render(request, "runs.html", context)
 
 
-def _run_context(request: Request, run_id: str) -> dict[str, object]:
+def _run_context(request: Request, run_id: str, too_late: int | None = None) -> dict[str, object]:
+    """``too_late``: a stop came after the training stored this version (said as information, and
+    kept while the part is polled, so the person sees the run finish)."""
     ctx = ctx_of(request)
     run = runs_svc.get_run(ctx, run_id)
     try:
@@ -53,23 +55,24 @@ def _run_context(request: Request, run_id: str) -> dict[str, object]:
     except NotFoundError:
         run_model = None
     return {"nav": "runs", "run": run, "run_model": run_model, "live": not run.status.finished,
-            "has_executor": executor_of(request) is not None}
+            "has_executor": executor_of(request) is not None, "too_late": too_late,
+            "stop_notice": runs_svc.too_late_words(too_late) if too_late else None}
 
 
 @router.get("/runs/{run_id}", dependencies=[allow(Action.READ)])
-def run_page(request: Request, run_id: str) -> Response:
-    return render(request, "run.html", _run_context(request, run_id))
+def run_page(request: Request, run_id: str, too_late: int | None = None) -> Response:
+    return render(request, "run.html", _run_context(request, run_id, too_late))
 
 
 @router.get("/runs/{run_id}/live", dependencies=[allow(Action.READ)])
-def run_live(request: Request, run_id: str) -> Response:
+def run_live(request: Request, run_id: str, too_late: int | None = None) -> Response:
     """The status, error and log part of a run page; polled every 2 s until the run finishes."""
-    return render(request, "partials/run_live.html", _run_context(request, run_id))
+    return render(request, "partials/run_live.html", _run_context(request, run_id, too_late))
 
 
 @router.post("/runs/{run_id}/stop", dependencies=[allow(Action.CHANGE_MODEL)])
 def stop_run(request: Request, run_id: str) -> Response:
-    runs_svc.stop_run(ctx_of(request), run_id, executor_of(request))
+    too_late = runs_svc.stop_or_too_late(ctx_of(request), run_id, executor_of(request))
     if is_htmx(request):
-        return render(request, "partials/run_live.html", _run_context(request, run_id))
-    return RedirectResponse(f"/runs/{run_id}", status_code=303)
+        return render(request, "partials/run_live.html", _run_context(request, run_id, too_late))
+    return RedirectResponse(f"/runs/{run_id}" + (f"?too_late={too_late}" if too_late else ""), status_code=303)

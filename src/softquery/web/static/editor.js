@@ -137,10 +137,56 @@
     if (hidden) { hidden.value = t.name; }
     return true;
   }
+  // The search form's rows follow the chosen template: one row per parameter of the new
+  // template (with what was typed for a parameter of the same name), then an empty row.
+  var searchBody = document.querySelector('[data-testid="search-params"] tbody');
+  var rowPrototype = searchBody && searchBody.querySelector("tr") ? searchBody.querySelector("tr").cloneNode(true) : null;
+  function searchRow(name, hint, typed) {
+    var tr = rowPrototype.cloneNode(true);
+    tr.setAttribute("data-param", name);
+    var what = name || "the parameter";
+    var nameInput = tr.querySelector('[data-testid="search-param-name"]');
+    nameInput.value = name;
+    var oldHint = nameInput.parentNode.querySelector("div");
+    if (oldHint) { oldHint.parentNode.removeChild(oldHint); }
+    if (hint) {
+      var div = document.createElement("div");
+      div.className = "muted small";
+      div.textContent = hint;
+      nameInput.parentNode.appendChild(div);
+    }
+    ["values", "low", "high"].forEach(function (key) {
+      var input = tr.querySelector('[data-testid="search-param-' + key + '"]');
+      input.value = typed ? typed[key] : "";
+      input.setAttribute("aria-label", key + " of " + what);
+    });
+    var log = tr.querySelector('[data-testid="search-param-log"]');
+    log.value = typed ? typed.log : "";
+    log.setAttribute("aria-label", "scale of " + what);
+    return tr;
+  }
+  function followTemplate(t) {
+    if (!searchBody || !rowPrototype || !t) { return; }
+    var typed = {};
+    Array.prototype.forEach.call(searchBody.querySelectorAll("tr"), function (tr) {
+      var name = tr.querySelector('[data-testid="search-param-name"]').value.trim();
+      if (!name) { return; }
+      typed[name] = {
+        values: tr.querySelector('[data-testid="search-param-values"]').value,
+        low: tr.querySelector('[data-testid="search-param-low"]').value,
+        high: tr.querySelector('[data-testid="search-param-high"]').value,
+        log: tr.querySelector('[data-testid="search-param-log"]').value
+      };
+    });
+    while (searchBody.firstChild) { searchBody.removeChild(searchBody.firstChild); }
+    (t.search || []).forEach(function (p) { searchBody.appendChild(searchRow(p.name, p.hint, typed[p.name])); });
+    searchBody.appendChild(searchRow("", "", null));
+  }
   if (select) {
     select.addEventListener("change", function () {
       var t = byName[select.value];
       if (t && !loadTemplate(t)) { select.value = chosen; }
+      else if (t && t.name !== chosen) { followTemplate(t); }
       else if (!t && hidden) { hidden.value = ""; }
       chosen = select.value;
       describe();
