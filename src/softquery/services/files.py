@@ -9,13 +9,17 @@ after the check is refused too.
 from __future__ import annotations
 
 import os
+import stat as stat_mode
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from softquery.errors import InvalidInputError, NotFoundError
+from softquery.services import audit
 from softquery.services.context import ServiceContext
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+READ_CHUNK = 256 * 1024
 
 
 @dataclass
@@ -89,3 +93,109 @@ def open_for_writing(ctx: ServiceContext, path: str, *, overwrite: bool) -> int:
                                 "the same name\" on the Files page, save overwrite in a script) or choose "
                                 "another name.",
                                 details={"path": path}) from None
+
+
+def _open_parent(folder: Path, real: Path) -> int:
+    """A descriptor of ``real``'s folder, opened part by part from the files folder, each part
+    with ``O_NOFOLLOW``: a folder swapped for a symlink after ``resolve_file`` is refused."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in real.parent.relative_to(folder).parts:
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _not_a_file(path: str) -> NotFoundError:
+    return NotFoundError(f"There is no file {path!r} in the files folder (a folder, or something else, is "
+                         "not a file to download or delete).", details={"path": path})
+
+
+@dataclass
+class OpenedFile:
+    """A file of the folder opened for reading: stream ``chunks()`` (it closes the file at the end)."""
+    path: str  # relative to the files folder, with /
+    size: int
+    fd: int
+
+    def chunks(self) -> Iterator[bytes]:
+        """The file's bytes, at most ``size`` of them (what it held when opened), chunk by chunk."""
+        left = self.size
+        try:
+            while left > 0:
+                chunk = os.read(self.fd, min(READ_CHUNK, left))
+                if not chunk:
+                    break
+                left -= len(chunk)
+                yield chunk
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def open_for_reading(ctx: ServiceContext, path: str) -> OpenedFile:
+    """``path`` opened for a download: a regular file inside the folder, never through a symlink."""
+    folder = files_folder(ctx)
+    real = resolve_file(ctx, path)
+    try:
+        parent = _open_parent(folder, real)
+        try:
+            fd = os.open(real.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=parent)
+        finally:
+            os.close(parent)
+    except OSError:
+        raise _not_a_file(path) from None
+    info = os.fstat(fd)
+    if not stat_mode.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise _not_a_file(path)
+    return OpenedFile(real.relative_to(folder).as_posix(), info.st_size, fd)
+
+
+def delete_file(ctx: ServiceContext, path: str) -> str:
+    """Delete the file ``path`` (never a folder, never through a symlink) and the folders its
+    deletion left empty; its path relative to the folder. Audited."""
+    folder = files_folder(ctx)
+    real = resolve_file(ctx, path)
+    relative = real.relative_to(folder)
+    try:
+        parent = _open_parent(folder, real)
+    except OSError:
+        raise _not_a_file(path) from None
+    try:
+        info = os.stat(real.name, dir_fd=parent, follow_symlinks=False)
+        if not stat_mode.S_ISREG(info.st_mode):
+            raise _not_a_file(path)
+        os.unlink(real.name, dir_fd=parent)
+    except FileNotFoundError:
+        raise _not_a_file(path) from None
+    finally:
+        os.close(parent)
+    _remove_empty_folders(folder, relative.parent)
+    audit.record(ctx, "file.delete", "file", relative.as_posix(), {"bytes": info.st_size})
+    return relative.as_posix()
+
+
+def _remove_empty_folders(folder: Path, relative: Path) -> None:
+    """Remove ``relative`` and its parents (never the files folder itself) while they are empty."""
+    parts = list(relative.parts)
+    while parts:
+        try:
+            parent = _open_parent(folder, folder.joinpath(*parts))
+        except OSError:
+            return
+        try:
+            os.rmdir(parts[-1], dir_fd=parent)  # refuses a folder that is not empty, and a symlink
+        except OSError:
+            return
+        finally:
+            os.close(parent)
+        parts.pop()
