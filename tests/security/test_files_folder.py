@@ -7,6 +7,7 @@ its target intact and its marker never served; the same requests for a normal fi
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,20 +41,12 @@ class Folder:
     viewer_csrf: str
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[Folder]:
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Folder]:
+    """One home and its clients for the module (building them is most of the time)."""
+    tmp_path = tmp_path_factory.mktemp("files-folder")
     ctx = open_home(tmp_path / "home", demo=False)
     folder = files_folder(ctx)
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "secret.txt").write_bytes(MARKER)
-    (folder.parent / "escape.txt").write_bytes(MARKER)  # the home, one `..` above the folder
-    (folder / "link.txt").symlink_to(outside / "secret.txt")
-    (folder / "linkdir").symlink_to(outside, target_is_directory=True)
-    (folder / ".mlsql").mkdir()
-    (folder / ".mlsql" / "theirs.duckdb").write_bytes(MARKER)
-    (folder / "data").mkdir()
-    (folder / "data" / "ok.csv").write_bytes(NORMAL)
     executor = FakeExecutor()
     clients = [client_for(ctx, executor, auth=False) for _ in range(4)]
     for client in clients:
@@ -63,6 +56,7 @@ def world(tmp_path: Path) -> Iterator[Folder]:
     viewer_api.headers.update(authkit.bearer(ctx, "vic", Role.VIEWER))
     editor_csrf = authkit.session(editor_web, ctx, "ed", Role.EDITOR)
     viewer_csrf = authkit.session(viewer_web, ctx, "vic", Role.VIEWER)
+    outside = tmp_path / "outside"
     targets = [outside / "secret.txt", folder.parent / "escape.txt", folder / ".mlsql" / "theirs.duckdb",
                folder / "link.txt", folder / "linkdir"]
     try:
@@ -71,6 +65,32 @@ def world(tmp_path: Path) -> Iterator[Folder]:
         for client in clients:
             client.__exit__(None, None, None)
         ctx.close()
+
+
+@pytest.fixture
+def world(shared: Folder) -> Folder:
+    """The files folder laid out afresh: a normal file, the attacks' targets, each with a marker."""
+    folder = shared.folder
+    for entry in folder.iterdir():
+        if entry.is_symlink() or entry.is_file():
+            entry.unlink()
+        else:
+            shutil.rmtree(entry)
+    outside = shared.targets[0].parent
+    outside.mkdir(exist_ok=True)
+    (outside / "secret.txt").write_bytes(MARKER)
+    (folder.parent / "escape.txt").write_bytes(MARKER)  # the home, one `..` above the folder
+    (folder / "link.txt").symlink_to(outside / "secret.txt")
+    (folder / "linkdir").symlink_to(outside, target_is_directory=True)
+    (folder / ".mlsql").mkdir()
+    (folder / ".mlsql" / "theirs.duckdb").write_bytes(MARKER)
+    (folder / "data").mkdir()
+    (folder / "data" / "ok.csv").write_bytes(NORMAL)
+    return shared
+
+
+def _deletes(world: Folder) -> list[str]:
+    return sorted(e.target for e in audit.list_events(world.ctx) if e.action == "file.delete")
 
 
 def _intact(world: Folder) -> None:
@@ -102,6 +122,7 @@ def _paths(world: Folder, in_url: str, in_form: str) -> tuple[str, str]:
 @pytest.mark.parametrize(("what", "in_url", "in_form"), ATTACKS, ids=[a[0] for a in ATTACKS])
 def test_an_attack_is_refused_and_its_target_intact(world: Folder, what: str, in_url: str, in_form: str) -> None:
     in_url, in_form = _paths(world, in_url, in_form)
+    deletes = _deletes(world)
     answers = [
         world.editor_api.get(f"/api/v1/files/{in_url}"),
         world.editor_web.get(f"/files/download/{in_url}"),
@@ -116,7 +137,7 @@ def test_an_attack_is_refused_and_its_target_intact(world: Folder, what: str, in
     assert "data-testid=\"delete-error\"" in answers[-1].text  # the page says why, nothing was deleted
     _intact(world)
     assert (world.folder / "data" / "ok.csv").read_bytes() == NORMAL
-    assert not [e for e in audit.list_events(world.ctx) if e.action == "file.delete"]
+    assert _deletes(world) == deletes
 
 
 def test_the_same_requests_for_a_normal_file_succeed(world: Folder) -> None:
@@ -140,8 +161,7 @@ def test_the_same_requests_for_a_normal_file_succeed(world: Folder) -> None:
     assert world.editor_api.delete("/api/v1/files/data/again.csv").status_code == 204
     assert not (world.folder / "data").exists()
     assert world.folder.is_dir()  # never the files folder itself
-    assert sorted(e.target for e in audit.list_events(world.ctx) if e.action == "file.delete") == [
-        "data/again.csv", "data/ok.csv"]
+    assert _deletes(world) == ["data/again.csv", "data/ok.csv"]
     _intact(world)
 
 
