@@ -195,3 +195,18 @@ def test_a_strange_file_name_is_made_safe_for_the_header(world: Folder) -> None:
     assert answer.status_code == 200 and answer.content == NORMAL
     assert answer.headers["content-disposition"] == (
         "attachment; filename=\"we_ird_t_name.csv\"; filename*=UTF-8''we%22ird%3B%C3%A9t%C3%A9%20name.csv")
+
+
+@pytest.mark.parametrize("in_url", ["a" * 5000, "a/" * 3000 + "b", "%00", "data", "data/", "%2e", ".", "nothing.csv",
+                                    "data/ok.csv/more", "%5C..%5Cescape.txt"])
+def test_odd_paths_are_a_4xx_never_a_5xx(world: Folder, in_url: str) -> None:
+    if in_url == ".":  # a client sends it as the folder's own address (the list); the form sends it as is
+        sent = world.editor_web.post("/files/delete", data={"csrf_token": world.editor_csrf, "path": "."})
+        assert sent.status_code == 404 and world.folder.is_dir()
+        return
+    for answer in (world.viewer_api.get(f"/api/v1/files/{in_url}"), world.editor_api.delete(f"/api/v1/files/{in_url}"),
+                   world.editor_web.get(f"/files/download/{in_url}"),
+                   world.editor_web.post("/files/delete", data={"csrf_token": world.editor_csrf, "path": in_url})):
+        assert 400 <= answer.status_code < 500, (in_url[:40], answer.request.method, answer.status_code)
+    assert (world.folder / "data" / "ok.csv").read_bytes() == NORMAL
+    _intact(world)

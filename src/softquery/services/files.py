@@ -20,6 +20,8 @@ from softquery.services.context import ServiceContext
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 READ_CHUNK = 256 * 1024
+MAX_PATH_BYTES = 1024  # what a path may be; longer ones are refused before the file system sees them
+MAX_NAME_BYTES = 255
 
 
 @dataclass
@@ -42,6 +44,10 @@ def resolve_file(ctx: ServiceContext, path: str, *, must_exist: bool = True) -> 
     if not path or "\x00" in path:
         raise InvalidInputError("Give a file path inside the files folder.", details={"path": path})
     given = Path(path)
+    if len(path.encode(errors="surrogateescape")) > MAX_PATH_BYTES or any(
+            len(part.encode(errors="surrogateescape")) > MAX_NAME_BYTES for part in given.parts):
+        raise InvalidInputError(f"The path is too long: at most {MAX_PATH_BYTES} bytes, each name at most "
+                                f"{MAX_NAME_BYTES}.", details={"path": path[:200]})
     candidate = given if given.is_absolute() else folder / given
     outside = InvalidInputError(
         f"The path {path!r} leaves the files folder; scripts may read and write only inside it "
@@ -145,6 +151,8 @@ def open_for_reading(ctx: ServiceContext, path: str) -> OpenedFile:
     """``path`` opened for a download: a regular file inside the folder, never through a symlink."""
     folder = files_folder(ctx)
     real = resolve_file(ctx, path)
+    if real == folder:
+        raise _not_a_file(path)
     try:
         parent = _open_parent(folder, real)
         try:
@@ -165,6 +173,8 @@ def delete_file(ctx: ServiceContext, path: str) -> str:
     deletion left empty; its path relative to the folder. Audited."""
     folder = files_folder(ctx)
     real = resolve_file(ctx, path)
+    if real == folder:
+        raise _not_a_file(path)
     relative = real.relative_to(folder)
     try:
         parent = _open_parent(folder, real)
