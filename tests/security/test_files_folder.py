@@ -20,7 +20,8 @@ from tests.api.conftest import FakeExecutor
 from tests.web.conftest import client_for, open_home
 
 from softquery.domain.accounts import Role
-from softquery.services import audit
+from softquery.errors import NotFoundError
+from softquery.services import audit, files
 from softquery.services.context import ServiceContext
 from softquery.services.files import files_folder
 
@@ -209,4 +210,17 @@ def test_odd_paths_are_a_4xx_never_a_5xx(world: Folder, in_url: str) -> None:
                    world.editor_web.post("/files/delete", data={"csrf_token": world.editor_csrf, "path": in_url})):
         assert 400 <= answer.status_code < 500, (in_url[:40], answer.request.method, answer.status_code)
     assert (world.folder / "data" / "ok.csv").read_bytes() == NORMAL
+    _intact(world)
+
+
+@pytest.mark.parametrize("path", ["link.txt", "linkdir/secret.txt"])
+def test_a_symlink_swapped_in_after_the_check_is_not_followed(world: Folder, path: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening and deleting go part by part with O_NOFOLLOW: even when the path check has passed
+    (a folder or file replaced by a symlink between check and use), nothing outside is read or deleted."""
+    monkeypatch.setattr(files, "resolve_file", lambda _ctx, p, **_kw: world.folder / p)  # the check, passed
+    with pytest.raises(NotFoundError):
+        files.open_for_reading(world.ctx, path)
+    with pytest.raises(NotFoundError):
+        files.delete_file(world.ctx, path)
     _intact(world)

@@ -146,6 +146,9 @@ class OpenedFile:
             os.close(self.fd)
             self.fd = -1
 
+    def __del__(self) -> None:  # a download whose stream never started (the client went away)
+        self.close()
+
 
 def open_for_reading(ctx: ServiceContext, path: str) -> OpenedFile:
     """``path`` opened for a download: a regular file inside the folder, never through a symlink."""
