@@ -224,3 +224,10 @@ def test_a_symlink_swapped_in_after_the_check_is_not_followed(world: Folder, pat
     with pytest.raises(NotFoundError):
         files.delete_file(world.ctx, path)
     _intact(world)
+
+
+def test_a_named_pipe_is_not_a_file_and_does_not_hang(world: Folder) -> None:
+    os.mkfifo(world.folder / "pipe")
+    for answer in (world.viewer_api.get("/api/v1/files/pipe"), world.editor_api.delete("/api/v1/files/pipe")):
+        assert answer.status_code == 404, answer.text
+    assert (world.folder / "pipe").exists()

@@ -3,7 +3,8 @@
 A path a user gives is relative to the folder. Every resolution refuses a path that would
 leave it: ``..``, an absolute path elsewhere, or a symlink (anywhere along the path), and a
 path with a hidden part (``.name``): those are softquery's own files (``.mlsql/``). Files are opened with ``O_NOFOLLOW`` on the last part, so a symlink swapped in
-after the check is refused too.
+after the check is refused too; downloads (``open_for_reading``) and deletions
+(``delete_file``) open every folder along the path with ``O_NOFOLLOW`` as well.
 """
 
 from __future__ import annotations
@@ -159,7 +160,8 @@ def open_for_reading(ctx: ServiceContext, path: str) -> OpenedFile:
     try:
         parent = _open_parent(folder, real)
         try:
-            fd = os.open(real.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=parent)
+            # O_NONBLOCK: a named pipe does not hang the request (it is refused below, not a file)
+            fd = os.open(real.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=parent)
         finally:
             os.close(parent)
     except OSError:
@@ -188,7 +190,7 @@ def delete_file(ctx: ServiceContext, path: str) -> str:
         if not stat_mode.S_ISREG(info.st_mode):
             raise _not_a_file(path)
         os.unlink(real.name, dir_fd=parent)
-    except FileNotFoundError:
+    except OSError:
         raise _not_a_file(path) from None
     finally:
         os.close(parent)
