@@ -92,6 +92,7 @@ EXPECTED_OPERATIONS = {
     ("patch", "/api/v1/users/{username}"), ("post", "/api/v1/users/{username}/login-link"),
     ("get", "/api/v1/audit"),
     ("post", "/api/v1/sql"), ("get", "/api/v1/sql/history"), ("get", "/api/v1/sql/completions"),  # issue 13
+    ("get", "/api/v1/files"), ("get", "/api/v1/files/{path}"), ("delete", "/api/v1/files/{path}"),  # files folder
 }
 
 
@@ -100,7 +101,7 @@ def test_openapi_lists_every_route(client: TestClient) -> None:
     listed = {(method, path) for path, ops in spec["paths"].items() for method in ops
               if path.startswith("/api/")}
     assert listed == EXPECTED_OPERATIONS
-    app_routes = {(m.lower(), r.path) for r in _api_routes(client.app) for m in r.methods}
+    app_routes = {(m.lower(), r.path.replace(":path}", "}")) for r in _api_routes(client.app) for m in r.methods}
     assert app_routes == EXPECTED_OPERATIONS
     # batch prediction is /runs (and /batch-predict); /predict is online prediction (issue 5),
     # and MLSQL's /model/predict sits outside /api/v1 behind the same access dependency
@@ -159,7 +160,7 @@ def _carries(route: Any) -> bool:
 def test_every_api_route_except_health_requires_access(ctx: ServiceContext) -> None:
     app = create_app(ctx, None)
     api_routes = _api_routes(app)
-    assert {(m.lower(), r.path) for r in api_routes for m in r.methods} == EXPECTED_OPERATIONS
+    assert {(m.lower(), r.path.replace(":path}", "}")) for r in api_routes for m in r.methods} == EXPECTED_OPERATIONS
     unprotected = sorted(f"{sorted(r.methods)} {r.path}" for r in api_routes
                          if not _carries(r) and r.path != "/api/v1/health")
     assert unprotected == []

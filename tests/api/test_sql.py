@@ -15,7 +15,7 @@ from softquery.auth.policy import Action
 from softquery.domain.accounts import Role
 from softquery.errors import NotFoundError
 from softquery.server import create_app
-from softquery.services import audit, models, sql_scripts
+from softquery.services import audit, models, sql_ml_functions, sql_model_options, sql_scripts
 from softquery.services.context import ServiceContext
 from softquery.services.models import ModelSpec
 from softquery.services.sql_results import Link, StatementResult
@@ -175,6 +175,16 @@ def test_completions_name_tables_columns_models_and_functions(as_role: Any) -> N
     houses = next(t for t in body["tables"] if t["name"] == "houses")
     assert houses["columns"] == ["id", "price", "quality"]
     assert "house_quality" in body["models"] and "ML.PREDICT" in body["functions"] and body["error"] is None
+
+
+def test_completions_offer_the_ml_functions_and_options_the_services_run(as_role: Any) -> None:
+    """Taken from the services that run them, so a new function or option completes without a change here."""
+    body = as_role("vic", Role.VIEWER).get(f"{SQL}/completions").json()
+    assert body["functions"] == ["ML.PREDICT", *(f"ML.{f}" for f in sql_ml_functions.TABLE_FUNCTIONS)]
+    assert {"ML.EVALUATE", "ML.ROC_CURVE"} <= set(body["functions"])
+    assert body["options"] == list(sql_model_options.known_options())
+    assert {"model_type", "input_label_cols", "l2_reg", "num_trials", "data_split_method"} <= set(body["options"])
+    assert {"linear_reg", "logistic_reg", "kmeans"} <= set(body["model_types"])
 
 
 def test_body_and_script_limits(client: TestClient) -> None:

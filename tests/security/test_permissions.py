@@ -130,6 +130,7 @@ ROWS_BEFORE_DELETES: list[Row] = [
     Row("SQL completions", "GET", "/api/v1/sql/completions?source=demo", EVERYONE, frozenset({200})),
     Row("SQL console page", "GET", "/sql", EVERYONE, frozenset({200})),
     Row("files page", "GET", "/files", EVERYONE, frozenset({200})),
+    Row("list the files folder", "GET", "/api/v1/files", EVERYONE, frozenset({200})),
     # online prediction (the only thing a predict token may do)
     Row("predict CLI model online", "POST", "/api/v1/models/{m}/predict", EVERYONE, frozenset({200}),
         {"m": CLI}, json={"rows": [{"price": 120.0}]}, online=CLI),

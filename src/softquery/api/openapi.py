@@ -10,6 +10,7 @@ to authenticate.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,6 +22,7 @@ from softquery.http.error_envelope import ErrorEnvelope
 from softquery.http.route_policies import Allow, policy_of
 
 SCHEME = "bearer"
+_CONVERTER = re.compile(r"\{(\w+):\w+\}")
 ENVELOPE_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
 BEARER: dict[str, Any] = {
     "type": "http", "scheme": "bearer", "bearerFormat": "sq_…",
@@ -56,7 +58,9 @@ def protected_operations(app: FastAPI) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for context in iter_route_contexts(app.routes):
         if isinstance(context.original_route, APIRoute) and _protected(getattr(context, "dependant", None)):
-            found.update((method.lower(), str(context.path)) for method in context.methods or ())
+            # as the document writes paths: without converters ({path:path} is {path})
+            path = _CONVERTER.sub(r"{\1}", str(context.path))
+            found.update((method.lower(), path) for method in context.methods or ())
     return found
 
 

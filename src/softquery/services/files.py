@@ -3,19 +3,26 @@
 A path a user gives is relative to the folder. Every resolution refuses a path that would
 leave it: ``..``, an absolute path elsewhere, or a symlink (anywhere along the path), and a
 path with a hidden part (``.name``): those are softquery's own files (``.mlsql/``). Files are opened with ``O_NOFOLLOW`` on the last part, so a symlink swapped in
-after the check is refused too.
+after the check is refused too; downloads (``open_for_reading``) and deletions
+(``delete_file``) open every folder along the path with ``O_NOFOLLOW`` as well.
 """
 
 from __future__ import annotations
 
 import os
+import stat as stat_mode
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from softquery.errors import InvalidInputError, NotFoundError
+from softquery.services import audit
 from softquery.services.context import ServiceContext
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+READ_CHUNK = 256 * 1024
+MAX_PATH_BYTES = 1024  # what a path may be; longer ones are refused before the file system sees them
+MAX_NAME_BYTES = 255
 
 
 @dataclass
@@ -38,6 +45,10 @@ def resolve_file(ctx: ServiceContext, path: str, *, must_exist: bool = True) -> 
     if not path or "\x00" in path:
         raise InvalidInputError("Give a file path inside the files folder.", details={"path": path})
     given = Path(path)
+    if len(path.encode(errors="surrogateescape")) > MAX_PATH_BYTES or any(
+            len(part.encode(errors="surrogateescape")) > MAX_NAME_BYTES for part in given.parts):
+        raise InvalidInputError(f"The path is too long: at most {MAX_PATH_BYTES} bytes, each name at most "
+                                f"{MAX_NAME_BYTES}.", details={"path": path[:200]})
     candidate = given if given.is_absolute() else folder / given
     outside = InvalidInputError(
         f"The path {path!r} leaves the files folder; scripts may read and write only inside it "
@@ -89,3 +100,117 @@ def open_for_writing(ctx: ServiceContext, path: str, *, overwrite: bool) -> int:
                                 "the same name\" on the Files page, save overwrite in a script) or choose "
                                 "another name.",
                                 details={"path": path}) from None
+
+
+def _open_parent(folder: Path, real: Path) -> int:
+    """A descriptor of ``real``'s folder, opened part by part from the files folder, each part
+    with ``O_NOFOLLOW``: a folder swapped for a symlink after ``resolve_file`` is refused."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in real.parent.relative_to(folder).parts:
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _not_a_file(path: str) -> NotFoundError:
+    return NotFoundError(f"There is no file {path!r} in the files folder (a folder, or something else, is "
+                         "not a file to download or delete).", details={"path": path})
+
+
+@dataclass
+class OpenedFile:
+    """A file of the folder opened for reading: stream ``chunks()`` (it closes the file at the end)."""
+    path: str  # relative to the files folder, with /
+    size: int
+    fd: int
+
+    def chunks(self) -> Iterator[bytes]:
+        """The file's bytes, at most ``size`` of them (what it held when opened), chunk by chunk."""
+        left = self.size
+        try:
+            while left > 0:
+                chunk = os.read(self.fd, min(READ_CHUNK, left))
+                if not chunk:
+                    break
+                left -= len(chunk)
+                yield chunk
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __del__(self) -> None:  # a download whose stream never started (the client went away)
+        self.close()
+
+
+def open_for_reading(ctx: ServiceContext, path: str) -> OpenedFile:
+    """``path`` opened for a download: a regular file inside the folder, never through a symlink."""
+    folder = files_folder(ctx)
+    real = resolve_file(ctx, path)
+    if real == folder:
+        raise _not_a_file(path)
+    try:
+        parent = _open_parent(folder, real)
+        try:
+            # O_NONBLOCK: a named pipe does not hang the request (it is refused below, not a file)
+            fd = os.open(real.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=parent)
+        finally:
+            os.close(parent)
+    except OSError:
+        raise _not_a_file(path) from None
+    info = os.fstat(fd)
+    if not stat_mode.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise _not_a_file(path)
+    return OpenedFile(real.relative_to(folder).as_posix(), info.st_size, fd)
+
+
+def delete_file(ctx: ServiceContext, path: str) -> str:
+    """Delete the file ``path`` (never a folder, never through a symlink) and the folders its
+    deletion left empty; its path relative to the folder. Audited."""
+    folder = files_folder(ctx)
+    real = resolve_file(ctx, path)
+    if real == folder:
+        raise _not_a_file(path)
+    relative = real.relative_to(folder)
+    try:
+        parent = _open_parent(folder, real)
+    except OSError:
+        raise _not_a_file(path) from None
+    try:
+        info = os.stat(real.name, dir_fd=parent, follow_symlinks=False)
+        if not stat_mode.S_ISREG(info.st_mode):
+            raise _not_a_file(path)
+        os.unlink(real.name, dir_fd=parent)
+    except OSError:
+        raise _not_a_file(path) from None
+    finally:
+        os.close(parent)
+    _remove_empty_folders(folder, relative.parent)
+    audit.record(ctx, "file.delete", "file", relative.as_posix(), {"bytes": info.st_size})
+    return relative.as_posix()
+
+
+def _remove_empty_folders(folder: Path, relative: Path) -> None:
+    """Remove ``relative`` and its parents (never the files folder itself) while they are empty."""
+    parts = list(relative.parts)
+    while parts:
+        try:
+            parent = _open_parent(folder, folder.joinpath(*parts))
+        except OSError:
+            return
+        try:
+            os.rmdir(parts[-1], dir_fd=parent)  # refuses a folder that is not empty, and a symlink
+        except OSError:
+            return
+        finally:
+            os.close(parent)
+        parts.pop()

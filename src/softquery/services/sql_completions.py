@@ -1,22 +1,23 @@
 """Use case: what the SQL console completes: a source's tables and columns, the models the
-user can see, and the statements' functions and words (ML.PREDICT, load, train …)."""
+user can see, and the statements' functions and words (ML.PREDICT, load, train …).
+
+The ML functions and CREATE MODEL's OPTIONS names (and model types) come from the services
+that run them (``sql_ml_functions``, ``sql_model_options``), so the console offers exactly
+what a statement may use."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from softquery.services import source_catalog
+from softquery.services import source_catalog, sql_ml_functions, sql_model_options
 from softquery.services.context import ServiceContext
 from softquery.services.models import list_models
 
-# BigQuery ML's table functions, as a statement names them
-ML_FUNCTIONS = ("ML.PREDICT", "ML.EVALUATE", "ML.FEATURE_IMPORTANCE", "ML.WEIGHTS", "ML.TRAINING_INFO",
-                "ML.CONFUSION_MATRIX", "ML.ROC_CURVE")
-# the words of the statements softquery adds to SQL (BigQuery ML and MLSQL)
+# the words of the statements softquery adds to SQL (BigQuery ML and MLSQL); OPTIONS' names
+# are ``Completions.options``
 STATEMENT_WORDS = ("CREATE MODEL", "CREATE OR REPLACE MODEL", "OPTIONS", "MODEL", "DROP MODEL",
-                   "input_label_cols", "model_type", "load", "train", "register", "predict", "save",
-                   "vec_dense")
+                   "load", "train", "register", "predict", "save", "vec_dense")
 
 
 @dataclass
@@ -31,8 +32,10 @@ class Completions:
     source: str | None
     tables: list[CompletionTable] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
-    functions: list[str] = field(default_factory=lambda: list(ML_FUNCTIONS))
+    functions: list[str] = field(default_factory=lambda: list(sql_ml_functions.function_names()))
     words: list[str] = field(default_factory=lambda: list(STATEMENT_WORDS))
+    options: list[str] = field(default_factory=lambda: list(sql_model_options.known_options()))
+    model_types: list[str] = field(default_factory=lambda: list(sql_model_options.model_types()))
     error: dict[str, Any] | None = None  # the source could not be read (the models still complete)
 
 

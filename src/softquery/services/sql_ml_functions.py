@@ -455,3 +455,9 @@ TABLE_FUNCTIONS: dict[str, TableFunction] = {
     "CONFUSION_MATRIX": confusion_matrix,
     "ROC_CURVE": roc_curve,
 }
+
+
+def function_names() -> tuple[str, ...]:
+    """Every ML table function a statement may call, as it is written: ML.PREDICT (``sql_predict``)
+    and the ones above. The SQL console completes these."""
+    return ("ML.PREDICT", *(f"ML.{name}" for name in TABLE_FUNCTIONS))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from softquery.api.routers import (
     audit,
     code,
+    files,
     me,
     models,
     predict,
@@ -31,6 +32,6 @@ def api_router() -> APIRouter:
     # predict first: the hot path of online prediction is matched before ~40 other routes
     # (it cannot shadow anything: no other route ends in /predict);
     # then preview: POST /models/preview must not be read as a model called "preview"
-    for module in (predict, preview, models, runs, versions, code, sources, sql, me, tokens, users, audit):
+    for module in (predict, preview, models, runs, versions, code, sources, sql, files, me, tokens, users, audit):
         router.include_router(module.router)
     return router

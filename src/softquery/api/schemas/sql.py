@@ -137,13 +137,15 @@ class CompletionsPublic(BaseModel):
     source: str | None
     tables: list[CompletionTablePublic]
     models: list[str] = Field(description="The models the caller can see.")
-    functions: list[str]
+    functions: list[str] = Field(description="The ML table functions statements may call (ML.PREDICT …).")
     words: list[str]
+    options: list[str] = Field(description="CREATE MODEL's OPTIONS(...) names.")
+    model_types: list[str] = Field(description="The values OPTIONS(model_type=...) takes.")
     error: dict[str, Any] | None
 
     @classmethod
     def of(cls, found: Completions) -> CompletionsPublic:
         return cls(source=found.source, models=found.models, functions=found.functions, words=found.words,
-                   error=found.error,
+                   options=found.options, model_types=found.model_types, error=found.error,
                    tables=[CompletionTablePublic(name=t.name, sql_name=t.sql_name, columns=t.columns)
                            for t in found.tables])

@@ -1,16 +1,19 @@
-"""The files folder (``SOFTQUERY_FILES_DIR``): the files SQL scripts load and save, and an
-upload form for editors and admins (multipart, with the CSRF field like every form)."""
+"""The files folder (``SOFTQUERY_FILES_DIR``): the files SQL scripts load and save, a download
+link per file (everyone who may list them), and for editors and admins an upload form
+(multipart) and a Delete button per file (POST, with the CSRF field like every form)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from softquery.auth.policy import Action
 from softquery.errors import SoftqueryError
+from softquery.http.file_download import download_response
 from softquery.http.route_policies import allow
 from softquery.services import file_uploads
 from softquery.services import files as files_svc
@@ -27,7 +30,8 @@ def _page(request: Request, *, status_code: int = 200, **extra: object) -> Respo
         "nav": "files",
         "files": [{"path": f.path, "size": f.size, "modified": datetime.fromtimestamp(f.modified, UTC)}
                   for f in files_svc.list_files(ctx)], "max_bytes": files_svc.MAX_UPLOAD_BYTES,
-        "uploaded": request.query_params.get("uploaded"), "error": None, "name": "", **extra,
+        "uploaded": request.query_params.get("uploaded"), "deleted": request.query_params.get("deleted"),
+        "error": None, "delete_error": None, "name": "", **extra,
     }, status_code=status_code)
 
 
@@ -46,3 +50,19 @@ def upload(request: Request, file: Annotated[UploadFile, File()], name: Annotate
     except SoftqueryError as exc:
         return _page(request, error=plain(exc.message), name=name)  # the form again, as the other forms answer
     return RedirectResponse(f"/files?uploaded={entry.path}", status_code=303)
+
+
+@router.get("/files/download/{path:path}", dependencies=[allow(Action.READ)])
+def download(request: Request, path: str) -> Response:
+    """The file, streamed as an attachment (see ``softquery.http.file_download``)."""
+    return download_response(files_svc.open_for_reading(ctx_of(request), path))
+
+
+@router.post("/files/delete", dependencies=[allow(Action.EDIT)])
+def delete(request: Request, path: Annotated[str, Form()] = "") -> Response:
+    """Delete one file (and the folders it leaves empty); the page again with a message."""
+    try:
+        deleted = files_svc.delete_file(ctx_of(request), path)
+    except SoftqueryError as exc:
+        return _page(request, status_code=exc.http_status, delete_error=plain(exc.message))
+    return RedirectResponse(f"/files?deleted={quote(deleted, safe='/')}", status_code=303)

@@ -1,4 +1,5 @@
-/* The SQL console: CodeMirror in SQL mode, completion of tables, columns, models and functions,
+/* The SQL console: CodeMirror in SQL mode, completion of tables, columns, models, the ML functions
+   and CREATE MODEL's OPTIONS names (all from GET /api/v1/sql/completions, never listed here),
    Ctrl-Enter runs the statement under the cursor (or the selection) through POST /api/v1/sql,
    results as grids, errors marked where they are, and the user's own history. */
 (function () {
@@ -19,7 +20,7 @@
   var KEYWORDS = ["SELECT", "FROM", "WHERE", "GROUP BY", "ORDER BY", "LIMIT", "JOIN", "LEFT JOIN", "ON", "AS",
     "AND", "OR", "NOT", "IN", "IS NULL", "IS NOT NULL", "DISTINCT", "COUNT", "AVG", "SUM", "MIN", "MAX",
     "CREATE TABLE", "WITH", "UNION ALL", "HAVING", "CASE", "WHEN", "THEN", "ELSE", "END", "DESC", "ASC"];
-  var names = { tables: {}, tableList: [], columns: [], models: [], functions: [], words: [] };
+  var names = { tables: {}, tableList: [], columns: [], models: [], functions: [], words: [], options: [], modelTypes: [] };
   var marks = [];
   var running = false;
 
@@ -365,6 +366,8 @@
         names.models = body.models || [];
         names.functions = body.functions || [];
         names.words = body.words || [];
+        names.options = body.options || [];
+        names.modelTypes = body.model_types || [];
         cm.getWrapperElement().setAttribute("data-names-loaded", source || "-");
       })
       .catch(function (error) { setStatus("Completion is unavailable: " + error.message); });
@@ -378,6 +381,9 @@
     var word = line.slice(start, cur.ch);
     var before = editor.getRange(CodeMirror.Pos(Math.max(cur.line - 3, 0), 0), CodeMirror.Pos(cur.line, start));
     var afterModel = /\bmodel\s+$/i.test(before) || /\b(?:drop|create(?:\s+or\s+replace)?)\s+model\s+(?:if\s+(?:not\s+)?exists\s+)?$/i.test(before);
+    // inside CREATE MODEL's OPTIONS( … ): its names first; after model_type=' the model types
+    var afterModelType = /\bmodel_type\s*=\s*['"]$/i.test(before);
+    var inOptions = /\boptions\s*\((?:[^()]|\([^()]*\))*$/i.test(before);
     var candidates = [];
     function add(list, kind) {
       list.forEach(function (text) { candidates.push({ text: text, kind: kind }); });
@@ -387,8 +393,12 @@
       var table = word.slice(0, dot);
       add(names.tables[table.toUpperCase()].map(function (c) { return table + "." + c; }), "column");
     }
-    if (afterModel) {
+    if (afterModelType) {
+      add(names.modelTypes, "model type");
+    } else if (afterModel) {
       add(names.models, "model");
+    } else if (inOptions) {
+      add(names.options, "option");
     } else {
       add(names.functions, "function");
       add(names.tableList, "table");
@@ -396,6 +406,7 @@
       add(names.models, "model");
       add(names.columns, "column");
       add(names.words, "word");
+      add(names.options, "option");
       add(KEYWORDS, "keyword");
     }
     var upper = word.toUpperCase();
@@ -405,7 +416,7 @@
       var key = c.text.toUpperCase();
       if (seen[key] || (upper && (key.indexOf(upper) !== 0 || key === upper))) { return; }
       seen[key] = true;
-      list.push({ text: c.text, displayText: c.text + "  · " + c.kind, className: "hint-" + c.kind });
+      list.push({ text: c.text, displayText: c.text + "  · " + c.kind, className: "hint-" + c.kind.replace(/ /g, "-") });
     });
     if (!list.length) { return null; }
     return { list: list.slice(0, 80), from: CodeMirror.Pos(cur.line, start), to: cur };
