@@ -23,9 +23,11 @@ from softquery.modelcode.loader import load_code_module, model_class
 from softquery.training.capture import Captured, capture_output
 from softquery.training.cross_validation import (
     DEFAULT_FOLDS,
+    MIN_FOLDS,
     CrossValidation,
     TimeBudget,
     cross_validate,
+    skipped,
 )
 from softquery.training.fit import Progress, fit_and_evaluate, label_classes, task_before_fitting
 from softquery.training.parallel import cores_for, worth_forking
@@ -82,18 +84,35 @@ def _cv_budget(spec: TrainSpec, started: float, timings: dict[str, float], fit_s
     return TimeBudget(seconds_left=left, fit_seconds=fit_seconds, fit_rows=fit_rows, limit_seconds=limit)
 
 
-def _cv_seconds(spec: TrainSpec, fit_seconds: float, fit_rows: int, rows: int) -> float:
-    """About how long the folds' fits take in all, from a fit's time (in proportion to the
-    rows they train on), to decide whether they are worth forking."""
-    folds = spec.cv_folds or DEFAULT_FOLDS
+# A job child's first fit also pays for lazy imports and first calls (0.05-0.22 s for the demo's
+# 180-row linear regression whose later fits take 1-3 ms); the fold estimate leaves it out.
+FIRST_FIT_SECONDS = 0.08
+
+
+def _fold_seconds(spec: TrainSpec, fit_seconds: float, fit_rows: int, rows: int) -> float:
+    """About how long one fold's fit takes, from a fit's time (the job child's first: less
+    ``FIRST_FIT_SECONDS``) in proportion to the rows a fold trains on, to decide whether the
+    folds are worth forking (``parallel.worth_forking``)."""
+    folds = _folds(spec) or DEFAULT_FOLDS
     sample = min(rows, spec.cv_max_rows or rows)
-    return fit_seconds * sample / max(fit_rows, 1) * (folds - 1)
+    share = 0.5 if spec.order_column else (folds - 1) / folds  # ordered folds train on n/2 rows on average
+    return max(fit_seconds - FIRST_FIT_SECONDS, 0.0) * sample * share / max(fit_rows, 1)
+
+
+def _folds(spec: TrainSpec) -> int:
+    """The folds to cross-validate with: the model's, else the server's default (filled in the
+    spec by the service; None: DEFAULT_FOLDS); 0 or 1: none."""
+    return DEFAULT_FOLDS if spec.cv_folds is None else spec.cv_folds
 
 
 def _cross_validate(spec: TrainSpec, cls: Any, dataset: TrainingSet, task: TaskType, classes: list[Any] | None,
                     progress: Progress, budget: TimeBudget | None, cores: int, fork: bool | None = None
                     ) -> CrossValidation:
-    return cross_validate(cls, dataset.X, dataset.y, task, classes, folds=spec.cv_folds or DEFAULT_FOLDS,
+    if _folds(spec) < MIN_FOLDS:
+        return skipped(len(dataset.X), f"Cross-validation is off on this server (SOFTQUERY_CV_FOLDS is {_folds(spec)}) "
+                       "for models that do not set their folds; set the model's cross-validation folds "
+                       "(--cv-folds N) to cross-validate it. Only the holdout figures are shown.")
+    return cross_validate(cls, dataset.X, dataset.y, task, classes, folds=_folds(spec),
                           order=dataset.order, order_column=spec.order_column, progress=progress, cores=cores,
                           max_rows=spec.cv_max_rows, budget=budget, fork=fork)
 
@@ -123,7 +142,7 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
             return  # measured by the selection / the task waits for the holdout's predictions
         t_cv = time.perf_counter()
         rows = len(dataset.X)
-        worth = worth_forking(_cv_seconds(spec, final_seconds, rows, rows))
+        worth = worth_forking(_fold_seconds(spec, final_seconds, rows, rows))
         early.append(_cross_validate(spec, cls, dataset, task, label_classes(task, dataset.y, label), progress,
                                      _cv_budget(spec, started, {"final_fit": final_seconds}, final_seconds, rows),
                                      max(1, spec.cores - 1) if worth else 1, fork=worth))  # a core is the holdout's
@@ -142,8 +161,8 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
         with capture_output(spec.log_limit) if spec.capture_output else contextlib.nullcontext(Captured()) as out:
             cv = _cross_validate(spec, cls, dataset, fit.task, fit.classes, progress,
                                  _cv_budget(spec, started, fit.timings, holdout_seconds, fit_rows),
-                                 cores_for(spec.cores, _cv_seconds(spec, holdout_seconds, fit_rows,
-                                                                   len(dataset.X))))
+                                 cores_for(spec.cores, _fold_seconds(spec, holdout_seconds, fit_rows,
+                                                                     len(dataset.X))))
         fit.output.stdout += out.stdout
         fit.output.stderr += out.stderr
         fit.timings["cross_validation"] = time.perf_counter() - t_cv
