@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     max_time_limit_seconds: int | None = Field(default=None, ge=1, description="Largest time limit a model may set (a larger one is refused; runs never get more); SOFTQUERY_TIME_LIMIT_SECONDS when unset.")
     max_memory_limit_mb: int | None = Field(default=None, ge=64, description="Largest memory limit a model may set (a larger one is refused; runs never get more); SOFTQUERY_MEMORY_LIMIT_MB when unset.")
     max_processes: int = Field(default=64, ge=1, description="Most processes a run's code may have at once.")
+    cv_folds: int = Field(default=5, ge=0, le=20, description="Cross-validation folds of a training whose model does not set its own (--cv-folds); 0 or 1: no cross-validation unless the model asks (a hyperparameter search or AutoML still cross-validates, with 5).")
     cv_max_rows: int = Field(default=100_000, ge=10, description="Most rows a training cross-validates on: with more, the folds run on a seeded sample of this many (the holdout and the final model use every row).")
     max_file_mb: int = Field(default=10240, ge=1, description="Largest file a run's code may write.")
     isolation: bool = Field(default=True, description="Run model code as a user of its own, with no network and the home and data files hidden (README, Isolation). Turn off only to debug.")

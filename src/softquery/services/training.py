@@ -55,6 +55,15 @@ def job_cores() -> int:
     return max(1, cores)
 
 
+def _cv_folds(ctx: ServiceContext, model: Model) -> int | None:
+    """The folds a training cross-validates with: the model's own, else the server's default
+    (SOFTQUERY_CV_FOLDS); 0 when that default is 0 or 1 (no cross-validation; a search or
+    AutoML, which chooses by cross-validation, still uses its default folds)."""
+    if model.cv_folds is not None:
+        return model.cv_folds
+    return ctx.settings.cv_folds if ctx.settings.cv_folds >= 2 else 0
+
+
 def train_spec(ctx: ServiceContext, run: Run, *, capture_output: bool = False) -> TrainJob:
     model = ctx.models.get(run.model)
     require_valid_code(model.code)
@@ -64,7 +73,7 @@ def train_spec(ctx: ServiceContext, run: Run, *, capture_output: bool = False) -
         predict_sql=model.predict_sql, statement_timeout_seconds=ctx.settings.statement_timeout_seconds,
         child=TrainSpec(model=model.name, code=model.code, label=model.label, id_columns=model.id_columns,
                         log_limit=ctx.settings.max_log_chars, capture_output=capture_output,
-                        template=model.template, cv_folds=model.cv_folds, order_column=model.order_column,
+                        template=model.template, cv_folds=_cv_folds(ctx, model), order_column=model.order_column,
                         search=model.search, time_budget_seconds=model.time_budget_seconds,
                         time_limit_seconds=float(limits.wall_seconds), cores=job_cores(),
                         cv_max_rows=ctx.settings.cv_max_rows),

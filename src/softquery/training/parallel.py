@@ -4,7 +4,9 @@ AutoML candidates) side by side, up to the cores the job may use.
 ``run_all(tasks, cores)`` returns each task's result in order, or re-raises a failed task's
 error (the first in the order given among those failed when it stops; one after another: the
 first): a ``SoftqueryError`` as raised, with its message, code and details. ``cores_for``
-says whether fits are worth forking at all (tiny ones run one after another here).
+says whether fits are worth forking at all: only fits each expected to take clearly longer
+than forking costs (``FORK_SECONDS``, measured by benchmarks/fork_overhead.py) are; shorter
+ones run one after another here.
 
 How: ``os.fork()`` from the job child, not threads. Fits are CPU-bound Python and numpy code
 that holds the GIL for long stretches (scikit-learn's own loops, pandas, the user's code), so
@@ -61,19 +63,28 @@ _NUMBER = struct.Struct("<i")
 _PR_SET_PDEATHSIG = 1
 _WORKER_FAILED = 70
 OnDone = Callable[[int, int], None]  # (tasks done, tasks in all)
-# Forking costs some 10-50 ms a task (page tables, copy-on-write faults, the result's file):
-# tasks expected to take less than this in all run one after another in the job child.
-WORTH_FORKING_SECONDS = 0.2
+# What running a fit in a forked process costs beyond the fit itself, measured on a 2-core
+# machine (benchmarks/fork_overhead.py): 5-6 ms a task to fork, pickle the result back and reap
+# the process, whatever the parent's size (0-1 GiB); in a training, a forked fold also pays
+# copy-on-write faults and colder caches: the demo's 5 folds (180 rows) took 0.16 s of CV wall
+# time forked for 0.04 s of fold fits, some 25 ms a fold.
+FORK_SECONDS = 0.03
+# Tasks are forked only when each is expected to take at least this long (5x the overhead, so
+# that forking costs at most a fifth of the work: a fold that takes long enough to gain from
+# running beside the others or from a process of its own); shorter ones run one after another
+# in the job child, as fast as they get.
+WORTH_FORKING_SECONDS = 5 * FORK_SECONDS
 
 
 def cores_for(cores: int, seconds: float | None) -> int:
-    """``cores``, or 1 when the tasks (``seconds`` in all, estimated) are too small to gain
-    from running side by side."""
+    """``cores``, or 1 when the tasks (``seconds`` each, estimated) are too small to gain from
+    running side by side."""
     return cores if worth_forking(seconds) else 1
 
 
 def worth_forking(seconds: float | None) -> bool:
-    """Whether tasks taking ``seconds`` in all (estimated; None: unknown) are worth forking."""
+    """Whether tasks taking ``seconds`` each (estimated; None: unknown) are worth forking: each
+    clearly longer than forking costs (``FORK_SECONDS``)."""
     return seconds is None or seconds >= WORTH_FORKING_SECONDS
 
 

@@ -23,9 +23,11 @@ from softquery.modelcode.loader import load_code_module, model_class
 from softquery.training.capture import Captured, capture_output
 from softquery.training.cross_validation import (
     DEFAULT_FOLDS,
+    MIN_FOLDS,
     CrossValidation,
     TimeBudget,
     cross_validate,
+    skipped,
 )
 from softquery.training.fit import Progress, fit_and_evaluate, label_classes, task_before_fitting
 from softquery.training.parallel import cores_for, worth_forking
@@ -82,18 +84,47 @@ def _cv_budget(spec: TrainSpec, started: float, timings: dict[str, float], fit_s
     return TimeBudget(seconds_left=left, fit_seconds=fit_seconds, fit_rows=fit_rows, limit_seconds=limit)
 
 
-def _cv_seconds(spec: TrainSpec, fit_seconds: float, fit_rows: int, rows: int) -> float:
-    """About how long the folds' fits take in all, from a fit's time (in proportion to the
-    rows they train on), to decide whether they are worth forking."""
-    folds = spec.cv_folds or DEFAULT_FOLDS
+# A job child's first fit also pays for lazy imports, first calls and copy-on-write faults after
+# the holdout fit's fork (0.05-0.22 s for the demo's 180-row linear regression whose later fits
+# take 1-3 ms); the fold estimate leaves it out, and the time the job waited for a CPU (a busy
+# machine: the demo's first fit took 0.3-0.45 s of wall time with 6 processes on 2 cores).
+FIRST_FIT_SECONDS = 0.08
+
+
+def _cpu_wait_seconds() -> float:
+    """How long this process's main thread has waited for a CPU, runnable (Linux
+    /proc/self/schedstat; 0.0 where it cannot be read)."""
+    try:
+        with open("/proc/self/schedstat") as fh:
+            return int(fh.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _fold_seconds(spec: TrainSpec, fit_seconds: float, fit_rows: int, rows: int) -> float:
+    """About how long one fold's fit takes, from a fit's time (the job child's first: less
+    ``FIRST_FIT_SECONDS``) in proportion to the rows a fold trains on, to decide whether the
+    folds are worth forking (``parallel.worth_forking``)."""
+    folds = _folds(spec) or DEFAULT_FOLDS
     sample = min(rows, spec.cv_max_rows or rows)
-    return fit_seconds * sample / max(fit_rows, 1) * (folds - 1)
+    share = 0.5 if spec.order_column else (folds - 1) / folds  # ordered folds train on n/2 rows on average
+    return max(fit_seconds - FIRST_FIT_SECONDS, 0.0) * sample * share / max(fit_rows, 1)
+
+
+def _folds(spec: TrainSpec) -> int:
+    """The folds to cross-validate with: the model's, else the server's default (filled in the
+    spec by the service; None: DEFAULT_FOLDS); 0 or 1: none."""
+    return DEFAULT_FOLDS if spec.cv_folds is None else spec.cv_folds
 
 
 def _cross_validate(spec: TrainSpec, cls: Any, dataset: TrainingSet, task: TaskType, classes: list[Any] | None,
                     progress: Progress, budget: TimeBudget | None, cores: int, fork: bool | None = None
                     ) -> CrossValidation:
-    return cross_validate(cls, dataset.X, dataset.y, task, classes, folds=spec.cv_folds or DEFAULT_FOLDS,
+    if _folds(spec) < MIN_FOLDS:
+        return skipped(len(dataset.X), f"Cross-validation is off on this server (SOFTQUERY_CV_FOLDS is {_folds(spec)}) "
+                       "for models that do not set their folds; set the model's cross-validation folds "
+                       "(--cv-folds N) to cross-validate it. Only the holdout figures are shown.")
+    return cross_validate(cls, dataset.X, dataset.y, task, classes, folds=_folds(spec),
                           order=dataset.order, order_column=spec.order_column, progress=progress, cores=cores,
                           max_rows=spec.cv_max_rows, budget=budget, fork=fork)
 
@@ -126,13 +157,15 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
             return  # measured by the selection / the task waits for the holdout's predictions
         t_cv = time.perf_counter()
         rows = len(dataset.X)
-        worth = worth_forking(_cv_seconds(spec, final_seconds, rows, rows))
+        busy = final_seconds - min(_cpu_wait_seconds() - waited, final_seconds)  # less the wait for a CPU
+        worth = worth_forking(_fold_seconds(spec, busy, rows, rows))
         early.append(_cross_validate(spec, cls, dataset, task, label_classes(task, dataset.y, label), progress,
                                      _cv_budget(spec, started, {"final_fit": final_seconds}, final_seconds, rows),
                                      max(1, spec.cores - 1) if worth else 1, fork=worth))  # a core is the holdout's
         early_timings["cross_validation"] = time.perf_counter() - t_cv
 
     early_timings: dict[str, float] = {}
+    waited = _cpu_wait_seconds()  # from here to the final fit's end: at least that fit's wait
     fit = fit_and_evaluate(chosen.code, dataset.X, dataset.y, label=label, progress=progress,
                            log_limit=spec.log_limit, capture=spec.capture_output, cores=spec.cores,
                            after_final=cv_beside_the_holdout, order=dataset.order)
@@ -142,11 +175,13 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
         t_cv = time.perf_counter()
         fit_rows = fit.holdout_rows or len(dataset.X)
         holdout_seconds = fit.timings.get("holdout_fit", 0.0)
+        # the final fit, in this process (the holdout's ran in a worker on 2+ cores), less the wait for a CPU
+        final_seconds = fit.timings.get("final_fit", 0.0)
+        busy = final_seconds - min(_cpu_wait_seconds() - waited, final_seconds)
         with capture_output(spec.log_limit) if spec.capture_output else contextlib.nullcontext(Captured()) as out:
             cv = _cross_validate(spec, cls, dataset, fit.task, fit.classes, progress,
                                  _cv_budget(spec, started, fit.timings, holdout_seconds, fit_rows),
-                                 cores_for(spec.cores, _cv_seconds(spec, holdout_seconds, fit_rows,
-                                                                   len(dataset.X))))
+                                 cores_for(spec.cores, _fold_seconds(spec, busy, len(dataset.X), len(dataset.X))))
         fit.output.stdout += out.stdout
         fit.output.stderr += out.stderr
         fit.timings["cross_validation"] = time.perf_counter() - t_cv

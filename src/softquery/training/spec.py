@@ -17,7 +17,9 @@ class TrainSpec:
     log_limit: int = 200_000
     capture_output: bool = True
     template: str | None = None
-    # model selection (issue 14): folds of the cross-validation (None: DEFAULT_FOLDS), the column
+    # model selection (issue 14): folds of the cross-validation (None: DEFAULT_FOLDS; 0: none, the
+    # server's SOFTQUERY_CV_FOLDS for a model without folds of its own; a search or AutoML then
+    # cross-validates with DEFAULT_FOLDS), the column
     # whose order makes ordered folds, the hyperparameter search (``Model.search``), the time
     # budget of a search or AutoML, the run's wall-time limit, the cores the job may use
     cv_folds: int | None = None

@@ -47,3 +47,20 @@ def test_versions_and_runs_show_cv_and_the_deploy_decision(demo: SoftqueryCLI) -
     assert len(re.findall(r"r2 \(CV\) -?[\d.]+ ± [\d.]+", listed)) == 2
     versions = demo("versions", "diabetes_progression", "--json").json()
     assert [v["cv"]["method_text"] for v in versions] == ["3-fold", "3-fold"]
+
+
+def test_the_servers_default_folds_apply_to_models_without_their_own(demo: SoftqueryCLI,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    def cv() -> dict[str, object]:
+        trained = demo("train", "house_quality", "--json").json()["result"]["train"]
+        versions = demo("versions", "house_quality", "--json").json()
+        return dict(next(v for v in versions if v["version"] == trained["version"])["cv"])
+
+    monkeypatch.setenv("SOFTQUERY_CV_FOLDS", "3")
+    assert cv()["folds"] == 3  # the model sets no folds: the server's default
+    monkeypatch.setenv("SOFTQUERY_CV_FOLDS", "0")
+    off = cv()
+    assert (off["method"], off["folds"]) == ("none", 0)
+    assert any("Cross-validation is off on this server (SOFTQUERY_CV_FOLDS is 0)" in n for n in off["notes"])
+    demo("model", "update", "house_quality", "--cv-folds", "2")
+    assert cv()["folds"] == 2  # the model's own folds win

@@ -223,6 +223,37 @@ def test_with_two_cores_the_holdout_and_the_folds_are_fitted_in_forked_processes
     assert sequential.pids == [os.getpid()] * 4 and sequential.metrics == cv.metrics
 
 
+FIRST_FIT_SLOW = '''import os, time
+from sklearn.linear_model import LinearRegression
+
+class Model:
+    def __init__(self):
+        self.m = LinearRegression()
+    def train(self, X, y):
+        if len(X) >= 80:  # the holdout (80 rows) and final (100) fits: as slow as a process's first fit
+            time.sleep(0.1)
+        else:  # a fold (75 rows): as fast as a warm fit
+            print("fold in process", os.getpid())
+        self.m.fit(X, y)
+    def predict(self, X):
+        return self.m.predict(X)
+'''
+
+
+@pytest.mark.parametrize("whole", [False, True])  # the folds beside the holdout fit / after it (task unknown)
+def test_folds_quicker_than_forking_costs_run_in_the_job_process_on_two_cores(whole: bool) -> None:
+    """A job child's first fit is slow (imports), the folds after it are not: they are not worth
+    forking (``parallel.FORK_SECONDS``), so they run in the job process itself."""
+    rows = _regression_rows(100)
+    if whole:  # a label of a few whole numbers: the task waits for the holdout's predictions
+        rows["y"] = np.clip(np.round(rows["y"]), -2, 2).astype(np.int64)
+    out = _train(pa.table(rows), FIRST_FIT_SLOW, label="y", cv_folds=4, cores=2, capture_output=True)
+    folds = [line for line in out.stdout.splitlines() if line.startswith("fold in process")]
+    assert folds == [f"fold in process {os.getpid()}"] * 4, out.stdout
+    print(f"\nCV wall {out.timings['cross_validation'] * 1000:.1f} ms for {out.timings['cv_fold_fits'] * 1000:.1f} ms "
+          "of fold fits, in the job process")
+
+
 PRINTS = '''from sklearn.linear_model import LinearRegression
 
 class Model:
