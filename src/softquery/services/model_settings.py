@@ -167,7 +167,7 @@ MODEL_SETTINGS: tuple[ModelSetting, ...] = (
                  unset="the server's limit", unit="MB", flag="--memory-limit", metavar="MB"),
     ModelSetting("cv_folds", "cross-validation folds", "Folds of the k-fold cross-validation each training "
                  "records, 2 to 20 (stratified for classification; fewer when the rows are few)", kind="number",
-                 unset="5", flag="--cv-folds", metavar="N"),
+                 unset="the server's SOFTQUERY_CV_FOLDS, 5 unless set", flag="--cv-folds", metavar="N"),
     ModelSetting("order_column", "order column", "Train column the rows are ordered by (a date, a time): "
                  "cross-validation then trains on earlier rows and measures on later ones",
                  unset="shuffled folds", flag="--order-column", metavar="COL"),

@@ -99,7 +99,8 @@ def test_the_cross_validation_settings_are_shown_read_back_and_cleared() -> None
     emptied = to_spec(form.model_copy(update={"cv_folds": "", "order_column": " "}), updating=True)
     assert {"cv_folds", "order_column"} <= emptied.clear
     assert ModelUpdate(cv_folds=None, order_column=None).to_spec().clear == {"cv_folds", "order_column"}
-    assert ModelCreate.model_fields["cv_folds"].description.endswith("null: 5.")  # type: ignore[union-attr]
+    assert ModelCreate.model_fields["cv_folds"].description.endswith(  # type: ignore[union-attr]
+        "null: the server's SOFTQUERY_CV_FOLDS, 5 unless set.")
     with pytest.raises(InvalidInputError, match="cross-validation folds must be a whole number; got 'five'"):
         to_spec(form.model_copy(update={"cv_folds": "five"}), updating=False)
     options = {p.name: p for p in create_cmd.params if isinstance(p, click.Option)}
