@@ -31,6 +31,15 @@
     tailLogs(root);
   }
 
+  // Plain POST forms that end something ask first (data-confirm): htmx's hx-confirm only
+  // covers requests htmx makes itself, so on these it never asked.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement)) { return; }
+    var question = form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); event.stopImmediatePropagation(); }
+  }, true);
+
   document.addEventListener("click", function (event) {
     var target = event.target;
     if (!(target instanceof Element)) { return; }
