@@ -334,7 +334,9 @@ def _matrix(values: Any, rows: int, width: int | None, named: RowNames, call: st
         values, kind = values.to_numpy(), np.ndarray
     if issubclass(kind, list | tuple | np.ndarray) or hasattr(kind, "__array__"):
         try:
-            proba = np.asarray(values, dtype=float)
+            raw = np.asarray(values)
+            # complex numbers are no probabilities (a cast to float would drop their imaginary part)
+            proba = None if raw.dtype.kind == "c" else np.asarray(raw, dtype=float)
         except (TypeError, ValueError):
             proba = None
     shape = None if proba is None else proba.shape

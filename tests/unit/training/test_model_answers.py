@@ -230,3 +230,11 @@ def test_a_serving_worker_answers_nan_as_null_and_refuses_infinity() -> None:
     assert first == {"id": 1, "ok": True, "predictions": [1.0, None]}
     assert second["ok"] is False and second["error"]["code"] == "model_code_error"
     assert "infinite number at row 1 of the request (counting from 0)" in second["error"]["message"]
+
+
+def test_complex_probabilities_are_a_model_code_error() -> None:
+    """A cast to float would keep 0.5 of 0.5+1j silently; complex numbers are no probabilities."""
+    for values in (np.array([[0.5 + 1j, 0.5], [0.2, 0.8]]), [[0.5 + 0j, 0.5], [0.2, 0.8]]):
+        with pytest.raises(ModelCodeError, match="one row of class probabilities"):
+            probabilities_of(values, 2, 2)
+    assert probabilities_of(np.array([[0.5, 0.5], [0.2, 0.8]]), 2, 2) is not None  # the control
