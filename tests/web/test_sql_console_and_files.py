@@ -46,6 +46,17 @@ def test_files_page_lists_and_an_editor_uploads(demo_ctx: ServiceContext, execut
                for e in audit.list_events(demo_ctx))
 
 
+def test_the_upload_notice_names_a_file_with_url_characters_whole(demo_ctx: ServiceContext, executor: object) -> None:
+    client, csrf = _session_client(demo_ctx, executor, "ed", Role.EDITOR)
+    with client:
+        sent = client.post("/files", data={"csrf_token": csrf, "name": "q&a #1.csv"},
+                           files={"file": ("x.csv", b"a\n1\n", "text/csv")}, follow_redirects=False)
+        assert sent.status_code == 303
+        page = client.get(sent.headers["location"]).text
+        notice = page.split('data-testid="upload-notice"', 1)[1].split("</code>", 1)[0]
+        assert notice.endswith("<code>q&amp;a #1.csv"), notice
+
+
 def test_an_upload_name_that_leaves_the_folder_is_refused(demo_ctx: ServiceContext, executor: object) -> None:
     client, csrf = _session_client(demo_ctx, executor, "ed", Role.EDITOR)
     folder = files_folder(demo_ctx)

@@ -49,7 +49,7 @@ def upload(request: Request, file: Annotated[UploadFile, File()], name: Annotate
         entry = file_uploads.save_upload(ctx_of(request), target, file.file, overwrite=bool(overwrite))
     except SoftqueryError as exc:
         return _page(request, error=plain(exc.message), name=name)  # the form again, as the other forms answer
-    return RedirectResponse(f"/files?uploaded={entry.path}", status_code=303)
+    return RedirectResponse(f"/files?uploaded={quote(entry.path, safe='/')}", status_code=303)
 
 
 @router.get("/files/download/{path:path}", dependencies=[allow(Action.READ)])
