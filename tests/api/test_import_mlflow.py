@@ -277,3 +277,24 @@ def test_a_signature_type_the_predict_query_does_not_return_is_refused(ctx: Serv
            "double (a number): cast it to text in the predict query (e.g. CAST(price AS TEXT))" in error.message
     assert "or import a model whose signature declares price as a number" in error.message
     assert model_import.import_version(ctx, "house_quality", folder).version == 1  # matching types import
+
+
+def test_types_are_not_judged_on_a_predict_query_without_rows(ctx: ServiceContext, tmp_path: Path) -> None:
+    """SQLite gives every column of an empty result the integer type: with no rows to look at, the
+    types are not compared (the names still are), so a text signature is not refused over a guess."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    X = pd.DataFrame({"price": [str(v) for v in np.linspace(1.0, 9.0, 20)]})  # a model of price as text
+    on_text = make_pipeline(OneHotEncoder(handle_unknown="ignore"), Ridge()).fit(X, np.arange(20.0))
+    mlflow.sklearn.save_model(on_text, str(tmp_path / "text"), signature=infer_signature(X, on_text.predict(X)),
+                              serialization_format="cloudpickle")
+    model = ctx.models.get("house_quality")
+    model.predict_sql = "select id, cast(price as text) as nope from houses where 1 = 0"
+    ctx.models.save(model)
+    assert "does not select" in refused(ctx, tmp_path / "text").message  # names are still checked
+    model.predict_sql = "select id, cast(price as text) as price from houses where 1 = 0"
+    ctx.models.save(model)
+    assert model_import.import_version(ctx, "house_quality", tmp_path / "text").version == 1

@@ -56,12 +56,13 @@ def _check_against_queries(ctx: ServiceContext, target: Model, features: list[di
                            output: str | None) -> str | None:
     """The label of the imported version (the model's label, else the one train column its predict
     query lacks, else the signature's output name), after checking the signature's inputs against
-    the predict query's columns (read with LIMIT 0, as training reads them): a version whose
+    the predict query's columns (and, from a sample of its rows, their types): a version whose
     columns the predict query lacks could never predict, so it is refused."""
     try:
         with open_source(ctx.sources.get(target.source).url,
                          timeout=ctx.settings.statement_timeout_seconds) as conn:
-            predict_schema = conn.query_schema(target.predict_sql, what="predict query")
+            predict_sample = conn.preview(target.predict_sql, what="predict query", limit=20)
+            predict_schema = predict_sample.schema
             predict_columns = predict_schema.names
             train_columns = conn.query_schema(target.train_sql, what="train query").names
     except SoftqueryError as exc:
@@ -76,7 +77,8 @@ def _check_against_queries(ctx: ServiceContext, target: Model, features: list[di
             "this version could never predict. Import it into a model whose predict query selects "
             "the signature's columns, or change the predict query first; nothing was imported.",
             details={"missing": missing, "predict_columns": predict_columns})
-    _check_types(target, features, predict_schema)
+    if predict_sample.num_rows:  # an empty result's types are guesses on some sources (SQLite: all integers)
+        _check_types(target, features, predict_schema)
     try:
         return detect_label(train_columns, predict_columns, target.label)
     except DataError:
