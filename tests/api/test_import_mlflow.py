@@ -274,8 +274,9 @@ def test_a_signature_type_the_predict_query_does_not_return_is_refused(ctx: Serv
                               serialization_format="cloudpickle")
     error = refused(ctx, tmp_path / "text")
     assert "reads column price as string (text), but the predict query of model 'house_quality' returns it as " \
-           "double (a number): cast it to text in the predict query (e.g. CAST(price AS TEXT))" in error.message
-    assert "or import a model whose signature declares price as a number" in error.message
+           "double (a number with decimals): cast it to text in the predict query (e.g. CAST(price AS TEXT))" \
+           in error.message
+    assert "or import a model whose signature declares price as double" in error.message
     assert model_import.import_version(ctx, "house_quality", folder).version == 1  # matching types import
 
 
@@ -298,3 +299,23 @@ def test_types_are_not_judged_on_a_predict_query_without_rows(ctx: ServiceContex
     model.predict_sql = "select id, cast(price as text) as price from houses where 1 = 0"
     ctx.models.save(model)
     assert model_import.import_version(ctx, "house_quality", tmp_path / "text").version == 1
+
+
+@pytest.mark.parametrize("declared", ["boolean", "long"])
+def test_a_boolean_or_whole_number_signature_over_decimals_is_refused(ctx: ServiceContext, tmp_path: Path,
+                                                                       saved: tuple[Path, Ridge], declared: str) -> None:
+    """price comes with decimals: a signature reading it as true/false or as a whole number would
+    fail every online prediction; a double signature over whole numbers is fine (the control)."""
+    folder, _ = saved
+    mlmodel = folder / "MLmodel"
+    text = mlmodel.read_text()
+    assert '"type": "double"' in text
+    mlmodel.write_text(text.replace('"type": "double"', f'"type": "{declared}"', 1))
+    error = refused(ctx, folder)
+    assert error.details["column"] == "price" and error.details["query_type"] == "double", error.details
+    assert "(a number with decimals)" in error.message and "nothing was imported" in error.message
+    model = ctx.models.get("house_quality")
+    model.predict_sql = "select id, cast(price as integer) as price from houses where quality is null"
+    ctx.models.save(model)
+    mlmodel.write_text(text)  # double over whole numbers: imported
+    assert model_import.import_version(ctx, "house_quality", folder).version == 1

@@ -90,39 +90,50 @@ def _check_against_queries(ctx: ServiceContext, target: Model, features: list[di
 _SIGNATURE_TYPES = {"double": "double", "int64": "long", "bool": "boolean", "string": "string"}
 
 
-def _query_side(arrow_type: pa.DataType) -> str | None:
-    """"number" or "text" for a predict query column's type; None for another (a boolean, a
-    date, a NULL column whose type the source does not know): not compared."""
-    if pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
-        return "number"
+def _query_kind(arrow_type: pa.DataType) -> str | None:
+    """"integer", "float", "text" or "boolean" for a predict query column's type; None for another
+    (a date, a NULL column whose type the source does not know): not compared."""
+    if pa.types.is_integer(arrow_type):
+        return "integer"
+    if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
+        return "float"
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
         return "text"
+    if pa.types.is_boolean(arrow_type):
+        return "boolean"
     return None
 
 
+# what each signature type takes from the predict query (a boolean column may come as 0/1
+# integers: SQLite has no boolean type), and how to make the query return it
+_TAKES = {"double": ({"integer", "float"}, "a number", "cast it to a number in the predict query "
+                     "(e.g. CAST({name} AS DOUBLE PRECISION), CAST({name} AS REAL) on SQLite)"),
+          "int64": ({"integer"}, "a whole number", "make it a whole number in the predict query "
+                    "(e.g. CAST({name} AS BIGINT), CAST({name} AS INTEGER) on SQLite)"),
+          "bool": ({"boolean", "integer"}, "true/false", "make it true/false or 0/1 in the predict query "
+                   "(e.g. CASE WHEN … THEN 1 ELSE 0 END)"),
+          "string": ({"text"}, "text", "cast it to text in the predict query (e.g. CAST({name} AS TEXT))")}
+_KIND_WORDS = {"integer": "a whole number", "float": "a number with decimals", "text": "text",
+               "boolean": "true/false"}
+_SIGNATURE_FOR = {"integer": "long", "float": "double", "text": "string", "boolean": "boolean"}
+
+
 def _check_types(target: Model, features: list[dict[str, Any]], predict_schema: pa.Schema) -> None:
-    """A column the signature declares numeric (double, float, long, integer) that the predict
-    query returns as text, or declared text (string) that the query returns as a number, is
-    refused: the version would predict on values of the wrong kind, or fail on every run."""
+    """A column the predict query returns as a kind the signature's type cannot take (text for a
+    number, decimals for a whole number or true/false, a number for text) is refused: the version
+    would predict on values of the wrong kind, or fail on every run."""
     for feature in features:
-        name, kind = str(feature["name"]), str(feature["kind"])
-        signature_side = {"numeric": "number", "categorical": "text"}.get(kind)
+        name, arrow = str(feature["name"]), str(feature["arrow_type"])
         query_type = predict_schema.field(name).type
-        query_side = _query_side(query_type)
-        if signature_side is None or query_side is None or signature_side == query_side:
+        kind = _query_kind(query_type)
+        if arrow not in _TAKES or kind is None or kind in _TAKES[arrow][0]:
             continue
-        declared = _SIGNATURE_TYPES.get(str(feature["arrow_type"]), str(feature["arrow_type"]))
-        if signature_side == "number":
-            change = (f"cast it to a number in the predict query (e.g. CAST({name} AS DOUBLE PRECISION), "
-                      f"CAST({name} AS REAL) on SQLite)")
-        else:
-            change = f"cast it to text in the predict query (e.g. CAST({name} AS TEXT))"
-        words = {"number": "a number", "text": "text"}
+        _, wanted, change = _TAKES[arrow]
+        declared = _SIGNATURE_TYPES.get(arrow, arrow)
         raise ImportRefused(
-            f"The MLflow model reads column {name} as {declared} ({words[signature_side]}), but the predict query "
-            f"of model {target.name!r} returns it as {query_type} ({words[query_side]}): {change}, or import a "
-            f"model whose signature declares {name} as {'a string' if query_side == 'text' else 'a number'}; "
-            "nothing was imported.",
+            f"The MLflow model reads column {name} as {declared} ({wanted}), but the predict query "
+            f"of model {target.name!r} returns it as {query_type} ({_KIND_WORDS[kind]}): {change.format(name=name)}, "
+            f"or import a model whose signature declares {name} as {_SIGNATURE_FOR[kind]}; nothing was imported.",
             details={"column": name, "signature_type": declared, "query_type": str(query_type)})
 
 
