@@ -48,3 +48,19 @@ def test_untrained_model_says_why_there_is_no_export(page: Page, server: Server)
     expect(page.get_by_test_id("export-formats-note")).to_contain_text("Train the model first")
     expect(page.get_by_test_id("export-onnx")).to_have_count(0)
     expect(page.get_by_test_id("export-mlflow")).to_have_count(0)
+
+
+def test_a_kmeans_made_with_num_clusters_offers_onnx_and_no_json_link(page: Page, server: Server) -> None:
+    """Review 19 item 4: CREATE MODEL with a template parameter is still the k-means template, so
+    the page offers ONNX and MLflow, and no JSON export link (JSON is for linear models)."""
+    with server.api() as client:
+        answer = client.post("/sql", json={"sql": "CREATE OR REPLACE MODEL demo.km_e2e OPTIONS(model_type='kmeans', "
+                                                  "num_clusters=3) AS SELECT sepal_length_cm, petal_length_cm FROM iris",
+                                           "wait": True}).raise_for_status().json()
+        assert "version 1 trained" in str(answer), answer
+    page.goto("/models/km_e2e?tab=use")
+    expect(page.get_by_test_id("export-unavailable")).to_contain_text("only available for linear models")
+    expect(page.get_by_text("Download JSON export")).to_have_count(0)
+    expect(page.get_by_test_id("export-onnx")).to_be_visible()
+    expect(page.get_by_test_id("export-mlflow")).to_be_visible()
+    expect(page.get_by_test_id("export-formats-note")).to_have_count(0)

@@ -179,6 +179,9 @@ def _register() -> None:
 
 # -- convert and check ---------------------------------------------------------------------
 USE_MLFLOW = "Use --format mlflow instead: it keeps the scikit-learn pipeline itself."
+# a conversion refused by the equality check: the same advice for the CLI and the API (the page offers the link)
+MLFLOW_INSTEAD = ("The MLflow export keeps the scikit-learn pipeline itself: use it instead (softquery export "
+                  "--format mlflow, or /export/mlflow in the API).")
 NO_CONVERTER = ("MissingShapeCalculator", "MissingConverter", "MissingTypeCalculator")
 
 
@@ -257,7 +260,7 @@ def check(onnx_bytes: bytes, pipeline: Pipeline, X: pd.DataFrame) -> dict[str, A
             row = int(np.flatnonzero(~same)[0])
             raise ExportRefused(
                 f"The ONNX model predicts {got[row]!r} where softquery predicts {expected[row]!r} "
-                f"(check row {row}); the export was refused.", details={"row": row, "step": "check"})
+                f"(check row {row}); the export was refused. {MLFLOW_INSTEAD}", details={"row": row, "step": "check"})
     estimator = pipeline.steps[-1][1]
     if hasattr(estimator, "predict_proba") and len(outputs) > 1:
         proba = np.asarray(pipeline.predict_proba(X), dtype=float)
@@ -273,4 +276,4 @@ def _compare(expected: np.ndarray, got: np.ndarray, what: str) -> None:
         raise ExportRefused(
             f"The ONNX model's {what} differ from softquery's by more than 1e-6 relative "
             f"(check row {int(index[0])}: {float(got[index])!r} instead of {float(expected[index])!r}); "
-            "the export was refused.", details={"step": "check", "row": int(index[0])})
+            f"the export was refused. {MLFLOW_INSTEAD}", details={"step": "check", "row": int(index[0])})

@@ -31,7 +31,11 @@ OCTET_STREAM = "application/octet-stream"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def content_type(path: str) -> str:
+def content_type(path: str, *, json_lines: bool = False) -> str:
+    """The type by the file's suffix; a ``.json`` file of JSON lines (what ``save … as json.``
+    writes) is JSON lines, not one JSON document."""
+    if json_lines:
+        return CONTENT_TYPES[".jsonl"]
     return CONTENT_TYPES.get(PurePosixPath(path).suffix.lower(), OCTET_STREAM)
 
 
@@ -44,7 +48,7 @@ def disposition(path: str) -> str:
 
 
 def download_response(opened: OpenedFile) -> StreamingResponse:
-    return StreamingResponse(opened.chunks(), media_type=content_type(opened.path), headers={
+    return StreamingResponse(opened.chunks(), media_type=content_type(opened.path, json_lines=opened.json_lines), headers={
         "Content-Disposition": disposition(opened.path),
         "Content-Length": str(opened.size),
         "X-Content-Type-Options": "nosniff",

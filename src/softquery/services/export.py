@@ -15,6 +15,28 @@ from softquery.services.context import ServiceContext
 from softquery.services.versions import get_version, load_version
 
 EXPORT_SECONDS = 120.0
+# the templates whose estimator is one the JSON export describes (export_json.LINEAR_ESTIMATORS)
+JSON_TEMPLATES = ("linear_regression", "ridge_regression", "logistic_regression")
+
+
+def version_template(manifest: dict[str, Any]) -> str | None:
+    """The template a version really runs: AutoML's choice for an ``auto*`` model (``selection``),
+    else the manifest's template; None for the user's own code."""
+    selection = manifest.get("selection") or {}
+    if isinstance(selection, dict) and selection.get("kind") == "auto" and selection.get("chosen"):
+        return str(selection["chosen"])
+    return str(manifest["template"]) if manifest.get("template") else None
+
+
+def json_export_note(manifest: dict[str, Any]) -> str | None:
+    """Why a version cannot be exported as JSON, in the export's own words (None: it can, or
+    its own code may keep a linear model, which the export then checks)."""
+    template = version_template(manifest)
+    if template is None or template in JSON_TEMPLATES:
+        return None
+    return ("JSON export is only available for linear models (linear, ridge or logistic regression); "
+            f"this version uses the {template.replace('_', ' ')} template, whose trees, neighbours, clusters "
+            "or kernels do not reduce to coefficients.")
 
 
 def _document(model: str, found: Version, exported: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ after the check is refused too; downloads (``open_for_reading``) and deletions
 
 from __future__ import annotations
 
+import json
 import os
 import stat as stat_mode
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 READ_CHUNK = 256 * 1024
 MAX_PATH_BYTES = 1024  # what a path may be; longer ones are refused before the file system sees them
 MAX_NAME_BYTES = 255
+SNIFF_BYTES = 1024 * 1024  # how much of a .json file is read to tell JSON lines from one document
 
 
 @dataclass
@@ -128,6 +130,7 @@ class OpenedFile:
     path: str  # relative to the files folder, with /
     size: int
     fd: int
+    json_lines: bool = False  # a .json file of one JSON object a line (what ``save … as json.`` writes)
 
     def chunks(self) -> Iterator[bytes]:
         """The file's bytes, at most ``size`` of them (what it held when opened), chunk by chunk."""
@@ -170,7 +173,23 @@ def open_for_reading(ctx: ServiceContext, path: str) -> OpenedFile:
     if not stat_mode.S_ISREG(info.st_mode):
         os.close(fd)
         raise _not_a_file(path)
-    return OpenedFile(real.relative_to(folder).as_posix(), info.st_size, fd)
+    relative = real.relative_to(folder).as_posix()
+    return OpenedFile(relative, info.st_size, fd,
+                      json_lines=real.suffix.lower() == ".json" and _holds_json_lines(fd, info.st_size))
+
+
+def _holds_json_lines(fd: int, size: int) -> bool:
+    """Whether the file's first two lines are each one JSON object (read without moving the
+    descriptor's offset): JSON lines, not one document (a pretty-printed document's first line
+    is ``{`` alone; a one-line document is one line)."""
+    head = os.pread(fd, min(size, SNIFF_BYTES), 0)
+    lines = [line for line in head.split(b"\n")[:3] if line.strip()]
+    if len(lines) < 2 or (len(head) == SNIFF_BYTES and head.count(b"\n") < 2):
+        return False
+    try:
+        return all(isinstance(json.loads(line), dict) for line in lines[:2])
+    except ValueError:
+        return False
 
 
 def delete_file(ctx: ServiceContext, path: str) -> str:

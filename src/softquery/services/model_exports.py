@@ -32,7 +32,7 @@ from softquery.domain import Version
 from softquery.errors import InvalidInputError, SoftqueryError
 from softquery.services.context import ServiceContext
 from softquery.services.cv_figures import imported
-from softquery.services.export import run_in_child, verified_artifact
+from softquery.services.export import run_in_child, verified_artifact, version_template
 from softquery.services.versions import get_version
 
 CHECK_ROWS = 200
@@ -75,15 +75,6 @@ _TEMPLATE_WORDS = {"random_forest_regressor": "a random forest", "random_forest_
                    "hist_gradient_boosting_classifier": "gradient boosting (histogram trees)",
                    "svm_regressor": "an SVM regressor (its target is scaled, which ONNX does not undo exactly)",
                    "naive_bayes_text": "naive Bayes on text (TF-IDF, which ONNX does not tokenise alike)"}
-
-
-def version_template(manifest: dict[str, Any]) -> str | None:
-    """The template a version really runs: AutoML's choice for an ``auto*`` model (``selection``),
-    else the manifest's template; None for the user's own code."""
-    selection = manifest.get("selection") or {}
-    if isinstance(selection, dict) and selection.get("kind") == "auto" and selection.get("chosen"):
-        return str(selection["chosen"])
-    return str(manifest["template"]) if manifest.get("template") else None
 
 
 def offered_formats(manifest: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from softquery.domain import DeployStrategy, Model, Run, TaskType, WriteMode
 from softquery.errors import ConflictError, InvalidInputError
 from softquery.identifiers import check_identifier
 from softquery.modelcode.checks import CodeProblem, check_code, require_valid_code
+from softquery.modelcode.template_parameters import Literal, with_parameters
 from softquery.modelcode.templates import template_code
 from softquery.services import audit
 from softquery.services.context import ServiceContext
@@ -50,6 +51,11 @@ class ModelSpec:
     order_column: str | None = None
     search: dict[str, Any] | None = None  # {"method": grid|random|bayes, "params": {...}, "trials": N}
     time_budget_seconds: int | None = None
+    # with ``template``: keyword arguments of its calls and class attributes to set in its code
+    # (``template_parameters.with_parameters``, e.g. CREATE MODEL's num_clusters or l2_reg); the
+    # model is still that template (its exports, its search space), running the edited code
+    template_calls: dict[str, dict[str, Literal]] | None = None
+    template_attributes: dict[str, Literal] | None = None
     # optional fields to reset to automatic/default; "schedule" removes the schedule
     clear: set[str] = field(default_factory=set)
 
@@ -82,6 +88,8 @@ def _apply(settings: Settings, model: Model, spec: ModelSpec) -> Model:
         raise InvalidInputError("Give either a template or model code, not both.")
     if spec.template is not None:
         model.code = template_code(spec.template)
+        if spec.template_calls or spec.template_attributes:
+            model.code = with_parameters(model.code, spec.template_calls, spec.template_attributes)
         model.template = spec.template
     elif spec.code is not None:
         model.code = spec.code

@@ -24,8 +24,7 @@ from softquery.data.source_urls import dialect_of
 from softquery.domain import Model, Run, RunKind, RunStatus, RunTrigger, TaskType
 from softquery.domain.accounts import Via
 from softquery.errors import InvalidInputError, SoftqueryError
-from softquery.modelcode.template_parameters import with_parameters
-from softquery.modelcode.templates import list_templates, template_code
+from softquery.modelcode.templates import list_templates
 from softquery.services.model_settings import FIELD_NAMES
 from softquery.services.models import ModelSpec, create_model, delete_model, update_model
 from softquery.services.preview import preview_query
@@ -147,10 +146,10 @@ def _model_token(statement: CreateModel | DropModel) -> Any:
     return None
 
 
-def _code(plan: ModelPlan) -> dict[str, str]:
-    if not plan.calls and not plan.attributes:
-        return {"template": plan.template}
-    return {"code": with_parameters(template_code(plan.template), plan.calls, plan.attributes)}
+def _code(plan: ModelPlan) -> dict[str, Any]:
+    """The template, with the options' parameters set in its code: still a template model."""
+    return {"template": plan.template, "template_calls": plan.calls or None,
+            "template_attributes": plan.attributes or None}
 
 
 def train_query_text(statement: CreateModel) -> str:

@@ -7,9 +7,8 @@ import pprint
 from typing import Any
 
 from softquery.domain import Model, TaskType, Version
-from softquery.services import cv_figures, model_exports
+from softquery.services import cv_figures, export, model_exports
 
-LINEAR_TEMPLATES = {"linear_regression", "ridge_regression", "logistic_regression"}
 TOKEN_PLACEHOLDER = "YOUR_PREDICT_TOKEN"  # noqa: S105 - a placeholder the page tells people to replace
 # scores whose best value is 1: their chart's axis ends at 1
 SCORES_UP_TO_ONE = {"r2", "f1", "accuracy", "precision", "recall", "roc_auc", "silhouette"}
@@ -71,12 +70,7 @@ def export_note(model: Model, version: Version | None) -> str | None:
     """Why the JSON export is not available (None: it is, or it may be)."""
     if version is None:
         return "Train the model first: the export describes a trained version."
-    template = version.manifest.get("template") or model.template
-    if template and template not in LINEAR_TEMPLATES:
-        return (f"JSON export is only available for linear models (linear, ridge or logistic regression); "
-                f"this version uses the {template.replace('_', ' ')} template, whose trees, neighbours or "
-                "kernels do not reduce to coefficients.")
-    return None
+    return export.json_export_note(version.manifest)
 
 
 def format_exports(model: Model, version: Version | None) -> dict[str, Any]:
