@@ -1,6 +1,7 @@
-"""REVIEW_19 #16 and #8 in a real browser: a refused Remove source leaves the browser on
-/sources (a reload sends no POST), and the Revoke dialog names which of two same-named
-tokens it revokes (scope, start of the token, creation time)."""
+"""REVIEW_19 #16, #8 and #13 in a real browser: a refused Remove source leaves the browser on
+/sources (a reload sends no POST); the Revoke dialog names which of two same-named tokens it
+revokes (scope, start of the token, creation time); a run page's Stop pressed after the run
+ended says there was nothing to stop."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ import re
 
 from playwright.sync_api import Dialog, Page, Request, expect
 from tests.e2e.kit import Server
+
+from softquery.config import Settings
+from softquery.domain import RunKind, RunStatus, RunTrigger
+from softquery.services.context import open_context
 
 
 def test_a_refused_remove_lands_on_the_sources_page_and_a_reload_sends_no_post(page: Page, server: Server) -> None:
@@ -62,3 +67,21 @@ def test_the_revoke_dialog_tells_two_tokens_of_one_name_apart(page: Page, server
               for p in prefixes}
     expect(states[prefixes[full]]).to_have_text("revoked")
     expect(states[prefixes[1 - full]]).to_have_text("active")
+
+
+def test_a_stop_pressed_after_the_run_ended_says_nothing_was_stopped(page: Page, server: Server) -> None:
+    ctx = open_context(Settings(home=server.home))
+    try:
+        run = ctx.runs.create("house_quality", RunKind.TRAIN, RunTrigger.WEB)
+        ctx.runs.mark_running(run.id)  # a run no job runs: its page shows Stop until it ends
+        page.route(f"**/runs/{run.id}/live*", lambda route: route.abort())  # the page keeps its Stop button
+        page.goto(f"/runs/{run.id}")
+        expect(page.get_by_test_id("stop-run-button")).to_be_visible()
+        ctx.runs.finish(run.id, RunStatus.SUCCEEDED)  # it ends before the person presses Stop
+        page.get_by_test_id("stop-run-button").click()
+        expect(page.get_by_test_id("stop-ended")).to_have_text(
+            f"Run {run.id} had already succeeded; nothing to stop.")
+        expect(page.get_by_test_id("run-status")).to_have_text("succeeded")
+        assert ctx.runs.get(run.id).status is RunStatus.SUCCEEDED
+    finally:
+        ctx.close()
