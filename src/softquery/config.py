@@ -7,9 +7,11 @@ a module-level singleton.
 from __future__ import annotations
 
 import os
+import types
+import typing
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -81,3 +83,60 @@ def normalise_metadata_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _accepted(name: str) -> str:
+    """What the setting ``name`` accepts, in words: "a whole number from 0 to 20"."""
+    field = Settings.model_fields[name]
+    kinds = [field.annotation]
+    if typing.get_origin(field.annotation) in (typing.Union, types.UnionType):
+        kinds = [arg for arg in typing.get_args(field.annotation) if arg is not type(None)]
+    kind = kinds[0] if len(kinds) == 1 else str
+    if kind is bool:
+        return "true or false"
+    if kind is Path:
+        return "a folder path"
+    if kind not in (int, float):
+        return "text"
+    noun = "a whole number" if kind is int else "a number"
+    low = high = None
+    above = False
+    for rule in field.metadata:
+        if getattr(rule, "ge", None) is not None:
+            low = rule.ge
+        if getattr(rule, "gt", None) is not None:
+            low, above = rule.gt, True
+        if getattr(rule, "le", None) is not None:
+            high = rule.le
+
+    def shown(value: object) -> str:
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    if low is not None and high is not None and not above:
+        return f"{noun} from {shown(low)} to {shown(high)}"
+    if low is not None:
+        bound = f"{noun} greater than {shown(low)}" if above else f"{noun} of at least {shown(low)}"
+        return bound + (f" and at most {shown(high)}" if high is not None else "")
+    if high is not None:
+        return f"{noun} of at most {shown(high)}"
+    return noun
+
+
+def settings_problems(error: ValidationError) -> list[str]:
+    """One line per bad ``SOFTQUERY_*`` variable of a failed ``Settings()``: "SOFTQUERY_CV_FOLDS
+    must be a whole number from 0 to 20; it is 25." (for every command, ``serve`` and ``worker``
+    too: the CLI prints these instead of pydantic's traceback)."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for problem in error.errors():
+        name = str(problem["loc"][0]) if problem.get("loc") else ""
+        if name in seen:
+            continue
+        seen.add(name)
+        if name not in Settings.model_fields:
+            lines.append(f"A setting is invalid: {problem.get('msg', 'invalid value')}.")
+            continue
+        variable = f"SOFTQUERY_{name.upper()}"
+        value = problem.get("input")
+        lines.append(f"{variable} must be {_accepted(name)}; it is {value if isinstance(value, str) else repr(value)}.")
+    return lines

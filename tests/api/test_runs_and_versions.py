@@ -9,6 +9,7 @@ from sqlalchemy import update
 from softquery.api.schemas import RunLogs, RunPublic
 from softquery.api.schemas.models import ModelPublic
 from softquery.api.schemas.versions import VersionDetailPublic, VersionPublic
+from softquery.domain import RunKind, RunStatus, RunTrigger
 from softquery.services.context import ServiceContext
 from softquery.store.tables import artifacts
 
@@ -142,3 +143,23 @@ def test_export_unpickles_only_in_a_job_child(client: TestClient, ctx: ServiceCo
     with ctx.engine.begin() as conn:
         conn.execute(update(artifacts).values(data=b"tampered"))
     assert_envelope(client.get("/api/v1/models/house_quality/export.json"), 409, "artifact_tampered")
+
+
+def test_a_stop_on_an_ended_run_says_nothing_was_stopped(client: TestClient, ctx: ServiceContext,
+                                                         executor: FakeExecutor) -> None:
+    """REVIEW_19 #13: the answer keeps the status and says, in `message`, that the run had ended."""
+    ended = {}
+    for status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+        run = ctx.runs.create("house_quality", RunKind.TRAIN, RunTrigger.API)
+        ctx.runs.mark_running(run.id)
+        ctx.runs.finish(run.id, status)
+        ended[status] = run.id
+    done = client.post(f"/api/v1/runs/{ended[RunStatus.SUCCEEDED]}/stop")
+    assert done.status_code == 200 and done.json()["status"] == "succeeded"
+    assert done.json()["message"] == f"Run {ended[RunStatus.SUCCEEDED]} had already succeeded; nothing to stop."
+    failed = client.post(f"/api/v1/runs/{ended[RunStatus.FAILED]}/stop").json()
+    assert failed["status"] == "failed" and failed["message"].endswith("had already failed; nothing to stop.")
+    assert executor.cancelled == []
+    queued = client.post("/api/v1/models/house_quality/runs", json={"kind": "train"}).json()
+    stopped = client.post(f"/api/v1/runs/{queued['id']}/stop").json()
+    assert stopped["status"] == "cancelled" and stopped["message"] is None  # a stop that stopped something

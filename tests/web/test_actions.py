@@ -123,3 +123,23 @@ def test_a_late_stop_without_javascript_says_so_on_the_page_it_lands_on(trained_
             "It will finish in a moment.</")
         assert not trained_ctx.runs.stop_requested(run.id)
         trained_ctx.runs.finish(run.id, RunStatus.SUCCEEDED)
+
+
+def test_a_stop_on_an_ended_run_says_so_as_information(demo_client: TestClient, demo_ctx: ServiceContext,
+                                                       executor: FakeExecutor) -> None:
+    """REVIEW_19 #13: the Stop of a run page pressed after the run ended (htmx, and without)
+    says it had already ended; the status stays."""
+    run = demo_ctx.runs.create("house_quality", RunKind.TRAIN, RunTrigger.WEB)
+    demo_ctx.runs.mark_running(run.id)
+    demo_ctx.runs.finish(run.id, RunStatus.SUCCEEDED)
+    words = f"Run {run.id} had already succeeded; nothing to stop."
+    live = demo_client.post(f"/runs/{run.id}/stop", headers=HX)
+    assert live.status_code == 200 and 'data-status="succeeded"' in live.text
+    notice = element(live.text, "stop-ended")
+    assert 'class="alert info"' in notice and notice.endswith(f">{words}</")
+    plain_post = demo_client.post(f"/runs/{run.id}/stop", follow_redirects=False)
+    assert plain_post.status_code == 303 and plain_post.headers["location"] == f"/runs/{run.id}?ended=1"
+    page = demo_client.get(plain_post.headers["location"]).text
+    assert element(page, "stop-ended").endswith(f">{words}</") and not has_testid(page, "flash-error")
+    assert demo_ctx.runs.get(run.id).status is RunStatus.SUCCEEDED and executor.cancelled == []
+    assert not has_testid(demo_client.get(f"/runs/{run.id}").text, "stop-ended")  # only after a Stop

@@ -46,7 +46,10 @@ def test_passwords_are_never_rendered(empty_client: TestClient) -> None:
 
 
 def test_removing_a_used_source_explains_why_not(demo_client: TestClient, demo_ctx: ServiceContext) -> None:
-    response = demo_client.post("/sources/demo/remove")
-    assert response.status_code == 200
-    assert "house_quality" in element(response.text, "remove-error")
+    response = demo_client.post("/sources/demo/remove", follow_redirects=False)
+    # REVIEW_19 #16: redirect after the POST, to the Sources page that says why (a reload GETs it)
+    assert response.status_code == 303 and response.headers["location"].startswith("/sources?")
+    page = demo_client.get(response.headers["location"])
+    assert page.status_code == 200
+    assert "house_quality" in element(page.text, "remove-error") and "delete or move them first" in page.text
     assert demo_ctx.sources.get("demo")

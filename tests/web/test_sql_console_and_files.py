@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 from fastapi.testclient import TestClient
 from tests import authkit
 from tests.web.conftest import client_for
@@ -110,3 +113,21 @@ def test_an_upload_without_the_csrf_token_is_refused(demo_ctx: ServiceContext, e
         sent = client.post("/files", files={"file": ("c.csv", b"x", "text/csv")})
         assert sent.status_code == 403
     assert not list(files_folder(demo_ctx).rglob("*"))
+
+
+def test_folders_an_upload_creates_are_private_like_the_home(demo_ctx: ServiceContext, executor: object) -> None:
+    """REVIEW_19 #14: every folder an upload creates is 0700, also those above the last one,
+    whatever the umask (022 here, the usual one)."""
+    client, csrf = _session_client(demo_ctx, executor, "ed", Role.EDITOR)
+    old_umask = os.umask(0o022)
+    try:
+        with client:
+            sent = client.post("/files", data={"csrf_token": csrf, "name": "sub dir/deep/plain.csv"},
+                               files={"file": ("x.csv", b"a\n1\n", "text/csv")}, follow_redirects=False)
+            assert sent.status_code == 303
+    finally:
+        os.umask(old_umask)
+    folder = files_folder(demo_ctx)
+    for made in (folder / "sub dir", folder / "sub dir" / "deep"):
+        assert stat.S_IMODE(made.stat().st_mode) == 0o700, made
+    assert stat.S_IMODE((folder / "sub dir" / "deep" / "plain.csv").stat().st_mode) == 0o600

@@ -21,6 +21,20 @@ USER_ERROR = 2
 RUN_FAILED = 1
 
 
+class BadSettings(click.ClickException):
+    """Settings that ``Settings()`` refused: one line per bad ``SOFTQUERY_*`` variable, exit 2."""
+
+    exit_code = USER_ERROR
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+    def show(self, file: object = None) -> None:
+        for line in self.problems:
+            click.echo(f"Error (invalid_setting): {line}", err=True)
+
+
 def exit_code_for(error: SoftqueryError) -> int:
     return EXIT_CODES.get(error.code, USER_ERROR)
 

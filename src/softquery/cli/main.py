@@ -10,6 +10,7 @@ if __name__ == "__main__":  # `python -m softquery.cli.main`: before the imports
     start_ahead(sys.argv[1:])
 
 import click
+from pydantic import ValidationError
 
 from softquery import __version__
 from softquery.cli import (
@@ -25,9 +26,9 @@ from softquery.cli import (
     versions_cmd,
 )
 from softquery.cli.command_access import Access, declare
-from softquery.cli.exit_codes import run_with_error_handling
+from softquery.cli.exit_codes import BadSettings, run_with_error_handling
 from softquery.cli.scheduler_cmd import register as register_scheduler
-from softquery.config import Settings
+from softquery.config import Settings, settings_problems
 
 
 @declare(Access.NONE, "reads the settings only; each subcommand declares its own access")
@@ -43,7 +44,10 @@ def cli(click_ctx: click.Context) -> None:
     DB is its local operator, an admin, recorded in the audit log as cli:<os user>. People
     using the web app and REST API log in (`softquery user …`, `softquery token …`).
     """
-    click_ctx.obj = Settings()
+    try:
+        click_ctx.obj = Settings()
+    except ValidationError as exc:  # a bad SOFTQUERY_* variable: one line each, no traceback
+        raise BadSettings(settings_problems(exc)) from None
 
 
 for module in (home_cmd, sources_cmd, models_cmd, runs_cmd, versions_cmd, server_cmd, users_cmd, tokens_cmd,

@@ -241,8 +241,10 @@ def stop_cmd(run_id: str) -> None:
     """Stop run RUN_ID: a queued run is cancelled; a running one is ended within 2 seconds
     (a training that is already storing its version is past stopping, and says so)."""
     with service_context() as ctx:
-        status = svc.stop_run(ctx, run_id, svc.pick_executor(ctx))
-    if status is RunStatus.RUNNING:
+        status, ended = svc.stop_saying(ctx, run_id, svc.pick_executor(ctx))
+    if ended is not None:
+        console().print(ended)
+    elif status is RunStatus.RUNNING:
         console().print(f"Stop requested for run {run_id}; its job ends within 2 seconds.")
     else:
         console().print(f"Run {run_id} is {status.value}.")

@@ -25,3 +25,12 @@ def base_url(settings: Settings, host: str | None = None, port: int | None = Non
 
 def login_link(settings: Settings, secret: str, host: str | None = None, port: int | None = None) -> str:
     return login_url(base_url(settings, host, port), secret)
+
+
+def not_running_note(settings: Settings) -> str | None:
+    """What to say under a printed login link when no ``softquery serve`` runs for this home
+    (the link would not open yet); None when one runs."""
+    if running_url(settings.home) is not None:
+        return None
+    return (f"No softquery server is running for this home ({settings.home}): the link works once "
+            f"`softquery serve` runs at {base_url(settings)}.")

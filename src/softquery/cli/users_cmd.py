@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from softquery.cli.command_access import Access, declare
 from softquery.cli.printing import console, fmt_time, json_option, print_json, print_table
-from softquery.cli.server_urls import login_link
+from softquery.cli.server_urls import login_link, not_running_note
 from softquery.cli.service_context import service_context
 from softquery.config import Settings
 from softquery.domain.accounts import Role, User
@@ -45,6 +45,9 @@ def _read_password() -> str:
 def _print_link(settings: Settings, username: str, secret: str) -> None:
     click.echo(f"Log in as {username} (one-time link, valid {settings.login_link_hours:g} h): "
                f"{login_link(settings, secret)}")
+    note = not_running_note(settings)
+    if note is not None:
+        click.echo(note)
 
 
 @declare(Access.NONE, "only groups the user commands")

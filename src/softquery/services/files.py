@@ -93,7 +93,7 @@ def list_files(ctx: ServiceContext) -> list[FileEntry]:
 def open_for_writing(ctx: ServiceContext, path: str, *, overwrite: bool) -> int:
     """A file descriptor for writing ``path`` inside the folder (parents created; never through a symlink)."""
     real = resolve_file(ctx, path, must_exist=False)
-    real.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _make_private_parents(real.parent)
     flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if overwrite else os.O_EXCL)
     try:
         return os.open(real, flags, 0o600)
@@ -102,6 +102,17 @@ def open_for_writing(ctx: ServiceContext, path: str, *, overwrite: bool) -> int:
                                 "the same name\" on the Files page, save overwrite in a script) or choose "
                                 "another name.",
                                 details={"path": path}) from None
+
+
+def _make_private_parents(folder: Path) -> None:
+    """Create ``folder`` and each missing folder above it 0700, like the home (``Path.mkdir``
+    with ``parents=True`` gives the ones above the last the umask's mode, 0755 under umask 022)."""
+    missing: list[Path] = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for part in reversed(missing):
+        part.mkdir(mode=0o700, exist_ok=True)
 
 
 def _open_parent(folder: Path, real: Path) -> int:

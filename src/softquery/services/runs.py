@@ -109,6 +109,24 @@ def stop_run(ctx: ServiceContext, run_id: str, executor: Executor | None = None)
     return status
 
 
+ENDED_VERBS = {RunStatus.SUCCEEDED: "succeeded", RunStatus.FAILED: "failed",
+               RunStatus.CANCELLED: "been stopped"}
+
+
+def ended_words(run_id: str, status: RunStatus) -> str:
+    """What a Stop on a run that had already ended is told: "Run … had already succeeded; nothing to stop."."""
+    return f"Run {run_id} had already {ENDED_VERBS.get(status, status.value)}; nothing to stop."
+
+
+def stop_saying(ctx: ServiceContext, run_id: str, executor: Executor | None = None) -> tuple[RunStatus, str | None]:
+    """``stop_run``, with what to tell the person when there was nothing to stop (the run had
+    already ended: its status is unchanged); None when the stop was asked."""
+    run = ctx.runs.get(run_id)
+    if run.status.finished:
+        return run.status, ended_words(run_id, run.status)
+    return stop_run(ctx, run_id, executor), None
+
+
 def too_late_words(version: int) -> str:
     """What a person is told when their stop came after the training stored version ``version``."""
     return (f"Too late to stop: this run had already finished training and is saving version {version}. "

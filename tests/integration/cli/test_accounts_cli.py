@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from tests.integration.cli.cli_harness import SoftqueryCLI
@@ -13,7 +14,7 @@ from softquery.cli.command_access import os_user
 from softquery.config import Settings
 from softquery.domain.accounts import Role, TokenScope
 from softquery.errors import AuthenticationError
-from softquery.services import accounts, tokens
+from softquery.services import accounts, server_address, tokens
 from softquery.services.context import ServiceContext, open_context
 
 LINK = re.compile(r"Log in as (\S+) \(one-time link, valid 24 h\): (http://127\.0\.0\.1:8765/login\?token=(\S+))$",
@@ -247,3 +248,21 @@ def test_model_owner_from_the_cli(sq: SoftqueryCLI) -> None:
     changes = sq("audit", "--action", "model.set_owner", "--json").json()
     assert [e["details"]["to"] for e in changes] == ["bob", None, "admin", "bob"]
     assert "--owner" in sq("model", "create", "--help").out and "only admins" in sq("model", "create", "--help").out
+
+
+def test_a_link_printed_with_no_server_running_says_so(sq: SoftqueryCLI, home: Path) -> None:
+    """REVIEW_19 #17: with no `softquery serve` for this home, `user add`/`user link` say under
+    the link that none runs and where the link works once it does; with one running, they don't."""
+    for args in (("user", "add", "carl", "--role", "viewer"), ("user", "link", "carl")):
+        out = sq(*args).out
+        link_secret(out, "carl")
+        lines = out.splitlines()
+        below = lines[next(i for i, line in enumerate(lines) if line.startswith("Log in as carl")) + 1]
+        assert below == (f"No softquery server is running for this home ({home}): the link works once "
+                         "`softquery serve` runs at http://127.0.0.1:8765."), out
+    server_address.record(home, "http://127.0.0.1:8999")  # this (living) process "serves" the home
+    try:
+        out = sq("user", "link", "carl").out
+    finally:
+        server_address.forget(home)
+    assert "http://127.0.0.1:8999/login?token=" in out and "No softquery server is running" not in out, out

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from softquery.api.deps import Ctx, Exec
-from softquery.api.schemas import RunCreate, RunLogs, RunPublic
+from softquery.api.schemas import RunCreate, RunLogs, RunPublic, RunStopped
 from softquery.auth.policy import Action
 from softquery.domain import RunKind, RunStatus, RunTrigger
 from softquery.http.route_policies import allow
@@ -67,8 +67,9 @@ def run_logs(run_id: str, ctx: Ctx) -> RunLogs:
     return RunLogs(id=run.id, status=run.status.value, stdout=run.stdout, stderr=run.stderr)
 
 
-@router.post("/runs/{run_id}/stop", response_model=RunPublic, dependencies=[allow(Action.CHANGE_MODEL)])
-def stop_run(run_id: str, ctx: Ctx, executor: Exec) -> RunPublic:
-    """Cancel a queued run or end a running one (a finished run is returned unchanged)."""
-    svc.stop_run(ctx, run_id, executor)
-    return RunPublic.of(svc.get_run(ctx, run_id))
+@router.post("/runs/{run_id}/stop", response_model=RunStopped, dependencies=[allow(Action.CHANGE_MODEL)])
+def stop_run(run_id: str, ctx: Ctx, executor: Exec) -> RunStopped:
+    """Cancel a queued run or end a running one (a finished run is returned unchanged, with a
+    `message` saying there was nothing to stop)."""
+    _, ended = svc.stop_saying(ctx, run_id, executor)
+    return RunStopped(**RunPublic.of(svc.get_run(ctx, run_id)).model_dump(), message=ended)

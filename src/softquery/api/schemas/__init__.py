@@ -5,6 +5,13 @@ a create), ``XUpdate`` (PATCH body: only the given fields change) and
 ``XPublic`` (what the API returns).
 """
 
-from softquery.api.schemas.runs import RunCreate, RunError, RunLogs, RunPublic, RunSummary
+from softquery.api.schemas.runs import (
+    RunCreate,
+    RunError,
+    RunLogs,
+    RunPublic,
+    RunStopped,
+    RunSummary,
+)
 
-__all__ = ["RunCreate", "RunError", "RunLogs", "RunPublic", "RunSummary"]
+__all__ = ["RunCreate", "RunError", "RunLogs", "RunPublic", "RunStopped", "RunSummary"]

@@ -79,3 +79,10 @@ class RunLogs(BaseModel):
     status: str
     stdout: str
     stderr: str
+
+
+class RunStopped(RunPublic):
+    """The run after a stop; ``message`` says when there was nothing to stop."""
+    message: str | None = Field(default=None, description=(
+        "Set when the run had already ended (its status is unchanged): \"Run … had already succeeded; "
+        "nothing to stop.\"; null when the stop was asked."))

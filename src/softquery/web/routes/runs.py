@@ -45,7 +45,8 @@ def runs_page(request: Request, model: str = "", status: str = "") -> Response:
     return render(request, "runs.html", context)
 
 
-def _run_context(request: Request, run_id: str, too_late: int | None = None) -> dict[str, object]:
+def _run_context(request: Request, run_id: str, too_late: int | None = None,
+                 ended: str | None = None) -> dict[str, object]:
     """``too_late``: a stop came after the training stored this version (said as information, and
     kept while the part is polled, so the person sees the run finish)."""
     ctx = ctx_of(request)
@@ -56,12 +57,16 @@ def _run_context(request: Request, run_id: str, too_late: int | None = None) -> 
         run_model = None
     return {"nav": "runs", "run": run, "run_model": run_model, "live": not run.status.finished,
             "has_executor": executor_of(request) is not None, "too_late": too_late,
-            "stop_notice": runs_svc.too_late_words(too_late) if too_late else None}
+            "stop_notice": runs_svc.too_late_words(too_late) if too_late else None,
+            "ended_notice": ended}
 
 
 @router.get("/runs/{run_id}", dependencies=[allow(Action.READ)])
-def run_page(request: Request, run_id: str, too_late: int | None = None) -> Response:
-    return render(request, "run.html", _run_context(request, run_id, too_late))
+def run_page(request: Request, run_id: str, too_late: int | None = None, ended: str = "") -> Response:
+    """``ended``: a Stop without htmx found the run already ended (said as information)."""
+    run = runs_svc.get_run(ctx_of(request), run_id)
+    words = runs_svc.ended_words(run.id, run.status) if ended and run.status.finished else None
+    return render(request, "run.html", _run_context(request, run_id, too_late, words))
 
 
 @router.get("/runs/{run_id}/live", dependencies=[allow(Action.READ)])
@@ -72,7 +77,14 @@ def run_live(request: Request, run_id: str, too_late: int | None = None) -> Resp
 
 @router.post("/runs/{run_id}/stop", dependencies=[allow(Action.CHANGE_MODEL)])
 def stop_run(request: Request, run_id: str) -> Response:
-    too_late = runs_svc.stop_or_too_late(ctx_of(request), run_id, executor_of(request))
+    ctx = ctx_of(request)
+    run = runs_svc.get_run(ctx, run_id)
+    if run.status.finished:  # nothing to stop: say so, the status stays as it was
+        if is_htmx(request):
+            return render(request, "partials/run_live.html",
+                          _run_context(request, run_id, ended=runs_svc.ended_words(run.id, run.status)))
+        return RedirectResponse(f"/runs/{run_id}?ended=1", status_code=303)
+    too_late = runs_svc.stop_or_too_late(ctx, run_id, executor_of(request))
     if is_htmx(request):
         return render(request, "partials/run_live.html", _run_context(request, run_id, too_late))
     return RedirectResponse(f"/runs/{run_id}" + (f"?too_late={too_late}" if too_late else ""), status_code=303)

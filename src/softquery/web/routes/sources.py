@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -24,8 +25,18 @@ def _page(request: Request, *, status_code: int = 200, **extra: object) -> Respo
     return render(request, "sources.html", {
         "nav": "sources", "sources": sources_svc.list_sources(ctx), "examples": sources_svc.URL_EXAMPLES,
         "notice": request.query_params.get("notice"), "notice_name": request.query_params.get("name"),
-        "errors": {}, "name": "", "url": "", **extra,
+        "errors": {}, "name": "", "url": "", "remove_error": _refused(request), **extra,
     }, status_code=status_code)
+
+
+def _refused(request: Request) -> dict[str, str] | None:
+    """The refused Remove the redirect after it names (``?remove_refused=NAME&models=a,b``)."""
+    name = request.query_params.get("remove_refused")
+    models = [m for m in request.query_params.get("models", "").split(",") if m]
+    if not name or not models:
+        return None
+    return {"name": name, "message": f"Data source {name!r} is used by model(s) {', '.join(models)}; "
+                                    "delete or move them first."}
 
 
 @router.get("/sources", dependencies=[allow(Action.READ)])
@@ -64,5 +75,11 @@ def remove_source(request: Request, name: str) -> Response:
     try:
         sources_svc.remove_source(ctx_of(request), name)
     except SoftqueryError as exc:
-        return _page(request, remove_error={"name": name, "message": plain(exc.message)})
+        if exc.code != "conflict":
+            return _page(request, remove_error={"name": name, "message": plain(exc.message)})
+        # Redirect after the POST (a reload does not send it again); the page names the models.
+        models = exc.details.get("models")
+        query = urlencode({"remove_refused": name,
+                           "models": ",".join(str(m) for m in models) if isinstance(models, list) else ""})
+        return RedirectResponse(f"/sources?{query}", status_code=303)
     return RedirectResponse(f"/sources?notice=removed&name={name}", status_code=303)
