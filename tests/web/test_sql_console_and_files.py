@@ -110,3 +110,9 @@ def test_an_upload_without_the_csrf_token_is_refused(demo_ctx: ServiceContext, e
         sent = client.post("/files", files={"file": ("c.csv", b"x", "text/csv")})
         assert sent.status_code == 403
     assert not list(files_folder(demo_ctx).rglob("*"))
+
+
+def test_the_files_pages_load_example_reads_the_header(demo_client: TestClient) -> None:
+    """Review 19: the page's own example loaded a saved CSV with its header as a data row."""
+    page = demo_client.get("/files").text
+    assert "<code data-testid=\"load-example\">load csv.`houses.csv` where header='true' as t;</code>" in page
