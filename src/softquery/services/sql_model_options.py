@@ -19,7 +19,13 @@ from softquery.domain import DeployStrategy, WriteMode
 from softquery.modelcode.template_parameters import Literal
 from softquery.modelcode.templates import list_templates
 from softquery.services.model_selection import OBJECTIVE_NAMES
-from softquery.services.sql_model_search import ALGORITHMS, TUNING_OPTIONS, plan_search, tuned, without
+from softquery.services.sql_model_search import (
+    ALGORITHMS,
+    TUNING_OPTIONS,
+    plan_search,
+    tuned,
+    without,
+)
 from softquery.sql.positions import nearest
 from softquery.sql.statement_errors import SqlError, sql_error
 from softquery.sql.statements import CreateModel, Option
