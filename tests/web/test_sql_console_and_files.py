@@ -131,3 +131,9 @@ def test_folders_an_upload_creates_are_private_like_the_home(demo_ctx: ServiceCo
     for made in (folder / "sub dir", folder / "sub dir" / "deep"):
         assert stat.S_IMODE(made.stat().st_mode) == 0o700, made
     assert stat.S_IMODE((folder / "sub dir" / "deep" / "plain.csv").stat().st_mode) == 0o600
+
+
+def test_the_files_pages_load_example_reads_the_header(demo_client: TestClient) -> None:
+    """Review 19: the page's own example loaded a saved CSV with its header as a data row."""
+    page = demo_client.get("/files").text
+    assert "<code data-testid=\"load-example\">load csv.`houses.csv` where header='true' as t;</code>" in page

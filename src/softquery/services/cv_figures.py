@@ -96,6 +96,14 @@ def _rounded(value: float, decimals: int) -> str:
     return "0" if text.strip("-0.") == "" else text
 
 
+def decimals_telling_apart(first: float, second: float) -> int:
+    """The fewest decimals (up to 10) at which two numbers round differently (54.71, 55.02 -> 1)."""
+    for decimals in range(11):
+        if _rounded(first, decimals) != _rounded(second, decimals):
+            return decimals
+    return 10
+
+
 def _decimals_of_std(std: float) -> int:
     """Decimals that keep the standard deviation's first significant digit (0.031 -> 2)."""
     if std <= 0:
@@ -117,14 +125,15 @@ def fmt_figure(value: float | None, std: float | None = None) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def mean_pm_std(mean: float | None, std: float | None) -> str:
-    """ "0.81 ± 0.03" (the mean to the std's first significant digit); "—" when not measured."""
+def mean_pm_std(mean: float | None, std: float | None, min_decimals: int = 0) -> str:
+    """ "0.81 ± 0.03" (the mean to the std's first significant digit, or to ``min_decimals`` when
+    that is more); "—" when not measured."""
     if mean is None:
         return DASH
     std = std or 0.0
     if std <= 0:
-        return f"{fmt_figure(mean)} ± 0"
-    decimals = _decimals_of_std(std)
+        return f"{fmt_figure(mean) if min_decimals <= 0 else _rounded(mean, min_decimals)} ± 0"
+    decimals = max(_decimals_of_std(std), min_decimals)
     return f"{_rounded(mean, decimals)} ± {_rounded(std, decimals)}"
 
 

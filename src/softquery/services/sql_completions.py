@@ -1,9 +1,10 @@
 """Use case: what the SQL console completes: a source's tables and columns, the models the
 user can see, and the statements' functions and words (ML.PREDICT, load, train …).
 
-The ML functions and CREATE MODEL's OPTIONS names (and model types) come from the services
-that run them (``sql_ml_functions``, ``sql_model_options``), so the console offers exactly
-what a statement may use."""
+The ML functions and CREATE MODEL's OPTIONS names (those that apply to each model type) and
+the values of the options that take one of a few (model types, write modes …) come from the
+services that run them (``sql_ml_functions``, ``sql_model_options``), so the console offers
+exactly what a statement may use."""
 
 from __future__ import annotations
 
@@ -36,6 +37,11 @@ class Completions:
     words: list[str] = field(default_factory=lambda: list(STATEMENT_WORDS))
     options: list[str] = field(default_factory=lambda: list(sql_model_options.known_options()))
     model_types: list[str] = field(default_factory=lambda: list(sql_model_options.model_types()))
+    # the options that apply to each model type, and the values of the options that take one of a few
+    type_options: dict[str, list[str]] = field(default_factory=lambda: {
+        t: list(sql_model_options.options_for(t)) for t in sql_model_options.model_types()})
+    option_values: dict[str, list[str]] = field(default_factory=lambda: {
+        k: list(v) for k, v in sql_model_options.option_values().items()})
     error: dict[str, Any] | None = None  # the source could not be read (the models still complete)
 
 

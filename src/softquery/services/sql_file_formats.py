@@ -63,6 +63,30 @@ def ignored_options(options: Mapping[str, Option], known: tuple[str, ...], what:
             for key in options if key.lower() not in known]
 
 
+def header_notes(fmt: str, table: pa.Table, options: Mapping[str, Option]) -> list[str]:
+    """A note when a CSV loaded without the header option looks like it has one: its first row is
+    all text while a column's later rows are numbers (Spark's default reads the header as data)."""
+    if fmt != "csv" or any(key.lower() == "header" for key in options) or table.num_rows < 2:
+        return []
+    sample = table.slice(0, 101).to_pylist()
+    first, rest = sample[0], sample[1:]
+    if not all(value not in (None, "") and not _is_number(value) for value in first.values()):
+        return []
+    numeric_below = any(all(_is_number(row[name]) for row in rest if row[name] not in (None, ""))
+                        and any(row[name] not in (None, "") for row in rest) for name in first)
+    return ["the first row looks like a header: add where header='true'"] if numeric_below else []
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, int | float):
+        return True
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 def _not_hidden(path: str) -> str:
     """The files folder's ``.mlsql`` holds the data MLSQL's models train on: no script reads or writes it."""
     if any(part == HIDDEN for part in re.split(r"[/\\]", path)):

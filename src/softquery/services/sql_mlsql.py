@@ -23,6 +23,7 @@ from softquery.services.model_selection import OBJECTIVE_NAMES
 from softquery.services.sql_file_formats import (
     FILE_FORMATS,
     READ_OPTIONS,
+    header_notes,
     ignored_options,
     read_file,
     write_file,
@@ -91,7 +92,8 @@ def run_load(session: Session, statement: Statement) -> StatementResult:
     fmt = statement.format.lower()
     if fmt in FILE_FORMATS:
         table = read_file(session.ctx, fmt, statement.path, statement.options)
-        notes = ignored_options(statement.options, READ_OPTIONS[fmt], f"load {fmt}")
+        notes = ignored_options(statement.options, READ_OPTIONS[fmt], f"load {fmt}") + header_notes(
+            fmt, table, statement.options)
         what = f"file {statement.path}"
     else:
         table, notes, what = _load_source(session, statement)

@@ -15,9 +15,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from softquery.domain import DeployStrategy, WriteMode
 from softquery.modelcode.template_parameters import Literal
 from softquery.modelcode.templates import list_templates
-from softquery.services.sql_model_search import TUNING_OPTIONS, plan_search, tuned, without
+from softquery.services.model_selection import OBJECTIVE_NAMES
+from softquery.services.sql_model_search import (
+    ALGORITHMS,
+    TUNING_OPTIONS,
+    plan_search,
+    tuned,
+    without,
+)
 from softquery.sql.positions import nearest
 from softquery.sql.statement_errors import SqlError, sql_error
 from softquery.sql.statements import CreateModel, Option
@@ -68,6 +76,26 @@ def model_types() -> dict[str, ModelType]:
 
 def known_options() -> tuple[str, ...]:
     return ("model_type", "input_label_cols", *SPLIT_OPTIONS, *HYPERPARAMETERS, *TUNING_OPTIONS, *SETTING_OPTIONS)
+
+
+def options_for(type_name: str) -> tuple[str, ...]:
+    """The options that apply to ``type_name`` (what the console offers once the model_type is
+    written): its own hyperparameters (not those it ignores), tuning only when it has some, the
+    label only when it takes one, the split options and softquery's settings."""
+    kind = model_types().get(type_name.lower())
+    if kind is None:
+        return known_options()
+    label = ("input_label_cols",) if kind.takes_label else ()
+    tuning = TUNING_OPTIONS if kind.hyperparameters and kind.estimator else ()
+    return ("model_type", *label, *SPLIT_OPTIONS, *kind.hyperparameters, *tuning, *SETTING_OPTIONS)
+
+
+def option_values() -> dict[str, tuple[str, ...]]:
+    """The values of the options that take one of a known few (quoted text), by option."""
+    return {"model_type": tuple(model_types()), "data_split_method": SPLIT_METHODS,
+            "kmeans_init_method": ("RANDOM", "KMEANS++"), "hparam_tuning_algorithm": tuple(ALGORITHMS),
+            "hparam_tuning_objectives": tuple(OBJECTIVE_NAMES), "write_mode": tuple(w.value for w in WriteMode),
+            "deploy": tuple(d.value for d in DeployStrategy)}
 
 
 @dataclass
@@ -220,7 +248,7 @@ def _hyperparameters(statement: CreateModel, kind: ModelType, plan: ModelPlan) -
         elif name == "num_clusters":
             keywords["n_clusters"] = _whole(statement, name, 2)
         elif name == "kmeans_init_method":
-            methods = {"RANDOM": "random", "KMEANS++": "k-means++"}
+            methods = dict(zip(option_values()["kmeans_init_method"], ("random", "k-means++"), strict=True))
             method = _text(statement, name, options[name]).upper()
             if method not in methods:
                 raise _unknown(statement, options[name], f"kmeans_init_method {method!r} is not known", method,

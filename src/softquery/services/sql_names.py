@@ -45,10 +45,32 @@ def _explained(session: Session, statement: Statement, exc: QueryError,
         known = _known_names(session, statement, what) + (list(also()) if what == "column" else [])
         offset = _offset_of_name(statement, name)
         hint = " A model is called by its name: m(col, …)." if what == "function" else ""
+        if what == "column":
+            hint = _elsewhere(session, statement, name)
+            if hint:  # the name itself exists, in a table the query does not read: no near name
+                known = []
         return sql_error(f"There is no {what} named {name!r} here.{hint}", statement.where.script, offset,
                          name=name, known=known, what="model" if what == "function" else what,
                          extra={"database_message": message[:1000]})
     return exc
+
+
+def _elsewhere(session: Session, statement: Statement, name: str) -> str:
+    """Where a column the query names but cannot see lives: " There is a column x in table t,
+    which this query does not read." (or "" when no table of the source has it)."""
+    try:
+        from softquery.services.source_catalog import describe_source
+
+        catalog = describe_source(session.ctx, source_of(session, statement), count_budget=0.0)
+    except Exception:  # noqa: BLE001 - the hint is a help, not a must
+        return ""
+    holders = [(t.name, c.name) for t in catalog.tables for c in t.columns if c.name.lower() == name.lower()]
+    if not holders:
+        return ""
+    tables = ", ".join(t for t, _ in holders[:5])
+    if len(holders) == 1:
+        return f" There is a column {holders[0][1]} in table {tables}, which this query does not read."
+    return f" There is a column {holders[0][1]} in tables {tables}, which this query does not read."
 
 
 def _known_names(session: Session, statement: Statement, what: str) -> list[str]:

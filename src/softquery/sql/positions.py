@@ -39,6 +39,6 @@ def excerpt(text: str, offset: int) -> str:
 
 def nearest(name: str, known: Iterable[str]) -> str | None:
     """The known name closest to ``name`` (case-insensitive), or None when none is close."""
-    names = {k.lower(): k for k in known}
+    names = {k.lower(): k for k in known }  # never the very name that was not found
     match = difflib.get_close_matches(name.lower(), list(names), n=1, cutoff=0.6)
     return names[match[0]] if match else None

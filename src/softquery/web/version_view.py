@@ -9,6 +9,7 @@ from typing import Any
 
 from softquery.domain import Version
 from softquery.services import cv_figures
+from softquery.web.plain_words import plain
 
 CONTEXT_LINES = 3
 
@@ -69,7 +70,7 @@ def cv_table(version: Version) -> dict[str, Any]:
     rows = [r for r in cv_figures.metric_rows(version) if r.mean is not None or r.folds] if measured else []
     return {"recorded": cv is not None, "imported": cv_figures.imported(version.manifest), "measured": measured, "method": cv_figures.method_text(cv),
             "rows": (cv or {}).get("rows"), "seconds": (cv or {}).get("seconds"),
-            "notes": list((cv or {}).get("notes") or []), "fold_count": max((len(r.folds) for r in rows), default=0),
+            "notes": [plain(n) for n in (cv or {}).get("notes") or []], "fold_count": max((len(r.folds) for r in rows), default=0),
             "metrics": rows, "key": key_cv(version) if measured else None, "how": cv_figures.fold_words(cv),
             "split": cv_figures.split_text(version.manifest.get("evaluation"))}
 

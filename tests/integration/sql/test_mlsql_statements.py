@@ -63,6 +63,17 @@ def test_a_file_inside_loads_with_csv_options(ctx: ServiceContext, folder: Path)
     assert result.results[5].rows == [["id", "price", "rooms", "value"]]
 
 
+def test_a_csv_whose_first_row_looks_like_a_header_gets_a_note(ctx: ServiceContext, folder: Path) -> None:
+    (folder / "words.csv").write_text("a,b\nx,y\nz,w\n")  # all text: no header to tell apart
+    result = ok(run_script(ctx, "load csv.`houses.csv` as raw;\n"
+                                'load csv.`houses.csv` where header="false" as chosen;\n'
+                                'load csv.`houses.csv` where header="true" as named;\n'
+                                "load csv.`words.csv` as words;"))
+    hint = "the first row looks like a header: add where header='true'"
+    assert hint in result.results[0].notes
+    assert [hint in r.notes for r in result.results[1:]] == [False, False, False]
+
+
 def test_json_lines_parquet_and_libsvm_load(ctx: ServiceContext, folder: Path) -> None:
     (folder / "rows.json").write_text('{"a": 1, "b": "x"}\n{"a": 2, "b": "y"}\n')
     pq.write_table(pa.table({"a": [1.5, 2.5], "v": [[1.0, 2.0], [3.0, 4.0]]}), folder / "rows.parquet")

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from softquery.services.sql_model_options import plan_model
+from softquery.services.sql_model_options import (
+    known_options,
+    option_values,
+    options_for,
+    plan_model,
+)
 from softquery.services.sql_models import predict_query, train_query_text
 from softquery.sql.parse import parse_script
 from softquery.sql.statement_errors import SqlError
@@ -94,3 +99,17 @@ def test_train_text_is_verbatim_and_the_predict_query_drops_the_label() -> None:
     assert predict_query(statement.query, "quality", "oracle") is None
     star = _create("model_type='linear_reg'", "SELECT * FROM houses")
     assert star.query is not None and predict_query(star.query, "quality", "sqlite") is None
+
+
+def test_the_options_offered_for_a_model_type_are_those_that_apply() -> None:
+    """What the console's completion offers once model_type is written (Review 19)."""
+    linear = options_for("linear_reg")
+    assert "l2_reg" in linear and "input_label_cols" in linear and "num_trials" in linear
+    assert "num_clusters" not in linear and "max_iterations" not in linear  # ignored or foreign
+    kmeans = options_for("KMEANS")
+    assert "num_clusters" in kmeans and "input_label_cols" not in kmeans
+    assert "num_trials" not in options_for("knn_regressor")  # no hyperparameters: nothing to tune
+    assert set(options_for("linear_reg")) <= set(known_options()) and options_for("nope") == known_options()
+    values = option_values()
+    assert values["write_mode"] == ("replace", "append") and "GRID_SEARCH" in values["hparam_tuning_algorithm"]
+    assert "kmeans" in values["model_type"] and "most_recent" in values["deploy"]

@@ -141,11 +141,15 @@ class CompletionsPublic(BaseModel):
     words: list[str]
     options: list[str] = Field(description="CREATE MODEL's OPTIONS(...) names.")
     model_types: list[str] = Field(description="The values OPTIONS(model_type=...) takes.")
+    type_options: dict[str, list[str]] = Field(description="The OPTIONS(...) names that apply to each model type.")
+    option_values: dict[str, list[str]] = Field(
+        description="The values of the OPTIONS(...) that take one of a known few (write_mode, deploy …).")
     error: dict[str, Any] | None
 
     @classmethod
     def of(cls, found: Completions) -> CompletionsPublic:
         return cls(source=found.source, models=found.models, functions=found.functions, words=found.words,
-                   options=found.options, model_types=found.model_types, error=found.error,
+                   options=found.options, model_types=found.model_types, type_options=found.type_options,
+                   option_values=found.option_values, error=found.error,
                    tables=[CompletionTablePublic(name=t.name, sql_name=t.sql_name, columns=t.columns)
                            for t in found.tables])

@@ -53,6 +53,11 @@ def _templates() -> list[dict[str, Any]]:
     return out
 
 
+def _default_folds(server_folds: int) -> str:
+    """What an empty folds field means on this server (SOFTQUERY_CV_FOLDS): "5", or "off" for 0 or 1."""
+    return str(server_folds) if server_folds >= 2 else "off"
+
+
 def _run_panel(request: Request, model: Model) -> dict[str, Any]:
     """What the editor's last-run panel shows (partials/editor_run.html)."""
     run = last_run(ctx_of(request), model.name)
@@ -71,7 +76,8 @@ def _editor(request: Request, form: EditorForm, *, creating: bool, errors: FormE
         "errors": errors, "code_problems": problems, "sources": sources_svc.list_sources(ctx),
         "templates": _templates(), "write_modes": [w.value for w in WriteMode],
         "deploys": [d.value for d in DeployStrategy], "actions": [k.value for k in RunKind],
-        "presets": SCHEDULE_PRESETS, "timezones": _timezones(), **(extra or {}),
+        "presets": SCHEDULE_PRESETS, "timezones": _timezones(), "default_folds": _default_folds(ctx.settings.cv_folds),
+        **(extra or {}),
     }, status_code=status_code)
 
 

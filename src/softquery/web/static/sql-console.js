@@ -20,7 +20,7 @@
   var KEYWORDS = ["SELECT", "FROM", "WHERE", "GROUP BY", "ORDER BY", "LIMIT", "JOIN", "LEFT JOIN", "ON", "AS",
     "AND", "OR", "NOT", "IN", "IS NULL", "IS NOT NULL", "DISTINCT", "COUNT", "AVG", "SUM", "MIN", "MAX",
     "CREATE TABLE", "WITH", "UNION ALL", "HAVING", "CASE", "WHEN", "THEN", "ELSE", "END", "DESC", "ASC"];
-  var names = { tables: {}, tableList: [], columns: [], models: [], functions: [], words: [], options: [], modelTypes: [] };
+  var names = { tables: {}, tableList: [], columns: [], models: [], functions: [], words: [], options: [], modelTypes: [], typeOptions: {}, optionValues: {} };
   var marks = [];
   var running = false;
 
@@ -368,6 +368,8 @@
         names.words = body.words || [];
         names.options = body.options || [];
         names.modelTypes = body.model_types || [];
+        names.typeOptions = body.type_options || {};
+        names.optionValues = body.option_values || {};
         cm.getWrapperElement().setAttribute("data-names-loaded", source || "-");
       })
       .catch(function (error) { setStatus("Completion is unavailable: " + error.message); });
@@ -381,24 +383,28 @@
     var word = line.slice(start, cur.ch);
     var before = editor.getRange(CodeMirror.Pos(Math.max(cur.line - 3, 0), 0), CodeMirror.Pos(cur.line, start));
     var afterModel = /\bmodel\s+$/i.test(before) || /\b(?:drop|create(?:\s+or\s+replace)?)\s+model\s+(?:if\s+(?:not\s+)?exists\s+)?$/i.test(before);
-    // inside CREATE MODEL's OPTIONS( … ): its names first; after model_type=' the model types
-    var afterModelType = /\bmodel_type\s*=\s*['"]$/i.test(before);
-    var inOptions = /\boptions\s*\((?:[^()]|\([^()]*\))*$/i.test(before);
+    // inside CREATE MODEL's OPTIONS( … ): the options that apply to the model_type written and
+    // are not written yet; after name= (or name=') the values of an option that takes one of a few
+    var options = optionsBody(editor.getRange(CodeMirror.Pos(0, 0), CodeMirror.Pos(cur.line, start)));
     var candidates = [];
-    function add(list, kind) {
-      list.forEach(function (text) { candidates.push({ text: text, kind: kind }); });
+    function add(list, kind, quote) {
+      list.forEach(function (text) { candidates.push({ text: (quote || "") + text + (quote || ""), match: text, kind: kind }); });
     }
     var dot = word.lastIndexOf(".");
     if (dot > 0 && names.tables[word.slice(0, dot).toUpperCase()]) {
       var table = word.slice(0, dot);
       add(names.tables[table.toUpperCase()].map(function (c) { return table + "." + c; }), "column");
     }
-    if (afterModelType) {
-      add(names.modelTypes, "model type");
+    if (options !== null) {
+      var value = /(\w+)\s*=\s*(\[?\s*['"])?$/.exec(options);
+      if (value) {  // a value: the known ones (quoted when the quote is not written yet), never names
+        var values = value[1].toLowerCase() === "model_type" ? names.modelTypes : names.optionValues[value[1].toLowerCase()];
+        add(values || [], value[1].toLowerCase() === "model_type" ? "model type" : "value", value[2] ? "" : "'");
+      } else if (!/['"][^'"]*$/.test(options.replace(/'[^']*'|"[^"]*"/g, ""))) {
+        add(optionsLeft(options, word), "option");
+      }
     } else if (afterModel) {
       add(names.models, "model");
-    } else if (inOptions) {
-      add(names.options, "option");
     } else {
       add(names.functions, "function");
       add(names.tableList, "table");
@@ -413,13 +419,39 @@
     var seen = {};
     var list = [];
     candidates.forEach(function (c) {
-      var key = c.text.toUpperCase();
+      var key = (c.match || c.text).toUpperCase();
       if (seen[key] || (upper && (key.indexOf(upper) !== 0 || key === upper))) { return; }
       seen[key] = true;
       list.push({ text: c.text, displayText: c.text + "  · " + c.kind, className: "hint-" + c.kind.replace(/ /g, "-") });
     });
     if (!list.length) { return null; }
     return { list: list.slice(0, 80), from: CodeMirror.Pos(cur.line, start), to: cur };
+  }
+
+  // the text of an OPTIONS( … ) the cursor is in (null: not in one)
+  function optionsBody(text) {
+    var at = text.search(/\boptions\s*\([^]*$/i), last = -1, pattern = /\boptions\s*\(/gi, match;
+    if (at < 0) { return null; }
+    while ((match = pattern.exec(text)) !== null) { last = match.index + match[0].length; }
+    var body = text.slice(last), depth = 0, quote = null;
+    for (var i = 0; i < body.length; i += 1) {
+      var ch = body.charAt(i);
+      if (quote) { if (ch === quote) { quote = null; } continue; }
+      if (ch === "'" || ch === '"') { quote = ch; } else if (ch === "(") { depth += 1; } else if (ch === ")") {
+        depth -= 1;
+        if (depth < 0) { return null; }
+      }
+    }
+    return body;
+  }
+
+  // the options that apply to the model_type written (all before one is), less those written
+  function optionsLeft(body, word) {
+    var type = /\bmodel_type\s*=\s*['"](\w+)['"]/i.exec(body);
+    var applying = (type && names.typeOptions[type[1].toLowerCase()]) || names.options;
+    var written = {}, pattern = /(\w+)\s*=/g, match;
+    while ((match = pattern.exec(body)) !== null) { written[match[1].toLowerCase()] = true; }
+    return applying.filter(function (name) { return !written[name.toLowerCase()] || name.toLowerCase() === word.toLowerCase(); });
   }
 
   function mentionedColumns(text) {

@@ -1,0 +1,52 @@
+"""The server's SOFTQUERY_CV_FOLDS as the pages show it: the editor's folds placeholder is the
+server's default (not a fixed 5), and with folds off the version page's note names the setting,
+not the CLI flag."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.web.conftest import FakeExecutor, client_for, train_now
+from tests.web.html import element
+
+from softquery.config import Settings
+from softquery.services.context import open_context
+from softquery.services.demo import create_demo
+from softquery.services.home import init_home
+
+
+def _placeholder(html: str) -> str:
+    match = re.search(r'<input id="cv_folds"[^>]*placeholder="([^"]*)"', html)
+    assert match is not None
+    return match.group(1)
+
+
+def test_the_folds_placeholder_is_the_servers_default(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", cv_folds=3)
+    init_home(settings)
+    ctx = open_context(settings)
+    try:
+        create_demo(ctx)
+        with client_for(ctx, FakeExecutor()) as client:
+            assert _placeholder(client.get("/new").text) == "3"
+            assert _placeholder(client.get("/models/house_quality/edit").text) == "3"
+    finally:
+        ctx.close()
+
+
+def test_with_folds_off_the_page_says_so_in_plain_words(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", cv_folds=0)
+    init_home(settings)
+    ctx = open_context(settings)
+    try:
+        create_demo(ctx)
+        train_now(ctx, "house_quality")
+        with client_for(ctx, FakeExecutor()) as client:
+            assert _placeholder(client.get("/new").text) == "off"
+            notes = element(client.get("/models/house_quality/versions/1").text, "cv-notes")
+        assert "Cross-validation is off on this server" in notes
+        assert "set the model&#39;s cross-validation folds to cross-validate it" in notes
+        assert "--cv-folds" not in notes
+    finally:
+        ctx.close()
