@@ -142,7 +142,7 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
                                  digest=rows[2] if len(rows) > 2 else None)
     del table
     t_prep = time.perf_counter() - started - t_read
-    # what search trials / AutoML candidates print, each under its name (``capture.write_headed``)
+    # what search trials / AutoML candidates print, each under its name (``capture.headed``)
     with capture_output(spec.log_limit) if spec.capture_output else contextlib.nullcontext(Captured()) as trials_out:
         chosen = choose_code(spec, dataset.X, dataset.y, label=label, progress=progress,
                              order=dataset.order)
