@@ -34,7 +34,8 @@ fails (the job's process limit), the tasks run one after another in this process
 Memory: each process is charged to the job's memory cgroup; only pages a fit writes are
 copied, and at most ``cores`` fits run at once.
 
-Output: a fit process writes to the same stdout/stderr as the job child (the run's log).
+Output: a fit process writes to the same stdout/stderr as the job child (the run's log), as it
+prints, under a line naming its fit (``capture.headed``: the fits re-head when they alternate).
 When the job child captures Python output into buffers (``training.capture``), what a fit
 process prints comes back with its result and is appended to those buffers.
 """
