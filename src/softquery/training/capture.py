@@ -72,29 +72,61 @@ def capture_output(limit: int = 200_000) -> Iterator[Captured]:
 # ``capture_output``. Each writes whole lines, and a line naming its block ("── final fit ──")
 # before them whenever the last lines written to that stream were another block's (or none):
 # so two fits printing at once give alternating blocks, each named. Which block wrote last is
-# kept in memory shared by every process forked from this one (created at import, before any
-# fork), behind a one-byte pipe token.
+# kept in memory shared by every process forked from the one that called ``share_blocks`` (a
+# training, before its first fork: each job its own), behind a one-byte pipe token.
 
 _BLOCK_ID = struct.Struct("<Q")
-_LAST = mmap.mmap(-1, 2 * _BLOCK_ID.size)  # the last block written: [stdout's, stderr's]; 0: none/unknown
-_TOKEN_R, _TOKEN_W = os.pipe()
-os.write(_TOKEN_W, b"t")
+
+
+@dataclass
+class _Shared:
+    last: mmap.mmap  # the last block written: [stdout's, stderr's]; 0: none/unknown
+    token_r: int
+    token_w: int
+
+
+_shared: _Shared | None = None
+
+
+def share_blocks() -> None:
+    """Start the run log's headings afresh, shared with the processes this one forks from now on
+    (``headed``): call it before a training's first fork."""
+    global _shared
+    if _shared is not None:
+        for fd in (_shared.token_r, _shared.token_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    token_r, token_w = os.pipe()
+    os.write(token_w, b"t")
+    _shared = _Shared(mmap.mmap(-1, 2 * _BLOCK_ID.size), token_r, token_w)
+
+
+def _blocks() -> _Shared:
+    if _shared is None:
+        share_blocks()
+    assert _shared is not None
+    return _shared
+
+
 _TOKEN_WAIT_SECONDS = 1.0  # a process killed while holding the token: go on without it
+_LONGEST_LINE = 65_536  # characters printed without a newline written as they are past this
 
 
 @contextlib.contextmanager
-def _token() -> Iterator[None]:
-    held = False
+def _token(shared: _Shared) -> Iterator[None]:
+    """Hold the token while a block's lines are written and marked as the last. Not had within
+    ``_TOKEN_WAIT_SECONDS`` (its holder was killed holding it): write anyway, and put a token
+    back afterwards, so that a lost token costs one wait, not one a line."""
     try:
-        if select.select([_TOKEN_R], [], [], _TOKEN_WAIT_SECONDS)[0]:
-            held = len(os.read(_TOKEN_R, 1)) == 1
+        if select.select([shared.token_r], [], [], _TOKEN_WAIT_SECONDS)[0]:
+            os.read(shared.token_r, 1)
     except (OSError, ValueError, InterruptedError):
-        held = False
+        pass
     try:
         yield
     finally:
-        if held:
-            os.write(_TOKEN_W, b"t")
+        with contextlib.suppress(OSError):
+            os.write(shared.token_w, b"t")
 
 
 def forget_last_block(stream: Any) -> None:
@@ -129,7 +161,7 @@ class _Headed(io.TextIOBase):
 
     def write(self, s: str) -> int:
         self.pending += s
-        cut = self.pending.rfind("\n") + 1
+        cut = self.pending.rfind("\n") + 1 or (len(self.pending) if len(self.pending) > _LONGEST_LINE else 0)
         if cut:
             lines, self.pending = self.pending[:cut], self.pending[cut:]
             self._emit(lines)
@@ -156,14 +188,14 @@ class _Headed(io.TextIOBase):
             self.inner.write(text)
             base.softquery_last_block = self.block  # type: ignore[attr-defined]
             return
-        at = self.slot * _BLOCK_ID.size  # the run's log, written by every forked process
-        with _token():
-            if _BLOCK_ID.unpack_from(_LAST, at)[0] != self.block:
+        at, shared = self.slot * _BLOCK_ID.size, _blocks()  # the run's log, written by every forked process
+        with _token(shared):
+            if _BLOCK_ID.unpack_from(shared.last, at)[0] != self.block:
                 text = f"── {self.title} ──\n{text}"
             self.inner.write(text)
             with contextlib.suppress(Exception):
                 self.inner.flush()
-            _BLOCK_ID.pack_into(_LAST, at, self.block)
+            _BLOCK_ID.pack_into(shared.last, at, self.block)
 
 
 def base_stream(stream: Any) -> Any:
