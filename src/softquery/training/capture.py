@@ -9,6 +9,7 @@ import os
 import select
 import struct
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,6 +98,7 @@ def share_blocks() -> None:
             with contextlib.suppress(OSError):
                 os.close(fd)
     token_r, token_w = os.pipe()
+    os.set_blocking(token_r, False)  # never wait in read for a token another process took first
     os.write(token_w, b"t")
     _shared = _Shared(mmap.mmap(-1, 2 * _BLOCK_ID.size), token_r, token_w)
 
@@ -117,11 +119,15 @@ def _token(shared: _Shared) -> Iterator[None]:
     """Hold the token while a block's lines are written and marked as the last. Not had within
     ``_TOKEN_WAIT_SECONDS`` (its holder was killed holding it): write anyway, and put a token
     back afterwards, so that a lost token costs one wait, not one a line."""
-    try:
-        if select.select([shared.token_r], [], [], _TOKEN_WAIT_SECONDS)[0]:
-            os.read(shared.token_r, 1)
-    except (OSError, ValueError, InterruptedError):
-        pass
+    deadline = time.monotonic() + _TOKEN_WAIT_SECONDS
+    with contextlib.suppress(OSError, ValueError):
+        while (left := deadline - time.monotonic()) > 0:
+            select.select([shared.token_r], [], [], left)
+            try:
+                if os.read(shared.token_r, 1):
+                    break
+            except BlockingIOError:  # another process took it first: wait again
+                continue
     try:
         yield
     finally:
