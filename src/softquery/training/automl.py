@@ -39,7 +39,7 @@ from softquery.modelcode.loader import load_code_module, model_class
 from softquery.modelcode.preprocessing import AutoPreprocessor
 from softquery.modelcode.preprocessing.kinds import TEXT, detect_kind
 from softquery.modelcode.templates import template_code
-from softquery.training.capture import capture_output, write_headed
+from softquery.training.capture import headed
 from softquery.training.cross_validation import DEFAULT_FOLDS, CrossValidation, cross_validate
 from softquery.training.fit import Progress
 from softquery.training.parallel import run_all
@@ -193,14 +193,14 @@ def _fold_starts(deadline: float, _phase: str, _fraction: float | None, detail: 
 
 def _candidate(name: str, X: pd.DataFrame, y: pd.Series, task: TaskType, classes: list[Any] | None,
                folds: int, order: pd.Series | None, order_column: str | None,
-               deadline: float | None, log_limit: int = 200_000) -> dict[str, Any]:
+               deadline: float | None) -> dict[str, Any]:
     """One template's cross-validation; ``deadline`` (a ``time.time()``): stop between folds past it.
-    What it prints comes back as "stdout"/"stderr" (each its last ``log_limit`` characters)."""
+    What it prints goes to the run's log as it prints, under "── candidate NAME ──" (``capture.headed``)."""
     started = time.perf_counter()
     stopped = None
     cv, error = None, None
     check = functools.partial(_fold_starts, deadline) if deadline is not None else None
-    with capture_output(log_limit) as printed:  # written to the run's log by ``choose``
+    with headed(f"candidate {name}"):
         try:
             cls = model_class(load_code_module(template_code(name)))
             with quiet_folds():
@@ -211,7 +211,7 @@ def _candidate(name: str, X: pd.DataFrame, y: pd.Series, task: TaskType, classes
         except SoftqueryError as exc:  # a template that cannot learn these rows: tried, with its error
             error = exc.message.splitlines()[0]
     return {"template": name, "cv": cv, "error": error, "stopped": stopped,
-            "seconds": time.perf_counter() - started, "stdout": printed.stdout, "stderr": printed.stderr}
+            "seconds": time.perf_counter() - started}
 
 
 # -- the search -----------------------------------------------------------------------
@@ -259,9 +259,8 @@ def choose(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, label: str 
         # the first batch always finishes (there must be something to choose from); later
         # candidates stop between folds once the budget has run out
         tasks = [functools.partial(_candidate, name, X, y, task, classes, folds, order, spec.order_column,
-                                   deadline if results else None, spec.log_limit) for name in batch]
-        for result in run_all(tasks, cores=cores):
-            write_headed(f"candidate {result['template']}", result["stdout"], result["stderr"])
+                                   deadline if results else None) for name in batch]
+        for result in run_all(tasks, cores=cores, names=[f"candidate {name}" for name in batch]):
             if result["stopped"]:
                 skipped.append({"template": result["template"], "reason": (
                     f"stopped {result['stopped']}: the time budget ({budget:g} s) ran out")})

@@ -30,6 +30,7 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit, train_test_split
 
 from softquery.domain import TaskType
+from softquery.training.capture import headed
 from softquery.training.fit import (
     call_on_rows,
     call_user,
@@ -218,8 +219,15 @@ def folds_in_time(count: int, rows: int, ordered: bool, budget: TimeBudget | Non
 
 
 def _fold(cls: Any, X: pd.DataFrame, y: pd.Series | None, task: TaskType, classes: list[Any] | None,
-          train_at: np.ndarray, test_at: np.ndarray) -> dict[str, Any]:
-    """One fold: a fresh Model() trained on ``train_at``, measured on ``test_at`` (plain data back)."""
+          train_at: np.ndarray, test_at: np.ndarray, title: str = "cross-validation fold") -> dict[str, Any]:
+    """One fold: a fresh Model() trained on ``train_at``, measured on ``test_at`` (plain data back).
+    What it prints is under ``── title ──`` (inside a search trial: under the trial's name)."""
+    with headed(title):
+        return _measured_fold(cls, X, y, task, classes, train_at, test_at)
+
+
+def _measured_fold(cls: Any, X: pd.DataFrame, y: pd.Series | None, task: TaskType, classes: list[Any] | None,
+                   train_at: np.ndarray, test_at: np.ndarray) -> dict[str, Any]:
     X_tr, X_te = X.iloc[train_at], X.iloc[test_at]
     y_tr = y.iloc[train_at] if y is not None else None
     y_te = y.iloc[test_at] if y is not None else None
@@ -266,7 +274,9 @@ def cross_validate(
                                seconds=time.perf_counter() - started, order_column=order_column)
     method, split, more = splitter(task, y, count, order is not None)
     pairs = list(fold_indices(split, X, y))
-    tasks = [functools.partial(_fold, cls, X, y, task, classes, train_at, test_at) for train_at, test_at in pairs]
+    names = [f"cross-validation fold {i + 1}" for i in range(count)]
+    tasks = [functools.partial(_fold, cls, X, y, task, classes, train_at, test_at, name)
+             for (train_at, test_at), name in zip(pairs, names, strict=True)]
 
     def done(finished: int, planned: int) -> None:
         if progress is not None:
@@ -274,7 +284,7 @@ def cross_validate(
 
     if progress is not None:
         progress("cross-validating", None, f"{count} folds")
-    results = run_all(tasks, cores, names=[f"cross-validation fold {i + 1}" for i in range(count)], on_done=done,
+    results = run_all(tasks, cores, names=names, on_done=done,
                       fork=fork)
     per_fold = [r["metrics"] for r in results]
     unmeasured = unmeasured_notes(task, per_fold, [int(r["test_rows"]) for r in results])

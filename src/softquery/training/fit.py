@@ -27,7 +27,7 @@ from softquery.training.answers import (
     predictions_of,
     probabilities_of,
 )
-from softquery.training.capture import Captured, capture_output
+from softquery.training.capture import Captured, capture_output, headed
 from softquery.training.importance import feature_importance
 from softquery.training.parallel import run_all
 from softquery.training.task import declared_task, detect_task
@@ -265,16 +265,18 @@ def fit_and_evaluate(
 
     def final_fit() -> None:
         t1 = time.perf_counter()
-        final = call_user(cls, "Model()")
-        call_on_rows(final.train, "train(X, y)", X, y)
+        with headed("final fit"):  # what each fit prints, under its name (they may run side by side)
+            final = call_user(cls, "Model()")
+            call_on_rows(final.train, "train(X, y)", X, y)
         timings["final_fit"] = time.perf_counter() - t1
         finals.append(final)
         if after_final is not None and cores > 1:
             after_final(timings["final_fit"])
 
     def holdout_fit() -> Holdout:
-        return _evaluate_holdout(cls, X, y, label=label, declared=declared, guess=guess, fraction=fraction,
-                                 holdout=holdout, order=order)
+        with headed("holdout fit"):
+            return _evaluate_holdout(cls, X, y, label=label, declared=declared, guess=guess, fraction=fraction,
+                                     holdout=holdout, order=order)
 
     with capture_output(log_limit) if capture else contextlib.nullcontext(Captured()) as captured:
         if cores > 1:

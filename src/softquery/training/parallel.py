@@ -34,7 +34,8 @@ fails (the job's process limit), the tasks run one after another in this process
 Memory: each process is charged to the job's memory cgroup; only pages a fit writes are
 copied, and at most ``cores`` fits run at once.
 
-Output: a fit process writes to the same stdout/stderr as the job child (the run's log).
+Output: a fit process writes to the same stdout/stderr as the job child (the run's log), as it
+prints, under a line naming its fit (``capture.headed``: the fits re-head when they alternate).
 When the job child captures Python output into buffers (``training.capture``), what a fit
 process prints comes back with its result and is appended to those buffers.
 """
@@ -57,6 +58,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn, TypeVar
 
 from softquery.errors import ModelCodeError, SoftqueryError
+from softquery.training.capture import base_stream, forget_last_block
 
 T = TypeVar("T")
 _NUMBER = struct.Struct("<i")
@@ -246,7 +248,7 @@ class _Pool:
     def _fit(self, i: int, worker: int) -> NoReturn:
         _die_with_parent(worker)
         me = os.getpid()
-        buffers = [s for s in (sys.stdout, sys.stderr) if isinstance(s, io.StringIO)]
+        buffers = [s for s in map(base_stream, (sys.stdout, sys.stderr)) if isinstance(s, io.StringIO)]
         for buffer in buffers:  # captured output: send back only what this fit prints
             buffer.seek(0)
             buffer.truncate()
@@ -257,8 +259,10 @@ class _Pool:
         if os.getpid() != me:  # a copy the model code forked: it reports nothing
             _flush()
             os._exit(0)
-        out = sys.stdout.getvalue() if isinstance(sys.stdout, io.StringIO) else ""
-        err = sys.stderr.getvalue() if isinstance(sys.stderr, io.StringIO) else ""
+        _flush()  # the last line of a headed block it is in (``capture.headed``)
+        out_buffer, err_buffer = base_stream(sys.stdout), base_stream(sys.stderr)
+        out = out_buffer.getvalue() if isinstance(out_buffer, io.StringIO) else ""
+        err = err_buffer.getvalue() if isinstance(err_buffer, io.StringIO) else ""
         try:
             self._write(i, (*outcome, out, err))
         except Exception as exc:  # noqa: BLE001 - an unpicklable result
@@ -340,9 +344,11 @@ class _Pool:
             with open(self._path(i, "result"), "rb") as fh:
                 kind, value, out, err = pickle.load(fh)  # noqa: S301 - written by our own fork
             if out and echo:
-                sys.stdout.write(out)
+                base_stream(sys.stdout).write(out)
+                forget_last_block(sys.stdout)
             if err and echo:
-                sys.stderr.write(err)
+                base_stream(sys.stderr).write(err)
+                forget_last_block(sys.stderr)
             if kind == "ok":
                 results[i] = value
             else:

@@ -20,7 +20,7 @@ from softquery.data import TrainingSet, build_training_set, detect_id_columns, d
 from softquery.domain import TaskType
 from softquery.modelcode.checks import declared_task_name, require_valid_code
 from softquery.modelcode.loader import load_code_module, model_class
-from softquery.training.capture import Captured, capture_output
+from softquery.training.capture import Captured, capture_output, share_blocks
 from softquery.training.cross_validation import (
     DEFAULT_FOLDS,
     MIN_FOLDS,
@@ -132,6 +132,7 @@ def _cross_validate(spec: TrainSpec, cls: Any, dataset: TrainingSet, task: TaskT
 def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) -> TrainOutput:
     """Train on the rows ``read_rows`` returns (it is called once, after the code check)."""
     started = time.perf_counter()
+    share_blocks()  # the run log's headings, shared by this training's forked fits only
     require_valid_code(spec.code)
     rows = read_rows()
     table, predict_columns = rows[0], rows[1]
@@ -142,7 +143,7 @@ def train_from_rows(spec: TrainSpec, read_rows: ReadRows, progress: Progress) ->
                                  digest=rows[2] if len(rows) > 2 else None)
     del table
     t_prep = time.perf_counter() - started - t_read
-    # what search trials / AutoML candidates print, each under its name (``capture.write_headed``)
+    # what search trials / AutoML candidates print, each under its name (``capture.headed``)
     with capture_output(spec.log_limit) if spec.capture_output else contextlib.nullcontext(Captured()) as trials_out:
         chosen = choose_code(spec, dataset.X, dataset.y, label=label, progress=progress,
                              order=dataset.order)

@@ -31,7 +31,7 @@ from softquery.errors import DataError, ModelCodeError, SoftqueryError
 from softquery.modelcode.loader import load_code_module, model_class
 from softquery.modelcode.template_parameters import with_parameters
 from softquery.modelcode.template_search_spaces import SearchParameter, resolve
-from softquery.training.capture import capture_output, write_headed
+from softquery.training.capture import headed
 from softquery.training.cross_validation import DEFAULT_FOLDS, CrossValidation, cross_validate
 from softquery.training.fit import Progress
 from softquery.training.parallel import run_all
@@ -86,14 +86,14 @@ def plural(count: int, word: str) -> str:
 
 
 def run_trial(code: str, X: pd.DataFrame, y: pd.Series | None, task: TaskType, classes: list[Any] | None,
-              folds: int, order: pd.Series | None, order_column: str | None, log_limit: int = 200_000
+              folds: int, order: pd.Series | None, order_column: str | None, title: str = "trial"
               ) -> dict[str, Any]:
-    """One trial: the code cross-validated; a picklable dict (the CV, or the error's message, and
-    what the model code printed: "stdout", "stderr", each its last ``log_limit`` characters).
-    The output is captured here, in the process that runs the trial (forked or not), and
-    written to the run's log under the trial's name by ``run_search``."""
+    """One trial: the code cross-validated; a picklable dict (the CV, or the error's message).
+    What the model code prints goes to the run's log as it prints, under a line naming the
+    trial (``title``: "trial 3 (alpha=0.1)", ``capture.headed``), in the process that runs the
+    trial (forked or not): a run stopped or failed during the search keeps it."""
     started = time.perf_counter()
-    with capture_output(log_limit) as printed:
+    with headed(title):
         try:
             cls = model_class(load_code_module(code))
             with quiet_folds():
@@ -101,7 +101,7 @@ def run_trial(code: str, X: pd.DataFrame, y: pd.Series | None, task: TaskType, c
             result: dict[str, Any] = {"cv": cv.as_dict(), "error": None}
         except SoftqueryError as exc:
             result = {"cv": None, "error": exc.message}
-    return {**result, "seconds": time.perf_counter() - started, "stdout": printed.stdout, "stderr": printed.stderr}
+    return {**result, "seconds": time.perf_counter() - started}
 
 
 def _plain(value: Any) -> Any:
@@ -237,7 +237,7 @@ def run_search(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, progres
     if order is None and spec.order_column and spec.order_column in X.columns:
         order = X[spec.order_column]
     trial = functools.partial(run_trial, X=X, y=y, task=task, classes=classes, folds=folds, order=order,
-                              order_column=spec.order_column, log_limit=spec.log_limit)
+                              order_column=spec.order_column)
     trials = _Trials(objective, lower)
     budget, started = _budget(spec), time.perf_counter()
     cores = max(1, spec.cores)
@@ -253,10 +253,10 @@ def run_search(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, progres
         shown = f"trial {first} of {planned}" if len(batch) == 1 else f"trials {first}-{first + len(batch) - 1} of {planned}"
         progress(f"searching: {shown}", progress_at(first - 1, planned))
         codes = [render(spec.code, resolved, c) for c in batch]
-        results = run_all([_bound(trial, code) for code in codes], cores=cores)
-        for number, (c, r) in enumerate(zip(batch, results, strict=True), start=first):
-            shown_params = ", ".join(f"{k}={_plain(v)}" for k, v in c.items())
-            write_headed(f"trial {number} ({shown_params})", r.get("stdout", ""), r.get("stderr", ""))
+        titles = [f"trial {number} ({', '.join(f'{k}={_plain(v)}' for k, v in c.items())})"
+                  for number, c in enumerate(batch, start=first)]
+        results = run_all([_bound(trial, code, title) for code, title in zip(codes, titles, strict=True)],
+                          cores=cores, names=titles)
         return [trials.add(c, code, r) for c, code, r in zip(batch, codes, results, strict=True)]
 
     if search["method"] == "bayes":
@@ -306,8 +306,8 @@ def run_search(spec: TrainSpec, X: pd.DataFrame, y: pd.Series | None, *, progres
             "notes": notes}
 
 
-def _bound(trial: Callable[..., dict[str, Any]], code: str) -> Callable[[], dict[str, Any]]:
-    return functools.partial(trial, code)
+def _bound(trial: Callable[..., dict[str, Any]], code: str, title: str) -> Callable[[], dict[str, Any]]:
+    return functools.partial(trial, code, title=title)
 
 
 def _bayes(search: dict[str, Any], resolved: dict[str, SearchParameter], planned: int, cores: int, lower: bool,

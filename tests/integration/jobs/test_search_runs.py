@@ -64,3 +64,39 @@ def test_stop_in_the_middle_of_a_search_keeps_no_version(system: System, tmp_pat
     assert time.monotonic() - stopped_at < 10
     assert cli("versions", "slow_search", "--json").json() == []
     assert cli("model", "show", "slow_search", "--json").json()["active_version"] is None
+
+
+# each fit prints a line, then sleeps, 50 times: a trial takes seconds, the stop comes in the middle
+TICKING_RIDGE = '''
+import time
+from sklearn.linear_model import Ridge
+
+class Model:
+    def __init__(self):
+        self.m = Ridge(alpha=1.0)
+    def train(self, X, y):
+        for i in range(50):
+            print(f"tick {i} alpha={self.m.alpha}", flush=True)
+            time.sleep(0.2)
+        self.m.fit(X, y)
+    def predict(self, X):
+        return self.m.predict(X)
+'''
+
+
+def test_a_stopped_search_keeps_what_its_trials_printed(system: System, tmp_path: Path) -> None:
+    jobs, cli, _ = system
+    create(cli, tmp_path, "ticking", TICKING_RIDGE, "--search", "grid", "--param", "Ridge.alpha=0.5,2",
+           "--cv-folds", "2")
+    run_id = submit(cli, "train", "ticking")
+    # the trial's lines reach the run's log as they are printed, under the trial's name
+    live = wait_for(lambda: "tick 1 alpha=" in (jobs.run(run_id).stdout or "") and jobs.run(run_id).stdout, 60,
+                    "the first trial's output in the run's log")
+    assert "searching" in (jobs.run(run_id).phase or ""), jobs.run(run_id).phase
+    assert re.search(r"── trial [12] \(Ridge\.alpha=(0\.5|2)\) ──\ntick 0 alpha=", live or ""), live
+    cli("run", "stop", run_id)
+    run = jobs.wait_finished(run_id, 15)
+    assert run.status is RunStatus.CANCELLED, (run.status, run.error_message)
+    shown = cli("run", "show", run_id).out
+    assert "── trial 1 (Ridge.alpha=0.5) ──" in shown, shown
+    assert "tick 0 alpha=0.5" in shown and "tick 1 alpha=0.5" in shown, shown
