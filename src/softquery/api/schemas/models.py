@@ -151,7 +151,7 @@ class ModelPublic(BaseModel):
     next_run_at: datetime | None
     time_limit_seconds: int | None
     memory_limit_mb: int | None
-    cv_folds: int | None = Field(description="Cross-validation folds; null: 5.")
+    cv_folds: int | None = Field(description="Cross-validation folds; null: the server's SOFTQUERY_CV_FOLDS (5 unless set).")
     order_column: str | None = Field(description="Column cross-validation orders the rows by; null: shuffled folds.")
     search: dict[str, Any] | None = Field(description="The hyperparameter search, checked (see ModelCreate).")
     time_budget_seconds: int | None
