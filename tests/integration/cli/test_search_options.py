@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from tests.integration.cli.cli_harness import SoftqueryCLI
+from tests.run_log_blocks import blocks
 
 TRAIN = "select id, price, quality from houses"
 PREDICT = "select id, price from houses"
@@ -159,19 +160,6 @@ def test_what_search_trials_print_is_in_the_run_log(sq: SoftqueryCLI, shop: None
         assert f"marker alpha={alpha}" in shown and f"complaint alpha={alpha}" in shown, shown
     logged = sq("run", "show", run["id"], "--json").json()
     # trials running side by side print as they go: a heading comes back when the other trial printed between
-    assert _under(logged["stdout"])["trial 2 (Ridge.alpha=7.5)"] == ["marker alpha=7.5"] * 2, logged["stdout"]
-    assert _under(logged["stderr"])["trial 1 (Ridge.alpha=0.25)"] == ["complaint alpha=0.25"] * 2, logged["stderr"]
+    assert blocks(logged["stdout"])["trial 2 (Ridge.alpha=7.5)"] == ["marker alpha=7.5"] * 2, logged["stdout"]
+    assert blocks(logged["stderr"])["trial 1 (Ridge.alpha=0.25)"] == ["complaint alpha=0.25"] * 2, logged["stderr"]
 
-
-def _under(text: str) -> dict[str, list[str]]:
-    """The lines under each "── name ──" heading of a run's log (every line is under one)."""
-    found: dict[str, list[str]] = {}
-    lines = text.splitlines()
-    assert lines[0].startswith("── "), text
-    for line in lines:
-        if line.startswith("── ") and line.endswith(" ──"):
-            title = line[3:-3]
-            found.setdefault(title, [])
-        else:
-            found[title].append(line)
-    return found

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from tests.run_log_blocks import blocks
 
 from softquery.modelcode.templates import template_code
 from softquery.training.pipeline import train_from_rows
@@ -33,22 +34,6 @@ def _table() -> pa.Table:
     frame = pd.DataFrame({"a": rng.normal(size=ROWS), "b": rng.normal(size=ROWS)})
     frame["y"] = 2 * frame["a"] - frame["b"] + rng.normal(scale=0.1, size=ROWS)
     return pa.Table.from_pandas(frame, preserve_index=False)
-
-
-def blocks(text: str) -> dict[str, list[str]]:
-    """Each heading's lines (a heading may come back when fits printed side by side); every
-    line of the output is under one."""
-    lines = text.splitlines()
-    assert lines and lines[0].startswith("── "), text
-    found: dict[str, list[str]] = {}
-    title = ""
-    for line in lines:
-        if line.startswith("── ") and line.endswith(" ──"):
-            title = line[3:-3]
-            found.setdefault(title, [])
-        else:
-            found[title].append(line)
-    return found
 
 
 def _train(spec: TrainSpec, capture: bool, capfd: pytest.CaptureFixture[str]) -> str:
