@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,14 @@ def sq(home: Path, capsys: pytest.CaptureFixture[str]) -> SoftqueryCLI:
     cli = SoftqueryCLI(capsys, home)
     cli("init")
     return cli
+
+
+@pytest.fixture
+def shop(sq: SoftqueryCLI, tmp_path: Path) -> None:
+    """A source `shop`: a SQLite file with houses(id, price, quality), 40 rows."""
+    db = tmp_path / "shop.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("create table houses (id integer, price real, quality real)")
+        conn.executemany("insert into houses values (?, ?, ?)", [(i, 1.0 * i, 2.0 * i) for i in range(40)])
+    conn.close()
+    sq("source", "add", "shop", f"sqlite:///{db}")

@@ -3,23 +3,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
-import pytest
 from tests.integration.cli.cli_harness import SoftqueryCLI
 
 DESCRIPTION = ":warning: [bold]x[/] and [red]y"
-
-
-@pytest.fixture
-def shop(sq: SoftqueryCLI, tmp_path: Path) -> None:
-    db = tmp_path / "shop.db"
-    with sqlite3.connect(db) as conn:
-        conn.execute("create table houses (id integer, price real, quality real)")
-        conn.executemany("insert into houses values (?, ?, ?)", [(i, 1.0 * i, 2.0 * i) for i in range(20)])
-    conn.close()
-    sq("source", "add", "shop", f"sqlite:///{db}")
 
 
 def _create(sq: SoftqueryCLI, *extra: str, ok: bool = True) -> str:
